@@ -1,0 +1,2 @@
+samplesdir = $(pkgdatadir)/samples
+dist_samples_DATA = samples/tiny.ovf

@@ -1,0 +1,26 @@
+bin_PROGRAMS += ovfdeploy
+ovfdeploy_SOURCES = \
+	src/cli/cli.h \
+	src/cli/main.c \
+	src/cli/common.c \
+	src/cli/json.c \
+	src/cli/progress.c \
+	src/cli/cmd_inspect.c \
+	src/cli/cmd_validate.c \
+	src/cli/cmd_verify.c \
+	src/cli/cmd_pack.c \
+	src/cli/cmd_unpack.c \
+	src/cli/cmd_convert.c \
+	src/cli/cmd_check.c \
+	src/cli/cmd_info.c \
+	src/cli/cmd_compare.c \
+	src/cli/cmd_run.c \
+	src/cli/cmd_deploy.c \
+	src/cli/cmd_list.c \
+	src/cli/cmd_start.c \
+	src/cli/cmd_stop.c \
+	src/cli/cmd_console.c \
+	src/cli/cmd_rm.c
+ovfdeploy_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
+ovfdeploy_LDADD = src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a \
+	$(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)

@@ -1,0 +1,11 @@
+noinst_LIBRARIES += src/disk/libdisk.a
+src_disk_libdisk_a_CFLAGS = $(AM_CFLAGS) $(DEFLATE_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
+src_disk_libdisk_a_SOURCES = \
+	src/disk/disk.h \
+	src/disk/driver.h \
+	src/disk/disk.c \
+	src/disk/raw.c \
+	src/disk/qcow2.c \
+	src/disk/vmdk.c \
+	src/disk/convert.c
+DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)

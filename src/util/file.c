@@ -1,0 +1,197 @@
+/* file.c - whole-file reads, full reads and writes, crash-safe output files. */
+#include "config.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int od_read_file(const char *path, size_t limit, char **data, size_t *len, od_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return od_err_errno(e, errno, "%s", path);
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int err = errno;
+		close(fd);
+		return od_err_errno(e, err, "%s", path);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return od_err_set(e, OD_E_USAGE, "%s: is a directory", path);
+	}
+	/* Read in steps rather than trusting st_size: pipes and /proc report 0,
+	 * and a file may grow while we read it. The limit is what protects us. */
+	od_buf b = {0};
+	for (;;) {
+		char chunk[65536];
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int err = errno;
+			close(fd);
+			od_buf_free(&b);
+			return od_err_errno(e, err, "%s", path);
+		}
+		if (n == 0)
+			break;
+		if (b.len + (size_t)n > limit) {
+			close(fd);
+			od_buf_free(&b);
+			return od_err_set(e, OD_E_INVALID, "%s: larger than the limit of %zu bytes", path, limit);
+		}
+		if (od_buf_append(&b, chunk, (size_t)n) < 0) {
+			close(fd);
+			od_buf_free(&b);
+			return od_err_nomem(e);
+		}
+	}
+	close(fd);
+	if (!b.data && od_buf_append(&b, "", 0) < 0)
+		return od_err_nomem(e);
+	*data = b.data;
+	*len = b.len;
+	return 0;
+}
+
+int od_write_all(int fd, const void *p, size_t n, const char *what, od_err *e)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return od_err_errno(e, errno, "%s: write", what);
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int od_pwrite_all(int fd, const void *p, size_t n, uint64_t off, const char *what, od_err *e)
+{
+	const char *c = p;
+	while (n) {
+		ssize_t w = pwrite(fd, c, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return od_err_errno(e, errno, "%s: write at offset 0x%llx", what, (unsigned long long)off);
+		c += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+int od_pread_all(int fd, void *p, size_t n, uint64_t off, const char *what, od_err *e)
+{
+	char *c = p;
+	while (n) {
+		ssize_t r = pread(fd, c, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return od_err_errno(e, errno, "%s: read at offset 0x%llx", what, (unsigned long long)off);
+		if (r == 0)
+			return od_err_set(e, OD_E_INVALID, "%s: unexpected end of file at offset 0x%llx (%zu more bytes expected)",
+					  what, (unsigned long long)off, n);
+		c += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
+{
+	af->fd = -1;
+	af->path = od_strdup(path);
+	char *copy1 = od_strdup(path), *copy2 = od_strdup(path);
+	if (!af->path || !copy1 || !copy2) {
+		free(af->path);
+		free(copy1);
+		free(copy2);
+		af->path = NULL;
+		return od_err_nomem(e);
+	}
+	/* The temporary name starts with a dot and ends in .tmp so that a user
+	 * who finds one after a crash knows what it is; it lives in the same
+	 * directory so that rename() is atomic. */
+	af->tmp = od_asprintf("%s/.%s.XXXXXX.tmp", dirname(copy1), basename(copy2));
+	free(copy1);
+	free(copy2);
+	if (!af->tmp) {
+		free(af->path);
+		af->path = NULL;
+		return od_err_nomem(e);
+	}
+	af->fd = mkostemps(af->tmp, 4, O_CLOEXEC);
+	if (af->fd < 0) {
+		int err = errno;
+		od_err_errno(e, err, "%s: cannot create a temporary file", path);
+		free(af->path);
+		free(af->tmp);
+		af->path = af->tmp = NULL;
+		return -1;
+	}
+	/* mkostemps creates 0600; give the file the mode the caller asked for. */
+	fchmod(af->fd, (mode_t)mode);
+	return 0;
+}
+
+int od_atomic_commit(od_atomic_file *af, od_err *e)
+{
+	if (fsync(af->fd) < 0) {
+		int err = errno;
+		od_atomic_abort(af);
+		return od_err_errno(e, err, "%s: fsync", af->path ? af->path : "output");
+	}
+	if (close(af->fd) < 0) {
+		int err = errno;
+		af->fd = -1;
+		od_atomic_abort(af);
+		return od_err_errno(e, err, "%s: close", af->path ? af->path : "output");
+	}
+	af->fd = -1;
+	if (rename(af->tmp, af->path) < 0) {
+		int err = errno;
+		od_err_errno(e, err, "%s: rename into place", af->path);
+		od_atomic_abort(af);
+		return -1;
+	}
+	/* Make the rename itself durable. */
+	char *copy = od_strdup(af->path);
+	if (copy) {
+		int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+		free(copy);
+	}
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+	return 0;
+}
+
+void od_atomic_abort(od_atomic_file *af)
+{
+	if (af->fd >= 0)
+		close(af->fd);
+	af->fd = -1;
+	if (af->tmp)
+		unlink(af->tmp);
+	free(af->tmp);
+	free(af->path);
+	af->tmp = af->path = NULL;
+}
