@@ -60,6 +60,36 @@ enum ovf_version ovf_version_from_ns(const char *ns);  /* envelope namespace URI
 /* ======================================================================
  * The OVF environment (env.c)
  * ====================================================================== */
+/* The environment document (DSP8027) tells a guest about its deployment:
+ * the platform and the values of its properties.  Every value here is
+ * escaped by the XML writer, so user-provided values cannot inject markup. */
+struct ovf_env_property {
+	const char *key;   /* full key, with the ProductSection class/instance */
+	const char *value;
+};
+struct ovf_env_entity {  /* one per child system of a VirtualSystemCollection */
+	const char *id;
+	const struct ovf_env_property *props;
+	size_t nprops;
+};
+struct ovf_env_doc {
+	const char *id;               /* oe:id: the VirtualSystem(Collection) id */
+	const char *platform_kind;    /* PlatformSection/Kind, e.g. "ovfdeploy" */
+	const char *platform_version;
+	const char *platform_vendor;
+	const char *locale;           /* NULL: omitted */
+	const struct ovf_env_property *props;
+	size_t nprops;
+	const struct ovf_env_entity *entities;
+	size_t nentities;
+};
+/* Write the ovf-env.xml document into `out` (appended, NUL-terminated). */
+int ovf_env_build(const struct ovf_env_doc *doc, od_buf *out, od_err *e);
+/* Write an ISO9660 image holding `ovf-env.xml` (the "iso" transport), with
+ * the volume label "OVF_ENV".  Crash-safe: the image
+ * appears at `path` only when complete. */
+int ovf_env_write_iso(const char *path, const char *xml, size_t len, od_err *e);
+
 /* ENV_DEFINITIONS_BELOW */
 
 #endif
