@@ -22,5 +22,5 @@ ovfdeploy_SOURCES = \
 	src/cli/cmd_console.c \
 	src/cli/cmd_rm.c
 ovfdeploy_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
-ovfdeploy_LDADD = src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a \
+ovfdeploy_LDADD = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a \
 	$(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)

@@ -1,0 +1,94 @@
+/*
+ * deploy.h - from a verified package to a running appliance: instances on
+ * disk, the backend-neutral machine description, and the QEMU backend.
+ *
+ * The embedded runner (src/runner) and QEMU run the same machine: the same
+ * disk files (read-only bases with qcow2 overlays), the same OVF
+ * environment CD, the same user-mode network forwards and serial console.
+ * This library knows nothing of the CLI.
+ */
+#ifndef OD_DEPLOY_H
+#define OD_DEPLOY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/util.h"
+
+#define VMSPEC_MAX_DISKS 16
+#define VMSPEC_MAX_NICS 8
+#define VMSPEC_MAX_FORWARDS 16
+
+/* ---- what to run ---------------------------------------------------------- */
+struct vmspec_disk {
+	char *path;     /* image file (for an overlay: the qcow2 overlay) */
+	char *format;   /* "raw", "qcow2", "vmdk"; NULL = probe */
+	bool readonly;
+};
+struct vmspec_forward {
+	uint16_t host_port;  /* bound on 127.0.0.1 */
+	uint16_t guest_port;
+};
+struct vmspec_nic {
+	char *network;       /* the descriptor's network name, for messages */
+	bool user;           /* user-mode networking; false = not connected */
+	struct vmspec_forward forwards[VMSPEC_MAX_FORWARDS];
+	size_t nforwards;
+};
+enum vmspec_console {
+	VMSPEC_CONSOLE_STDIO,  /* attached to our terminal; Ctrl-A x quits */
+	VMSPEC_CONSOLE_SOCKET, /* a UNIX socket (background instances) */
+};
+struct vmspec {
+	unsigned cpus;
+	uint64_t memory;               /* bytes */
+	struct vmspec_disk disks[VMSPEC_MAX_DISKS];
+	size_t ndisks;
+	char *cdrom;                   /* the OVF environment ISO, or NULL */
+	struct vmspec_nic nics[VMSPEC_MAX_NICS];
+	size_t nnics;
+	enum vmspec_console console;
+	char *console_socket;          /* VMSPEC_CONSOLE_SOCKET */
+	char *console_log;             /* every console byte is also appended here; may be NULL */
+	char *control_socket;          /* QMP socket (QEMU) for graceful stop; may be NULL */
+	char *pidfile;                 /* background instances */
+	char *firmware;                /* NULL = the backend's default SeaBIOS */
+	char *kernel, *initrd, *append; /* direct Linux boot, all optional */
+	bool reboot;                   /* false: a guest reset ends the run */
+};
+void vmspec_free(struct vmspec *s);
+
+/* ---- backends --------------------------------------------------------------- */
+enum deploy_backend {
+	DEPLOY_BACKEND_AUTO = 0,
+	DEPLOY_BACKEND_EMBEDDED,
+	DEPLOY_BACKEND_QEMU,
+};
+const char *deploy_backend_name(enum deploy_backend b);
+int deploy_backend_parse(const char *s, enum deploy_backend *out, od_err *e);
+/* Resolve AUTO: the embedded runner where hardware virtualization is usable
+ * (vmx/svm and /dev/kvm opens), else QEMU.  `why` receives one sentence a user
+ * can read ("... because ..."). */
+enum deploy_backend deploy_backend_choose(enum deploy_backend want, char *why, size_t whylen);
+
+/* The QEMU backend.  The binary is $OVFDEPLOY_QEMU or qemu-system-x86_64 in
+ * PATH; it uses KVM when hardware virtualization is usable, TCG otherwise
+ * (KVM on a PVM host cannot boot a real guest kernel). */
+struct qemu_argv {
+	char **argv;
+	size_t argc;
+	bool kvm;
+};
+int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *out, od_err *e);
+void qemu_argv_free(struct qemu_argv *a);
+/* Run in the foreground until QEMU exits; returns QEMU's exit status in
+ * *status (0 after a guest power-off). */
+int qemu_run(const struct vmspec *s, int *status, od_err *e);
+/* Start in the background (daemonized, pid in s->pidfile). */
+int qemu_start(const struct vmspec *s, od_err *e);
+/* Ask the guest to power off through QMP (ACPI power button); after
+ * `timeout_s` seconds stop it hard.  `pid` is the QEMU process. */
+int qemu_stop(const char *control_socket, pid_t pid, unsigned timeout_s, bool *forced, od_err *e);
+
+#endif

@@ -1,0 +1,408 @@
+/* qemu.c - the QEMU backend: the same machine as the embedded runner,
+ * described as a QEMU command line.
+ *
+ * Used where the embedded runner cannot run a guest well: hosts without
+ * VT-x/AMD-V (then TCG), or hosts whose KVM is PVM, where guest kernel code
+ * is emulated one instruction at a time and a Linux guest never finishes
+ * booting under KVM. */
+#include "config.h"
+#include "deploy/deploy.h"
+#include "runner/vm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+void vmspec_free(struct vmspec *s)
+{
+	for (size_t i = 0; i < s->ndisks; i++) {
+		free(s->disks[i].path);
+		free(s->disks[i].format);
+	}
+	for (size_t i = 0; i < s->nnics; i++)
+		free(s->nics[i].network);
+	free(s->cdrom);
+	free(s->console_socket);
+	free(s->console_log);
+	free(s->control_socket);
+	free(s->pidfile);
+	free(s->firmware);
+	free(s->kernel);
+	free(s->initrd);
+	free(s->append);
+	memset(s, 0, sizeof *s);
+}
+
+const char *deploy_backend_name(enum deploy_backend b)
+{
+	switch (b) {
+	case DEPLOY_BACKEND_EMBEDDED: return "embedded";
+	case DEPLOY_BACKEND_QEMU: return "qemu";
+	default: return "auto";
+	}
+}
+
+int deploy_backend_parse(const char *s, enum deploy_backend *out, od_err *e)
+{
+	if (!strcmp(s, "auto"))
+		*out = DEPLOY_BACKEND_AUTO;
+	else if (!strcmp(s, "embedded"))
+		*out = DEPLOY_BACKEND_EMBEDDED;
+	else if (!strcmp(s, "qemu"))
+		*out = DEPLOY_BACKEND_QEMU;
+	else
+		return od_err_set(e, OD_E_USAGE, "unknown backend '%s' (expected auto, embedded or qemu)", s);
+	return 0;
+}
+
+enum deploy_backend deploy_backend_choose(enum deploy_backend want, char *why, size_t whylen)
+{
+	bool hw = vm_host_has_hw_virt(), kvm = vm_host_kvm_usable();
+	if (want == DEPLOY_BACKEND_EMBEDDED) {
+		snprintf(why, whylen, "embedded runner, as requested");
+		return want;
+	}
+	if (want == DEPLOY_BACKEND_QEMU) {
+		snprintf(why, whylen, "QEMU (%s), as requested", hw && kvm ? "KVM" : "TCG");
+		return want;
+	}
+	if (hw && kvm) {
+		snprintf(why, whylen, "embedded runner: hardware virtualization is available");
+		return DEPLOY_BACKEND_EMBEDDED;
+	}
+	if (!hw && kvm && vm_host_kvm_is_pvm())
+		snprintf(why, whylen, "QEMU with TCG: /dev/kvm is PVM (no vmx/svm), which cannot boot a guest kernel in useful time");
+	else if (!hw)
+		snprintf(why, whylen, "QEMU with TCG: this CPU shows no hardware virtualization (vmx/svm)");
+	else
+		snprintf(why, whylen, "QEMU with TCG: /dev/kvm cannot be opened");
+	return DEPLOY_BACKEND_QEMU;
+}
+
+/* ---- command line ----------------------------------------------------------- */
+
+static int push(struct qemu_argv *a, char *s, od_err *e)
+{
+	if (!s)
+		return od_err_nomem(e);
+	char **v = realloc(a->argv, (a->argc + 2) * sizeof *v);
+	if (!v) {
+		free(s);
+		return od_err_nomem(e);
+	}
+	a->argv = v;
+	a->argv[a->argc++] = s;
+	a->argv[a->argc] = NULL;
+	return 0;
+}
+
+static int pushf(struct qemu_argv *a, od_err *e, const char *fmt, ...) OD_PRINTF(3, 4);
+static int pushf(struct qemu_argv *a, od_err *e, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return push(a, n < 0 ? NULL : s, e);
+}
+
+/* QEMU's option syntax splits on commas; a literal comma is written twice.
+ * Paths come from users (instance names, package paths), so escape them. */
+static char *qesc(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p; p++)
+		n += *p == ',' ? 2 : 1;
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const char *p = s; *p; p++) {
+		*o++ = *p;
+		if (*p == ',')
+			*o++ = ',';
+	}
+	*o = '\0';
+	return out;
+}
+
+#define PUSH(...) do { if (pushf(out, e, __VA_ARGS__) < 0) goto fail; } while (0)
+#define ESC(var, s) do { free(var); var = qesc(s); if (!var) { od_err_nomem(e); goto fail; } } while (0)
+
+int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *out, od_err *e)
+{
+	memset(out, 0, sizeof *out);
+	char *p1 = NULL, *p2 = NULL;
+	const char *bin = getenv("OVFDEPLOY_QEMU");
+	if (!bin || !*bin)
+		bin = "qemu-system-x86_64";
+	if (s->cpus < 1 || s->cpus > 255)
+		return od_err_set(e, OD_E_USAGE, "cannot run %u CPUs (1 to 255)", s->cpus);
+	if (s->memory < (16u << 20) || s->memory % (1u << 20))
+		return od_err_set(e, OD_E_USAGE, "memory must be a whole number of MiB, at least 16 MiB (got %llu bytes)",
+				  (unsigned long long)s->memory);
+	out->kvm = vm_host_has_hw_virt() && vm_host_kvm_usable();
+
+	PUSH("%s", bin);
+	/* Only the devices we list: the same small machine as the embedded runner. */
+	PUSH("-nodefaults");
+	PUSH("-no-user-config");
+	PUSH("-machine");
+	PUSH("pc,accel=%s", out->kvm ? "kvm" : "tcg");
+	if (out->kvm) {
+		PUSH("-cpu");
+		PUSH("host");
+	}
+	PUSH("-smp");
+	PUSH("%u", s->cpus);
+	PUSH("-m");
+	PUSH("%lluM", (unsigned long long)(s->memory >> 20));
+	/* -nographic, not "-display none": without a display QEMU tells SeaBIOS
+	 * (fw_cfg etc/sercon-port) to mirror its screen on the serial port, so
+	 * the console shows the firmware's messages as our runner's does. */
+	PUSH("-nographic");
+	if (s->firmware) {
+		/* -bios takes a plain file name, not an option list: no escaping */
+		PUSH("-bios");
+		PUSH("%s", s->firmware);
+	}
+	if (!s->reboot)
+		PUSH("-no-reboot");
+
+	/* The console: one character device carrying the serial port (and, in
+	 * the foreground, QEMU's monitor multiplexed behind Ctrl-A c, with Ctrl-A x
+	 * to quit).  signal=off: Ctrl-C goes to the guest, not to QEMU. */
+	const char *logopt = "";
+	if (s->console_log) {
+		ESC(p2, s->console_log);
+		logopt = ",logfile=";
+	}
+	if (s->console == VMSPEC_CONSOLE_STDIO) {
+		PUSH("-chardev");
+		PUSH("stdio,id=con0,mux=on,signal=off%s%s", logopt, s->console_log ? p2 : "");
+		PUSH("-mon");
+		PUSH("chardev=con0,mode=readline");
+	} else {
+		if (!s->console_socket)
+			return od_err_set(e, OD_E_USAGE, "a background instance needs a console socket");
+		ESC(p1, s->console_socket);
+		PUSH("-chardev");
+		PUSH("socket,id=con0,path=%s,server=on,wait=off%s%s", p1, logopt, s->console_log ? p2 : "");
+	}
+	PUSH("-serial");
+	PUSH("chardev:con0");
+	if (s->control_socket) {
+		ESC(p1, s->control_socket);
+		PUSH("-qmp");
+		PUSH("unix:%s,server=on,wait=off", p1);
+	}
+	if (daemonize) {
+		if (!s->pidfile)
+			return od_err_set(e, OD_E_USAGE, "a background instance needs a pid file");
+		PUSH("-daemonize");
+		PUSH("-pidfile");
+		PUSH("%s", s->pidfile);
+	}
+
+	for (size_t i = 0; i < s->ndisks; i++) {
+		const struct vmspec_disk *d = &s->disks[i];
+		ESC(p1, d->path);
+		PUSH("-drive");
+		PUSH("file=%s,if=none,id=disk%zu%s%s,cache=writeback%s", p1, i,
+		     d->format ? ",format=" : "", d->format ? d->format : "", d->readonly ? ",readonly=on" : "");
+		PUSH("-device");
+		PUSH("virtio-blk-pci,drive=disk%zu,bootindex=%zu", i, i);
+	}
+	if (s->cdrom) {
+		ESC(p1, s->cdrom);
+		PUSH("-drive");
+		PUSH("file=%s,if=none,id=envcd,media=cdrom,readonly=on,format=raw", p1);
+		PUSH("-device");
+		PUSH("ide-cd,drive=envcd");
+	}
+	for (size_t i = 0; i < s->nnics; i++) {
+		const struct vmspec_nic *n = &s->nics[i];
+		if (!n->user)
+			continue;
+		od_buf nb = {0};
+		int rc = od_buf_printf(&nb, "user,id=net%zu", i);
+		for (size_t f = 0; rc == 0 && f < n->nforwards; f++)
+			rc = od_buf_printf(&nb, ",hostfwd=tcp:127.0.0.1:%u-:%u", n->forwards[f].host_port,
+					   n->forwards[f].guest_port);
+		if (rc < 0) {
+			od_buf_free(&nb);
+			od_err_nomem(e);
+			goto fail;
+		}
+		PUSH("-netdev");
+		if (push(out, nb.data, e) < 0)
+			goto fail;
+		PUSH("-device");
+		PUSH("virtio-net-pci,netdev=net%zu", i);
+	}
+	if (s->kernel) {
+		PUSH("-kernel");
+		PUSH("%s", s->kernel);
+		if (s->initrd) {
+			PUSH("-initrd");
+			PUSH("%s", s->initrd);
+		}
+		if (s->append) {
+			PUSH("-append");
+			PUSH("%s", s->append);
+		}
+	}
+	free(p1);
+	free(p2);
+	return 0;
+fail:
+	free(p1);
+	free(p2);
+	qemu_argv_free(out);
+	return -1;
+}
+
+void qemu_argv_free(struct qemu_argv *a)
+{
+	for (size_t i = 0; i < a->argc; i++)
+		free(a->argv[i]);
+	free(a->argv);
+	memset(a, 0, sizeof *a);
+}
+
+static int spawn_wait(char **argv, int *status, od_err *e)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return od_err_errno(e, errno, "fork");
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "ovfdeploy: cannot run %s: %s (install the Debian package qemu-system-x86)\n",
+			argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return od_err_errno(e, errno, "waiting for %s", argv[0]);
+	}
+	if (WIFSIGNALED(st))
+		return od_err_set(e, OD_E_IO, "%s was killed by signal %d", argv[0], WTERMSIG(st));
+	*status = WEXITSTATUS(st);
+	if (*status == 127)
+		return od_err_set(e, OD_E_IO, "%s could not be started", argv[0]);
+	return 0;
+}
+
+int qemu_run(const struct vmspec *s, int *status, od_err *e)
+{
+	struct qemu_argv a;
+	if (qemu_build_argv(s, false, &a, e) < 0)
+		return -1;
+	int rc = spawn_wait(a.argv, status, e);
+	qemu_argv_free(&a);
+	return rc;
+}
+
+int qemu_start(const struct vmspec *s, od_err *e)
+{
+	struct qemu_argv a;
+	if (qemu_build_argv(s, true, &a, e) < 0)
+		return -1;
+	int status = 0;
+	int rc = spawn_wait(a.argv, &status, e);
+	qemu_argv_free(&a);
+	if (rc == 0 && status != 0)
+		return od_err_set(e, OD_E_IO, "QEMU failed to start (exit status %d)", status);
+	return rc;
+}
+
+/* ---- stopping ------------------------------------------------------------------- */
+
+static int qmp_send(const char *path, const char *const *cmds, size_t n, od_err *e)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof sa.sun_path)
+		return od_err_set(e, OD_E_USAGE, "%s: socket path too long", path);
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return od_err_errno(e, errno, "socket");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int err = errno;
+		close(fd);
+		return od_err_errno(e, err, "%s: connect", path);
+	}
+	/* QMP greets, then wants qmp_capabilities before any command.  We do not
+	 * parse replies: each command is acted on in order, and the caller
+	 * watches the process to see whether it worked. */
+	char buf[4096];
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	if (poll(&pfd, 1, 2000) > 0 && read(fd, buf, sizeof buf) < 0) {
+		/* ignore: the greeting is informational */
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		rc = od_write_all(fd, cmds[i], strlen(cmds[i]), path, e);
+		if (rc == 0 && poll(&pfd, 1, 2000) > 0 && read(fd, buf, sizeof buf) < 0) {
+			/* reply ignored, see above */
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+static bool alive(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static bool wait_gone(pid_t pid, unsigned ms)
+{
+	for (unsigned t = 0; t < ms; t += 100) {
+		/* reap if it is our child; otherwise poll its existence */
+		if (waitpid(pid, NULL, WNOHANG) == pid || !alive(pid))
+			return true;
+		struct timespec ts = {0, 100 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return !alive(pid);
+}
+
+int qemu_stop(const char *control_socket, pid_t pid, unsigned timeout_s, bool *forced, od_err *e)
+{
+	static const char *const powerdown[] = {
+		"{\"execute\":\"qmp_capabilities\"}\n",
+		"{\"execute\":\"system_powerdown\"}\n",
+	};
+	static const char *const quit[] = {
+		"{\"execute\":\"qmp_capabilities\"}\n",
+		"{\"execute\":\"quit\"}\n",
+	};
+	*forced = false;
+	if (pid <= 0)
+		return od_err_set(e, OD_E_USAGE, "no process to stop");
+	if (!alive(pid))
+		return 0;
+	od_err ignored;
+	if (control_socket && qmp_send(control_socket, powerdown, 2, &ignored) == 0 && wait_gone(pid, timeout_s * 1000))
+		return 0;
+	/* The guest did not power off in time: stop it hard, politely first. */
+	*forced = true;
+	if (control_socket && qmp_send(control_socket, quit, 2, &ignored) == 0 && wait_gone(pid, 3000))
+		return 0;
+	if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+		return od_err_errno(e, errno, "cannot stop process %d", (int)pid);
+	if (!wait_gone(pid, 5000))
+		return od_err_set(e, OD_E_IO, "process %d did not stop", (int)pid);
+	return 0;
+}
