@@ -115,6 +115,14 @@ static bool file_contains(const char *path, const char *needle)
 	return found;
 }
 
+/* A failed assertion ends the test process; do not leave QEMU behind. */
+static pid_t started_pid;
+static void kill_started(void)
+{
+	if (started_pid > 0)
+		kill(started_pid, SIGKILL);
+}
+
 START_TEST(test_real_qemu_start_stop)
 {
 	if (access("/usr/share/seabios/bios.bin", R_OK) != 0 || system("command -v qemu-system-x86_64 >/dev/null") != 0) {
@@ -137,6 +145,8 @@ START_TEST(test_real_qemu_start_stop)
 	pid_t pid = (pid_t)atoi(pidtxt);
 	free(pidtxt);
 	ck_assert_int_gt(pid, 1);
+	started_pid = pid;
+	atexit(kill_started);
 	/* SeaBIOS with no disk prints its banner, then finds nothing to boot. */
 	bool banner = false;
 	for (int i = 0; i < 200 && !banner; i++) {
@@ -150,6 +160,7 @@ START_TEST(test_real_qemu_start_stop)
 	ck_assert_int_eq(qemu_stop(s.control_socket, pid, 1, &forced, &e), 0);
 	ck_assert(forced);
 	ck_assert(kill(pid, 0) != 0);
+	started_pid = 0;
 	vmspec_free(&s);
 	char cmd[128];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
