@@ -91,4 +91,43 @@ int qemu_start(const struct vmspec *s, od_err *e);
  * `timeout_s` seconds stop it hard.  `pid` is the QEMU process. */
 int qemu_stop(const char *control_socket, pid_t pid, unsigned timeout_s, bool *forced, od_err *e);
 
+/* ---- instances ------------------------------------------------------------------
+ * A deployed appliance lives in its own directory,
+ * $XDG_DATA_HOME/ovfdeploy/instances/NAME (~/.local/share/... by default;
+ * $OVFDEPLOY_HOME/instances overrides both, for tests).  It holds the
+ * descriptor, the qcow2 overlays the guest writes to, the environment ISO, the
+ * console log, and instance.conf: the machine and the choices made at deploy
+ * time.  Two instances of one package share nothing writable. */
+#define INSTANCE_NAME_MAX 64
+
+struct instance {
+	char *name;
+	char *dir;
+	char *package;            /* the package it was deployed from */
+	char *deployment_option;  /* chosen DeploymentOptionSection id, or NULL */
+	enum deploy_backend backend;
+	struct vmspec spec;
+	char **prop_keys, **prop_values; /* the property values delivered */
+	size_t nprops;
+};
+void instance_free(struct instance *in);
+
+/* Names are [A-Za-z0-9._-], at most INSTANCE_NAME_MAX, not starting with '.'
+ * or '-': they become directory names and must not escape the store. */
+int instance_name_check(const char *name, od_err *e);
+/* The store directory, created if needed; caller frees. */
+char *instance_root(od_err *e);
+/* Make NAME's directory (refusing an existing instance); sets in->dir. */
+int instance_create(struct instance *in, od_err *e);
+/* Write instance.conf (crash-safe). */
+int instance_save(const struct instance *in, od_err *e);
+int instance_load(const char *name, struct instance *in, od_err *e);
+/* Names of all instances, sorted. */
+int instance_list(char ***names, size_t *n, od_err *e);
+void instance_list_free(char **names, size_t n);
+/* The QEMU (or runner) process of a running instance, or 0 when stopped. */
+pid_t instance_running_pid(const struct instance *in);
+/* Remove a stopped instance and everything in its directory. */
+int instance_remove(const char *name, od_err *e);
+
 #endif

@@ -1,7 +1,8 @@
 noinst_LIBRARIES += src/deploy/libdeploy.a
 src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.h \
-	src/deploy/qemu.c
+	src/deploy/qemu.c \
+	src/deploy/instance.c
 DEPLOY_LIBS = src/deploy/libdeploy.a src/runner/librunner.a src/util/libodutil.a
 
 check_PROGRAMS += tests/deploy/test_qemu
@@ -9,3 +10,9 @@ tests_deploy_test_qemu_SOURCES = tests/deploy/test_qemu.c
 tests_deploy_test_qemu_CFLAGS = $(TEST_CFLAGS)
 tests_deploy_test_qemu_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_qemu
+
+check_PROGRAMS += tests/deploy/test_instance
+tests_deploy_test_instance_SOURCES = tests/deploy/test_instance.c
+tests_deploy_test_instance_CFLAGS = $(TEST_CFLAGS)
+tests_deploy_test_instance_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
+TESTS += tests/deploy/test_instance
