@@ -205,10 +205,12 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		PUSH("-qmp");
 		PUSH("unix:%s,server=on,wait=off", p1);
 	}
-	if (daemonize) {
-		if (!s->pidfile)
-			return od_err_set(e, OD_E_USAGE, "a background instance needs a pid file");
+	if (daemonize && !s->pidfile)
+		return od_err_set(e, OD_E_USAGE, "a background instance needs a pid file");
+	if (daemonize)
 		PUSH("-daemonize");
+	/* In the foreground too, so that 'ovfdeploy list' sees the instance run. */
+	if (s->pidfile) {
 		PUSH("-pidfile");
 		PUSH("%s", s->pidfile);
 	}
