@@ -9,3 +9,11 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/vmdk.c \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
+
+# json: backing names (deploy's overlays over byte ranges of an OVA)
+src_disk_libdisk_a_SOURCES += src/disk/json_spec.h src/disk/json_spec.c
+check_PROGRAMS += tests/disk/test_json_spec
+tests_disk_test_json_spec_SOURCES = tests/disk/test_json_spec.c
+tests_disk_test_json_spec_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_json_spec_LDADD = $(DISK_LIBS) $(TEST_LIBS)
+TESTS += tests/disk/test_json_spec
