@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -1161,6 +1162,13 @@ ovf_envelope *ovf_envelope_parse_file(const char *path, od_err *e)
 {
 	char *data = NULL;
 	size_t len = 0;
+	/* Say "too big" from the size alone when we can; od_read_file's own
+	 * limit still holds for pipes and files that grow. */
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > OVF_DESCRIPTOR_MAX)
+		return od_err_set(e, OD_E_INVALID, "%s: descriptor is %lld bytes, more than the %u-byte limit", path,
+				  (long long)st.st_size, (unsigned)OVF_DESCRIPTOR_MAX),
+		       NULL;
 	if (od_read_file(path, OVF_DESCRIPTOR_MAX, &data, &len, e) < 0)
 		return NULL;
 	ovf_envelope *env = ovf_envelope_parse(data, len, path, e);

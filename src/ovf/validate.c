@@ -83,7 +83,6 @@ static const struct rule rules[] = {
 	{"config-id-duplicate", false, false},
 	{"config-unknown", false, false},
 	{"hw-missing", true, false},
-	{"hw-system-type", false, true},
 	{"item-instanceid-missing", true, false},
 	{"item-instanceid-duplicate", false, false},
 	{"item-resourcetype-missing", true, false},
