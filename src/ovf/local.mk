@@ -30,3 +30,5 @@ tests_ovf_test_model_SOURCES = tests/ovf/test_model.c
 tests_ovf_test_model_CFLAGS = $(TEST_CFLAGS)
 tests_ovf_test_model_LDADD = $(OVF_LIBS) $(TEST_LIBS)
 TESTS += tests/ovf/test_units tests/ovf/test_model
+TESTS += tests/ovf/conformance.sh tests/ovf/inspect_realworld.sh tests/ovf/cli.sh tests/ovf/schema_ref.sh
+EXTRA_DIST += tests/ovf/conformance.sh tests/ovf/inspect_realworld.sh tests/ovf/cli.sh tests/ovf/schema_ref.sh
