@@ -921,6 +921,9 @@ int q2_create(disk *d, uint64_t size, const struct disk_create_opts *o, od_err *
 	}
 	if (size > Q2_MAX_SIZE)
 		return od_err_set(e, OD_E_USAGE, "size %llu is larger than the supported 2^56 bytes", (unsigned long long)size);
+	/* QEMU sees a qcow2 image in whole 512-byte sectors and would cut a
+	 * partial last sector off; round up as qemu-img create does. */
+	size = (size + 511) & ~511ull;
 	d->size = size;
 	uint64_t cover = cs << q->l2_bits;
 	uint64_t l1n = size / cover + (size % cover != 0);
