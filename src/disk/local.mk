@@ -31,3 +31,5 @@ tests_disk_test_qcow2_write_SOURCES = tests/disk/test_qcow2_write.c
 tests_disk_test_qcow2_write_CFLAGS = $(TEST_CFLAGS)
 tests_disk_test_qcow2_write_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_qcow2_write
+TESTS += tests/disk/cli_disk.sh
+EXTRA_DIST += tests/disk/cli_disk.sh
