@@ -9,3 +9,10 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/vmdk.c \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
+
+# ---- VMDK driver (vmdk.c is listed above) and its tests ----
+src_disk_libdisk_a_SOURCES += \
+	src/disk/vmdk_priv.h \
+	src/disk/vmdk_desc.c \
+	src/disk/vmdk_sparse.c \
+	src/disk/vmdk_stream.c
