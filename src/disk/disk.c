@@ -226,9 +226,13 @@ void disk_close(disk *d)
 		return;
 	if (d->drv && d->drv->close)
 		d->drv->close(d);
-	if (d->out)
-		od_atomic_abort(d->out), free(d->out);
-	d->io.fd = -1; /* owned by d->out when creating, closed above */
+	if (d->out) {
+		/* The fd belongs to the temporary file: the abort closes it and
+		 * removes the file, so nothing appears at the path. */
+		od_atomic_abort(d->out);
+		free(d->out);
+		d->io.fd = -1;
+	}
 	disk_free(d);
 }
 

@@ -10,6 +10,15 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
 
+# Unit tests of the disk library; qemu-img is the oracle where it is installed.
+DISK_TEST_LDADD = $(DISK_LIBS) $(TEST_LIBS)
+EXTRA_DIST += tests/disk/dtest.h
+check_PROGRAMS += tests/disk/test_raw
+tests_disk_test_raw_SOURCES = tests/disk/test_raw.c
+tests_disk_test_raw_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_raw_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_raw
+
 # ---- VMDK driver (vmdk.c is listed above) and its tests ----
 src_disk_libdisk_a_SOURCES += \
 	src/disk/vmdk_priv.h \
