@@ -32,6 +32,7 @@ struct vmdk_sparse {
 	uint32_t ngd;
 	uint32_t *gd, *rgd;    /* rgd only when writable and present */
 	bool compressed, writable;
+	bool gd_at_end;        /* a true stream: header says GD_AT_END */
 	struct gt_slot *cache;
 	/* one decompressed grain, so that small reads of a compressed grain
 	 * inflate it once rather than once per read */
@@ -178,6 +179,7 @@ int vmdk_sparse_open(disk *io, const struct vmdk_header *h0, bool writable, stru
 	if (header_sane(&s->h, io->name, "header", e) < 0)
 		goto fail;
 	if (s->h.gd_off == VMDK_GD_AT_END) {
+		s->gd_at_end = true;
 		/* Stream layout: the real header is the footer, 1024 bytes before
 		 * the end, preceded by a footer marker and followed by the
 		 * end-of-stream marker. */
@@ -317,7 +319,7 @@ static int read_compressed(struct vmdk_sparse *s, uint64_t g, uint32_t sector, u
 		*lba_out = lba;
 	if (csize == 0 || csize > 2 * s->grain_bytes)
 		return od_err_set(e, OD_E_INVALID,
-				  "%s: compressed grain %llu at offset 0x%llx claims %u bytes (limit: two grains, %llu bytes)",
+				  "%s: compressed grain %llu at offset 0x%llx claims %u bytes, more than two grains (%llu bytes)",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off, csize,
 				  (unsigned long long)(2 * s->grain_bytes));
 	if ((size_t)csize + 12 > avail)
@@ -771,7 +773,10 @@ int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result
 		free(rgd);
 	}
 	int rc = 0;
-	if (s->h.flags & VMDK_FLAG_MARKERS)
+	/* Only true streams are a sequence of markers end to end; QEMU's
+	 * layout (GD at the start) may leave zero sectors between grains,
+	 * which would read as end-of-stream markers. */
+	if ((s->h.flags & VMDK_FLAG_MARKERS) && s->gd_at_end)
 		rc = stream_walk(s, r, e);
 	pthread_mutex_unlock(&s->lock);
 	free(tmp);
