@@ -23,6 +23,30 @@ struct gt_slot {
 	uint32_t gte[VMDK_GTES];
 };
 
+/* What one thread needs to inflate grains: its own decompressor and a
+ * buffer for one compressed grain (at most two grains plus its header). */
+struct inflater {
+	struct libdeflate_decompressor *dec;
+	unsigned char *cbuf;
+};
+
+/* Parallel inflation of the grains of one large read (see pread_parallel). */
+#define VMDK_PAR_WINDOW 256u  /* grains looked up per round */
+#define VMDK_PAR_MAX 8u       /* worker threads at most */
+struct par_grain {
+	uint64_t g;
+	uint32_t gte;
+	unsigned char *dst; /* where the whole grain goes in the caller's buffer */
+};
+struct par_job {
+	struct vmdk_sparse *s;
+	struct inflater inf;
+	const struct par_grain *list;
+	size_t n, stride, first;
+	int rc;
+	od_err err;
+};
+
 struct vmdk_sparse {
 	disk *io;
 	struct vmdk_header h; /* the header in effect (the footer's for GD_AT_END) */
@@ -39,9 +63,12 @@ struct vmdk_sparse {
 	unsigned char *gbuf;
 	uint64_t gbuf_idx;
 	bool gbuf_valid;
-	unsigned char *cbuf;   /* compressed grain read buffer: 2 grains + header */
+	struct inflater inf;   /* for the calling thread */
 	size_t cbuf_size;
-	struct libdeflate_decompressor *dec;
+	od_pool *pool;         /* created on the first large compressed read */
+	struct par_job *jobs;
+	unsigned njobs;
+	struct par_grain *plist;
 	uint64_t alloc_end;    /* writable: next free sector at the end of the file */
 	pthread_mutex_t lock;
 };
@@ -227,9 +254,9 @@ int vmdk_sparse_open(disk *io, const struct vmdk_header *h0, bool writable, stru
 	s->cache = calloc(VMDK_GT_CACHE, sizeof *s->cache);
 	s->gbuf = malloc(s->grain_bytes);
 	s->cbuf_size = 2 * (size_t)s->grain_bytes + 12;
-	s->cbuf = s->compressed ? malloc(s->cbuf_size) : NULL;
-	s->dec = s->compressed ? libdeflate_alloc_decompressor() : NULL;
-	if (!s->cache || !s->gbuf || (s->compressed && (!s->cbuf || !s->dec))) {
+	s->inf.cbuf = s->compressed ? malloc(s->cbuf_size) : NULL;
+	s->inf.dec = s->compressed ? libdeflate_alloc_decompressor() : NULL;
+	if (!s->cache || !s->gbuf || (s->compressed && (!s->inf.cbuf || !s->inf.dec))) {
 		od_err_nomem(e);
 		goto fail;
 	}
@@ -249,9 +276,18 @@ void vmdk_sparse_close(struct vmdk_sparse *s)
 	free(s->rgd);
 	free(s->cache);
 	free(s->gbuf);
-	free(s->cbuf);
-	if (s->dec)
-		libdeflate_free_decompressor(s->dec);
+	free(s->inf.cbuf);
+	if (s->inf.dec)
+		libdeflate_free_decompressor(s->inf.dec);
+	if (s->pool)
+		od_pool_free(s->pool);
+	for (unsigned i = 0; i < s->njobs; i++) {
+		free(s->jobs[i].inf.cbuf);
+		if (s->jobs[i].inf.dec)
+			libdeflate_free_decompressor(s->jobs[i].inf.dec);
+	}
+	free(s->jobs);
+	free(s->plist);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
@@ -299,8 +335,8 @@ static int get_gte(struct vmdk_sparse *s, uint64_t g, uint32_t *gte, od_err *e)
 
 /* Inflate compressed grain `g` whose header is at `sector` into `out`
  * (grain_bytes).  `lba_out` gets the sector the grain header claims. */
-static int read_compressed(struct vmdk_sparse *s, uint64_t g, uint32_t sector, unsigned char *out,
-			   uint64_t *lba_out, od_err *e)
+static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t g, uint32_t sector,
+			   unsigned char *out, uint64_t *lba_out, od_err *e)
 {
 	uint64_t off = (uint64_t)sector * VMDK_SECTOR;
 	if (off >= s->file_size || s->file_size - off < 12)
@@ -311,10 +347,10 @@ static int read_compressed(struct vmdk_sparse *s, uint64_t g, uint32_t sector, u
 	 * two-grain buffer, and reading the maximum every time would double
 	 * the I/O. */
 	size_t first = avail < 4096 ? avail : 4096;
-	if (disk_io_pread(s->io, s->cbuf, first, off, e) < 0)
+	if (disk_io_pread(s->io, inf->cbuf, first, off, e) < 0)
 		return -1;
-	uint64_t lba = vmdk_le64(s->cbuf);
-	uint32_t csize = vmdk_le32(s->cbuf + 8);
+	uint64_t lba = vmdk_le64(inf->cbuf);
+	uint32_t csize = vmdk_le32(inf->cbuf + 8);
 	if (lba_out)
 		*lba_out = lba;
 	if (csize == 0 || csize > 2 * s->grain_bytes)
@@ -326,20 +362,95 @@ static int read_compressed(struct vmdk_sparse *s, uint64_t g, uint32_t sector, u
 		return od_err_set(e, OD_E_INVALID, "%s: compressed grain %llu at offset 0x%llx runs past the end of the file",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off);
 	if ((size_t)csize + 12 > first &&
-	    disk_io_pread(s->io, s->cbuf + first, (size_t)csize + 12 - first, off + first, e) < 0)
+	    disk_io_pread(s->io, inf->cbuf + first, (size_t)csize + 12 - first, off + first, e) < 0)
 		return -1;
 	size_t got = 0;
 	enum libdeflate_result r =
-		libdeflate_zlib_decompress(s->dec, s->cbuf + 12, csize, out, s->grain_bytes, &got);
+		libdeflate_zlib_decompress(inf->dec, inf->cbuf + 12, csize, out, s->grain_bytes, &got);
 	if (r != LIBDEFLATE_SUCCESS)
 		/* Some old writers stored bare deflate streams. */
-		r = libdeflate_deflate_decompress(s->dec, s->cbuf + 12, csize, out, s->grain_bytes, &got);
+		r = libdeflate_deflate_decompress(inf->dec, inf->cbuf + 12, csize, out, s->grain_bytes, &got);
 	if (r != LIBDEFLATE_SUCCESS)
 		return od_err_set(e, OD_E_INVALID, "%s: compressed grain %llu at offset 0x%llx does not inflate%s",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off,
 				  r == LIBDEFLATE_INSUFFICIENT_SPACE ? " to at most one grain" : " (corrupt data)");
 	if (got < s->grain_bytes)
 		memset(out + got, 0, s->grain_bytes - got);
+	return 0;
+}
+
+static void par_job_run(void *arg)
+{
+	struct par_job *j = arg;
+	j->rc = 0;
+	for (size_t i = j->first; i < j->n; i += j->stride)
+		if (read_compressed(j->s, &j->inf, j->list[i].g, j->list[i].gte, j->list[i].dst, NULL, &j->err) < 0) {
+			j->rc = -1;
+			return;
+		}
+}
+
+/* Read `*done` whole grains starting at grain `g` into `buf` (len bytes
+ * available), inflating compressed grains on worker threads.  Converting a
+ * stream to raw is otherwise bound by one core's inflate speed. */
+static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len, uint64_t g, size_t *done, od_err *e)
+{
+	size_t count = len / s->grain_bytes;
+	if (count > VMDK_PAR_WINDOW)
+		count = VMDK_PAR_WINDOW;
+	if (count > s->ngrains - g)
+		count = (size_t)(s->ngrains - g);
+	if (!s->plist && !(s->plist = malloc(VMDK_PAR_WINDOW * sizeof *s->plist)))
+		return od_err_nomem(e);
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint32_t gte;
+		unsigned char *dst = buf + i * s->grain_bytes;
+		if (get_gte(s, g + i, &gte, e) < 0)
+			return -1;
+		if (gte <= 1)
+			memset(dst, 0, s->grain_bytes);
+		else
+			s->plist[n++] = (struct par_grain){g + i, gte, dst};
+	}
+	*done = count;
+	if (n >= 4 && !s->pool) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned t = cpus > 1 ? (unsigned)cpus : 1;
+		if (t > VMDK_PAR_MAX)
+			t = VMDK_PAR_MAX;
+		s->jobs = t > 1 ? calloc(t, sizeof *s->jobs) : NULL;
+		for (unsigned i = 0; s->jobs && i < t; i++) {
+			s->jobs[i].inf.cbuf = malloc(s->cbuf_size);
+			s->jobs[i].inf.dec = libdeflate_alloc_decompressor();
+			s->njobs = i + 1;
+			if (!s->jobs[i].inf.cbuf || !s->jobs[i].inf.dec)
+				return od_err_nomem(e);
+		}
+		/* A pool that cannot start leaves us on the sequential path. */
+		if (s->jobs)
+			s->pool = od_pool_new(t, 0, NULL);
+	}
+	if (n < 4 || !s->pool) {
+		for (size_t i = 0; i < n; i++)
+			if (read_compressed(s, &s->inf, s->plist[i].g, s->plist[i].gte, s->plist[i].dst, NULL, e) < 0)
+				return -1;
+		return 0;
+	}
+	for (unsigned i = 0; i < s->njobs; i++) {
+		struct par_job *j = &s->jobs[i];
+		j->s = s, j->list = s->plist, j->n = n, j->stride = s->njobs, j->first = i, j->rc = 0;
+		if (od_pool_submit(s->pool, par_job_run, j, e) < 0) {
+			od_pool_wait(s->pool);
+			return -1;
+		}
+	}
+	od_pool_wait(s->pool);
+	for (unsigned i = 0; i < s->njobs; i++)
+		if (s->jobs[i].rc < 0) {
+			*e = s->jobs[i].err;
+			return -1;
+		}
 	return 0;
 }
 
@@ -352,6 +463,13 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t of
 		uint64_t g = off / s->grain_bytes, in = off % s->grain_bytes;
 		size_t n = s->grain_bytes - in < len ? (size_t)(s->grain_bytes - in) : len;
 		uint32_t gte = 0;
+		if (s->compressed && in == 0 && len >= 4 * s->grain_bytes && g < s->ngrains) {
+			size_t k = 0;
+			if ((rc = pread_parallel(s, buf, len, g, &k, e)) < 0)
+				break;
+			buf += k * s->grain_bytes, off += k * s->grain_bytes, len -= k * s->grain_bytes;
+			continue;
+		}
 		if (g >= s->ngrains) {
 			/* beyond the header's capacity (descriptor said more) */
 			memset(buf, 0, n);
@@ -362,7 +480,7 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t of
 		} else if (s->compressed) {
 			if (!s->gbuf_valid || s->gbuf_idx != g) {
 				s->gbuf_valid = false;
-				if ((rc = read_compressed(s, g, gte, s->gbuf, NULL, e)) < 0)
+				if ((rc = read_compressed(s, &s->inf, g, gte, s->gbuf, NULL, e)) < 0)
 					break;
 				s->gbuf_valid = true;
 				s->gbuf_idx = g;
@@ -693,7 +811,7 @@ int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result
 				uint64_t lba = 0;
 				od_err ce;
 				if (deep) {
-					if (read_compressed(s, g, gte, s->gbuf, &lba, &ce) < 0) {
+					if (read_compressed(s, &s->inf, g, gte, s->gbuf, &lba, &ce) < 0) {
 						r->corruptions++;
 						disk_check_msg(r, "%s", ce.msg);
 						continue;
