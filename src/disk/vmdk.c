@@ -217,15 +217,25 @@ static int vmdk_open(disk *d, od_err *e)
 		}
 		vmdk_header_decode(b, &v->h0);
 		v->has_header = true;
+		bool bare = true;
 		if (v->h0.desc_off && v->h0.desc_size) {
 			uint64_t off, len;
 			if (!od_mul_u64(v->h0.desc_off, VMDK_SECTOR, &off) || !od_mul_u64(v->h0.desc_size, VMDK_SECTOR, &len)) {
 				od_err_set(e, OD_E_INVALID, "%s: descriptor offset or size overflows", d->name);
 				goto fail;
 			}
-			if (read_desc_text(d, off, len, e) < 0)
-				goto fail;
-		} else {
+			/* Pieces of split disks reserve descriptor space but leave
+			 * it empty (QEMU): those are bare extents. */
+			if (read_desc_text(d, off, len, e) < 0) {
+				if (!v->desc_text || v->desc_text[strspn(v->desc_text, " \t\r\n")])
+					goto fail;
+				free(v->desc_text);
+				v->desc_text = NULL;
+			} else {
+				bare = false;
+			}
+		}
+		if (bare) {
 			/* A bare sparse extent (a piece of a split disk opened on
 			 * its own): one extent covering the header's capacity. */
 			if (v->h0.capacity == 0 || v->h0.capacity > VMDK_MAX_BYTES / VMDK_SECTOR) {

@@ -19,7 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A batch is at most 64 grains (a 64-bit mask says which got data) and about
+ * 2 MiB of input; at most MAX_BATCHES exist, so the writer holds at most
+ * ~48 MiB of input and output buffers whatever the thread count. */
 #define BATCH_GRAINS 64u
+#define BATCH_BYTES (2u << 20)
+#define MAX_BATCHES 12u
 
 struct batch {
 	struct vmdk_stream *w;
@@ -47,6 +52,7 @@ struct vmdk_stream {
 	struct vmdk_header h;
 	od_pool *pool;
 	unsigned nbatch, cur, oldest, inflight;
+	unsigned bgrains;          /* grains per batch */
 	struct batch *b;
 	bool filling;              /* b[cur] holds input not yet submitted */
 	pthread_mutex_t lock;
@@ -60,7 +66,7 @@ static void compress_job(void *arg)
 	struct vmdk_stream *w = b->w;
 	size_t o = 0;
 	bool failed = false;
-	for (unsigned i = 0; i < BATCH_GRAINS; i++) {
+	for (unsigned i = 0; i < w->bgrains; i++) {
 		b->len[i] = 0;
 		if (!(b->touched >> i & 1))
 			continue;
@@ -142,7 +148,7 @@ static int drain_one(struct vmdk_stream *w, od_err *e)
 	/* Write runs of records in one go, stopping where a grain belongs to the
 	 * next grain table: that table must be written first. */
 	size_t run_start = 0, run_end = 0; /* bytes of b->out */
-	for (unsigned i = 0; i < BATCH_GRAINS; i++) {
+	for (unsigned i = 0; i < w->bgrains; i++) {
 		if (!b->len[i])
 			continue;
 		uint64_t g = b->first + i;
@@ -215,7 +221,7 @@ int vmdk_stream_pwrite(struct vmdk_stream *w, const void *buf_, size_t len, uint
 		uint64_t g = off / w->grain_bytes, in = off % w->grain_bytes;
 		size_t n = w->grain_bytes - in < len ? (size_t)(w->grain_bytes - in) : len;
 		struct batch *b = &w->b[w->cur];
-		if (!w->filling || g >= b->first + BATCH_GRAINS) {
+		if (!w->filling || g >= b->first + w->bgrains) {
 			if (submit_cur(w, e) < 0 || start_batch(w, g, e) < 0)
 				return -1;
 			b = &w->b[w->cur];
@@ -338,8 +344,13 @@ int vmdk_stream_create(disk *d, uint64_t sectors, const struct disk_create_opts 
 	}
 	/* One batch per worker plus two: one being filled, one being written. */
 	w->nbatch = od_pool_threads(w->pool) + 2;
-	if (w->nbatch > 8)
-		w->nbatch = 8;
+	if (w->nbatch > MAX_BATCHES)
+		w->nbatch = MAX_BATCHES;
+	w->bgrains = BATCH_BYTES / w->grain_bytes;
+	if (w->bgrains > BATCH_GRAINS)
+		w->bgrains = BATCH_GRAINS;
+	if (w->bgrains == 0)
+		w->bgrains = 1;
 	w->b = calloc(w->nbatch, sizeof *w->b);
 	if (!w->b) {
 		vmdk_stream_free(w);
@@ -350,10 +361,10 @@ int vmdk_stream_create(disk *d, uint64_t sectors, const struct disk_create_opts 
 		b->w = w;
 		b->done = true;
 		b->comp = libdeflate_alloc_compressor(6);
-		b->in = malloc(BATCH_GRAINS * w->grain_bytes);
+		b->in = malloc(w->bgrains * w->grain_bytes);
 		if (b->comp) {
 			size_t bound = libdeflate_zlib_compress_bound(b->comp, w->grain_bytes);
-			b->out_cap = BATCH_GRAINS * ((bound + 12 + VMDK_SECTOR - 1) / VMDK_SECTOR * VMDK_SECTOR);
+			b->out_cap = w->bgrains * ((bound + 12 + VMDK_SECTOR - 1) / VMDK_SECTOR * VMDK_SECTOR);
 			b->out = malloc(b->out_cap);
 		}
 		if (!b->comp || !b->in || !b->out) {

@@ -88,6 +88,14 @@ static void check_clean(disk *d, bool deep)
 	disk_check_result_free(&r);
 }
 
+static void write_text(const char *name, const char *text)
+{
+	FILE *f = fopen(dt_path(name), "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
 static const char *const subformats[] = {
 	"monolithicSparse", "monolithicFlat", "twoGbMaxExtentSparse", "twoGbMaxExtentFlat", "streamOptimized",
 };
@@ -374,14 +382,6 @@ START_TEST(test_hostile_stream)
 }
 END_TEST
 
-static void write_text(const char *name, const char *text)
-{
-	FILE *f = fopen(dt_path(name), "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 START_TEST(test_hostile_descriptor)
 {
 	unsigned char z[4096] = {0};
@@ -439,6 +439,137 @@ START_TEST(test_hostile_descriptor)
 }
 END_TEST
 
+
+START_TEST(test_zeroed_grain)
+{
+	/* qemu-io's write -z on an image with zeroed_grain=on leaves GT
+	 * entries of 1: they read as zeros and map as ZERO, not as data. */
+	if (!dt_have("qemu-io"))
+		return;
+	ck_assert_int_eq(dt_sh("qemu-img create -q -f vmdk -o zeroed_grain=on z.vmdk 4M && "
+			       "qemu-io -c 'write -q -P 0xaa 0 1M' -c 'write -q -z 0 128k' z.vmdk >/dev/null"), 0);
+	disk *d = dt_open(dt_path("z.vmdk"), DISK_RDONLY);
+	od_err e;
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 0, disk_size(d), &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_ZERO);
+	ck_assert_uint_eq(x.len, 128 << 10);
+	ck_assert_int_eq(disk_map(d, 128 << 10, disk_size(d) - (128 << 10), &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_DATA);
+	ck_assert_uint_eq(x.len, (1 << 20) - (128 << 10));
+	ck_assert_int_eq(disk_map(d, 1 << 20, disk_size(d) - (1 << 20), &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	unsigned char b[256 << 10];
+	ck_assert_int_eq(disk_pread(d, b, sizeof b, 0, &e), 0);
+	for (size_t i = 0; i < sizeof b; i++)
+		ck_assert_uint_eq(b[i], i < (128 << 10) ? 0 : 0xaa);
+	check_clean(d, true);
+	disk_close(d);
+}
+END_TEST
+
+/* A descriptor of our own joining a sparse extent, a ZERO extent and flat
+ * extents (one at an offset inside its file), read across the joins. */
+START_TEST(test_multi_extent)
+{
+	need_qemu();
+	dt_make_raw(dt_path("src.raw"), SZ);
+	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk -o subformat=twoGbMaxExtentSparse src.raw t.vmdk && "
+			       "qemu-img convert -O vmdk -o subformat=monolithicFlat src.raw f.vmdk"), 0);
+	write_text("multi.vmdk", "# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n"
+				 "createType=\"twoGbMaxExtentSparse\"\n\n"
+				 "RW 12288 SPARSE \"t-s001.vmdk\"\n"
+				 "RW 2048 ZERO\n"
+				 "RW 12288 FLAT \"f-flat.vmdk\" 0\n"
+				 "RDONLY 4096 FLAT \"f-flat.vmdk\" 8192\n\n"
+				 "ddb.adapterType = \"ide\"\n");
+	ck_assert_int_eq(dt_sh("(cat src.raw; head -c 1048576 /dev/zero; cat src.raw; tail -c 2097152 src.raw) > expect.raw"), 0);
+	disk *d = dt_open(dt_path("multi.vmdk"), DISK_RDONLY);
+	disk *r = dt_open(dt_path("expect.raw"), DISK_RDONLY);
+	dt_assert_same(r, d);
+	/* one read spanning all four extents at odd offsets */
+	size_t n = 8u << 20;
+	unsigned char *a = malloc(n), *b = malloc(n);
+	od_err e;
+	ck_assert_int_eq(disk_pread(d, a, n, SZ - 12345, &e), 0);
+	ck_assert_int_eq(disk_pread(r, b, n, SZ - 12345, &e), 0);
+	ck_assert_int_eq(memcmp(a, b, n), 0);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, SZ, disk_size(d) - SZ, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_ZERO);
+	ck_assert_uint_eq(x.len, 1 << 20);
+	/* the sparse piece opened on its own is a disk too */
+	disk *p = dt_open(dt_path("t-s001.vmdk"), DISK_RDONLY);
+	ck_assert_uint_eq(disk_size(p), SZ);
+	verify_against(p, dt_path("src.raw"));
+	disk_close(p);
+	/* RDWR refuses the read-only extent */
+	disk *w = dt_open(dt_path("multi.vmdk"), DISK_RDWR);
+	ck_assert_int_eq(disk_pwrite(w, a, 512, disk_size(w) - 512, &e), -1);
+	ck_assert_int_eq(disk_pwrite(w, a, 512, 0, &e), 0);
+	disk_close(w);
+	free(a), free(b);
+	disk_close(r);
+	disk_close(d);
+}
+END_TEST
+
+/* A stream stored inside a bigger file, as an OVA member is. */
+START_TEST(test_range)
+{
+	need_qemu();
+	dt_make_raw(dt_path("src.raw"), SZ);
+	write_ours("src.raw", "s.vmdk", "streamOptimized", 2);
+	ck_assert_int_eq(dt_sh("(head -c 1536 /dev/urandom; cat s.vmdk; head -c 1000 /dev/urandom) > ova.bin"), 0);
+	int fd = open(dt_path("ova.bin"), O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	od_err e;
+	disk *d = disk_open_range(fd, 1536, file_size(dt_path("s.vmdk")), "disk1.vmdk", DISK_RDONLY, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	close(fd);
+	verify_against(d, dt_path("src.raw"));
+	struct disk_info info;
+	ck_assert_int_eq(disk_get_info(d, &info, &e), 0);
+	ck_assert_str_eq(info.subformat, "streamOptimized");
+	ck_assert_uint_eq(info.version, 3);
+	ck_assert(info.compressed);
+	ck_assert_uint_eq(info.cluster_size, 65536);
+	disk_info_free(&info);
+	disk_close(d);
+}
+END_TEST
+
+START_TEST(test_check_finds_damage)
+{
+	make_victims();
+	unsigned char h[512];
+	get_bytes(dt_path("m.vmdk"), h, sizeof h, 0);
+	uint64_t rgd = le(h + 48, 8);
+	unsigned char g[4];
+	get_bytes(dt_path("m.vmdk"), g, 4, rgd * 512);
+	/* the redundant table disagrees with the primary one */
+	put_le(dt_path("m.vmdk"), le(g, 4) * 512 + 8, 0x12345, 4);
+	disk *d = dt_open(dt_path("m.vmdk"), DISK_RDONLY);
+	struct disk_check_result r;
+	od_err e;
+	ck_assert_int_eq(disk_check(d, false, &r, &e), 0);
+	ck_assert_uint_gt(r.corruptions, 0);
+	ck_assert_uint_gt(r.allocated_clusters, 0);
+	ck_assert_uint_eq(r.total_clusters, SZ / 65536);
+	disk_check_result_free(&r);
+	disk_close(d);
+	/* a stream grain marked for the wrong sector */
+	get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
+	put_le(dt_path("s.vmdk"), le(h + 64, 8) * 512, 999, 8);
+	d = dt_open(dt_path("s.vmdk"), DISK_RDONLY);
+	ck_assert_int_eq(disk_check(d, true, &r, &e), 0);
+	ck_assert_uint_gt(r.corruptions, 0);
+	ck_assert_uint_gt(r.compressed_clusters, 0);
+	disk_check_result_free(&r);
+	disk_close(d);
+}
+END_TEST
+
 START_TEST(test_qemu_stream_layout)
 {
 	/* qemu-img writes streams with the grain directory at the start; make
@@ -473,6 +604,10 @@ int main(void)
 	tcase_add_test(tc, test_hostile_stream);
 	tcase_add_test(tc, test_hostile_descriptor);
 	tcase_add_test(tc, test_qemu_stream_layout);
+	tcase_add_test(tc, test_zeroed_grain);
+	tcase_add_test(tc, test_multi_extent);
+	tcase_add_test(tc, test_range);
+	tcase_add_test(tc, test_check_finds_damage);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
