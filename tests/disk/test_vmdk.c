@@ -397,6 +397,18 @@ START_TEST(test_hostile_descriptor)
 	disk *d = dt_open(dt_path("ok.vmdk"), DISK_RDONLY);
 	ck_assert_uint_eq(disk_size(d), 24 * 512);
 	disk_close(d);
+	/* ESX's "vmfs" type: a VMFS extent without an offset, CRLF lines */
+	write_text("esx.vmdk", "# Disk DescriptorFile\r\nversion=1\r\nCID=abcdef01\r\nparentCID=ffffffff\r\n"
+			       "createType=\"vmfs\"\r\n\r\nRW 8 VMFS \"flat.bin\"\r\n\r\n"
+			       "ddb.adapterType = \"lsilogic\"\r\nddb.uuid = \"60 00 C2 9a\"\r\n");
+	d = dt_open(dt_path("esx.vmdk"), DISK_RDONLY);
+	ck_assert_uint_eq(disk_size(d), 8 * 512);
+	struct disk_info info;
+	od_err e;
+	ck_assert_int_eq(disk_get_info(d, &info, &e), 0);
+	ck_assert_str_eq(info.subformat, "vmfs");
+	disk_info_free(&info);
+	disk_close(d);
 	snprintf(buf, sizeof buf, "%sRW 8 FLAT \"flat.bin 0\n", head);
 	write_text("q.vmdk", buf);
 	expect_open_fails("q.vmdk", "unterminated");
