@@ -129,17 +129,19 @@ START_TEST(test_read_qemu)
 END_TEST
 
 /* Write through our API in increasing order, in odd-sized pieces. */
-static void write_ours(const char *src, const char *dst, const char *sub, unsigned threads)
+static void write_ours_ex(const char *src, const char *dst, const char *sub, unsigned threads, uint32_t grain,
+			  uint64_t size)
 {
-	struct disk_create_opts o = {.subformat = sub, .threads = threads};
+	struct disk_create_opts o = {.subformat = sub, .threads = threads, .cluster_size = grain};
 	od_err e;
-	disk *d = disk_create(dt_path(dst), "vmdk", SZ, &o, &e);
+	disk *d = disk_create(dt_path(dst), "vmdk", size, &o, &e);
 	ck_assert_msg(d != NULL, "create: %s", e.msg);
-	unsigned char *buf = malloc(SZ);
-	get_bytes(dt_path(src), buf, SZ, 0);
+	ck_assert_uint_eq(disk_size(d), (size + 511) / 512 * 512);
+	unsigned char *buf = malloc(size);
+	get_bytes(dt_path(src), buf, size, 0);
 	size_t piece = 100000; /* not a grain multiple: exercises partial grains */
-	for (size_t off = 0; off < SZ; off += piece) {
-		size_t n = SZ - off < piece ? SZ - off : piece;
+	for (size_t off = 0; off < size; off += piece) {
+		size_t n = size - off < piece ? size - off : piece;
 		if (disk_pwrite(d, buf + off, n, off, &e) < 0)
 			ck_abort_msg("pwrite at %zu: %s", off, e.msg);
 	}
@@ -148,6 +150,46 @@ static void write_ours(const char *src, const char *dst, const char *sub, unsign
 	disk_close(d);
 	free(buf);
 }
+
+static void write_ours(const char *src, const char *dst, const char *sub, unsigned threads)
+{
+	write_ours_ex(src, dst, sub, threads, 0, SZ);
+}
+
+/* 4 KiB grains make a grain table cover 2 MiB, so a 6 MiB disk has three
+ * tables, some with no data: the stream writer's table boundaries and the
+ * sparse writer's table allocation are exercised.  The odd size leaves a
+ * partial last grain. */
+START_TEST(test_write_small_grains)
+{
+	need_qemu();
+	const char *sub = _i ? "streamOptimized" : "monolithicSparse";
+	uint64_t size = SZ - 4096 + 1536;
+	dt_make_raw(dt_path("src.raw"), size);
+	/* a gap of more than one grain table with no data at all */
+	ck_assert_int_eq(dt_sh("dd if=/dev/zero of=src.raw bs=1M seek=2 count=2 conv=notrunc status=none"), 0);
+	ck_assert_int_eq(dt_sh("truncate -s %llu src.raw", (unsigned long long)size), 0);
+	write_ours_ex("src.raw", "g.vmdk", sub, 2, 4096, size);
+	ck_assert_int_eq(dt_sh("qemu-img check -q g.vmdk"), 0);
+	ck_assert_int_eq(dt_sh("truncate -s %llu src.raw && qemu-img compare -q src.raw g.vmdk",
+			       (unsigned long long)(size + 511) / 512 * 512), 0);
+	disk *d = dt_open(dt_path("g.vmdk"), DISK_RDONLY);
+	struct disk_info info;
+	od_err e;
+	ck_assert_int_eq(disk_get_info(d, &info, &e), 0);
+	ck_assert_uint_eq(info.cluster_size, 4096);
+	disk_info_free(&info);
+	disk *r = dt_open(dt_path("src.raw"), DISK_RDONLY);
+	dt_assert_same(r, d);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 2 << 20, 2 << 20, &x, &e), 0);
+	ck_assert_int_ne(x.kind, DISK_EXT_DATA);
+	ck_assert_uint_eq(x.len, 2 << 20);
+	check_clean(d, true);
+	disk_close(r);
+	disk_close(d);
+}
+END_TEST
 
 START_TEST(test_write_stream)
 {
@@ -248,6 +290,46 @@ START_TEST(test_sparse_random_write)
 	ck_assert_int_eq(dt_sh("qemu-img check -q r.vmdk"), 0);
 	ck_assert_int_eq(dt_sh("qemu-img compare -q r.raw r.vmdk"), 0);
 	free(shadow);
+}
+END_TEST
+
+
+/* Writing where the grain directory has no table yet (GD entry 0, as other
+ * writers leave it) allocates the table and its redundant copy. */
+START_TEST(test_sparse_gt_alloc)
+{
+	need_qemu();
+	struct disk_create_opts o = {.subformat = "monolithicSparse", .cluster_size = 4096};
+	od_err e;
+	disk *d = disk_create(dt_path("a.vmdk"), "vmdk", SZ, &o, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	unsigned char h[512];
+	get_bytes(dt_path("a.vmdk"), h, sizeof h, 0);
+	put_le(dt_path("a.vmdk"), le(h + 56, 8) * 512 + 4, 0, 4);
+	put_le(dt_path("a.vmdk"), le(h + 48, 8) * 512 + 4, 0, 4);
+	d = dt_open(dt_path("a.vmdk"), DISK_RDWR);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 2 << 20, 2 << 20, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	ck_assert_uint_eq(x.len, 2 << 20);
+	unsigned char b[10000];
+	dt_fill(b, sizeof b, 5);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, (2 << 20) + 777, &e), 0);
+	ck_assert_int_eq(disk_flush(d, &e), 0);
+	disk_close(d);
+	unsigned char *z = calloc(1, SZ);
+	memcpy(z + (2 << 20) + 777, b, sizeof b);
+	int fd = open(dt_path("a.raw"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert(write(fd, z, SZ) == SZ);
+	close(fd);
+	free(z);
+	ck_assert_int_eq(dt_sh("qemu-img check -q a.vmdk"), 0);
+	ck_assert_int_eq(dt_sh("qemu-img compare -q a.raw a.vmdk"), 0);
+	d = dt_open(dt_path("a.vmdk"), DISK_RDONLY);
+	check_clean(d, true);
+	disk_close(d);
 }
 END_TEST
 
@@ -609,7 +691,9 @@ int main(void)
 	tcase_add_loop_test(tc, test_read_qemu, 0, (int)(sizeof subformats / sizeof subformats[0]));
 	tcase_add_loop_test(tc, test_write_stream, 0, 2);
 	tcase_add_test(tc, test_write_sparse);
+	tcase_add_loop_test(tc, test_write_small_grains, 0, 2);
 	tcase_add_test(tc, test_sparse_random_write);
+	tcase_add_test(tc, test_sparse_gt_alloc);
 	tcase_add_test(tc, test_stream_sequential_only);
 	tcase_add_test(tc, test_hostile_header);
 	tcase_add_test(tc, test_hostile_tables);
