@@ -239,6 +239,7 @@ void disk_close(disk *d)
 uint64_t disk_size(const disk *d) { return d->size; }
 const char *disk_format(const disk *d) { return d->drv->name; }
 const char *disk_name(const disk *d) { return d->name; }
+disk *disk_backing(const disk *d) { return d->backing; }
 
 int disk_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 {

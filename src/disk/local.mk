@@ -5,7 +5,10 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/driver.h \
 	src/disk/disk.c \
 	src/disk/raw.c \
+	src/disk/qcow2.h \
 	src/disk/qcow2.c \
+	src/disk/qcow2_write.c \
+	src/disk/qcow2_check.c \
 	src/disk/vmdk.c \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
@@ -18,6 +21,18 @@ tests_disk_test_raw_SOURCES = tests/disk/test_raw.c
 tests_disk_test_raw_CFLAGS = $(TEST_CFLAGS)
 tests_disk_test_raw_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_raw
+check_PROGRAMS += tests/disk/test_qcow2_read
+tests_disk_test_qcow2_read_SOURCES = tests/disk/test_qcow2_read.c
+tests_disk_test_qcow2_read_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_qcow2_read_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_qcow2_read
+check_PROGRAMS += tests/disk/test_qcow2_write
+tests_disk_test_qcow2_write_SOURCES = tests/disk/test_qcow2_write.c
+tests_disk_test_qcow2_write_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_qcow2_write_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_qcow2_write
+TESTS += tests/disk/cli_disk.sh
+EXTRA_DIST += tests/disk/cli_disk.sh
 
 # ---- VMDK driver (vmdk.c is listed above) and its tests ----
 src_disk_libdisk_a_SOURCES += \

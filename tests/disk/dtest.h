@@ -180,3 +180,63 @@ static void dt_open_fails(const char *path, const char *want)
 }
 
 #endif
+
+/* ---- byte patching of test images (for hostile-image tests) ---- */
+static uint64_t dt_get_be(const char *path, uint64_t off, int width)
+{
+	unsigned char b[8];
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pread(fd, b, (size_t)width, (off_t)off) == width);
+	close(fd);
+	uint64_t v = 0;
+	for (int i = 0; i < width; i++)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void dt_put_be(const char *path, uint64_t off, int width, uint64_t v)
+{
+	unsigned char b[8];
+	for (int i = width - 1; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)v;
+	int fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pwrite(fd, b, (size_t)width, (off_t)off) == width);
+	close(fd);
+}
+
+/* Walk the map of a disk: runs must tile it, and non-data runs must read
+ * as zeros.  Returns the number of bytes mapped as data. */
+static uint64_t dt_check_map(disk *d)
+{
+	od_err e;
+	uint64_t off = 0, data = 0;
+	size_t cap = 1 << 20;
+	unsigned char *b = malloc(cap);
+	int guard = 0;
+	while (off < disk_size(d)) {
+		struct disk_extent x;
+		if (disk_map(d, off, disk_size(d) - off, &x, &e) < 0)
+			ck_abort_msg("map %s at %llu: %s", disk_name(d), (unsigned long long)off, e.msg);
+		ck_assert_uint_eq(x.off, off);
+		ck_assert_uint_gt(x.len, 0);
+		if (x.kind == DISK_EXT_DATA) {
+			data += x.len;
+		} else {
+			for (uint64_t p = off; p < off + x.len; p += cap) {
+				size_t n = off + x.len - p < cap ? (size_t)(off + x.len - p) : cap;
+				if (disk_pread(d, b, n, p, &e) < 0)
+					ck_abort_msg("%s", e.msg);
+				for (size_t i = 0; i < n; i++)
+					if (b[i])
+						ck_abort_msg("%s: byte %llu mapped as zero is not", disk_name(d),
+							     (unsigned long long)(p + i));
+			}
+		}
+		off += x.len;
+		ck_assert_int_lt(++guard, 10000000);
+	}
+	free(b);
+	return data;
+}
