@@ -41,3 +41,15 @@ tests_disk_test_qcow2_write_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_qcow2_write
 TESTS += tests/disk/cli_disk.sh
 EXTRA_DIST += tests/disk/cli_disk.sh
+
+# ---- VMDK driver (vmdk.c is listed above) and its tests ----
+src_disk_libdisk_a_SOURCES += \
+	src/disk/vmdk_priv.h \
+	src/disk/vmdk_desc.c \
+	src/disk/vmdk_sparse.c \
+	src/disk/vmdk_stream.c
+check_PROGRAMS += tests/disk/test_vmdk
+tests_disk_test_vmdk_SOURCES = tests/disk/test_vmdk.c
+tests_disk_test_vmdk_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_vmdk_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_vmdk

@@ -1,0 +1,903 @@
+/* vmdk_sparse.c - hosted sparse extents ("KDMV"): monolithicSparse,
+ * twoGbMaxExtentSparse pieces and streamOptimized files.
+ *
+ * Two-level lookup: the grain directory (GD, held in memory, bounded by
+ * VMDK_MAX_GD_BYTES) points to grain tables (GT, 512 entries, cached in a
+ * direct-mapped cache of VMDK_GT_CACHE tables) which point to grains.  A GT
+ * entry of 0 is unallocated, 1 a zeroed grain, anything else the sector of the
+ * grain (or, for compressed extents, of its 12-byte grain header).
+ *
+ * Every offset read from the file is checked against the file size before
+ * use, and reported with the table it came from. */
+#include "config.h"
+#include "disk/vmdk_priv.h"
+
+#include <errno.h>
+#include <libdeflate.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct gt_slot {
+	uint32_t idx; /* GT number + 1; 0 = empty slot */
+	uint32_t gte[VMDK_GTES];
+};
+
+/* What one thread needs to inflate grains: its own decompressor and a
+ * buffer for one compressed grain (at most two grains plus its header). */
+struct inflater {
+	struct libdeflate_decompressor *dec;
+	unsigned char *cbuf;
+};
+
+/* Parallel inflation of the grains of one large read (see pread_parallel). */
+#define VMDK_PAR_WINDOW 256u  /* grains looked up per round */
+#define VMDK_PAR_MAX 8u       /* worker threads at most */
+struct par_grain {
+	uint64_t g;
+	uint32_t gte;
+	unsigned char *dst; /* where the whole grain goes in the caller's buffer */
+};
+struct par_job {
+	struct vmdk_sparse *s;
+	struct inflater inf;
+	const struct par_grain *list;
+	size_t n, stride, first;
+	int rc;
+	od_err err;
+};
+
+struct vmdk_sparse {
+	disk *io;
+	struct vmdk_header h; /* the header in effect (the footer's for GD_AT_END) */
+	uint64_t file_size;
+	uint64_t grain_bytes;
+	uint64_t ngrains;      /* grains covering the capacity */
+	uint32_t ngd;
+	uint32_t *gd, *rgd;    /* rgd only when writable and present */
+	bool compressed, writable;
+	bool gd_at_end;        /* a true stream: header says GD_AT_END */
+	struct gt_slot *cache;
+	/* one decompressed grain, so that small reads of a compressed grain
+	 * inflate it once rather than once per read */
+	unsigned char *gbuf;
+	uint64_t gbuf_idx;
+	bool gbuf_valid;
+	struct inflater inf;   /* for the calling thread */
+	size_t cbuf_size;
+	od_pool *pool;         /* created on the first large compressed read */
+	struct par_job *jobs;
+	unsigned njobs;
+	struct par_grain *plist;
+	uint64_t alloc_end;    /* writable: next free sector at the end of the file */
+	pthread_mutex_t lock;
+};
+
+void vmdk_header_decode(const unsigned char *b, struct vmdk_header *h)
+{
+	h->magic = vmdk_le32(b);
+	h->version = vmdk_le32(b + 4);
+	h->flags = vmdk_le32(b + 8);
+	h->capacity = vmdk_le64(b + 12);
+	h->grain = vmdk_le64(b + 20);
+	h->desc_off = vmdk_le64(b + 28);
+	h->desc_size = vmdk_le64(b + 36);
+	h->num_gtes = vmdk_le32(b + 44);
+	h->rgd_off = vmdk_le64(b + 48);
+	h->gd_off = vmdk_le64(b + 56);
+	h->overhead = vmdk_le64(b + 64);
+	h->unclean = b[72];
+	h->compress = (uint16_t)(b[77] | b[78] << 8);
+}
+
+void vmdk_header_encode(const struct vmdk_header *h, unsigned char *b)
+{
+	memset(b, 0, VMDK_SECTOR);
+	vmdk_put32(b, VMDK_MAGIC);
+	vmdk_put32(b + 4, h->version);
+	vmdk_put32(b + 8, h->flags);
+	vmdk_put64(b + 12, h->capacity);
+	vmdk_put64(b + 20, h->grain);
+	vmdk_put64(b + 28, h->desc_off);
+	vmdk_put64(b + 36, h->desc_size);
+	vmdk_put32(b + 44, h->num_gtes);
+	vmdk_put64(b + 48, h->rgd_off);
+	vmdk_put64(b + 56, h->gd_off);
+	vmdk_put64(b + 64, h->overhead);
+	b[72] = h->unclean;
+	/* The four newline-detection characters: a file that went through a
+	 * text-mode transfer is caught by comparing them. */
+	b[73] = '\n', b[74] = ' ', b[75] = '\r', b[76] = '\n';
+	b[77] = (unsigned char)h->compress, b[78] = (unsigned char)(h->compress >> 8);
+}
+
+bool vmdk_is_zero(const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t i = 0;
+	for (; i + 32 <= n; i += 32) {
+		uint64_t a, b, x, y;
+		memcpy(&a, c + i, 8), memcpy(&b, c + i + 8, 8), memcpy(&x, c + i + 16, 8), memcpy(&y, c + i + 24, 8);
+		if (a | b | x | y)
+			return false;
+	}
+	for (; i < n; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+/* Validate a header's geometry; shared by the first header and the footer. */
+static int header_sane(const struct vmdk_header *h, const char *name, const char *which, od_err *e)
+{
+	if (h->magic != VMDK_MAGIC)
+		return od_err_set(e, OD_E_INVALID, "%s: %s has no KDMV magic", name, which);
+	if (h->version < 1 || h->version > 3)
+		return od_err_set(e, OD_E_UNSUPPORTED, "%s: %s: sparse extent version %u is not supported", name, which,
+				  h->version);
+	if (!od_is_pow2(h->grain))
+		return od_err_set(e, OD_E_INVALID, "%s: %s: grain size %llu sectors is not a power of two", name, which,
+				  (unsigned long long)h->grain);
+	if (h->grain > VMDK_MAX_GRAIN_SECTORS)
+		return od_err_set(e, OD_E_UNSUPPORTED, "%s: %s: grain size %llu sectors is larger than the supported %u",
+				  name, which, (unsigned long long)h->grain, VMDK_MAX_GRAIN_SECTORS);
+	if (h->num_gtes != VMDK_GTES)
+		return od_err_set(e, OD_E_INVALID, "%s: %s: numGTEsPerGT is %u, only 512 is valid", name, which,
+				  h->num_gtes);
+	if (h->capacity == 0 || h->capacity > VMDK_MAX_BYTES / VMDK_SECTOR)
+		return od_err_set(e, OD_E_INVALID, "%s: %s: capacity of %llu sectors is %s", name, which,
+				  (unsigned long long)h->capacity, h->capacity ? "too large (limit 1 PiB)" : "zero");
+	if ((h->flags & VMDK_FLAG_COMPRESSED) && h->compress != 1)
+		return od_err_set(e, OD_E_UNSUPPORTED, "%s: %s: compression algorithm %u is not supported (only deflate)",
+				  name, which, h->compress);
+	return 0;
+}
+
+/* A GD or GT location (in sectors) and length (in bytes) must lie in the file. */
+static int table_in_file(struct vmdk_sparse *s, uint64_t sector, uint64_t bytes, const char *what, long idx,
+			 od_err *e)
+{
+	uint64_t off;
+	if (sector == 0 || !od_mul_u64(sector, VMDK_SECTOR, &off) || !od_range_ok(off, bytes, s->file_size)) {
+		if (idx >= 0)
+			return od_err_set(e, OD_E_INVALID,
+					  "%s: %s %ld points past the end of the file (offset 0x%llx, file size 0x%llx)",
+					  s->io->name, what, idx, (unsigned long long)sector * VMDK_SECTOR,
+					  (unsigned long long)s->file_size);
+		return od_err_set(e, OD_E_INVALID, "%s: %s points past the end of the file (offset 0x%llx, file size 0x%llx)",
+				  s->io->name, what, (unsigned long long)sector * VMDK_SECTOR,
+				  (unsigned long long)s->file_size);
+	}
+	return 0;
+}
+
+static int load_dir(struct vmdk_sparse *s, uint64_t sector, uint32_t **out, const char *what, od_err *e)
+{
+	size_t bytes = (size_t)s->ngd * 4;
+	if (table_in_file(s, sector, bytes, what, -1, e) < 0)
+		return -1;
+	unsigned char *raw = malloc(bytes);
+	uint32_t *gd = malloc(bytes);
+	if (!raw || !gd) {
+		free(raw), free(gd);
+		return od_err_nomem(e);
+	}
+	if (disk_io_pread(s->io, raw, bytes, sector * VMDK_SECTOR, e) < 0) {
+		free(raw), free(gd);
+		return -1;
+	}
+	for (uint32_t i = 0; i < s->ngd; i++)
+		gd[i] = vmdk_le32(raw + 4 * (size_t)i);
+	free(raw);
+	*out = gd;
+	return 0;
+}
+
+int vmdk_sparse_open(disk *io, const struct vmdk_header *h0, bool writable, struct vmdk_sparse **out, od_err *e)
+{
+	struct vmdk_sparse *s = calloc(1, sizeof *s);
+	if (!s)
+		return od_err_nomem(e);
+	pthread_mutex_init(&s->lock, NULL);
+	s->io = io;
+	s->h = *h0;
+	if (disk_io_size(io, &s->file_size, e) < 0)
+		goto fail;
+	if (header_sane(&s->h, io->name, "header", e) < 0)
+		goto fail;
+	if (s->h.gd_off == VMDK_GD_AT_END) {
+		s->gd_at_end = true;
+		/* Stream layout: the real header is the footer, 1024 bytes before
+		 * the end, preceded by a footer marker and followed by the
+		 * end-of-stream marker. */
+		unsigned char b[2 * VMDK_SECTOR];
+		if (s->file_size < 4 * VMDK_SECTOR) {
+			od_err_set(e, OD_E_INVALID, "%s: grain directory at the end, but the file is too short for a footer",
+				   io->name);
+			goto fail;
+		}
+		if (disk_io_pread(io, b, sizeof b, s->file_size - 3 * VMDK_SECTOR, e) < 0)
+			goto fail;
+		if (vmdk_le32(b + 8) != 0 || vmdk_le32(b + 12) != VMDK_MARKER_FOOTER) {
+			od_err_set(e, OD_E_INVALID, "%s: grain directory at the end, but no footer marker at offset 0x%llx "
+				   "(truncated stream?)", io->name, (unsigned long long)(s->file_size - 3 * VMDK_SECTOR));
+			goto fail;
+		}
+		vmdk_header_decode(b + VMDK_SECTOR, &s->h);
+		if (header_sane(&s->h, io->name, "footer", e) < 0)
+			goto fail;
+		if (s->h.gd_off == VMDK_GD_AT_END) {
+			od_err_set(e, OD_E_INVALID, "%s: the footer does not give the grain directory offset", io->name);
+			goto fail;
+		}
+	}
+	s->compressed = (s->h.flags & VMDK_FLAG_COMPRESSED) != 0;
+	s->writable = writable;
+	if (writable && s->compressed) {
+		od_err_set(e, OD_E_UNSUPPORTED, "%s: compressed (stream-optimized) extents can only be read", io->name);
+		goto fail;
+	}
+	s->grain_bytes = s->h.grain * VMDK_SECTOR;
+	s->ngrains = (s->h.capacity + s->h.grain - 1) / s->h.grain;
+	uint64_t ngd = (s->ngrains + VMDK_GTES - 1) / VMDK_GTES;
+	if (ngd * 4 > VMDK_MAX_GD_BYTES) {
+		od_err_set(e, OD_E_UNSUPPORTED, "%s: grain directory of %llu entries is larger than the supported %u bytes",
+			   io->name, (unsigned long long)ngd, VMDK_MAX_GD_BYTES);
+		goto fail;
+	}
+	s->ngd = (uint32_t)ngd;
+	if (load_dir(s, s->h.gd_off, &s->gd, "grain directory", e) < 0)
+		goto fail;
+	if (writable && (s->h.flags & VMDK_FLAG_RGD) && s->h.rgd_off &&
+	    load_dir(s, s->h.rgd_off, &s->rgd, "redundant grain directory", e) < 0)
+		goto fail;
+	s->cache = calloc(VMDK_GT_CACHE, sizeof *s->cache);
+	s->gbuf = malloc(s->grain_bytes);
+	s->cbuf_size = 2 * (size_t)s->grain_bytes + 12;
+	s->inf.cbuf = s->compressed ? malloc(s->cbuf_size) : NULL;
+	s->inf.dec = s->compressed ? libdeflate_alloc_decompressor() : NULL;
+	if (!s->cache || !s->gbuf || (s->compressed && (!s->inf.cbuf || !s->inf.dec))) {
+		od_err_nomem(e);
+		goto fail;
+	}
+	s->alloc_end = (s->file_size + VMDK_SECTOR - 1) / VMDK_SECTOR;
+	*out = s;
+	return 0;
+fail:
+	vmdk_sparse_close(s);
+	return -1;
+}
+
+void vmdk_sparse_close(struct vmdk_sparse *s)
+{
+	if (!s)
+		return;
+	free(s->gd);
+	free(s->rgd);
+	free(s->cache);
+	free(s->gbuf);
+	free(s->inf.cbuf);
+	if (s->inf.dec)
+		libdeflate_free_decompressor(s->inf.dec);
+	if (s->pool)
+		od_pool_free(s->pool);
+	for (unsigned i = 0; i < s->njobs; i++) {
+		free(s->jobs[i].inf.cbuf);
+		if (s->jobs[i].inf.dec)
+			libdeflate_free_decompressor(s->jobs[i].inf.dec);
+	}
+	free(s->jobs);
+	free(s->plist);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+uint64_t vmdk_sparse_grain_bytes(const struct vmdk_sparse *s) { return s->grain_bytes; }
+const struct vmdk_header *vmdk_sparse_header(const struct vmdk_sparse *s) { return &s->h; }
+
+/* The grain table `gti`, or NULL with *unalloc set when its GD entry is 0. */
+static const uint32_t *get_gt(struct vmdk_sparse *s, uint32_t gti, bool *unalloc, od_err *e)
+{
+	*unalloc = false;
+	if (s->gd[gti] == 0) {
+		*unalloc = true;
+		return NULL;
+	}
+	struct gt_slot *slot = &s->cache[gti % VMDK_GT_CACHE];
+	if (slot->idx == gti + 1)
+		return slot->gte;
+	if (table_in_file(s, s->gd[gti], VMDK_GTES * 4, "grain table", (long)gti, e) < 0)
+		return NULL;
+	unsigned char raw[VMDK_GTES * 4];
+	slot->idx = 0;
+	if (disk_io_pread(s->io, raw, sizeof raw, (uint64_t)s->gd[gti] * VMDK_SECTOR, e) < 0)
+		return NULL;
+	for (unsigned i = 0; i < VMDK_GTES; i++)
+		slot->gte[i] = vmdk_le32(raw + 4 * i);
+	slot->idx = gti + 1;
+	return slot->gte;
+}
+
+/* Grain table entry of grain `g`: 0 unallocated, 1 zeroed, else a sector. */
+static int get_gte(struct vmdk_sparse *s, uint64_t g, uint32_t *gte, od_err *e)
+{
+	bool unalloc;
+	const uint32_t *gt = get_gt(s, (uint32_t)(g / VMDK_GTES), &unalloc, e);
+	if (unalloc) {
+		*gte = 0;
+		return 0;
+	}
+	if (!gt)
+		return -1;
+	*gte = gt[g % VMDK_GTES];
+	return 0;
+}
+
+/* Inflate compressed grain `g` whose header is at `sector` into `out`
+ * (grain_bytes).  `lba_out` gets the sector the grain header claims. */
+static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t g, uint32_t sector,
+			   unsigned char *out, uint64_t *lba_out, od_err *e)
+{
+	uint64_t off = (uint64_t)sector * VMDK_SECTOR;
+	if (off >= s->file_size || s->file_size - off < 12)
+		return od_err_set(e, OD_E_INVALID, "%s: grain %llu points past the end of the file (offset 0x%llx)",
+				  s->io->name, (unsigned long long)g, (unsigned long long)off);
+	size_t avail = s->file_size - off < s->cbuf_size ? (size_t)(s->file_size - off) : s->cbuf_size;
+	/* Read the header first; a grain is usually much smaller than the
+	 * two-grain buffer, and reading the maximum every time would double
+	 * the I/O. */
+	size_t first = avail < 4096 ? avail : 4096;
+	if (disk_io_pread(s->io, inf->cbuf, first, off, e) < 0)
+		return -1;
+	uint64_t lba = vmdk_le64(inf->cbuf);
+	uint32_t csize = vmdk_le32(inf->cbuf + 8);
+	if (lba_out)
+		*lba_out = lba;
+	if (csize == 0 || csize > 2 * s->grain_bytes)
+		return od_err_set(e, OD_E_INVALID,
+				  "%s: compressed grain %llu at offset 0x%llx claims %u bytes, more than two grains (%llu bytes)",
+				  s->io->name, (unsigned long long)g, (unsigned long long)off, csize,
+				  (unsigned long long)(2 * s->grain_bytes));
+	if ((size_t)csize + 12 > avail)
+		return od_err_set(e, OD_E_INVALID, "%s: compressed grain %llu at offset 0x%llx runs past the end of the file",
+				  s->io->name, (unsigned long long)g, (unsigned long long)off);
+	if ((size_t)csize + 12 > first &&
+	    disk_io_pread(s->io, inf->cbuf + first, (size_t)csize + 12 - first, off + first, e) < 0)
+		return -1;
+	size_t got = 0;
+	enum libdeflate_result r =
+		libdeflate_zlib_decompress(inf->dec, inf->cbuf + 12, csize, out, s->grain_bytes, &got);
+	if (r != LIBDEFLATE_SUCCESS)
+		/* Some old writers stored bare deflate streams. */
+		r = libdeflate_deflate_decompress(inf->dec, inf->cbuf + 12, csize, out, s->grain_bytes, &got);
+	if (r != LIBDEFLATE_SUCCESS)
+		return od_err_set(e, OD_E_INVALID, "%s: compressed grain %llu at offset 0x%llx does not inflate%s",
+				  s->io->name, (unsigned long long)g, (unsigned long long)off,
+				  r == LIBDEFLATE_INSUFFICIENT_SPACE ? " to at most one grain" : " (corrupt data)");
+	if (got < s->grain_bytes)
+		memset(out + got, 0, s->grain_bytes - got);
+	return 0;
+}
+
+static void par_job_run(void *arg)
+{
+	struct par_job *j = arg;
+	j->rc = 0;
+	for (size_t i = j->first; i < j->n; i += j->stride)
+		if (read_compressed(j->s, &j->inf, j->list[i].g, j->list[i].gte, j->list[i].dst, NULL, &j->err) < 0) {
+			j->rc = -1;
+			return;
+		}
+}
+
+/* Read `*done` whole grains starting at grain `g` into `buf` (len bytes
+ * available), inflating compressed grains on worker threads.  Converting a
+ * stream to raw is otherwise bound by one core's inflate speed. */
+static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len, uint64_t g, size_t *done, od_err *e)
+{
+	size_t count = len / s->grain_bytes;
+	if (count > VMDK_PAR_WINDOW)
+		count = VMDK_PAR_WINDOW;
+	if (count > s->ngrains - g)
+		count = (size_t)(s->ngrains - g);
+	if (!s->plist && !(s->plist = malloc(VMDK_PAR_WINDOW * sizeof *s->plist)))
+		return od_err_nomem(e);
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint32_t gte;
+		unsigned char *dst = buf + i * s->grain_bytes;
+		if (get_gte(s, g + i, &gte, e) < 0)
+			return -1;
+		if (gte <= 1)
+			memset(dst, 0, s->grain_bytes);
+		else
+			s->plist[n++] = (struct par_grain){g + i, gte, dst};
+	}
+	*done = count;
+	if (n >= 4 && !s->pool) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned t = cpus > 1 ? (unsigned)cpus : 1;
+		if (t > VMDK_PAR_MAX)
+			t = VMDK_PAR_MAX;
+		s->jobs = t > 1 ? calloc(t, sizeof *s->jobs) : NULL;
+		for (unsigned i = 0; s->jobs && i < t; i++) {
+			s->jobs[i].inf.cbuf = malloc(s->cbuf_size);
+			s->jobs[i].inf.dec = libdeflate_alloc_decompressor();
+			s->njobs = i + 1;
+			if (!s->jobs[i].inf.cbuf || !s->jobs[i].inf.dec)
+				return od_err_nomem(e);
+		}
+		/* A pool that cannot start leaves us on the sequential path. */
+		if (s->jobs)
+			s->pool = od_pool_new(t, 0, NULL);
+	}
+	if (n < 4 || !s->pool) {
+		for (size_t i = 0; i < n; i++)
+			if (read_compressed(s, &s->inf, s->plist[i].g, s->plist[i].gte, s->plist[i].dst, NULL, e) < 0)
+				return -1;
+		return 0;
+	}
+	for (unsigned i = 0; i < s->njobs; i++) {
+		struct par_job *j = &s->jobs[i];
+		j->s = s, j->list = s->plist, j->n = n, j->stride = s->njobs, j->first = i, j->rc = 0;
+		if (od_pool_submit(s->pool, par_job_run, j, e) < 0) {
+			od_pool_wait(s->pool);
+			return -1;
+		}
+	}
+	od_pool_wait(s->pool);
+	for (unsigned i = 0; i < s->njobs; i++)
+		if (s->jobs[i].rc < 0) {
+			*e = s->jobs[i].err;
+			return -1;
+		}
+	return 0;
+}
+
+int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t off, od_err *e)
+{
+	unsigned char *buf = buf_;
+	int rc = 0;
+	pthread_mutex_lock(&s->lock);
+	while (len) {
+		uint64_t g = off / s->grain_bytes, in = off % s->grain_bytes;
+		size_t n = s->grain_bytes - in < len ? (size_t)(s->grain_bytes - in) : len;
+		uint32_t gte = 0;
+		if (s->compressed && in == 0 && len >= 4 * s->grain_bytes && g < s->ngrains) {
+			size_t k = 0;
+			if ((rc = pread_parallel(s, buf, len, g, &k, e)) < 0)
+				break;
+			buf += k * s->grain_bytes, off += k * s->grain_bytes, len -= k * s->grain_bytes;
+			continue;
+		}
+		if (g >= s->ngrains) {
+			/* beyond the header's capacity (descriptor said more) */
+			memset(buf, 0, n);
+		} else if ((rc = get_gte(s, g, &gte, e)) < 0) {
+			break;
+		} else if (gte <= 1) {
+			memset(buf, 0, n);
+		} else if (s->compressed) {
+			if (!s->gbuf_valid || s->gbuf_idx != g) {
+				s->gbuf_valid = false;
+				if ((rc = read_compressed(s, &s->inf, g, gte, s->gbuf, NULL, e)) < 0)
+					break;
+				s->gbuf_valid = true;
+				s->gbuf_idx = g;
+			}
+			memcpy(buf, s->gbuf + in, n);
+		} else {
+			uint64_t goff = (uint64_t)gte * VMDK_SECTOR + in;
+			if (!od_range_ok(goff, n, s->file_size)) {
+				rc = od_err_set(e, OD_E_INVALID, "%s: grain %llu points past the end of the file (offset 0x%llx)",
+						s->io->name, (unsigned long long)g, (unsigned long long)gte * VMDK_SECTOR);
+				break;
+			}
+			if ((rc = disk_io_pread(s->io, buf, n, goff, e)) < 0)
+				break;
+		}
+		buf += n, off += n, len -= n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int vmdk_sparse_map(struct vmdk_sparse *s, uint64_t off, uint64_t len, uint64_t *run, int *kind, od_err *e)
+{
+	int rc = 0;
+	uint64_t done = 0;
+	int k0 = -1;
+	pthread_mutex_lock(&s->lock);
+	/* Bound the work per call: callers loop, and a huge unallocated disk is
+	 * covered a whole grain table at a time anyway. */
+	for (unsigned steps = 0; done < len && steps < 65536; steps++) {
+		uint64_t pos = off + done;
+		uint64_t g = pos / s->grain_bytes;
+		uint64_t step = s->grain_bytes - pos % s->grain_bytes;
+		int k;
+		if (g >= s->ngrains) {
+			k = DISK_EXT_UNALLOC;
+			step = len - done;
+		} else if (s->gd[g / VMDK_GTES] == 0) {
+			k = DISK_EXT_UNALLOC;
+			uint64_t gt_end = (g / VMDK_GTES + 1) * VMDK_GTES * s->grain_bytes;
+			step = gt_end - pos;
+		} else {
+			uint32_t gte;
+			if ((rc = get_gte(s, g, &gte, e)) < 0)
+				break;
+			k = gte == 0 ? DISK_EXT_UNALLOC : gte == 1 ? DISK_EXT_ZERO : DISK_EXT_DATA;
+		}
+		if (k0 < 0)
+			k0 = k;
+		else if (k != k0)
+			break;
+		if (step > len - done)
+			step = len - done;
+		done += step;
+	}
+	pthread_mutex_unlock(&s->lock);
+	*run = done;
+	*kind = k0 < 0 ? DISK_EXT_DATA : k0;
+	return rc;
+}
+
+/* ---- writing (uncompressed extents) -------------------------------------- */
+
+static int write_le32(struct vmdk_sparse *s, uint64_t off, uint32_t v, od_err *e)
+{
+	unsigned char b[4];
+	vmdk_put32(b, v);
+	return disk_io_pwrite(s->io, b, 4, off, e);
+}
+
+static int alloc_sectors(struct vmdk_sparse *s, uint64_t n, uint32_t *out, od_err *e)
+{
+	/* GT and GD entries are 32-bit sector numbers: a sparse extent cannot
+	 * grow past 2 TiB of file. */
+	if (s->alloc_end + n > UINT32_MAX)
+		return od_err_set(e, OD_E_INVALID, "%s: sparse extent would grow past 2 TiB", s->io->name);
+	*out = (uint32_t)s->alloc_end;
+	s->alloc_end += n;
+	return 0;
+}
+
+/* Make sure grain table `gti` exists (allocating it, and its redundant
+ * copy, at the end of the file when its GD entry is 0). */
+static int ensure_gt(struct vmdk_sparse *s, uint32_t gti, od_err *e)
+{
+	if (s->gd[gti])
+		return 0;
+	static const unsigned char zeros[VMDK_GTES * 4];
+	uint32_t sec = 0;
+	if (alloc_sectors(s, 4, &sec, e) < 0 || disk_io_pwrite(s->io, zeros, sizeof zeros, (uint64_t)sec * VMDK_SECTOR, e) < 0)
+		return -1;
+	if (s->rgd) {
+		uint32_t rsec = 0;
+		if (alloc_sectors(s, 4, &rsec, e) < 0 ||
+		    disk_io_pwrite(s->io, zeros, sizeof zeros, (uint64_t)rsec * VMDK_SECTOR, e) < 0 ||
+		    write_le32(s, s->h.rgd_off * VMDK_SECTOR + 4ull * gti, rsec, e) < 0)
+			return -1;
+		s->rgd[gti] = rsec;
+	}
+	if (write_le32(s, s->h.gd_off * VMDK_SECTOR + 4ull * gti, sec, e) < 0)
+		return -1;
+	s->gd[gti] = sec;
+	s->file_size = s->alloc_end * VMDK_SECTOR;
+	return 0;
+}
+
+static int set_gte(struct vmdk_sparse *s, uint64_t g, uint32_t v, od_err *e)
+{
+	uint32_t gti = (uint32_t)(g / VMDK_GTES), i = (uint32_t)(g % VMDK_GTES);
+	bool unalloc;
+	uint32_t *gt = (uint32_t *)get_gt(s, gti, &unalloc, e);
+	if (!gt)
+		return -1;
+	if (write_le32(s, (uint64_t)s->gd[gti] * VMDK_SECTOR + 4ull * i, v, e) < 0)
+		return -1;
+	if (s->rgd && s->rgd[gti] && write_le32(s, (uint64_t)s->rgd[gti] * VMDK_SECTOR + 4ull * i, v, e) < 0)
+		return -1;
+	gt[i] = v;
+	return 0;
+}
+
+int vmdk_sparse_pwrite(struct vmdk_sparse *s, const void *buf_, size_t len, uint64_t off, od_err *e)
+{
+	const unsigned char *buf = buf_;
+	int rc = 0;
+	if (!s->writable)
+		return od_err_set(e, OD_E_USAGE, "%s: extent is read-only", s->io->name);
+	pthread_mutex_lock(&s->lock);
+	s->gbuf_valid = false;
+	while (len) {
+		uint64_t g = off / s->grain_bytes, in = off % s->grain_bytes;
+		size_t n = s->grain_bytes - in < len ? (size_t)(s->grain_bytes - in) : len;
+		uint32_t gte = 0;
+		if (g >= s->ngrains) {
+			rc = od_err_set(e, OD_E_INVALID, "%s: write beyond the extent's capacity", s->io->name);
+			break;
+		}
+		if ((rc = get_gte(s, g, &gte, e)) < 0)
+			break;
+		if (gte > 1) {
+			if ((rc = disk_io_pwrite(s->io, buf, n, (uint64_t)gte * VMDK_SECTOR + in, e)) < 0)
+				break;
+		} else if (!vmdk_is_zero(buf, n)) {
+			/* A new grain goes at the end of the file; the part of it
+			 * this write does not cover reads as zeros, as before. */
+			uint32_t sec = 0;
+			if ((rc = ensure_gt(s, (uint32_t)(g / VMDK_GTES), e)) < 0 ||
+			    (rc = alloc_sectors(s, s->h.grain, &sec, e)) < 0)
+				break;
+			memset(s->gbuf, 0, s->grain_bytes);
+			memcpy(s->gbuf + in, buf, n);
+			if ((rc = disk_io_pwrite(s->io, s->gbuf, s->grain_bytes, (uint64_t)sec * VMDK_SECTOR, e)) < 0)
+				break;
+			s->file_size = s->alloc_end * VMDK_SECTOR;
+			if ((rc = set_gte(s, g, sec, e)) < 0)
+				break;
+		}
+		/* an all-zero write to an unallocated or zeroed grain changes nothing */
+		buf += n, off += n, len -= n;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+int vmdk_sparse_create(disk *d, uint64_t sectors, uint64_t grain, const char *desc, struct vmdk_sparse **out,
+		       od_err *e)
+{
+	/* QEMU's and VMware's monolithicSparse layout: header, descriptor,
+	 * redundant GD and GTs, GD and GTs, then grains appended as written.
+	 * All grain tables are preallocated so that readers that expect them
+	 * (VMware's) find them. */
+	size_t dlen = strlen(desc);
+	uint64_t desc_sectors = 20;
+	if (dlen > desc_sectors * VMDK_SECTOR)
+		return od_err_set(e, OD_E_INTERNAL, "descriptor too long");
+	uint64_t ngrains = (sectors + grain - 1) / grain;
+	uint64_t ngd = (ngrains + VMDK_GTES - 1) / VMDK_GTES;
+	if (ngd * 4 > VMDK_MAX_GD_BYTES)
+		return od_err_set(e, OD_E_USAGE, "%s: image too large for a sparse VMDK", d->name);
+	uint64_t gd_sectors = (ngd * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR;
+	uint64_t rgd = 1 + desc_sectors;
+	uint64_t rgt = rgd + gd_sectors;
+	uint64_t gd = rgt + ngd * 4;
+	uint64_t gt = gd + gd_sectors;
+	uint64_t end = gt + ngd * 4;
+	uint64_t overhead = (end + grain - 1) / grain * grain;
+	if (overhead >= UINT32_MAX)
+		return od_err_set(e, OD_E_USAGE, "%s: image too large for a sparse VMDK", d->name);
+	struct vmdk_header h = {
+		.magic = VMDK_MAGIC, .version = 1, .flags = VMDK_FLAG_NL_TEST | VMDK_FLAG_RGD,
+		.capacity = sectors, .grain = grain, .desc_off = 1, .desc_size = desc_sectors,
+		.num_gtes = VMDK_GTES, .rgd_off = rgd, .gd_off = gd, .overhead = overhead,
+	};
+	size_t meta = (size_t)(overhead * VMDK_SECTOR);
+	unsigned char *m = calloc(1, meta);
+	if (!m)
+		return od_err_nomem(e);
+	vmdk_header_encode(&h, m);
+	memcpy(m + VMDK_SECTOR, desc, dlen);
+	for (uint64_t i = 0; i < ngd; i++) {
+		vmdk_put32(m + rgd * VMDK_SECTOR + 4 * i, (uint32_t)(rgt + 4 * i));
+		vmdk_put32(m + gd * VMDK_SECTOR + 4 * i, (uint32_t)(gt + 4 * i));
+	}
+	int rc = disk_io_pwrite(d, m, meta, 0, e);
+	free(m);
+	if (rc < 0)
+		return -1;
+	return vmdk_sparse_open(d, &h, true, out, e);
+}
+
+/* ---- check ----------------------------------------------------------------- */
+
+static int stream_walk(struct vmdk_sparse *s, struct disk_check_result *r, od_err *e)
+{
+	/* Walk the markers from the first grain to the end: grain markers,
+	 * GT/GD markers with their tables, footer, end-of-stream. */
+	uint64_t pos = s->h.overhead * VMDK_SECTOR;
+	unsigned char b[VMDK_SECTOR];
+	int last_meta = -1;
+	bool eos = false;
+	uint64_t limit = s->file_size / VMDK_SECTOR + 1;
+	for (uint64_t steps = 0; pos + 12 <= s->file_size && steps < limit; steps++) {
+		size_t n = s->file_size - pos < VMDK_SECTOR ? (size_t)(s->file_size - pos) : VMDK_SECTOR;
+		memset(b, 0, sizeof b);
+		if (disk_io_pread(s->io, b, n, pos, e) < 0)
+			return -1;
+		uint64_t val = vmdk_le64(b);
+		uint32_t size = vmdk_le32(b + 8);
+		if (size) {
+			uint64_t adv = ((uint64_t)size + 12 + VMDK_SECTOR - 1) / VMDK_SECTOR * VMDK_SECTOR;
+			if (last_meta == VMDK_MARKER_FOOTER || last_meta == VMDK_MARKER_GD) {
+				r->corruptions++;
+				disk_check_msg(r, "grain marker after the grain directory at offset 0x%llx", (unsigned long long)pos);
+			}
+			if (size > 2 * s->grain_bytes) {
+				r->corruptions++;
+				disk_check_msg(r, "grain marker at offset 0x%llx claims %u bytes", (unsigned long long)pos, size);
+				return 0;
+			}
+			pos += adv;
+			continue;
+		}
+		uint32_t type = n >= 16 ? vmdk_le32(b + 12) : 0;
+		if (type == VMDK_MARKER_EOS) {
+			eos = true;
+			if (pos + VMDK_SECTOR != s->file_size) {
+				r->corruptions++;
+				disk_check_msg(r, "end-of-stream marker at offset 0x%llx is not at the end of the file",
+					       (unsigned long long)pos);
+			}
+			break;
+		}
+		if (type > VMDK_MARKER_FOOTER) {
+			r->corruptions++;
+			disk_check_msg(r, "unknown marker type %u at offset 0x%llx", type, (unsigned long long)pos);
+			return 0;
+		}
+		if (type == VMDK_MARKER_FOOTER && last_meta != VMDK_MARKER_GD) {
+			r->corruptions++;
+			disk_check_msg(r, "footer at offset 0x%llx does not follow the grain directory", (unsigned long long)pos);
+		}
+		if (type == VMDK_MARKER_GD && val * VMDK_SECTOR < (uint64_t)s->ngd * 4) {
+			r->corruptions++;
+			disk_check_msg(r, "grain directory marker at offset 0x%llx covers %llu sectors, too few",
+				       (unsigned long long)pos, (unsigned long long)val);
+		}
+		last_meta = (int)type;
+		if (val > limit)
+			break;
+		pos += (1 + val) * VMDK_SECTOR;
+	}
+	if (!eos) {
+		r->corruptions++;
+		disk_check_msg(r, "no end-of-stream marker found");
+	}
+	return 0;
+}
+
+int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result *r, od_err *e)
+{
+	const char *name = s->io->name;
+	r->total_clusters += s->ngrains;
+	if (s->file_size > r->image_end_offset)
+		r->image_end_offset = s->file_size;
+	unsigned char *tmp = s->compressed ? NULL : malloc(s->grain_bytes);
+	if (!s->compressed && !tmp)
+		return od_err_nomem(e);
+	pthread_mutex_lock(&s->lock);
+	s->gbuf_valid = false;
+	uint64_t prev = 0;
+	for (uint32_t gti = 0; gti < s->ngd; gti++) {
+		if (!s->gd[gti])
+			continue;
+		bool unalloc;
+		od_err ge;
+		const uint32_t *gt = get_gt(s, gti, &unalloc, &ge);
+		if (!gt) {
+			r->corruptions++;
+			disk_check_msg(r, "%s", ge.msg);
+			continue;
+		}
+		for (uint32_t i = 0; i < VMDK_GTES; i++) {
+			uint64_t g = (uint64_t)gti * VMDK_GTES + i;
+			uint32_t gte = gt[i];
+			if (gte <= 1)
+				continue;
+			if (g >= s->ngrains) {
+				r->corruptions++;
+				disk_check_msg(r, "grain table %u entry %u maps grain %llu beyond the capacity", gti, i,
+					       (unsigned long long)g);
+				continue;
+			}
+			r->allocated_clusters++;
+			if (gte < prev)
+				r->fragmented_clusters++;
+			prev = gte;
+			uint64_t goff = (uint64_t)gte * VMDK_SECTOR;
+			if (goff < s->h.overhead * VMDK_SECTOR && !s->compressed) {
+				r->corruptions++;
+				disk_check_msg(r, "grain %llu (offset 0x%llx) overlaps the metadata", (unsigned long long)g,
+					       (unsigned long long)goff);
+				continue;
+			}
+			if (s->compressed) {
+				r->compressed_clusters++;
+				/* shallow: the grain header is in the file and sane;
+				 * deep: the data inflates to the grain */
+				uint64_t lba = 0;
+				od_err ce;
+				if (deep) {
+					if (read_compressed(s, &s->inf, g, gte, s->gbuf, &lba, &ce) < 0) {
+						r->corruptions++;
+						disk_check_msg(r, "%s", ce.msg);
+						continue;
+					}
+				} else {
+					unsigned char hb[12];
+					if (!od_range_ok(goff, 12, s->file_size)) {
+						r->corruptions++;
+						disk_check_msg(r, "grain %llu points past the end of the file (offset 0x%llx)",
+							       (unsigned long long)g, (unsigned long long)goff);
+						continue;
+					}
+					if (disk_io_pread(s->io, hb, 12, goff, &ce) < 0) {
+						r->check_errors++;
+						continue;
+					}
+					lba = vmdk_le64(hb);
+					uint32_t cs = vmdk_le32(hb + 8);
+					if (cs == 0 || cs > 2 * s->grain_bytes || !od_range_ok(goff + 12, cs, s->file_size)) {
+						r->corruptions++;
+						disk_check_msg(r, "compressed grain %llu at offset 0x%llx: bad size %u",
+							       (unsigned long long)g, (unsigned long long)goff, cs);
+						continue;
+					}
+				}
+				if (lba != g * s->h.grain) {
+					r->corruptions++;
+					disk_check_msg(r, "compressed grain %llu at offset 0x%llx is marked for sector %llu",
+						       (unsigned long long)g, (unsigned long long)goff, (unsigned long long)lba);
+				}
+			} else if (!od_range_ok(goff, s->grain_bytes, s->file_size)) {
+				r->corruptions++;
+				disk_check_msg(r, "grain %llu points past the end of the file (offset 0x%llx)",
+					       (unsigned long long)g, (unsigned long long)goff);
+			} else if (deep) {
+				od_err ce;
+				if (disk_io_pread(s->io, tmp, s->grain_bytes, goff, &ce) < 0)
+					r->check_errors++;
+			}
+		}
+	}
+	/* redundant directory: same tables, same entries */
+	if ((s->h.flags & VMDK_FLAG_RGD) && s->h.rgd_off && s->h.rgd_off != VMDK_GD_AT_END) {
+		uint32_t *rgd = NULL;
+		od_err re;
+		if (load_dir(s, s->h.rgd_off, &rgd, "redundant grain directory", &re) < 0) {
+			r->corruptions++;
+			disk_check_msg(r, "%s", re.msg);
+		} else {
+			unsigned char a[VMDK_GTES * 4], b[VMDK_GTES * 4];
+			for (uint32_t gti = 0; gti < s->ngd; gti++) {
+				if (!s->gd[gti] != !rgd[gti]) {
+					r->corruptions++;
+					disk_check_msg(r, "grain directory entry %u differs from the redundant copy", gti);
+					continue;
+				}
+				if (!rgd[gti])
+					continue;
+				if (table_in_file(s, rgd[gti], sizeof b, "redundant grain table", (long)gti, &re) < 0) {
+					r->corruptions++;
+					disk_check_msg(r, "%s", re.msg);
+					continue;
+				}
+				if (table_in_file(s, s->gd[gti], sizeof a, "grain table", (long)gti, &re) < 0)
+					continue; /* reported above */
+				if (disk_io_pread(s->io, a, sizeof a, (uint64_t)s->gd[gti] * VMDK_SECTOR, &re) < 0 ||
+				    disk_io_pread(s->io, b, sizeof b, (uint64_t)rgd[gti] * VMDK_SECTOR, &re) < 0) {
+					r->check_errors++;
+					continue;
+				}
+				if (memcmp(a, b, sizeof a)) {
+					r->corruptions++;
+					disk_check_msg(r, "grain table %u differs from its redundant copy", gti);
+				}
+			}
+		}
+		free(rgd);
+	}
+	int rc = 0;
+	/* Only true streams are a sequence of markers end to end; QEMU's
+	 * layout (GD at the start) may leave zero sectors between grains,
+	 * which would read as end-of-stream markers. */
+	if ((s->h.flags & VMDK_FLAG_MARKERS) && s->gd_at_end)
+		rc = stream_walk(s, r, e);
+	pthread_mutex_unlock(&s->lock);
+	free(tmp);
+	(void)name;
+	return rc;
+}
