@@ -4,3 +4,9 @@ src_ovf_libovf_a_SOURCES = \
 	src/ovf/ovf.h \
 	src/ovf/version.c
 OVF_LIBS = src/ovf/libovf.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS)
+
+# ---- packages, manifests, certificates (the pkg branch) ----
+src_ovf_libovf_a_SOURCES += \
+	src/ovf/pkg_internal.h \
+	src/ovf/manifest.c \
+	src/ovf/cert.c

@@ -1,0 +1,22 @@
+/* pkg_internal.h - what package.c, manifest.c, cert.c and pack.c share and
+ * nobody else needs. */
+#ifndef OD_OVF_PKG_INTERNAL_H
+#define OD_OVF_PKG_INTERNAL_H
+
+#include "ovf/ovf.h"
+
+/* One "ALG(name)= hex" line, split; pointers point into the line. */
+struct ovf__mf_line {
+	enum ovf_digest_alg alg;
+	const char *name;
+	size_t namelen;
+	const char *hex;
+	size_t hexlen;
+	bool tagged;    /* "ALG (name) = hex": coreutils --tag */
+	bool openssl3;  /* "SHA2-256(name)=": OpenSSL 3 */
+};
+int ovf__mf_split(const char *s, size_t n, const char *name, int lineno, struct ovf__mf_line *out, od_err *e);
+/* hexlen is even and every digit valid (checked by ovf__mf_split). */
+void ovf__unhex(const char *hex, size_t hexlen, unsigned char *out);
+
+#endif
