@@ -11,4 +11,6 @@ OVF_LIBS = src/ovf/libovf.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(C
 src_ovf_libovf_a_SOURCES += \
 	src/ovf/pkg_internal.h \
 	src/ovf/manifest.c \
-	src/ovf/cert.c
+	src/ovf/cert.c \
+	src/ovf/package.c \
+	src/ovf/verify.c

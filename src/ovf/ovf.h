@@ -542,8 +542,15 @@ void ovf_inflater_free(ovf_inflater *z);
  * One read of the package: every member listed in the manifest is hashed as
  * it streams past (gzip files are also inflated, to catch bombs and
  * corruption), nothing is written. */
-enum ovf_verdict { OVF_FILE_OK = 0, OVF_FILE_MISMATCH, OVF_FILE_MISSING, OVF_FILE_UNLISTED,
-		   OVF_FILE_BAD };
+enum ovf_verdict {
+	OVF_FILE_OK = 0,      /* digest matches */
+	OVF_FILE_UNCHECKED,   /* present, but there is no manifest to check it against */
+	OVF_FILE_MISMATCH,    /* digest differs */
+	OVF_FILE_MISSING,     /* the descriptor or the manifest names it; the package lacks it */
+	OVF_FILE_UNLISTED,    /* the package has it (References does) but the manifest omits it */
+	OVF_FILE_EXTRA,       /* the manifest lists it but References does not */
+	OVF_FILE_BAD,         /* size disagrees with ovf:size, corrupt gzip, gzip bomb... */
+};
 const char *ovf_verdict_name(enum ovf_verdict v);   /* "ok", "mismatch", ... */
 struct ovf_verify_file {
 	char *name;

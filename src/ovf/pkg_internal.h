@@ -19,4 +19,19 @@ int ovf__mf_split(const char *s, size_t n, const char *name, int lineno, struct 
 /* hexlen is even and every digit valid (checked by ovf__mf_split). */
 void ovf__unhex(const char *hex, size_t hexlen, unsigned char *out);
 
+/* Normalise and judge a member name (see package.c). */
+int ovf__check_name(char *name, const char *what, od_err *e);
+bool ovf__is_gzip(const struct ovf_file *f);
+
+/* What unpack plugs into the verify pass: every member that verify reads is
+ * also handed to the sink, so that extraction is the same single read. */
+struct ovf__sink {
+	int (*begin)(void *ctx, const struct ovf_member *m, od_err *e);
+	int (*data)(void *ctx, const void *buf, size_t len, od_err *e);
+	int (*end)(void *ctx, const struct ovf_member *m, od_err *e);
+	void *ctx;
+};
+int ovf__verify_run(ovf_package *p, const struct ovf_verify_opts *o, struct ovf_verify_report *r,
+		    const struct ovf__sink *sink, od_err *e);
+
 #endif
