@@ -13,4 +13,6 @@ src_ovf_libovf_a_SOURCES += \
 	src/ovf/manifest.c \
 	src/ovf/cert.c \
 	src/ovf/package.c \
-	src/ovf/verify.c
+	src/ovf/verify.c \
+	src/ovf/pack.c \
+	src/ovf/unpack.c

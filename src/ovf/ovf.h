@@ -582,7 +582,12 @@ void ovf_verify_report_free(struct ovf_verify_report *r);
 
 /* ---- writing packages (pack.c) ------------------------------------------------ */
 struct ovf_pack_opts {
-	enum ovf_digest_alg digest;   /* default SHA256 */
+	/* NONE: keep the source's manifest when it lists exactly the packed
+	 * files and every digest matches (so an OVF directory and its OVA hold
+	 * the same bytes), else write SHA256. */
+	enum ovf_digest_alg digest;
+	uint64_t chunk_size;          /* > 0: split larger files into href.000000000, ... */
+	bool compress;                /* gzip files (ovf:compression="gzip") */
 	const char *sign_key;         /* PEM private key, or NULL */
 	const char *sign_cert;        /* PEM certificate chain, or NULL (taken from the key file) */
 	od_progress_fn progress;
