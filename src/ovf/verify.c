@@ -134,8 +134,12 @@ static int check_member(ovf_package *p, const struct ovf_member *m, const struct
 		od_hex(d, ovf_digest_len(me->alg), vf->actual);
 		if (vf->verdict == OVF_FILE_OK && strcmp(vf->actual, vf->expected))
 			vf->verdict = OVF_FILE_MISMATCH;
-	} else if (vf->verdict == OVF_FILE_OK)
-		vf->verdict = has_mf ? OVF_FILE_UNLISTED : OVF_FILE_UNCHECKED;
+	} else if (vf->verdict == OVF_FILE_OK) {
+		if (has_mf)
+			set_problem(vf, OVF_FILE_UNLISTED, "in the package but not in the manifest");
+		else
+			vf->verdict = OVF_FILE_UNCHECKED;
+	}
 	ovf_hasher_free(c->h);
 	c->h = NULL;
 	return 0;
