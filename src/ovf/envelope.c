@@ -18,6 +18,7 @@
  */
 #include "config.h"
 #include "ovf/ovf.h"
+#include "ovf/xml.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
@@ -313,9 +315,20 @@ static void parse_references(struct pctx *p, const xmlNode *n)
 			/* A size we cannot read is kept as "absent"; validate looks
 			 * at the raw attribute again to say why. */
 			uint64_t sz;
+			int64_t neg;
 			if (ovf_parse_u64(v, &sz) == 0) {
 				f->size = sz;
 				f->has_size = true;
+			} else if (ovf_parse_i64(v, &neg) == 0) {
+				/* ovftool ignores a negative size (the conformance
+				 * suite deploys one); so do we, with a warning. */
+				if (ovf_diags_add(&p->env->parse_diags, OVF_DIAG_WARNING, "file-size-negative", f->line,
+						  "File '%s' ovf:size %s is negative; ignored", f->id ? f->id : "?", v) < 0)
+					p->oom = true;
+			} else if (ovf_diags_add(&p->env->parse_diags, OVF_DIAG_ERROR, "file-size-invalid", f->line,
+						 "File '%s' ovf:size '%s' is not a non-negative integer",
+						 f->id ? f->id : "?", v) < 0) {
+				p->oom = true;
 			}
 			free(v);
 		}
@@ -404,6 +417,33 @@ static void add_str(struct pctx *p, char ***arr, size_t *n, char *s)
 	*slot = s;
 }
 
+/* Fields of CIM_ResourceAllocationSettingData, StorageAllocationSettingData
+ * and EthernetPortAllocationSettingData that may appear in an Item: we do
+ * not use most of them, but they are understood (not "unknown"). */
+static const char *const rasd_fields[] = {
+	"Access", "Address", "AddressOnParent", "AllocationUnits", "AllowedPriorities",
+	"AllowedToReceiveMACAddresses", "AllowedToTransmitMACAddresses", "AutomaticAllocation",
+	"AutomaticDeallocation", "Caption", "ChangeableType", "ComponentSetting", "ConfigurationName",
+	"Connection", "ConsumerVisibility", "DefaultPortVID", "DefaultPriority", "Description",
+	"DesiredVLANEndpointMode", "ElementName", "Generation", "GroupID", "HostExtentName",
+	"HostExtentNameFormat", "HostExtentNameNamespace", "HostExtentStartingAddress", "HostResource",
+	"HostResourceBlockSize", "InstanceID", "Limit", "ManagerID", "MappingBehavior", "NetworkPortProfileID",
+	"NetworkPortProfileIDType", "OtherEndpointMode", "OtherHostExtentNameFormat",
+	"OtherHostExtentNameNamespace", "OtherNetworkPortProfileIDTypeInfo", "OtherResourceType", "Parent",
+	"PoolID", "PortCorrelationID", "PortVID", "Promiscuous", "ReceiveBandwidthLimit",
+	"ReceiveBandwidthReservation", "Reservation", "ResourceSubType", "ResourceType",
+	"SoID", "SoOrgID", "SourceMACFilteringEnabled", "StorageQoSPolicyID", "VirtualQuantity",
+	"VirtualQuantityUnits", "VirtualResourceBlockSize", "VSITypeID", "VSITypeIDVersion", "Weight",
+};
+
+static bool known_rasd(const char *name)
+{
+	for (size_t i = 0; i < sizeof rasd_fields / sizeof rasd_fields[0]; i++)
+		if (!strcasecmp(rasd_fields[i], name))
+			return true;
+	return false;
+}
+
 static void parse_item(struct pctx *p, struct ovf_hw_section *hw, const xmlNode *n, enum ovf_item_kind kind)
 {
 	struct ovf_item *it = GROW(p, hw->items, hw->nitems);
@@ -455,6 +495,14 @@ static void parse_item(struct pctx *p, struct ovf_hw_section *hw, const xmlNode 
 			add_str(p, &it->host_resources, &it->nhost_resources, text_of(p, c, false));
 		else if (!strcasecmp(k, "Connection"))
 			add_str(p, &it->connections, &it->nconnections, text_of(p, c, false));
+		else if (!known_rasd(k) && !it->unknown_required && attr_bool(p, c, "required", true)) {
+			it->unknown_required = c->ns && c->ns->prefix
+				? od_asprintf("%s:%s", (const char *)c->ns->prefix, k)
+				: od_asprintf("%s", k);
+			if (!it->unknown_required)
+				p->oom = true;
+			it->unknown_required_line = lineof(c);
+		}
 	}
 	if (it->resource_type) {
 		int64_t v;
@@ -506,6 +554,7 @@ static void parse_property(struct pctx *p, struct ovf_product *pr, const xmlNode
 	q->value = attr(p, n, "value");
 	q->user_configurable = attr_bool(p, n, "userConfigurable", false);
 	q->password = attr_bool(p, n, "password", false);
+	q->configuration = attr(p, n, "configuration");
 	q->category = category ? xdup(p, (const xmlChar *)category) : NULL;
 	for (const xmlNode *c = n->children; c; c = c->next) {
 		if (named(c, "Label"))
@@ -990,7 +1039,7 @@ static void refuse_entity_decl(void *ctx, const xmlChar *name, int type, const x
 
 static void envelope_free_vs(struct ovf_virtual_system *vs);
 
-ovf_envelope *ovf_envelope_parse(const char *buf, size_t len, const char *name, od_err *e)
+xmlDoc *ovf_xml_read(const char *buf, size_t len, const char *name, struct ovf_diags *ns_warnings, od_err *e)
 {
 	if (!name)
 		name = "descriptor";
@@ -1024,6 +1073,8 @@ ovf_envelope *ovf_envelope_parse(const char *buf, size_t len, const char *name, 
 	xmlSetStructuredErrorFunc(&x, structured_error);
 	xmlSetGenericErrorFunc(NULL, silent_generic);
 
+	/* No XML_PARSE_NOENT (substitution), DTDLOAD, DTDATTR or HUGE: the
+	 * defaults keep libxml2's own size and depth limits. */
 	int opts = XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR | XML_PARSE_BIG_LINES |
 		   XML_PARSE_NOCDATA;
 	xmlDoc *doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, opts);
@@ -1050,30 +1101,49 @@ ovf_envelope *ovf_envelope_parse(const char *buf, size_t len, const char *name, 
 		od_err_set(e, OD_E_INVALID, "%s: the DOCTYPE declares entities; refused", name);
 		return NULL;
 	}
+	for (int i = 0; ns_warnings && i < x.nns; i++)
+		if (ovf_diags_add(ns_warnings, OVF_DIAG_WARNING, "xml-namespace", x.ns_line[i],
+				  "XML namespace error: %s", x.ns_msg[i]) < 0) {
+			xmlFreeDoc(doc);
+			od_err_nomem(e);
+			return NULL;
+		}
+	return doc;
+}
+
+ovf_envelope *ovf_envelope_parse(const char *buf, size_t len, const char *name, od_err *e)
+{
+	if (!name)
+		name = "descriptor";
+	struct ovf_diags nsw = {0};
+	xmlDoc *doc = ovf_xml_read(buf, len, name, &nsw, e);
+	if (!doc) {
+		ovf_diags_free(&nsw);
+		return NULL;
+	}
 	xmlNode *root = xmlDocGetRootElement(doc);
 	if (!root || strcmp((const char *)root->name, "Envelope") != 0) {
 		od_err_set(e, OD_E_INVALID, "%s:%d: the root element is <%s>, not an OVF <Envelope>", name,
 			   root ? lineof(root) : 0, root ? (const char *)root->name : "(none)");
 		xmlFreeDoc(doc);
+		ovf_diags_free(&nsw);
 		return NULL;
 	}
 
 	ovf_envelope *env = calloc(1, sizeof *env);
 	if (!env) {
 		xmlFreeDoc(doc);
+		ovf_diags_free(&nsw);
 		od_err_nomem(e);
 		return NULL;
 	}
+	env->parse_diags = nsw;
 	struct pctx p = {.env = env, .doc = doc};
 	env->name = strdup(name);
 	if (!env->name)
 		p.oom = true;
 	else
 		parse_envelope(&p, root);
-	for (int i = 0; i < x.nns && !p.oom; i++)
-		if (ovf_diags_add(&env->parse_diags, OVF_DIAG_WARNING, "xml-namespace", x.ns_line[i],
-				  "XML namespace error: %s", x.ns_msg[i]) < 0)
-			p.oom = true;
 	xmlFreeDoc(doc);
 	if (p.oom) {
 		ovf_envelope_free(env);
@@ -1092,6 +1162,13 @@ ovf_envelope *ovf_envelope_parse_file(const char *path, od_err *e)
 {
 	char *data = NULL;
 	size_t len = 0;
+	/* Say "too big" from the size alone when we can; od_read_file's own
+	 * limit still holds for pipes and files that grow. */
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > OVF_DESCRIPTOR_MAX)
+		return od_err_set(e, OD_E_INVALID, "%s: descriptor is %lld bytes, more than the %u-byte limit", path,
+				  (long long)st.st_size, (unsigned)OVF_DESCRIPTOR_MAX),
+		       NULL;
 	if (od_read_file(path, OVF_DESCRIPTOR_MAX, &data, &len, e) < 0)
 		return NULL;
 	ovf_envelope *env = ovf_envelope_parse(data, len, path, e);
@@ -1127,6 +1204,7 @@ static void free_item(struct ovf_item *it)
 	free(it->connections);
 	free(it->configuration);
 	free(it->bound);
+	free(it->unknown_required);
 }
 
 static void envelope_free_vs(struct ovf_virtual_system *vs)
@@ -1169,6 +1247,7 @@ static void envelope_free_vs(struct ovf_virtual_system *vs)
 			free(q->label);
 			free(q->description);
 			free(q->category);
+			free(q->configuration);
 			for (size_t k = 0; k < q->nvalues; k++) {
 				free(q->values[k].value);
 				free(q->values[k].configuration);

@@ -1,11 +1,35 @@
+# The OVF library: descriptor model, validation, schemas (this fragment),
+# packages and the environment (other files, listed by their authors).
 noinst_LIBRARIES += src/ovf/libovf.a
 src_ovf_libovf_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(ARCHIVE_CFLAGS) $(CRYPTO_CFLAGS) $(ZLIB_CFLAGS)
 src_ovf_libovf_a_SOURCES = \
 	src/ovf/ovf.h \
+	src/ovf/xml.h \
 	src/ovf/version.c \
 	src/ovf/envelope.c \
-	src/ovf/units.c
+	src/ovf/units.c \
+	src/ovf/property.c \
+	src/ovf/hardware.c \
+	src/ovf/validate.c \
+	src/ovf/schema.c
 OVF_LIBS = src/ovf/libovf.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS)
+
+# Unit tests (Check) of the descriptor engine; shell tests of inspect and
+# validate, over generated descriptors and ../shared/corpus when present.
+check_PROGRAMS += tests/ovf/test_validate
+tests_ovf_test_validate_SOURCES = tests/ovf/test_validate.c
+tests_ovf_test_validate_CFLAGS = $(TEST_CFLAGS)
+tests_ovf_test_validate_LDADD = $(OVF_LIBS) $(TEST_LIBS)
+TESTS += tests/ovf/test_validate
+
+check_PROGRAMS += tests/ovf/test_units tests/ovf/test_model
+tests_ovf_test_units_SOURCES = tests/ovf/test_units.c
+tests_ovf_test_units_CFLAGS = $(TEST_CFLAGS)
+tests_ovf_test_units_LDADD = $(OVF_LIBS) $(TEST_LIBS)
+tests_ovf_test_model_SOURCES = tests/ovf/test_model.c
+tests_ovf_test_model_CFLAGS = $(TEST_CFLAGS)
+tests_ovf_test_model_LDADD = $(OVF_LIBS) $(TEST_LIBS)
+TESTS += tests/ovf/test_units tests/ovf/test_model
 
 # ---- packages, manifests, certificates (the pkg branch) ----
 src_ovf_libovf_a_SOURCES += \

@@ -160,6 +160,11 @@ struct ovf_item {
 	char *configuration;     /* ovf:configuration: space-separated ids */
 	char *bound;             /* ovf:bound: "min", "max", "normal" or NULL */
 	bool required;           /* ovf:required, default true */
+	/* The first child element that is no RASD/SASD/EPASD field and not
+	 * marked ovf:required="false" (a deploy tool must refuse what it does
+	 * not understand), with its line; NULL when none. */
+	char *unknown_required;
+	int unknown_required_line;
 	int line;
 };
 
@@ -189,6 +194,7 @@ struct ovf_property {
 	bool password;
 	char *label, *description;
 	char *category;          /* the Category element before it, if any */
+	char *configuration;     /* ovf:configuration: only in these configurations (VMware) */
 	struct ovf_prop_value *values; size_t nvalues;
 	int line;
 };
@@ -298,6 +304,14 @@ const struct ovf_network *ovf_find_network(const ovf_envelope *env, const char *
  * a NULL config matches only items without a list. */
 bool ovf_config_applies(const char *list, const char *config);
 
+/* Is item `idx` of `hw` in effect in configuration `config`?  It must apply
+ * (ovf_config_applies) and not be overridden: an Item with an
+ * ovf:configuration list overrides an Item without one that has the same
+ * InstanceID and ovf:bound, and among Items with (different) lists the
+ * later one wins.  This is how ovftool reads descriptors that give a default
+ * Item and per-configuration replacements. */
+bool ovf_item_effective(const struct ovf_hw_section *hw, size_t idx, const char *config);
+
 /* The hardware of a virtual system for one configuration (NULL = the default
  * one), with units resolved.  Pointers point into the envelope. */
 struct ovf_hw_disk {
@@ -340,8 +354,18 @@ const char *ovf_property_value_for(const struct ovf_property *p, const char *con
  * string, real32, real64) and qualifiers (MinLen, MaxLen, ValueMap,
  * MinValue, MaxValue).  Returns 0, or -1 with `e` saying what is wrong. */
 int ovf_property_check_value(const struct ovf_property *p, const char *value, od_err *e);
-/* Is `type` a property type we know (case-sensitive, as OVF says)? */
+/* The type part alone (no qualifiers). */
+int ovf_property_check_type(const char *type, const char *value, od_err *e);
+/* Is `type` a property type we accept: OVF's (uint8..sint64, boolean,
+ * string, real32, real64), VMware's (int, real, password, ip, ip:NET,
+ * expression) or OVF's in another case ("Boolean")?  _standard: OVF's own,
+ * spelled as OVF spells it. */
 bool ovf_property_type_known(const char *type);
+bool ovf_property_type_standard(const char *type);
+/* Syntax of a qualifiers attribute; counts the qualifiers we do not check
+ * (VMware's Ip(...), Dns...) and names the first. */
+int ovf_qualifiers_check(const char *type, const char *qualifiers, int *unknown, char *first_unknown,
+			 size_t fu_size, od_err *e);
 
 /* ---- validation (validate.c, schema.c) ------------------------------------ */
 enum {
@@ -351,6 +375,8 @@ enum {
 /* Deployability.  Appends diagnostics to `out` (including the parser's);
  * returns the number of errors added, or -1 on an internal failure. */
 int ovf_validate(const ovf_envelope *env, unsigned flags, struct ovf_diags *out, od_err *e);
+/* Every code ovf_validate can emit (for documentation and tests). */
+const char *const *ovf_validate_codes(size_t *n);
 
 /* Schema conformance against <schemadir>/ovf-envelope-1.xsd or -2.xsd (by
  * the envelope's namespace).  Every schema error becomes a diagnostic of
