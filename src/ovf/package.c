@@ -246,7 +246,7 @@ static int read_ova(ovf_package *p, int fd, od_err *e)
 		}
 		char type = (char)h[156];
 		bool gnu = !memcmp(h + 257, "ustar  ", 8);
-		bool ustar = !memcmp(h + 257, "ustar", 6) || gnu || !memcmp(h + 257, "ustar", 5);
+		bool ustar = !memcmp(h + 257, "ustar", 6); /* POSIX: the prefix field holds a name part */
 		uint64_t data = off + BLOCK;
 		if (type == 'x' && has_paxsize)
 			has_paxsize = false; /* a PAX header's own size is the header's */
