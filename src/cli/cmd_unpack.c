@@ -1,16 +1,67 @@
-/* cmd_unpack.c - 'ovfdeploy unpack' (not implemented yet). */
+/* cmd_unpack.c - 'ovfdeploy unpack': extract a package safely. */
 #include "config.h"
 #include "cli/cli.h"
+#include "ovf/ovf.h"
 
+#include <getopt.h>
+#include <stdio.h>
 #include <string.h>
+
+void cli_print_verify(const ovf_package *p, const struct ovf_verify_report *r);
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ovfdeploy unpack [options] app.ova DIR\n"
+		"Extract into DIR (which must not exist, or be empty).  Everything is\n"
+		"written to a temporary directory beside DIR, verified as it is written,\n"
+		"and renamed into place only when the whole package verified.\n"
+		"\n"
+		"  --ca-file FILE        trust the CA certificates in FILE for the signature\n"
+		"  --require-signature   refuse unsigned packages\n"
+		"  --json, -q            machine-readable report / print only errors\n");
+}
 
 int cmd_unpack(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: ovfdeploy unpack ...\n(not implemented yet)\n");
-		return EXIT_OK;
+	static const struct option opts[] = {
+		{"ca-file", required_argument, NULL, 'C'},
+		{"require-signature", no_argument, NULL, 'R'},
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct ovf_unpack_opts uo = {0};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+		if (cli_common_opt(c))
+			continue;
+		switch (c) {
+		case 'C': uo.verify.ca_file = optarg; break;
+		case 'R': uo.verify.require_signature = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: return cli_usage_error("unpack", "unknown option");
+		}
 	}
+	if (argc - optind != 2)
+		return cli_usage_error("unpack", "expected a package and a destination directory");
 	od_err e;
-	od_err_set(&e, OD_E_UNSUPPORTED, "unpack: not implemented yet");
-	return cli_fail(&e);
+	ovf_package *p = ovf_package_open(argv[optind], &e);
+	if (!p)
+		return cli_fail(&e);
+	struct cli_progress pr;
+	cli_progress_init(&pr, "unpack", false);
+	uo.verify.progress = cli_progress_cb;
+	uo.verify.progress_ctx = &pr;
+	struct ovf_verify_report r;
+	int rc = ovf_unpack(p, argv[optind + 1], &uo, &r, &e);
+	cli_progress_done(&pr);
+	if (r.nfiles || r.problems.n || cli.json)
+		cli_print_verify(p, &r);
+	ovf_verify_report_free(&r);
+	ovf_package_close(p);
+	if (rc < 0)
+		return cli_fail(&e);
+	cli_info("%s: extracted into %s\n", argv[optind], argv[optind + 1]);
+	return EXIT_OK;
 }

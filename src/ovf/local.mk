@@ -40,3 +40,20 @@ tests_ovf_test_model_LDADD = $(OVF_LIBS) $(TEST_LIBS)
 TESTS += tests/ovf/test_units tests/ovf/test_model
 TESTS += tests/ovf/conformance.sh tests/ovf/inspect_realworld.sh tests/ovf/cli.sh tests/ovf/schema_ref.sh
 EXTRA_DIST += tests/ovf/conformance.sh tests/ovf/inspect_realworld.sh tests/ovf/cli.sh tests/ovf/schema_ref.sh
+
+# ---- packages, manifests, certificates (the pkg branch) ----
+src_ovf_libovf_a_SOURCES += \
+	src/ovf/pkg_internal.h \
+	src/ovf/manifest.c \
+	src/ovf/cert.c \
+	src/ovf/package.c \
+	src/ovf/verify.c \
+	src/ovf/pack.c \
+	src/ovf/unpack.c
+
+check_PROGRAMS += tests/pkg/test_pkg
+tests_pkg_test_pkg_SOURCES = tests/pkg/test_pkg.c
+tests_pkg_test_pkg_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS)
+tests_pkg_test_pkg_LDADD = $(OVF_LIBS) $(TEST_LIBS)
+TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh
+EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh
