@@ -18,3 +18,9 @@ RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/lib.sh \
 	tests/runner/guest.S tests/runner/guest.ld
+
+check_PROGRAMS += tests/runner/test_devices
+tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
+tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_devices_LDADD = src/runner/librunner.a src/util/libodutil.a $(TEST_LIBS)
+TESTS += tests/runner/test_devices

@@ -134,7 +134,7 @@ int fw_cfg_add_file(struct fw_cfg *f, const char *name, const void *data, size_t
 		return od_err_set(e, OD_E_INTERNAL, "fw_cfg file name too long: %s", name);
 	for (unsigned i = 0; i < f->nitems; i++)
 		if (f->items[i].key >= FW_CFG_FILE_FIRST && strcmp(f->items[i].name, name) == 0)
-			return set_item(f, f->items[i].key, data, len, name, e);
+			return set_item(f, f->items[i].key, data, len, name, e) < 0 ? -1 : rebuild_dir(f, e);
 	if (f->nfiles == FW_CFG_MAX_FILES)
 		return od_err_set(e, OD_E_INTERNAL, "fw_cfg: too many files");
 	if (set_item(f, FW_CFG_FILE_FIRST + f->nfiles, data, len, name, e) < 0)
