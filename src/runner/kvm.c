@@ -380,8 +380,9 @@ static void free_vm(struct vm *vm)
 			close(v->fd);
 	}
 	free(vm->vcpus);
-	virtio_blk_free_all(vm);
+	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
+	virtio_blk_free_all(vm);
 	serial_free(vm->serial);
 	cmos_free(vm->cmos);
 	fw_cfg_free(vm->fw_cfg);

@@ -12,6 +12,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/fw_cfg.c \
 	src/runner/hw/misc.c \
 	src/runner/hw/pci.c \
+	src/runner/virtio_ring.c \
+	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
@@ -22,5 +24,5 @@ EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/lib.sh
 check_PROGRAMS += tests/runner/test_devices
 tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
 tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
-tests_runner_test_devices_LDADD = src/runner/librunner.a src/util/libodutil.a $(TEST_LIBS)
+tests_runner_test_devices_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_devices

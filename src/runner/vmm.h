@@ -20,6 +20,7 @@
 
 struct vm;
 struct vcpu;
+struct virtio_blk;
 
 /* ---- guest memory --------------------------------------------------------- */
 #define VM_MAX_RAM 4
@@ -177,6 +178,8 @@ struct vm {
 	struct fw_cfg *fw_cfg;
 	struct misc *misc;
 	struct pci_bus *pci;
+	struct virtio_blk *blk[VM_MAX_DISKS];
+	unsigned nblk;
 };
 
 /* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
