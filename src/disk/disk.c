@@ -226,15 +226,20 @@ void disk_close(disk *d)
 		return;
 	if (d->drv && d->drv->close)
 		d->drv->close(d);
-	if (d->out)
-		od_atomic_abort(d->out), free(d->out);
-	d->io.fd = -1; /* owned by d->out when creating, closed above */
+	if (d->out) {
+		/* The fd belongs to the temporary file: the abort closes it and
+		 * removes the file, so nothing appears at the path. */
+		od_atomic_abort(d->out);
+		free(d->out);
+		d->io.fd = -1;
+	}
 	disk_free(d);
 }
 
 uint64_t disk_size(const disk *d) { return d->size; }
 const char *disk_format(const disk *d) { return d->drv->name; }
 const char *disk_name(const disk *d) { return d->name; }
+disk *disk_backing(const disk *d) { return d->backing; }
 
 int disk_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 {

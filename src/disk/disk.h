@@ -43,6 +43,9 @@ void disk_close(disk *d);
 uint64_t disk_size(const disk *d);        /* guest-visible size in bytes */
 const char *disk_format(const disk *d);   /* "raw", "qcow2", "vmdk" */
 const char *disk_name(const disk *d);     /* path or name given at open */
+/* The backing image this one reads unallocated ranges from, NULL if none
+ * (or when opened with DISK_NO_BACKING).  Owned by `d`. */
+disk *disk_backing(const disk *d);
 
 int disk_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e);
 int disk_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e);

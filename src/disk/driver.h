@@ -56,6 +56,7 @@ struct disk {
 	uint64_t size;
 	void *priv;
 	int depth;        /* position in a backing chain, 0 = top */
+	disk *backing;    /* the next image of the chain, owned by the driver; NULL if none */
 	od_atomic_file *out; /* set while a created image is not yet committed */
 };
 

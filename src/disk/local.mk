@@ -5,7 +5,31 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/driver.h \
 	src/disk/disk.c \
 	src/disk/raw.c \
+	src/disk/qcow2.h \
 	src/disk/qcow2.c \
+	src/disk/qcow2_write.c \
+	src/disk/qcow2_check.c \
 	src/disk/vmdk.c \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
+
+# Unit tests of the disk library; qemu-img is the oracle where it is installed.
+DISK_TEST_LDADD = $(DISK_LIBS) $(TEST_LIBS)
+EXTRA_DIST += tests/disk/dtest.h
+check_PROGRAMS += tests/disk/test_raw
+tests_disk_test_raw_SOURCES = tests/disk/test_raw.c
+tests_disk_test_raw_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_raw_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_raw
+check_PROGRAMS += tests/disk/test_qcow2_read
+tests_disk_test_qcow2_read_SOURCES = tests/disk/test_qcow2_read.c
+tests_disk_test_qcow2_read_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_qcow2_read_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_qcow2_read
+check_PROGRAMS += tests/disk/test_qcow2_write
+tests_disk_test_qcow2_write_SOURCES = tests/disk/test_qcow2_write.c
+tests_disk_test_qcow2_write_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_qcow2_write_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_qcow2_write
+TESTS += tests/disk/cli_disk.sh
+EXTRA_DIST += tests/disk/cli_disk.sh

@@ -1,0 +1,94 @@
+#!/bin/sh
+# cli_disk.sh - 'ovfdeploy convert', 'check', 'info' and 'compare' end to
+# end, with qemu-img as the oracle for every image we write.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+command -v qemu-img >/dev/null 2>&1 || skip "qemu-img is not installed"
+O=$OVFDEPLOY
+cd "$T_TMP" || exit 1
+
+# A 6 MiB source with random data, text, explicit zeros and holes, and a
+# size that is not a multiple of the cluster size.
+head -c 1500000 /dev/urandom > src.raw
+yes 'ovfdeploy disk test line' | head -c 700000 | dd of=src.raw bs=64k seek=32 conv=notrunc status=none
+head -c 300000 /dev/zero | dd of=src.raw bs=64k seek=50 conv=notrunc status=none
+printf 'end' | dd of=src.raw bs=1 seek=6291000 conv=notrunc status=none
+truncate -s 6291456 src.raw
+
+n=0
+for opts in "-O qcow2" "-O qcow2 -c" "-O qcow2 -c -o compression_type=zstd -j 1" \
+            "-O qcow2 -o compat=0.10,cluster_size=512" "-O qcow2 -c -o cluster_size=2M -p"; do
+	n=$((n + 1))
+	expect_exit 0 "convert $opts" -- "$O" convert $opts src.raw out$n.qcow2
+	expect_exit 0 "qemu-img check accepts ($opts)" -- qemu-img check out$n.qcow2
+	expect_exit 0 "qemu-img compare agrees ($opts)" -- qemu-img compare src.raw out$n.qcow2
+	expect_exit 0 "our check accepts ($opts)" -- "$O" check out$n.qcow2
+	expect_exit 0 "our compare agrees ($opts)" -- "$O" compare src.raw out$n.qcow2
+done
+expect_grep "Images are identical" "$T_TMP/out" "compare says identical"
+expect_exit 0 "qcow2 -> raw" -- "$O" convert -O raw out2.qcow2 back.raw
+expect_exit 0 "round trip is identical" -- cmp src.raw back.raw
+blocks=$(du -k back.raw | cut -f1)
+[ "$blocks" -lt 5000 ] && ok "raw output is sparse (${blocks} KiB used)" || fail "raw output is not sparse (${blocks} KiB)"
+expect_exit 0 "default output format is raw" -- "$O" convert out1.qcow2 back2.raw
+expect_exit 0 "raw -> raw identical" -- cmp src.raw back2.raw
+
+# compressed output is smaller than plain output
+s1=$(stat -c %s out1.qcow2); s2=$(stat -c %s out2.qcow2)
+[ "$s2" -lt "$s1" ] && ok "-c makes a smaller image ($s2 < $s1)" || fail "-c did not compress ($s2 >= $s1)"
+
+# info
+expect_exit 0 "info" -- "$O" info out2.qcow2
+expect_grep "file format: qcow2" "$T_TMP/out" "info names the format"
+expect_grep "compressed: yes" "$T_TMP/out" "info sees compression"
+qemu-img create -q -f qcow2 -b out1.qcow2 -F qcow2 top.qcow2
+expect_exit 0 "info --json with a backing chain" -- "$O" --json info top.qcow2
+if command -v python3 >/dev/null 2>&1; then
+	cp "$T_TMP/out" info.json
+	expect_exit 0 "info --json parses and shows the chain" -- python3 -c '
+import json,sys
+d=json.load(open("info.json"))
+assert d["format"]=="qcow2" and d["virtual-size"]==6291456, d
+assert d["backing-filename"]=="out1.qcow2"
+assert d["backing-chain"][0]["format"]=="qcow2"'
+fi
+
+# check exit codes, as qemu-img's
+expect_exit 63 "check of a raw image: no check for the format" -- "$O" check src.raw
+expect_exit 1 "check of a missing file" -- "$O" check nosuch.qcow2
+cp out1.qcow2 leak.qcow2
+rt=$(od -An -tx8 --endian=big -j48 -N8 leak.qcow2 | tr -d ' ')
+rb=$(od -An -tx8 --endian=big -j$((0x$rt)) -N8 leak.qcow2 | tr -d ' ')
+printf '\000\002' | dd of=leak.qcow2 bs=1 seek=$((0x$rb)) conv=notrunc status=none
+expect_exit 3 "check finds a leak (exit 3)" -- "$O" check leak.qcow2
+expect_grep "Leaked cluster 0" "$T_TMP/out" "the leak is named"
+expect_exit 3 "qemu-img agrees it is a leak" -- qemu-img check leak.qcow2
+cp out1.qcow2 bad.qcow2
+printf '\000\000' | dd of=bad.qcow2 bs=1 seek=$((0x$rb + 2)) conv=notrunc status=none
+expect_exit 2 "check finds corruption (exit 2)" -- "$O" check bad.qcow2
+expect_exit 2 "qemu-img agrees it is corrupt" -- qemu-img check bad.qcow2
+expect_exit 2 "check --json on corruption" -- "$O" check --json bad.qcow2
+expect_grep '"corruptions": [1-9]' "$T_TMP/out" "json counts corruptions"
+
+# compare: a difference and its offset
+cp src.raw diff.raw
+printf 'Z' | dd of=diff.raw bs=1 seek=4000000 conv=notrunc status=none
+expect_exit 1 "compare finds a difference" -- "$O" compare out2.qcow2 diff.raw
+expect_grep "offset 4000000" "$T_TMP/out" "compare names the first differing offset"
+expect_exit 3 "compare with a missing image" -- "$O" compare src.raw nosuch.raw
+
+# failures leave nothing behind
+cp out1.qcow2 hostile.qcow2
+l1=$(od -An -tx8 --endian=big -j40 -N8 hostile.qcow2 | tr -d ' ')
+printf '\200\000\000\100\000\000\000\000' | dd of=hostile.qcow2 bs=1 seek=$((0x$l1)) conv=notrunc status=none
+expect_exit 1 "converting a hostile image fails" -- "$O" convert -O qcow2 hostile.qcow2 never.qcow2
+expect_grep "past the end" "$T_TMP/err" "the error says what is wrong"
+[ ! -e never.qcow2 ] && ok "no output after a failure" || fail "output exists after a failure"
+ls -a | grep -q '\.tmp$' && fail "a temporary file was left behind" || ok "no temporary file left behind"
+
+# usage errors
+expect_exit 2 "convert without arguments" -- "$O" convert
+expect_exit 2 "convert to an unknown format" -- "$O" convert -O foo src.raw x
+expect_exit 2 "an unknown -o option" -- "$O" convert -O qcow2 -o bogus=1 src.raw x
+expect_exit 2 "a bad cluster size" -- "$O" convert -O qcow2 -o cluster_size=1000 src.raw x
+expect_exit 2 "check without an image" -- "$O" check
+done_testing

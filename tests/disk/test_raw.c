@@ -1,0 +1,128 @@
+/* test_raw.c - the raw driver: probing, reads, writes, sparse maps, byte
+ * ranges inside another file, and crash-safe creation. */
+#include "config.h"
+#include "dtest.h"
+
+START_TEST(test_raw_read_map)
+{
+	const char *p = dt_path("a.raw");
+	dt_make_raw(p, 4 << 20);
+	disk *d = dt_open(p, DISK_RDONLY);
+	ck_assert_str_eq(disk_format(d), "raw");
+	ck_assert_uint_eq(disk_size(d), 4 << 20);
+	/* The map must cover the whole disk in runs; holes read as zeros. */
+	od_err e;
+	uint64_t off = 0, zero = 0;
+	unsigned char *buf = malloc(4 << 20);
+	int fd = open(p, O_RDONLY);
+	ck_assert(pread(fd, buf, 4 << 20, 0) == 4 << 20);
+	close(fd);
+	unsigned char *z = calloc(1, 4 << 20), *r = malloc(4 << 20);
+	while (off < disk_size(d)) {
+		struct disk_extent x;
+		ck_assert_int_eq(disk_map(d, off, disk_size(d) - off, &x, &e), 0);
+		ck_assert_uint_eq(x.off, off);
+		if (x.kind != DISK_EXT_DATA) {
+			ck_assert_int_eq(memcmp(buf + off, z, x.len), 0);
+			zero += x.len;
+		}
+		ck_assert_int_eq(disk_pread(d, r, x.len, off, &e), 0);
+		ck_assert_int_eq(memcmp(buf + off, r, x.len), 0);
+		off += x.len;
+	}
+	ck_assert_uint_gt(zero, 0); /* tmpfs and ext4 both keep holes */
+	/* Reads past the end fail with a message naming the offset. */
+	ck_assert_int_eq(disk_pread(d, r, 2, (4 << 20) - 1, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "beyond"));
+	free(buf), free(z), free(r);
+	disk_close(d);
+}
+END_TEST
+
+START_TEST(test_raw_write)
+{
+	const char *p = dt_path("w.raw");
+	dt_make_raw(p, 1 << 20);
+	disk *d = dt_open(p, DISK_RDWR);
+	od_err e;
+	unsigned char b[5000], c[5000];
+	dt_fill(b, sizeof b, 99);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, 12345, &e), 0);
+	ck_assert_int_eq(disk_flush(d, &e), 0);
+	ck_assert_int_eq(disk_pread(d, c, sizeof c, 12345, &e), 0);
+	ck_assert_int_eq(memcmp(b, c, sizeof b), 0);
+	ck_assert_int_eq(disk_pwrite(d, b, 10, (1 << 20) - 5, &e), -1);
+	disk_close(d);
+	/* Read-only handles refuse writes. */
+	d = dt_open(p, DISK_RDONLY);
+	ck_assert_int_eq(disk_pwrite(d, b, 10, 0, &e), -1);
+	disk_close(d);
+}
+END_TEST
+
+START_TEST(test_raw_range)
+{
+	/* An image stored at offset 1536 of a bigger file, as inside an OVA. */
+	const char *p = dt_path("range.bin");
+	unsigned char b[8192];
+	dt_fill(b, sizeof b, 7);
+	int fd = open(p, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	ck_assert(pwrite(fd, b, sizeof b, 0) == sizeof b);
+	od_err e;
+	disk *d = disk_open_range(fd, 1536, 4096, "member.img", DISK_RDONLY, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	close(fd); /* the disk keeps its own descriptor */
+	ck_assert_uint_eq(disk_size(d), 4096);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 0, 4096, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_DATA);
+	ck_assert_uint_eq(x.len, 4096);
+	unsigned char r[4096];
+	ck_assert_int_eq(disk_pread(d, r, sizeof r, 0, &e), 0);
+	ck_assert_int_eq(memcmp(r, b + 1536, sizeof r), 0);
+	ck_assert_int_eq(disk_pread(d, r, 1, 4096, &e), -1);
+	disk_close(d);
+}
+END_TEST
+
+START_TEST(test_raw_create)
+{
+	const char *p = dt_path("new.raw");
+	od_err e;
+	disk *d = disk_create(p, "raw", 3 << 20, NULL, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	unsigned char b[512];
+	dt_fill(b, sizeof b, 3);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, 1 << 20, &e), 0);
+	/* Nothing at the path before the commit. */
+	ck_assert_int_eq(access(p, F_OK), -1);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	struct stat st;
+	ck_assert_int_eq(stat(p, &st), 0);
+	ck_assert_int_eq(st.st_size, 3 << 20);
+	ck_assert_int_lt(st.st_blocks * 512, 1 << 20); /* sparse */
+	/* An uncommitted image leaves nothing behind. */
+	const char *q = dt_path("gone.raw");
+	d = disk_create(q, "raw", 1 << 20, NULL, &e);
+	ck_assert_ptr_nonnull(d);
+	disk_close(d);
+	ck_assert_int_eq(access(q, F_OK), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("raw");
+	TCase *tc = tcase_create("raw");
+	tcase_add_test(tc, test_raw_read_map);
+	tcase_add_test(tc, test_raw_write);
+	tcase_add_test(tc, test_raw_range);
+	tcase_add_test(tc, test_raw_create);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
