@@ -26,3 +26,9 @@ tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
 tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_devices_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_devices
+
+check_PROGRAMS += tests/runner/test_virtio
+tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c
+tests_runner_test_virtio_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_virtio_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_virtio

@@ -84,11 +84,11 @@ int virtq_pop(struct vm *vm, struct virtq *q, struct virtq_chain *c, od_err *e)
 	c->readable = c->writable = 0;
 	uint16_t idx = head;
 	for (unsigned i = 0;; i++) {
+		if (idx >= q->size)
+			return od_err_set(e, OD_E_INVALID, "virtqueue: next descriptor %u >= queue size %u", idx, q->size);
 		/* a chain can use each descriptor once at most: more is a loop */
 		if (i >= q->size)
 			return od_err_set(e, OD_E_INVALID, "virtqueue: chain from %u longer than the queue (a loop?)", head);
-		if (idx >= q->size)
-			return od_err_set(e, OD_E_INVALID, "virtqueue: next descriptor %u >= queue size %u", idx, q->size);
 		uint8_t d[16];
 		memcpy(d, q->desc + 16 * (size_t)idx, 16);
 		uint64_t addr;

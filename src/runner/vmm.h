@@ -119,6 +119,8 @@ void pci_free(struct pci_bus *b);
 /* Add a device in the first free slot (or `slot` if nonzero); `d` stays the
  * caller's, filled with IDs and BARs before the call. */
 int pci_add(struct pci_bus *b, struct pci_dev *d, od_err *e);
+/* Take a device off the bus (its BARs unmapped, its INTx lowered). */
+void pci_remove(struct pci_dev *d);
 /* Helpers to build a config space. */
 void pci_init_header(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_rev,
 		     uint16_t sub_vendor, uint16_t sub_device);

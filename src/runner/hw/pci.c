@@ -294,6 +294,27 @@ int pci_add(struct pci_bus *b, struct pci_dev *d, od_err *e)
 	return 0;
 }
 
+static void unmap_bars(struct pci_bus *b, struct pci_dev *d)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		struct pci_bar *bar = &d->bar[i];
+		if (bar->mapped)
+			vm_io_unregister(b->vm, bar->type == PCI_BAR_IO ? VM_PIO : VM_MMIO, bar->mapped, bar);
+		bar->mapped = 0;
+	}
+}
+
+void pci_remove(struct pci_dev *d)
+{
+	struct pci_bus *b = d->bus;
+	if (!b || d->slot >= PCI_SLOTS || b->dev[d->slot] != d)
+		return;
+	unmap_bars(b, d);
+	pci_set_intx(d, 0);
+	b->dev[d->slot] = NULL;
+	d->bus = NULL;
+}
+
 struct pci_bus *pci_new(struct vm *vm, od_err *e)
 {
 	struct pci_bus *b = calloc(1, sizeof *b);
@@ -330,11 +351,9 @@ void pci_free(struct pci_bus *b)
 	if (!b)
 		return;
 	for (unsigned s = 0; s < PCI_SLOTS; s++) {
-		struct pci_dev *d = b->dev[s];
-		for (unsigned i = 0; d && i < 6; i++) {
-			struct pci_bar *bar = &d->bar[i];
-			if (bar->mapped)
-				vm_io_unregister(b->vm, bar->type == PCI_BAR_IO ? VM_PIO : VM_MMIO, bar->mapped, bar);
+		if (b->dev[s]) {
+			unmap_bars(b, b->dev[s]);
+			b->dev[s]->bus = NULL;
 		}
 	}
 	vm_io_unregister(b->vm, VM_PIO, 0xcf8, b);

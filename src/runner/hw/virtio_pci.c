@@ -317,5 +317,5 @@ int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned
 
 void virtio_pci_uninit(struct virtio_dev *v)
 {
-	(void)v; /* the bus unmaps BARs when it is freed */
+	pci_remove(&v->pci);
 }
