@@ -1,16 +1,208 @@
-/* cmd_run.c - 'ovfdeploy run' (not implemented yet). */
+/* cmd_run.c - 'ovfdeploy run': boot a machine in the embedded runner.
+ *
+ * Only argument handling lives here: the disks are opened with the disk
+ * library, the console is opened, and src/runner does the rest. */
 #include "config.h"
 #include "cli/cli.h"
+#include "disk/disk.h"
+#include "runner/vm.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ovfdeploy run [OPTIONS] --disk FILE[,readonly] ...\n"
+		"Run a virtual machine in the embedded KVM runner until it powers off or resets.\n"
+		"\n"
+		"  --cpus N              virtual CPUs (default 1)\n"
+		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
+		"  --disk FILE[,readonly]  a disk image (raw, qcow2, VMDK) as virtio-blk; repeatable\n"
+		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
+		"  --console stdio|file:PATH  where the serial console goes (default stdio;\n"
+		"                        on a terminal, Ctrl-A x quits)\n"
+		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
+		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
+		"  -q, --quiet           no messages but errors\n"
+		"  --json                print how the run ended as JSON\n"
+		"\n"
+		"Exit status: 0 when the guest powered off or reset (or Ctrl-A x), 1 on timeout,\n"
+		"2 on usage errors, 3 when the machine could not be started or failed.\n",
+		VM_DEFAULT_FIRMWARE);
+}
+
+static int open_out(const char *path, int *fd, od_err *e)
+{
+	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (*fd < 0)
+		return od_err_errno(e, errno, "%s", path);
+	return 0;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: ovfdeploy run ...\n(not implemented yet)\n");
-		return EXIT_OK;
-	}
+	static const struct option opts[] = {
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "firmware", required_argument, NULL, 'f' },
+		{ "console", required_argument, NULL, 'C' },
+		{ "firmware-log", required_argument, NULL, 'L' },
+		{ "timeout", required_argument, NULL, 't' },
+		CLI_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vm_config cfg = {
+		.cpus = 1,
+		.memory = 512u << 20,
+		.console_fd = STDOUT_FILENO,
+		.console_in_fd = -1,
+		.fwlog_fd = -1,
+	};
+	const char *disk_args[VM_MAX_DISKS];
+	unsigned ndisk_args = 0;
+	const char *console = "stdio", *fwlog = NULL;
 	od_err e;
-	od_err_set(&e, OD_E_UNSUPPORTED, "run: not implemented yet");
-	return cli_fail(&e);
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'c': {
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > VM_MAX_CPUS)
+				return cli_usage_error("run", "--cpus %s: expected 1 to %d", optarg, VM_MAX_CPUS);
+			cfg.cpus = (unsigned)n;
+			break;
+		}
+		case 'm':
+			if (od_parse_size(optarg, &cfg.memory, &e) < 0)
+				return cli_usage_error("run", "--memory: %s", e.msg);
+			break;
+		case 'd':
+			if (ndisk_args == VM_MAX_DISKS)
+				return cli_usage_error("run", "at most %d disks", VM_MAX_DISKS);
+			disk_args[ndisk_args++] = optarg;
+			break;
+		case 'f': cfg.firmware = optarg; break;
+		case 'C': console = optarg; break;
+		case 'L': fwlog = optarg; break;
+		case 't': {
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 86400 * 365)
+				return cli_usage_error("run", "--timeout %s: expected a number of seconds", optarg);
+			cfg.timeout_ms = n > UINT_MAX / 1000 ? UINT_MAX : (unsigned)n * 1000;
+			break;
+		}
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			if (!cli_common_opt(opt))
+				return cli_usage_error("run", "unknown option");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (strcmp(console, "stdio") != 0 && strncmp(console, "file:", 5) != 0)
+		return cli_usage_error("run", "--console %s: expected stdio or file:PATH", console);
+	if (!strncmp(console, "file:", 5) && !console[5])
+		return cli_usage_error("run", "--console file: needs a path");
+
+	int rc = EXIT_OK, end = VM_END_NONE;
+	bool raw_tty = false;
+	struct termios saved;
+	for (unsigned i = 0; i < ndisk_args; i++) {
+		char *path = od_strdup(disk_args[i]);
+		if (!path) {
+			od_err_nomem(&e);
+			rc = cli_fail(&e);
+			goto out;
+		}
+		bool ro = false;
+		char *comma = strchr(path, ',');
+		if (comma) {
+			*comma = 0;
+			if (strcmp(comma + 1, "readonly") != 0) {
+				rc = cli_usage_error("run", "--disk %s: unknown option '%s'", disk_args[i], comma + 1);
+				free(path);
+				goto out;
+			}
+			ro = true;
+		}
+		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, &e);
+		free(path);
+		if (!d) {
+			rc = cli_fail(&e);
+			goto out;
+		}
+		cfg.disks[cfg.ndisks].disk = d;
+		cfg.disks[cfg.ndisks].readonly = ro;
+		cfg.ndisks++;
+	}
+	if (!strncmp(console, "file:", 5)) {
+		if (open_out(console + 5, &cfg.console_fd, &e) < 0) {
+			rc = cli_fail(&e);
+			goto out;
+		}
+	} else {
+		cfg.console_in_fd = STDIN_FILENO;
+		/* a terminal goes raw so that keys reach the guest one by one;
+		 * Ctrl-A x is the way out */
+		if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+			struct termios t = saved;
+			cfmakeraw(&t);
+			t.c_oflag |= OPOST | ONLCR;
+			if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+				raw_tty = true;
+		}
+	}
+	if (fwlog && open_out(fwlog, &cfg.fwlog_fd, &e) < 0) {
+		rc = cli_fail(&e);
+		goto out;
+	}
+
+	if (vm_run(&cfg, &end, &e) < 0) {
+		if (raw_tty)
+			tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+		raw_tty = false;
+		rc = cli_fail(&e);
+		goto out;
+	}
+	if (raw_tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	raw_tty = false;
+	if (end == VM_END_TIMEOUT) {
+		fprintf(stderr, "%s run: timed out after %u s\n", cli.prog, cfg.timeout_ms / 1000);
+		rc = EXIT_INVALID;
+	}
+	if (cli.json) {
+		json_w w;
+		json_init(&w, stdout);
+		json_obj_begin(&w, NULL);
+		json_str(&w, "end", vm_end_name(end));
+		json_obj_end(&w);
+		json_finish(&w);
+	} else if (cli.verbose && !cli.quiet) {
+		fprintf(stderr, "%s run: the machine ended: %s\n", cli.prog, vm_end_name(end));
+	}
+out:
+	if (raw_tty)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	for (unsigned i = 0; i < cfg.ndisks; i++)
+		disk_close(cfg.disks[i].disk);
+	if (cfg.console_fd != STDOUT_FILENO && cfg.console_fd >= 0)
+		close(cfg.console_fd);
+	if (cfg.fwlog_fd >= 0)
+		close(cfg.fwlog_fd);
+	return rc;
 }

@@ -2,5 +2,33 @@ noinst_LIBRARIES += src/runner/librunner.a
 src_runner_librunner_a_CFLAGS = $(AM_CFLAGS) $(SLIRP_CFLAGS) $(SECCOMP_CFLAGS)
 src_runner_librunner_a_SOURCES = \
 	src/runner/vm.h \
-	src/runner/host.c
+	src/runner/vmm.h \
+	src/runner/virtio.h \
+	src/runner/host.c \
+	src/runner/vm.c \
+	src/runner/kvm.c \
+	src/runner/hw/serial.c \
+	src/runner/hw/cmos.c \
+	src/runner/hw/fw_cfg.c \
+	src/runner/hw/misc.c \
+	src/runner/hw/pci.c \
+	src/runner/virtio_ring.c \
+	src/runner/hw/virtio_pci.c \
+	src/runner/hw/virtio_blk.c
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
+
+TESTS += tests/runner/guests.sh tests/runner/seabios.sh
+EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/lib.sh \
+	tests/runner/guest.S tests/runner/guest.ld
+
+check_PROGRAMS += tests/runner/test_devices
+tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
+tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_devices_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_devices
+
+check_PROGRAMS += tests/runner/test_virtio
+tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c
+tests_runner_test_virtio_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_virtio_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_virtio

@@ -20,4 +20,44 @@ bool vm_host_kvm_is_pvm(void);   /* KVM is PVM: guest kernel code is emulated */
 
 /* VM_DEFINITIONS_BELOW */
 
+/* ---- running a machine (vm.c) ---- */
+#define VM_MAX_DISKS 8
+#define VM_MAX_CPUS 32
+#define VM_DEFAULT_FIRMWARE "/usr/share/seabios/bios.bin"
+
+struct disk; /* src/disk/disk.h */
+
+struct vm_disk {
+	struct disk *disk;    /* opened by the caller, closed by the caller */
+	bool readonly;
+};
+
+struct vm_config {
+	unsigned cpus;          /* 1..VM_MAX_CPUS */
+	uint64_t memory;        /* bytes of guest RAM, multiple of 1 MiB */
+	const char *firmware;   /* flat image mapped to end at 4 GiB; NULL = SeaBIOS */
+	int console_fd;         /* where the UART's output goes */
+	int console_in_fd;      /* console input, -1 for none */
+	int fwlog_fd;           /* firmware debug port 0x402 output, -1 to drop */
+	struct vm_disk disks[VM_MAX_DISKS];
+	unsigned ndisks;
+	unsigned timeout_ms;    /* 0 = none */
+};
+
+/* Why a run ended. */
+enum vm_end {
+	VM_END_NONE = 0,
+	VM_END_POWEROFF = 1, /* the guest powered off */
+	VM_END_RESET = 2,    /* the guest reset the machine */
+	VM_END_TIMEOUT = 3,  /* timeout_ms passed */
+	VM_END_QUIT = 4,     /* the user asked (console escape, signal) */
+	VM_END_ERROR = 5,    /* the VMM failed, or the guest did something fatal */
+};
+const char *vm_end_name(int end);
+
+/* Build the machine and run it until it ends.  Returns 0 with *end set to
+ * the reason, or -1 when the machine could not be built or failed while
+ * running (then e says why). */
+int vm_run(const struct vm_config *cfg, int *end, od_err *e);
+
 #endif

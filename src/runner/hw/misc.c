@@ -1,0 +1,216 @@
+/* misc.c - the small legacy devices of a PC that firmware and boot loaders
+ * poke at:
+ *   0x80         POST code port: accepted and ignored (also used as a delay)
+ *   0x402        firmware debug log (QEMU's debugcon): bytes go to a file;
+ *                reads return 0xE9, which is how SeaBIOS detects the port
+ *   0x92         system control port A: bit 0 resets, bit 1 is A20 (KVM has
+ *                no A20 gate, so it only reads back)
+ *   0xCF9        PIIX reset control register: bit 2 resets
+ *   0x60, 0x64   an i8042 keyboard controller with a keyboard and no mouse:
+ *                enough for firmware's self tests and keyboard set-up, and
+ *                the reset line (command 0xFE, or output port bit 0).
+ * Every reset ends the run (VM_END_RESET). */
+#include "config.h"
+#include "runner/vmm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define KBD_QUEUE 16
+
+struct misc {
+	struct vm *vm;
+	int fwlog_fd;
+	uint8_t port92, rcr;
+	/* i8042 */
+	uint8_t ctr;          /* controller configuration ("command byte") */
+	uint8_t pending_cmd;  /* controller command waiting for its data byte */
+	uint8_t pending_kbd;  /* keyboard command waiting for its argument */
+	bool last_was_cmd;
+	uint8_t q[KBD_QUEUE];
+	uint8_t last; /* the output buffer keeps its byte after a read */
+	unsigned qhead, qcount;
+	int irq1;
+};
+
+static void kbd_irq(struct misc *m)
+{
+	int level = m->qcount && (m->ctr & 0x01);
+	if (level != m->irq1) {
+		m->irq1 = level;
+		vm_set_irq(m->vm, 1, level);
+	}
+}
+
+static void kbd_push(struct misc *m, uint8_t b)
+{
+	if (m->qcount == KBD_QUEUE)
+		return;
+	m->q[(m->qhead + m->qcount) % KBD_QUEUE] = b;
+	m->qcount++;
+}
+
+static void kbd_command(struct misc *m, uint8_t v)
+{
+	if (m->pending_kbd) {
+		uint8_t cmd = m->pending_kbd;
+		m->pending_kbd = 0;
+		kbd_push(m, 0xfa);
+		if (cmd == 0xf0 && v == 0)
+			kbd_push(m, 0x02); /* current scan code set */
+		return;
+	}
+	switch (v) {
+	case 0xff: kbd_push(m, 0xfa); kbd_push(m, 0xaa); break; /* reset, self test passed */
+	case 0xf2: kbd_push(m, 0xfa); kbd_push(m, 0xab); kbd_push(m, 0x83); break; /* MF2 keyboard */
+	case 0xee: kbd_push(m, 0xee); break;
+	case 0xed: case 0xf3: case 0xf0:
+		m->pending_kbd = v;
+		kbd_push(m, 0xfa);
+		break;
+	default: kbd_push(m, 0xfa); break;
+	}
+}
+
+static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size, bool is_write)
+{
+	if (!is_write) {
+		memset(data, 0, size);
+		if (port == 0x64) {
+			/* SYS flag and "not inhibited" always; OBF when a byte waits */
+			data[0] = 0x14 | (m->qcount ? 0x01 : 0) | (m->last_was_cmd ? 0x08 : 0);
+		} else if (!m->qcount) {
+			data[0] = m->last;
+		} else {
+			data[0] = m->last = m->q[m->qhead];
+			m->qhead = (m->qhead + 1) % KBD_QUEUE;
+			m->qcount--;
+			/* lower the line so that a following byte is a new edge */
+			if (m->irq1) {
+				m->irq1 = 0;
+				vm_set_irq(m->vm, 1, 0);
+			}
+		}
+		kbd_irq(m);
+		return;
+	}
+	uint8_t v = data[0];
+	if (port == 0x64) {
+		m->last_was_cmd = true;
+		switch (v) {
+		case 0x20: kbd_push(m, m->ctr); break;
+		case 0x60: case 0xd1: case 0xd2: case 0xd3: case 0xd4: m->pending_cmd = v; break;
+		case 0xa7: m->ctr |= 0x20; break;
+		case 0xa8: m->ctr &= ~0x20; break;
+		case 0xa9: kbd_push(m, 0x00); break; /* aux interface test passed */
+		case 0xaa: kbd_push(m, 0x55); break; /* controller self test passed */
+		case 0xab: kbd_push(m, 0x00); break; /* keyboard interface test passed */
+		case 0xad: m->ctr |= 0x10; break;
+		case 0xae: m->ctr &= ~0x10; break;
+		case 0xd0: kbd_push(m, 0x03); break; /* output port: reset line high, A20 on */
+		default:
+			/* 0xF0-0xFF pulse output port lines; bit 0 low is reset */
+			if (v >= 0xf0 && !(v & 0x01))
+				vm_request_end(m->vm, VM_END_RESET);
+			break;
+		}
+		kbd_irq(m);
+		return;
+	}
+	m->last_was_cmd = false;
+	uint8_t cmd = m->pending_cmd;
+	m->pending_cmd = 0;
+	switch (cmd) {
+	case 0x60: m->ctr = v; break;
+	case 0xd1:
+		if (!(v & 0x01))
+			vm_request_end(m->vm, VM_END_RESET);
+		break;
+	case 0xd2: kbd_push(m, v); break;
+	case 0xd3: case 0xd4: break; /* no mouse: nothing answers */
+	default: kbd_command(m, v); break;
+	}
+	kbd_irq(m);
+}
+
+static void misc_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, bool is_write)
+{
+	struct misc *m = opaque;
+	switch (port) {
+	case 0x80:
+		if (!is_write)
+			memset(data, 0xff, size);
+		return;
+	case 0x402:
+		if (!is_write) {
+			memset(data, 0, size);
+			data[0] = 0xe9;
+		} else if (m->fwlog_fd >= 0) {
+			ssize_t r;
+			do
+				r = write(m->fwlog_fd, data, 1);
+			while (r < 0 && errno == EINTR);
+		}
+		return;
+	case 0x92:
+		if (is_write) {
+			m->port92 = data[0] & ~0x01;
+			if (data[0] & 0x01)
+				vm_request_end(m->vm, VM_END_RESET);
+		} else {
+			memset(data, 0, size);
+			data[0] = m->port92;
+		}
+		return;
+	case 0xcf9:
+		if (is_write) {
+			m->rcr = data[0] & 0x0a;
+			if (data[0] & 0x04)
+				vm_request_end(m->vm, VM_END_RESET);
+		} else {
+			memset(data, 0, size);
+			data[0] = m->rcr;
+		}
+		return;
+	case 0x60:
+	case 0x64:
+		i8042_io(m, port, data, size, is_write);
+		return;
+	}
+}
+
+static const uint16_t misc_ports[] = { 0x60, 0x64, 0x80, 0x92, 0x402, 0xcf9 };
+
+struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e)
+{
+	struct misc *m = calloc(1, sizeof *m);
+	if (!m) {
+		od_err_nomem(e);
+		return NULL;
+	}
+	m->vm = vm;
+	m->fwlog_fd = fwlog_fd;
+	m->port92 = 0x02;
+	/* keyboard interrupt enabled, translation on, system flag */
+	m->ctr = 0x45;
+	for (unsigned i = 0; i < sizeof misc_ports / sizeof misc_ports[0]; i++) {
+		if (vm_io_register(vm, VM_PIO, misc_ports[i], 1, misc_io, m, e) < 0) {
+			while (i--)
+				vm_io_unregister(vm, VM_PIO, misc_ports[i], m);
+			free(m);
+			return NULL;
+		}
+	}
+	return m;
+}
+
+void misc_free(struct misc *m)
+{
+	if (!m)
+		return;
+	for (unsigned i = 0; i < sizeof misc_ports / sizeof misc_ports[0]; i++)
+		vm_io_unregister(m->vm, VM_PIO, misc_ports[i], m);
+	free(m);
+}

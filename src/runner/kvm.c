@@ -1,0 +1,564 @@
+/* kvm.c - building a machine on /dev/kvm and running it.
+ *
+ * Memory layout (as QEMU's i440FX machine, which SeaBIOS expects):
+ *   [0, low_ram)                RAM; below 1 MiB it also holds a copy of
+ *                               the firmware's last 128 KiB at 0xE0000
+ *   [low_ram, 4 GiB)            the PCI hole: MMIO BARs, IOAPIC, LAPIC,
+ *                               KVM's identity map and TSS, the firmware
+ *   [4 GiB, 4 GiB + high_ram)   the RAM that did not fit below the hole
+ *
+ * The firmware keeps a read-only copy at the top of 4 GiB, where the CPU
+ * starts (F000:FFF0 with CS base 0xFFFF0000).  Real mode code runs from the
+ * copy below 1 MiB.  On a PC that low copy is a ROM alias the chipset's PAM
+ * registers can turn into RAM, and SeaBIOS does so to write its data
+ * segment there; we map it as RAM from the start, which is what the guest
+ * sees after its PAM writes, and SeaBIOS copies itself into it anyway. */
+#include "config.h"
+#include "runner/vmm.h"
+#include "runner/virtio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PCI_HOLE_START 0xC0000000ull /* used when RAM exceeds HOLE_MAX */
+#define LOW_RAM_MAX 0xE0000000ull
+#define IDENTITY_MAP_ADDR 0xFEFFC000ull /* one page, then three for the TSS */
+#define TSS_ADDR 0xFEFFD000ull
+#define FIRMWARE_MAX (16u << 20)
+#define ISA_BIOS_SIZE 0x20000u /* the part of the firmware mirrored below 1 MiB */
+
+struct vm *vm_alloc_common(od_err *e);
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+static int kvm_ioctl_err(od_err *e, const char *what)
+{
+	return od_err_errno(e, errno, "KVM: %s", what);
+}
+
+static int set_slot(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size, void *hva, bool ro, od_err *e)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot,
+		.flags = ro ? KVM_MEM_READONLY : 0,
+		.guest_phys_addr = gpa,
+		.memory_size = size,
+		.userspace_addr = (uintptr_t)hva,
+	};
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		return od_err_errno(e, errno, "KVM: map guest memory slot %u at 0x%llx (%llu bytes)", slot,
+				    (unsigned long long)gpa, (unsigned long long)size);
+	return 0;
+}
+
+static int setup_memory(struct vm *vm, const struct vm_config *cfg, od_err *e)
+{
+	uint64_t mem = cfg->memory;
+	vm->low_ram = mem > LOW_RAM_MAX ? PCI_HOLE_START : mem;
+	vm->high_ram = mem - vm->low_ram;
+	/* MAP_NORESERVE: the guest touches only what it uses, and the kernel
+	 * backs pages on demand */
+	void *p = mmap(NULL, mem, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return od_err_errno(e, errno, "guest RAM of %llu bytes", (unsigned long long)mem);
+	vm->ram_base = p;
+	vm->ram_map_size = mem;
+	madvise(p, mem, MADV_MERGEABLE);
+	vm->ram[vm->nram++] = (struct vm_ram){ 0, vm->low_ram, p };
+	if (set_slot(vm, 0, 0, vm->low_ram, p, false, e) < 0)
+		return -1;
+	if (vm->high_ram) {
+		vm->ram[vm->nram++] = (struct vm_ram){ 1ull << 32, vm->high_ram, (uint8_t *)p + vm->low_ram };
+		if (set_slot(vm, 1, 1ull << 32, vm->high_ram, (uint8_t *)p + vm->low_ram, false, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int setup_firmware(struct vm *vm, const struct vm_config *cfg, od_err *e)
+{
+	const char *path = cfg->firmware ? cfg->firmware : VM_DEFAULT_FIRMWARE;
+	char *data;
+	size_t len;
+	if (od_read_file(path, FIRMWARE_MAX, &data, &len, e) < 0) {
+		od_err_prefix(e, "firmware");
+		return -1;
+	}
+	if (len == 0 || len % 4096 != 0) {
+		free(data);
+		return od_err_set(e, OD_E_INVALID, "firmware %s: size %zu is not a non-zero multiple of 4096", path, len);
+	}
+	void *rom = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rom == MAP_FAILED) {
+		free(data);
+		return od_err_errno(e, errno, "firmware mapping");
+	}
+	memcpy(rom, data, len);
+	vm->rom = rom;
+	vm->rom_size = len;
+	/* the ISA BIOS window: the last 128 KiB (or all of a smaller image)
+	 * ends at 1 MiB */
+	size_t low = len < ISA_BIOS_SIZE ? len : ISA_BIOS_SIZE;
+	memcpy(vm->ram_base + 0x100000 - low, data + len - low, low);
+	free(data);
+	/* Read-only when KVM can: writes to ROM then exit as MMIO and are
+	 * dropped, as on real flash.  Otherwise the guest may scribble on its
+	 * own copy, which only hurts itself. */
+	bool ro = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) > 0;
+	if (!ro)
+		mprotect(rom, len, PROT_READ);
+	return set_slot(vm, 2, (1ull << 32) - len, len, rom, ro, e);
+}
+
+/* CPUID: what KVM supports, with our topology (one package, one thread per
+ * core, APIC id = vCPU index) and without features we do not emulate. */
+static int setup_cpuid(struct vm *vm, od_err *e)
+{
+	int nent = 128;
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof *c + nent * sizeof c->entries[0]);
+		if (!c)
+			return od_err_nomem(e);
+		c->nent = nent;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			vm->cpuid = c;
+			vm->cpuid_nent = c->nent;
+			return 0;
+		}
+		free(c);
+		if (errno != E2BIG || nent >= 4096)
+			return kvm_ioctl_err(e, "KVM_GET_SUPPORTED_CPUID");
+		nent *= 2;
+	}
+}
+
+static void cpuid_for_vcpu(struct vm *vm, struct kvm_cpuid2 *c, unsigned id)
+{
+	unsigned shift = 0;
+	while ((1u << shift) < vm->ncpus)
+		shift++;
+	for (unsigned i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *en = &c->entries[i];
+		switch (en->function) {
+		case 1:
+			en->ebx = (en->ebx & 0xffff) | (id << 24) | ((1u << shift) << 16);
+			if (vm->ncpus > 1)
+				en->edx |= 1u << 28; /* HTT: the count field is valid */
+			else
+				en->edx &= ~(1u << 28);
+			en->ecx &= ~(1u << 3);  /* MONITOR/MWAIT: not offered */
+			en->ecx &= ~(1u << 5);  /* VMX: no nesting */
+			en->ecx |= 1u << 31;    /* running under a hypervisor */
+			break;
+		case 4:
+			en->eax = (en->eax & 0x3fff) | (((1u << shift) - 1) << 26);
+			break;
+		case 6: /* thermal and power management: none */
+		case 0xa: /* performance monitoring: none */
+			en->eax = en->ebx = en->ecx = en->edx = 0;
+			break;
+		case 0xb:
+		case 0x1f:
+			if (en->index == 0) {
+				en->eax = 0; en->ebx = 1; en->ecx = 0x100;
+			} else if (en->index == 1) {
+				en->eax = shift; en->ebx = vm->ncpus; en->ecx = 0x200 | 1;
+			} else {
+				en->eax = en->ebx = 0; en->ecx = en->index;
+			}
+			en->edx = id;
+			break;
+		}
+	}
+}
+
+static void sig_noop(int sig)
+{
+	(void)sig;
+}
+
+static void end_with_error(struct vm *vm, const char *fmt, ...) OD_PRINTF(2, 3);
+static void end_with_error(struct vm *vm, const char *fmt, ...)
+{
+	int none = VM_END_NONE;
+	/* the message is written before the reason is published, and only by
+	 * the first thread to end the VM with an error */
+	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&m);
+	if (atomic_load(&vm->end_reason) == none && !vm->end_msg[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(vm->end_msg, sizeof vm->end_msg, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&m);
+	vm_request_end(vm, VM_END_ERROR);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct kvm_run *run = v->run;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+
+	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			end_with_error(vm, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
+			break;
+		}
+		switch (run->exit_reason) {
+		case KVM_EXIT_IO: {
+			uint64_t bytes = (uint64_t)run->io.size * run->io.count;
+			if (!od_range_ok(run->io.data_offset, bytes, vm->run_size)) {
+				end_with_error(vm, "vCPU %u: I/O exit data outside the run area", v->id);
+				break;
+			}
+			uint8_t *p = (uint8_t *)run + run->io.data_offset;
+			for (uint32_t i = 0; i < run->io.count; i++, p += run->io.size)
+				vm_io_dispatch(vm, VM_PIO, run->io.port, p, run->io.size,
+					       run->io.direction == KVM_EXIT_IO_OUT);
+			break;
+		}
+		case KVM_EXIT_MMIO:
+			if (run->mmio.len <= 8)
+				vm_io_dispatch(vm, VM_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+					       run->mmio.is_write);
+			break;
+		case KVM_EXIT_SHUTDOWN: /* triple fault: a PC resets */
+			vm_request_end(vm, VM_END_RESET);
+			break;
+		case KVM_EXIT_SYSTEM_EVENT:
+			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
+				vm_request_end(vm, VM_END_POWEROFF);
+			else if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
+				vm_request_end(vm, VM_END_RESET);
+			else
+				end_with_error(vm, "vCPU %u: system event %u", v->id, run->system_event.type);
+			break;
+		case KVM_EXIT_INTR:
+			break;
+		case KVM_EXIT_HLT:
+			/* with the in-kernel LAPIC a halt never reaches us */
+			end_with_error(vm, "vCPU %u: halted", v->id);
+			break;
+		case KVM_EXIT_FAIL_ENTRY:
+			end_with_error(vm, "vCPU %u: entry failed (reason 0x%llx)", v->id,
+				       (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			end_with_error(vm, "vCPU %u: KVM internal error (suberror %u)", v->id,
+				       run->internal.suberror);
+			break;
+		default:
+			end_with_error(vm, "vCPU %u: unexpected exit reason %u", v->id, run->exit_reason);
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int setup_vcpus(struct vm *vm, od_err *e)
+{
+	int sz = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (sz < (int)sizeof(struct kvm_run))
+		return kvm_ioctl_err(e, "KVM_GET_VCPU_MMAP_SIZE");
+	vm->run_size = sz;
+	vm->vcpus = calloc(vm->ncpus, sizeof *vm->vcpus);
+	if (!vm->vcpus)
+		return od_err_nomem(e);
+	struct kvm_cpuid2 *base = vm->cpuid;
+	size_t csz = sizeof *base + base->nent * sizeof base->entries[0];
+	struct kvm_cpuid2 *c = malloc(csz);
+	if (!c)
+		return od_err_nomem(e);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		v->vm = vm;
+		v->id = i;
+		v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+		if (v->fd < 0) {
+			free(c);
+			return od_err_errno(e, errno, "KVM: create vCPU %u", i);
+		}
+		memcpy(c, base, csz);
+		cpuid_for_vcpu(vm, c, i);
+		if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
+			free(c);
+			return od_err_errno(e, errno, "KVM: set CPUID of vCPU %u", i);
+		}
+		v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+		if (v->run == MAP_FAILED) {
+			v->run = NULL;
+			free(c);
+			return od_err_errno(e, errno, "KVM: map run area of vCPU %u", i);
+		}
+	}
+	free(c);
+	return 0;
+}
+
+/* fw_cfg contents: what SeaBIOS reads to learn about the machine. */
+static int setup_fw_cfg(struct vm *vm, const struct vm_config *cfg, od_err *e)
+{
+	struct fw_cfg *f = vm->fw_cfg;
+	uint8_t e820[5 * 20];
+	size_t n = 0;
+	/* entries: le64 address, le64 length, le32 type (1 RAM, 2 reserved) */
+	struct { uint64_t a, l; uint32_t t; } ents[3] = {
+		{ 0, vm->low_ram, 1 },
+		{ IDENTITY_MAP_ADDR, 0x4000, 2 },
+		{ 1ull << 32, vm->high_ram, 1 },
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		if (!ents[i].l)
+			continue;
+		uint8_t *p = e820 + n * 20;
+		for (int b = 0; b < 8; b++) {
+			p[b] = ents[i].a >> (8 * b);
+			p[8 + b] = ents[i].l >> (8 * b);
+		}
+		for (int b = 0; b < 4; b++)
+			p[16 + b] = ents[i].t >> (8 * b);
+		n++;
+	}
+	uint8_t ram_size[8];
+	for (int b = 0; b < 8; b++)
+		ram_size[b] = cfg->memory >> (8 * b);
+	/* SeaBIOS mirrors its screen to this port: the banner and the boot
+	 * messages appear on the serial console, as with QEMU -nographic */
+	uint8_t sercon[2] = { 0xf8, 0x03 };
+	uint8_t zero16[2] = { 0, 0 };
+	/* after a failed boot, wait for a key rather than rebooting, as QEMU
+	 * does by default: a reboot would end the run as if all went well */
+	uint8_t no_reboot[4] = { 0xff, 0xff, 0xff, 0xff };
+	if (fw_cfg_add_u16(f, FW_CFG_NB_CPUS, vm->ncpus, e) < 0 ||
+	    fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, vm->ncpus, e) < 0 ||
+	    fw_cfg_add_u16(f, FW_CFG_NOGRAPHIC, 1, e) < 0 ||
+	    fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0, e) < 0 ||
+	    fw_cfg_add_item(f, FW_CFG_RAM_SIZE, ram_size, 8, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/e820", e820, n * 20, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/sercon-port", sercon, 2, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/show-boot-menu", zero16, 2, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/boot-fail-wait", no_reboot, 4, e) < 0 ||
+	    fw_cfg_add_file(f, "bootorder", "", 0, e) < 0)
+		return -1;
+	return 0;
+}
+
+static void free_vm(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (v->run)
+			munmap(v->run, vm->run_size);
+		if (v->fd > 0)
+			close(v->fd);
+	}
+	free(vm->vcpus);
+	/* the bus first: it unmaps the BARs of the devices it holds */
+	pci_free(vm->pci);
+	virtio_blk_free_all(vm);
+	serial_free(vm->serial);
+	cmos_free(vm->cmos);
+	fw_cfg_free(vm->fw_cfg);
+	misc_free(vm->misc);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm_free(vm);
+}
+
+static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
+{
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		return od_err_errno(e, errno, "/dev/kvm");
+	int ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION)
+		return od_err_set(e, OD_E_UNSUPPORTED, "/dev/kvm: API version %d, expected %d", ver, KVM_API_VERSION);
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP) <= 0 ||
+	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) <= 0)
+		return od_err_set(e, OD_E_UNSUPPORTED, "/dev/kvm: no in-kernel irqchip or user memory");
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return kvm_ioctl_err(e, "KVM_CREATE_VM");
+	vm->ncpus = cfg->cpus;
+
+	/* Before any vCPU exists: the identity map and TSS live in the PCI
+	 * hole, where they are reserved in the e820 map. */
+	uint64_t idmap = IDENTITY_MAP_ADDR;
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		return kvm_ioctl_err(e, "KVM_SET_IDENTITY_MAP_ADDR");
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)TSS_ADDR) < 0)
+		return kvm_ioctl_err(e, "KVM_SET_TSS_ADDR");
+	if (setup_memory(vm, cfg, e) < 0 || setup_firmware(vm, cfg, e) < 0)
+		return -1;
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return kvm_ioctl_err(e, "KVM_CREATE_IRQCHIP");
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return kvm_ioctl_err(e, "KVM_CREATE_PIT2");
+	if (setup_cpuid(vm, e) < 0)
+		return -1;
+
+	if (!(vm->serial = serial_new(vm, 0x3f8, 4, cfg->console_fd, e)) ||
+	    !(vm->cmos = cmos_new(vm, vm->low_ram, vm->high_ram, vm->ncpus, e)) ||
+	    !(vm->fw_cfg = fw_cfg_new(vm, e)) ||
+	    !(vm->misc = misc_new(vm, cfg->fwlog_fd, e)) ||
+	    !(vm->pci = pci_new(vm, e)))
+		return -1;
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		if (virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
+			return -1;
+	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
+		return -1;
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Console input: bytes go to the UART; Ctrl-A x quits, Ctrl-A Ctrl-A
+ * sends one Ctrl-A (the convention of QEMU's and kvmtool's consoles). */
+static void console_input(struct vm *vm, int fd, bool *escape, bool *eof)
+{
+	uint8_t buf[256], out[256];
+	ssize_t r = read(fd, buf, sizeof buf);
+	if (r <= 0) {
+		if (r == 0 || (errno != EINTR && errno != EAGAIN))
+			*eof = true;
+		return;
+	}
+	size_t n = 0;
+	for (ssize_t i = 0; i < r; i++) {
+		if (*escape) {
+			*escape = false;
+			if (buf[i] == 'x') {
+				vm_request_end(vm, VM_END_QUIT);
+				return;
+			}
+			if (buf[i] != 0x01)
+				continue;
+		} else if (buf[i] == 0x01) {
+			*escape = true;
+			continue;
+		}
+		out[n++] = buf[i];
+	}
+	pthread_mutex_lock(&vm->dev_lock);
+	/* bytes beyond the FIFO are dropped, as a UART overrun would */
+	serial_receive(vm->serial, out, n);
+	pthread_mutex_unlock(&vm->dev_lock);
+}
+
+int vm_run(const struct vm_config *cfg, int *end, od_err *e)
+{
+	*end = VM_END_NONE;
+	if (cfg->cpus < 1 || cfg->cpus > VM_MAX_CPUS)
+		return od_err_set(e, OD_E_USAGE, "%u CPUs: must be 1 to %d", cfg->cpus, VM_MAX_CPUS);
+	if (cfg->memory < (16u << 20) || cfg->memory % (1u << 20) || cfg->memory > (1ull << 40))
+		return od_err_set(e, OD_E_USAGE, "memory of %llu bytes: must be a multiple of 1 MiB from 16 MiB to 1 TiB",
+				  (unsigned long long)cfg->memory);
+	if (cfg->ndisks > VM_MAX_DISKS)
+		return od_err_set(e, OD_E_USAGE, "%u disks: at most %d", cfg->ndisks, VM_MAX_DISKS);
+
+	struct vm *vm = vm_alloc_common(e);
+	if (!vm)
+		return -1;
+	if (build(vm, cfg, e) < 0) {
+		free_vm(vm);
+		return -1;
+	}
+
+	/* vCPU threads are stopped with SIGUSR1, which interrupts KVM_RUN;
+	 * every thread blocks it except while in the vCPU loop */
+	struct sigaction sa = { .sa_handler = sig_noop };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+
+	int rc = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		if (err) {
+			od_err_errno(e, err, "vCPU thread");
+			vm_request_end(vm, VM_END_ERROR);
+			rc = -1;
+			break;
+		}
+		vm->vcpus[i].started = true;
+	}
+
+	uint64_t deadline = cfg->timeout_ms ? now_ms() + cfg->timeout_ms : 0;
+	bool escape = false, in_eof = cfg->console_in_fd < 0;
+	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
+		struct pollfd p[2] = { { vm->end_fd, POLLIN, 0 }, { cfg->console_in_fd, POLLIN, 0 } };
+		int wait = -1;
+		if (deadline) {
+			uint64_t t = now_ms();
+			if (t >= deadline) {
+				vm_request_end(vm, VM_END_TIMEOUT);
+				break;
+			}
+			wait = (int)(deadline - t);
+		}
+		int n = poll(p, in_eof ? 1 : 2, wait);
+		if (n > 0 && !in_eof && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+			console_input(vm, cfg->console_in_fd, &escape, &in_eof);
+	}
+
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!v->started)
+			continue;
+		/* immediate_exit closes the race with a signal that lands just
+		 * before the thread enters KVM_RUN */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started)
+			pthread_join(vm->vcpus[i].thread, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	*end = atomic_load(&vm->end_reason);
+	if (*end == VM_END_ERROR && rc == 0) {
+		od_err_set(e, OD_E_IO, "%s", vm->end_msg[0] ? vm->end_msg : "the VM failed");
+		rc = -1;
+	}
+	free_vm(vm);
+	return rc;
+}

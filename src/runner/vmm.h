@@ -1,0 +1,192 @@
+/*
+ * vmm.h - what the runner's parts share inside src/runner: the VM object,
+ * the guest-physical translation, the port/MMIO dispatch table, interrupts,
+ * and the devices' constructors.  Not a public header: the CLI uses vm.h.
+ *
+ * Everything here can be built without /dev/kvm: a VM made with
+ * vm_new_fake() has RAM and a dispatch table but no KVM file descriptors,
+ * so the unit tests drive devices against fake guest memory.
+ */
+#ifndef OD_VMM_H
+#define OD_VMM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runner/vm.h"
+
+struct vm;
+struct vcpu;
+struct virtio_blk;
+
+/* ---- guest memory --------------------------------------------------------- */
+#define VM_MAX_RAM 4
+struct vm_ram {
+	uint64_t gpa, size;
+	uint8_t *hva;
+};
+
+/* The one translation every device uses: a host pointer to `len` bytes of
+ * guest RAM at `gpa`, or NULL when any byte of the range is outside RAM
+ * (or the range wraps).  A range may not straddle two RAM slots: the slots
+ * are not contiguous in host memory. */
+void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
+
+/* ---- port and MMIO dispatch ------------------------------------------------
+ * Devices register ranges with a handler.  An access is dispatched to the
+ * range that holds its first byte; `data` holds `size` (1, 2, 4 or 8)
+ * little-endian bytes.  Reads of unclaimed ports/addresses return all ones,
+ * writes are dropped, as on a PC bus with nothing behind the address. */
+enum vm_space { VM_PIO = 0, VM_MMIO = 1 };
+typedef void (*vm_io_fn)(void *opaque, uint64_t addr, uint8_t *data, unsigned size, bool is_write);
+int vm_io_register(struct vm *vm, int space, uint64_t base, uint64_t len, vm_io_fn fn, void *opaque, od_err *e);
+/* Remove the range starting at `base` owned by `opaque` (no-op if absent). */
+void vm_io_unregister(struct vm *vm, int space, uint64_t base, void *opaque);
+/* Dispatch one access; true if a device claimed it. */
+bool vm_io_dispatch(struct vm *vm, int space, uint64_t addr, uint8_t *data, unsigned size, bool is_write);
+
+/* ---- interrupts and life cycle ---------------------------------------------- */
+/* Drive an ISA/IOAPIC interrupt line (level: 1 asserted, 0 deasserted). */
+void vm_set_irq(struct vm *vm, unsigned irq, int level);
+/* Ask the VM to stop with this reason (first reason wins). */
+void vm_request_end(struct vm *vm, int reason);
+
+/* ---- devices ---------------------------------------------------------------- */
+struct serial;
+struct serial *serial_new(struct vm *vm, uint16_t port, unsigned irq, int out_fd, od_err *e);
+void serial_free(struct serial *s);
+/* Feed received bytes (console input); returns how many fit the FIFO. */
+size_t serial_receive(struct serial *s, const uint8_t *p, size_t n);
+
+struct cmos;
+struct cmos *cmos_new(struct vm *vm, uint64_t low_ram, uint64_t high_ram, unsigned ncpus, od_err *e);
+void cmos_free(struct cmos *c);
+
+struct fw_cfg;
+struct fw_cfg *fw_cfg_new(struct vm *vm, od_err *e);
+void fw_cfg_free(struct fw_cfg *f);
+/* Add a numbered item or a named file; the data is copied. */
+int fw_cfg_add_item(struct fw_cfg *f, uint16_t key, const void *data, size_t len, od_err *e);
+int fw_cfg_add_file(struct fw_cfg *f, const char *name, const void *data, size_t len, od_err *e);
+int fw_cfg_add_u16(struct fw_cfg *f, uint16_t key, uint16_t v, od_err *e);
+/* fw_cfg keys we use (QEMU's numbering, which SeaBIOS expects) */
+#define FW_CFG_SIGNATURE 0x00
+#define FW_CFG_ID 0x01
+#define FW_CFG_RAM_SIZE 0x03
+#define FW_CFG_NOGRAPHIC 0x04
+#define FW_CFG_NB_CPUS 0x05
+#define FW_CFG_BOOT_MENU 0x0e
+#define FW_CFG_MAX_CPUS 0x0f
+#define FW_CFG_FILE_DIR 0x19
+#define FW_CFG_FILE_FIRST 0x20
+#define FW_CFG_MAX_FILES 64
+
+struct misc;
+struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e);
+void misc_free(struct misc *m);
+
+/* PCI: configuration mechanism 1, an i440FX host bridge and a PIIX3 ISA
+ * bridge.  Devices are function 0 of a slot; each has a config space image,
+ * a mask of writable bits and up to six BARs that pci.c maps into the
+ * dispatch table when the guest enables decoding. */
+struct pci_bus;
+struct pci_dev;
+enum pci_bar_type { PCI_BAR_NONE = 0, PCI_BAR_IO, PCI_BAR_MEM32, PCI_BAR_MEM64 };
+struct pci_bar {
+	int type;
+	uint64_t size;  /* power of two; I/O at least 4, memory at least 4096 */
+	vm_io_fn fn;
+	void *opaque;
+	uint64_t mapped; /* address the range is registered at, 0 = not */
+};
+struct pci_dev {
+	struct pci_bus *bus;
+	unsigned slot;
+	uint8_t cfg[256];
+	uint8_t wmask[256];
+	struct pci_bar bar[6];
+	int intx_level;
+	unsigned cap_next, cap_last; /* capability list bookkeeping */
+	void *opaque;
+	/* optional hook after the guest wrote config space */
+	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned size);
+};
+struct pci_bus *pci_new(struct vm *vm, od_err *e);
+void pci_free(struct pci_bus *b);
+/* Add a device in the first free slot (or `slot` if nonzero); `d` stays the
+ * caller's, filled with IDs and BARs before the call. */
+int pci_add(struct pci_bus *b, struct pci_dev *d, od_err *e);
+/* Take a device off the bus (its BARs unmapped, its INTx lowered). */
+void pci_remove(struct pci_dev *d);
+/* Helpers to build a config space. */
+void pci_init_header(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_rev,
+		     uint16_t sub_vendor, uint16_t sub_device);
+void pci_set_bar(struct pci_dev *d, unsigned idx, int type, uint64_t size, vm_io_fn fn, void *opaque);
+/* Append a capability of `len` bytes (first two bytes: id and next,
+ * filled by this function); returns its offset, 0 when full. */
+unsigned pci_add_cap(struct pci_dev *d, const uint8_t *cap, unsigned len);
+/* INTx (pin A) level, routed through the PIIX3 PIRQ registers. */
+void pci_set_intx(struct pci_dev *d, int level);
+/* Config space accesses as the guest makes them (exposed for tests). */
+uint32_t pci_cfg_read(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size);
+void pci_cfg_write(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size, uint32_t val);
+
+/* ---- the VM ------------------------------------------------------------------ */
+struct vm_io_range {
+	uint64_t base, len;
+	vm_io_fn fn;
+	void *opaque;
+};
+#define VM_MAX_IO_RANGES 128
+
+struct vm {
+	int kvm_fd, vm_fd; /* -1 in a fake VM */
+	struct vm_ram ram[VM_MAX_RAM];
+	unsigned nram;
+	uint64_t low_ram, high_ram; /* RAM below the PCI hole, RAM above 4 GiB */
+	uint8_t *ram_base;          /* the mapping holding all guest RAM */
+	size_t ram_map_size;
+	uint8_t *rom;               /* firmware mapped below 4 GiB */
+	size_t rom_size;
+
+	/* dispatch table, sorted by base; readers copy an entry under the
+	 * lock and call the handler without it, so a handler may (un)register */
+	pthread_rwlock_t io_lock;
+	struct vm_io_range io[2][VM_MAX_IO_RANGES];
+	unsigned nio[2];
+
+	/* Devices run in vCPU threads (and the console thread): one lock for
+	 * all device state keeps the model simple; exits are not hot here. */
+	pthread_mutex_t dev_lock;
+
+	/* interrupt lines as last set, for tests of fake VMs */
+	int irq_level[24];
+
+	unsigned ncpus;
+	struct vcpu *vcpus;
+	size_t run_size;
+	int cpuid_nent;
+	void *cpuid; /* struct kvm_cpuid2 * */
+
+	atomic_int end_reason; /* 0 = running */
+	int end_fd;            /* eventfd poked when end_reason is set */
+	char end_msg[256];     /* detail for VM_END_ERROR */
+
+	struct serial *serial;
+	struct cmos *cmos;
+	struct fw_cfg *fw_cfg;
+	struct misc *misc;
+	struct pci_bus *pci;
+	struct virtio_blk *blk[VM_MAX_DISKS];
+	unsigned nblk;
+};
+
+/* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
+ * unit tests of devices. */
+struct vm *vm_new_fake(uint64_t ram_size, od_err *e);
+void vm_free(struct vm *vm);
+
+#endif

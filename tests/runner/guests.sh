@@ -1,0 +1,43 @@
+#!/bin/sh
+# guests.sh - tiny freestanding guests (tests/runner/guest.S) started with
+# --firmware, each checking one device from inside a real KVM guest.
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/runner/lib.sh"
+need_kvm
+
+run_guest() { # NAME: build and run, console in $T_TMP/NAME.out
+	build_guest "$1"
+	"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/$1.bin" --console "file:$T_TMP/$1.out" --timeout 20 \
+		2>"$T_TMP/$1.err"
+}
+
+for g in SERIAL PCI FWCFG; do
+	run_guest $g
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q PASS "$T_TMP/$g.out"; then ok "guest $g: PASS, then reset through 0xCF9 ends the run"
+	else fail "guest $g (exit $rc)"; cat "$T_TMP/$g.out" "$T_TMP/$g.err" | sed 's/^/  | /'; fi
+done
+
+# the i8042 reset command ends the run with status 0
+run_guest I8042_RESET
+rc=$?
+if [ $rc -eq 0 ] && grep -q RESETTING "$T_TMP/I8042_RESET.out"; then ok "i8042 reset (0xFE) ends the run"
+else fail "i8042 reset (exit $rc)"; fi
+
+# a halted guest runs until the timeout, which is exit status 1
+build_guest HALT
+start=$(date +%s)
+"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/HALT.out" --timeout 1 2>"$T_TMP/HALT.err"
+rc=$?
+took=$(($(date +%s) - start))
+if [ $rc -eq 1 ] && grep -q HALTING "$T_TMP/HALT.out" && grep -q "timed out" "$T_TMP/HALT.err" && [ $took -lt 10 ]
+then ok "--timeout stops a halted guest (exit 1)"; else fail "timeout (exit $rc after ${took}s)"; fi
+
+# bad firmware images are refused before the guest starts
+printf 'short' >"$T_TMP/short.bin"
+expect_exit 1 "firmware not a multiple of 4 KiB is refused" -- "$OVFDEPLOY" run --firmware "$T_TMP/short.bin" --timeout 1
+expect_exit 3 "missing firmware is an I/O error" -- "$OVFDEPLOY" run --firmware "$T_TMP/none.bin" --timeout 1
+expect_exit 2 "--memory below 16 MiB is a usage error" -- "$OVFDEPLOY" run --memory 1M --firmware "$T_TMP/SERIAL.bin"
+expect_exit 2 "--cpus 0 is a usage error" -- "$OVFDEPLOY" run --cpus 0
+expect_exit 2 "--console with an unknown kind is a usage error" -- "$OVFDEPLOY" run --console tcp:1
+done_testing
