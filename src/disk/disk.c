@@ -5,6 +5,7 @@
  * the only place that decides which driver handles a file. */
 #include "config.h"
 #include "disk/driver.h"
+#include "disk/json_spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -167,7 +168,8 @@ disk *disk_open_as(const char *path, const char *format, unsigned flags, od_err 
 	return open_path(path, format, flags, 0, e);
 }
 
-disk *disk_open_range(int fd, uint64_t offset, uint64_t length, const char *name, unsigned flags, od_err *e)
+static disk *open_range(int fd, uint64_t offset, uint64_t length, const char *name, const char *format,
+			unsigned flags, int depth, od_err *e)
 {
 	uint64_t end;
 	if (!od_add_u64(offset, length, &end) || end > INT64_MAX) {
@@ -177,6 +179,7 @@ disk *disk_open_range(int fd, uint64_t offset, uint64_t length, const char *name
 	disk *d = disk_alloc(name, NULL, flags, e);
 	if (!d)
 		return NULL;
+	d->depth = depth;
 	d->io.fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (d->io.fd < 0) {
 		od_err_errno(e, errno, "%s: dup", name);
@@ -187,11 +190,56 @@ disk *disk_open_range(int fd, uint64_t offset, uint64_t length, const char *name
 	d->io.length = length;
 	d->io.is_range = true;
 	d->io.writable = (flags & DISK_RDWR) != 0;
-	if (probe_and_open(d, NULL, e) < 0) {
+	if (probe_and_open(d, format, e) < 0) {
 		disk_free(d);
 		return NULL;
 	}
 	return d;
+}
+
+disk *disk_open_range(int fd, uint64_t offset, uint64_t length, const char *name, unsigned flags, od_err *e)
+{
+	return open_range(fd, offset, length, name, NULL, flags, 0, e);
+}
+
+/* A "json:{...}" backing name (see json_spec.h): a whole file, or a byte
+ * range of one, such as a disk inside an OVA. */
+static disk *open_json_child(disk *parent, const char *name, const char *format, unsigned flags, od_err *e)
+{
+	struct disk_json_spec js;
+	if (disk_json_spec_parse(name, &js, e) < 0) {
+		od_err_prefix(e, "%s", parent->name);
+		return NULL;
+	}
+	if (format && js.format[0] && strcmp(format, js.format) != 0) {
+		od_err_set(e, OD_E_INVALID, "%s: backing format '%s' disagrees with the backing name's '%s'",
+			   parent->name, format, js.format);
+		disk_json_spec_free(&js);
+		return NULL;
+	}
+	const char *fmt = js.format[0] ? js.format : format;
+	disk *c = NULL;
+	if (!js.has_range) {
+		c = disk_open_child(parent, js.filename, fmt, flags, e);
+		disk_json_spec_free(&js);
+		return c;
+	}
+	int fd = open(js.filename, ((flags & DISK_RDWR) ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0) {
+		od_err_errno(e, errno, "%s: backing file %s", parent->name, js.filename);
+	} else if (fstat(fd, &st) < 0 || !od_range_ok(js.offset, js.size, (uint64_t)st.st_size)) {
+		od_err_set(e, OD_E_INVALID, "%s: backing range [0x%llx, +0x%llx) lies outside %s", parent->name,
+			   (unsigned long long)js.offset, (unsigned long long)js.size, js.filename);
+	} else {
+		c = open_range(fd, js.offset, js.size, js.filename, fmt, flags, parent->depth + 1, e);
+		if (!c)
+			od_err_prefix(e, "%s: backing file", parent->name);
+	}
+	if (fd >= 0)
+		close(fd);
+	disk_json_spec_free(&js);
+	return c;
 }
 
 disk *disk_open_child(disk *parent, const char *name, const char *format, unsigned flags, od_err *e)
@@ -201,6 +249,8 @@ disk *disk_open_child(disk *parent, const char *name, const char *format, unsign
 			   parent->name, DISK_MAX_BACKING_DEPTH, name);
 		return NULL;
 	}
+	if (!strncmp(name, "json:", 5))
+		return open_json_child(parent, name, format, flags, e);
 	char *full;
 	if (name[0] == '/' || !parent->path) {
 		full = od_strdup(name);
