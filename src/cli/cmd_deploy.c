@@ -1,16 +1,376 @@
-/* cmd_deploy.c - 'ovfdeploy deploy' (not implemented yet). */
+/* cmd_deploy.c - 'ovfdeploy deploy' and 'ovfdeploy APPLIANCE.ova'.
+ *
+ * Only the conversation with the user lives here: options, the EULA
+ * question, asking for property values on a terminal, printing.  The work is
+ * src/deploy's. */
 #include "config.h"
 #include "cli/cli.h"
+#include "deploy/deploy.h"
 
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: ovfdeploy deploy [options] PACKAGE      deploy an appliance (then 'ovfdeploy start NAME')\n"
+		"       ovfdeploy PACKAGE [options]             deploy it and run it on this terminal\n"
+		"\n"
+		"PACKAGE is an .ova, an .ovf with its files beside it, or a directory.\n"
+		"\n"
+		"Options:\n"
+		"  --name NAME                 instance name (default: from the product name)\n"
+		"  --deployment-option ID      which DeploymentOptionSection configuration (default: the default)\n"
+		"  --prop KEY=VALUE            set a property (repeatable); KEY as in 'ovfdeploy inspect'\n"
+		"  --props-file FILE           KEY=VALUE lines ('#' comments)\n"
+		"  --accept-eula               accept the license agreements without asking\n"
+		"  --net NETWORK=user|none     connect NETWORK's adapters to user networking or to nothing\n"
+		"                              (default: user); 'user' or 'none' alone applies to all\n"
+		"  --forward HOST:GUEST        forward 127.0.0.1:HOST to the guest's port GUEST (repeatable)\n"
+		"  --backend auto|embedded|qemu  (default auto: the embedded runner with VT-x/AMD-V, else QEMU)\n"
+		"  --require-signature         refuse unsigned packages\n"
+		"  --ca-file FILE              trust these CA certificates instead of the system store\n"
+		"  --skip-verify               do not check the manifest and signature (dangerous)\n"
+		"  --start                     with 'deploy': start in the foreground afterwards\n"
+		"  --json                      print the instance as JSON (deploy without --start)\n"
+		"  -q, --quiet                 print only errors\n"
+		"\n"
+		"Exit status: 0 deployed (and, when run, the guest powered off), 1 the package\n"
+		"or a value is invalid or does not verify, 2 usage, 3 I/O error.\n");
+}
+
+static bool interactive(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDERR_FILENO) && !cli.json;
+}
+
+/* Read one line from the terminal; echo off for passwords. */
+static char *ask(const char *prompt, bool secret)
+{
+	struct termios old, quiet;
+	bool restore = false;
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (secret && tcgetattr(STDIN_FILENO, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, stdin);
+	if (restore) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (n < 0) {
+		free(line);
+		return NULL;
+	}
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	return line;
+}
+
+static int load_props_file(struct deploy_plan *pl, const char *path, od_err *e)
+{
+	char *data;
+	size_t len;
+	if (od_read_file(path, 1 << 20, &data, &len, e) < 0)
+		return -1;
+	int rc = 0, lineno = 0;
+	for (char *line = data, *next; rc == 0 && line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		lineno++;
+		size_t l = strlen(line);
+		if (l && line[l - 1] == '\r')
+			line[--l] = '\0';
+		char *p = line;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '#')
+			continue;
+		char *eq = strchr(p, '=');
+		if (!eq) {
+			rc = od_err_set(e, OD_E_USAGE, "%s:%d: expected KEY=VALUE", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		rc = deploy_plan_set_prop(pl, p, eq + 1, e);
+		if (rc < 0)
+			od_err_prefix(e, "%s:%d", path, lineno);
+	}
+	free(data);
+	return rc;
+}
+
+static int handle_eulas(const struct deploy_plan *pl, bool accepted)
+{
+	const struct ovf_virtual_system *vs = pl->vs;
+	if (!vs->neulas || accepted)
+		return 0;
+	if (!interactive()) {
+		fprintf(stderr, "%s: the appliance comes with %zu license agreement%s: read %s with 'ovfdeploy inspect %s' and accept with --accept-eula\n",
+			cli.prog, vs->neulas, vs->neulas > 1 ? "s" : "", vs->neulas > 1 ? "them" : "it", pl->pkg->path);
+		return EXIT_INVALID;
+	}
+	for (size_t i = 0; i < vs->neulas; i++) {
+		fprintf(stderr, "\n---- License agreement %zu of %zu ----\n%s\n--------\n", i + 1, vs->neulas,
+			vs->eulas[i].license ? vs->eulas[i].license : "");
+		char *a = ask("Accept this license agreement? [y/N] ", false);
+		bool yes = a && (a[0] == 'y' || a[0] == 'Y');
+		free(a);
+		if (!yes) {
+			fprintf(stderr, "%s: license agreement declined; nothing was deployed\n", cli.prog);
+			return EXIT_INVALID;
+		}
+	}
+	return 0;
+}
+
+static int ask_props(struct deploy_plan *pl)
+{
+	for (size_t i = 0; i < pl->nprops; i++) {
+		struct deploy_prop *dp = &pl->props[i];
+		if (dp->from_user || !dp->prop->user_configurable || dp->value)
+			continue;
+		for (int tries = 0; tries < 5; tries++) {
+			char prompt[512];
+			snprintf(prompt, sizeof prompt, "%s (%s, %s): ", dp->prop->label ? dp->prop->label : dp->key, dp->key,
+				 dp->prop->type ? dp->prop->type : "string");
+			char *v = ask(prompt, dp->prop->password);
+			if (!v)
+				return 0; /* end of input: deploy_plan_check will name the property */
+			od_err e;
+			int rc = deploy_plan_set_prop(pl, dp->key, v, &e);
+			free(v);
+			if (rc == 0)
+				break;
+			fprintf(stderr, "  %s\n", e.msg);
+		}
+	}
+	return 0;
+}
+
+static void print_instance_json(const struct instance *in)
+{
+	json_w w;
+	json_init(&w, stdout);
+	json_obj_begin(&w, NULL);
+	json_str(&w, "name", in->name);
+	json_str(&w, "directory", in->dir);
+	json_str(&w, "package", in->package);
+	json_str(&w, "deployment_option", in->deployment_option);
+	json_uint(&w, "cpus", in->spec.cpus);
+	json_uint(&w, "memory_bytes", in->spec.memory);
+	json_arr_begin(&w, "disks");
+	for (size_t i = 0; i < in->spec.ndisks; i++)
+		json_str(&w, NULL, in->spec.disks[i].path);
+	json_arr_end(&w);
+	json_arr_begin(&w, "forwards");
+	for (size_t i = 0; i < in->spec.nnics; i++)
+		for (size_t f = 0; f < in->spec.nics[i].nforwards; f++) {
+			json_obj_begin(&w, NULL);
+			json_uint(&w, "host", in->spec.nics[i].forwards[f].host_port);
+			json_uint(&w, "guest", in->spec.nics[i].forwards[f].guest_port);
+			json_obj_end(&w);
+		}
+	json_arr_end(&w);
+	json_obj_begin(&w, "properties");
+	for (size_t i = 0; i < in->nprops; i++)
+		json_str(&w, in->prop_keys[i], in->prop_values[i]);
+	json_obj_end(&w);
+	json_obj_end(&w);
+	json_finish(&w);
+}
+
+static int parse_forward(const char *s, struct vmspec_forward *f)
+{
+	unsigned h, g;
+	char extra;
+	if (sscanf(s, "%u:%u%c", &h, &g, &extra) != 2 || !h || !g || h > 65535 || g > 65535)
+		return -1;
+	f->host_port = (uint16_t)h;
+	f->guest_port = (uint16_t)g;
+	return 0;
+}
 
 int cmd_deploy(int argc, char **argv)
 {
-	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		printf("Usage: ovfdeploy deploy ...\n(not implemented yet)\n");
+	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
+	       O_CAFILE, O_SKIP, O_START, O_RUN };
+	static const struct option longopts[] = {
+		{"name", required_argument, NULL, O_NAME},
+		{"deployment-option", required_argument, NULL, O_OPTION},
+		{"prop", required_argument, NULL, O_PROP},
+		{"props-file", required_argument, NULL, O_PROPS_FILE},
+		{"accept-eula", no_argument, NULL, O_EULA},
+		{"net", required_argument, NULL, O_NET},
+		{"forward", required_argument, NULL, O_FORWARD},
+		{"backend", required_argument, NULL, O_BACKEND},
+		{"require-signature", no_argument, NULL, O_REQSIG},
+		{"ca-file", required_argument, NULL, O_CAFILE},
+		{"skip-verify", no_argument, NULL, O_SKIP},
+		{"start", no_argument, NULL, O_START},
+		{"run", no_argument, NULL, O_RUN}, /* set by main for "ovfdeploy APP.ova" */
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct deploy_opts o = {0};
+	struct deploy_net_map nets[32];
+	struct vmspec_forward fwds[VMSPEC_MAX_FORWARDS];
+	const char *props[256], *props_files[16];
+	size_t nprops = 0, nprops_files = 0;
+	bool accept = false, start = false;
+	/* main() calls us as "deploy" for the implicit form; it passes --run. */
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+		od_err e;
+		switch (opt) {
+		case O_NAME: o.name = optarg; break;
+		case O_OPTION: o.deployment_option = optarg; break;
+		case O_PROP:
+			if (nprops >= sizeof props / sizeof props[0])
+				return cli_usage_error("deploy", "too many --prop options");
+			if (!strchr(optarg, '='))
+				return cli_usage_error("deploy", "--prop %s: expected KEY=VALUE", optarg);
+			props[nprops++] = optarg;
+			break;
+		case O_PROPS_FILE:
+			if (nprops_files >= sizeof props_files / sizeof props_files[0])
+				return cli_usage_error("deploy", "too many --props-file options");
+			props_files[nprops_files++] = optarg;
+			break;
+		case O_EULA: accept = true; break;
+		case O_NET: {
+			if (o.nnets >= sizeof nets / sizeof nets[0])
+				return cli_usage_error("deploy", "too many --net options");
+			char *eq = strchr(optarg, '=');
+			const char *mode = eq ? eq + 1 : optarg;
+			if (strcmp(mode, "user") && strcmp(mode, "none"))
+				return cli_usage_error("deploy", "--net %s: expected NETWORK=user|none", optarg);
+			if (eq)
+				*eq = '\0';
+			nets[o.nnets++] = (struct deploy_net_map){eq ? optarg : NULL, !strcmp(mode, "user")};
+			o.nets = nets;
+			break;
+		}
+		case O_FORWARD:
+			if (o.nforwards >= VMSPEC_MAX_FORWARDS)
+				return cli_usage_error("deploy", "at most %d --forward options", VMSPEC_MAX_FORWARDS);
+			if (parse_forward(optarg, &fwds[o.nforwards]) < 0)
+				return cli_usage_error("deploy", "--forward %s: expected HOSTPORT:GUESTPORT", optarg);
+			o.nforwards++;
+			o.forwards = fwds;
+			break;
+		case O_BACKEND:
+			if (deploy_backend_parse(optarg, &o.backend, &e) < 0)
+				return cli_usage_error("deploy", "%s", e.msg);
+			break;
+		case O_REQSIG: o.require_signature = true; break;
+		case O_CAFILE: o.ca_file = optarg; break;
+		case O_SKIP: o.skip_verify = true; break;
+		case O_START:
+		case O_RUN: start = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default:
+			if (cli_common_opt(opt))
+				break;
+			return cli_usage_error("deploy", "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("deploy", "expected one package");
+	const char *package = argv[optind];
+	if (o.skip_verify && o.require_signature)
+		return cli_usage_error("deploy", "--skip-verify and --require-signature contradict each other");
+	if (o.skip_verify)
+		fprintf(stderr, "%s: WARNING: --skip-verify: the package's manifest and signature are NOT checked; "
+			"a corrupted or tampered appliance will be deployed as it is\n", cli.prog);
+
+	struct cli_progress prog;
+	cli_progress_init(&prog, "verifying", false);
+	o.progress = cli_progress_cb;
+	o.progress_ctx = &prog;
+	od_err e;
+	struct deploy_plan pl;
+	if (deploy_plan_open(package, &o, &pl, &e) < 0) {
+		cli_progress_done(&prog);
+		return cli_fail(&e);
+	}
+	cli_progress_done(&prog);
+	if (pl.verified && !cli.quiet && !cli.json) {
+		fprintf(stderr, "Verified %zu file%s%s%s\n", pl.verify.nfiles, pl.verify.nfiles == 1 ? "" : "s",
+			pl.verify.has_cert ? ", signed by " : " (unsigned package)",
+			pl.verify.has_cert && pl.verify.cert.subject ? pl.verify.cert.subject : "");
+	}
+	int rc = handle_eulas(&pl, accept);
+	for (size_t i = 0; rc == 0 && i < nprops_files; i++)
+		if (load_props_file(&pl, props_files[i], &e) < 0)
+			rc = cli_fail(&e);
+	for (size_t i = 0; rc == 0 && i < nprops; i++) {
+		char *kv = od_strdup(props[i]), *eq = kv ? strchr(kv, '=') : NULL;
+		if (!eq) {
+			free(kv);
+			od_err_nomem(&e);
+			rc = cli_fail(&e);
+			break;
+		}
+		*eq = '\0';
+		if (deploy_plan_set_prop(&pl, kv, eq + 1, &e) < 0)
+			rc = cli_fail(&e);
+		free(kv);
+	}
+	if (rc == 0 && interactive())
+		ask_props(&pl);
+	if (rc == 0 && deploy_plan_check(&pl, &e) < 0)
+		rc = cli_fail(&e);
+	if (rc) {
+		deploy_plan_free(&pl);
+		return rc;
+	}
+	if (!cli.quiet && !cli.json && pl.config)
+		fprintf(stderr, "Deployment option: %s%s\n", pl.config->id ? pl.config->id : "?",
+			pl.config->label ? "" : "");
+	cli_progress_init(&prog, "preparing disks", false);
+	struct instance in;
+	if (deploy_create(&pl, &o, &in, &e) < 0) {
+		cli_progress_done(&prog);
+		deploy_plan_free(&pl);
+		return cli_fail(&e);
+	}
+	cli_progress_done(&prog);
+	for (size_t i = 0; i < pl.warnings.n; i++)
+		cli_warn("%s", pl.warnings.v[i]);
+	deploy_plan_free(&pl);
+	if (!cli.quiet && !cli.json)
+		fprintf(stderr, "Instance %s: %u CPU%s, %llu MiB, %zu disk%s, in %s\n", in.name, in.spec.cpus,
+			in.spec.cpus == 1 ? "" : "s", (unsigned long long)(in.spec.memory >> 20), in.spec.ndisks,
+			in.spec.ndisks == 1 ? "" : "s", in.dir);
+	if (!start) {
+		if (cli.json)
+			print_instance_json(&in);
+		else
+			cli_info("Deployed %s; start it with 'ovfdeploy start %s'\n", in.name, in.name);
+		instance_free(&in);
 		return EXIT_OK;
 	}
-	od_err e;
-	od_err_set(&e, OD_E_UNSUPPORTED, "deploy: not implemented yet");
-	return cli_fail(&e);
+	char why[256];
+	int status = 0;
+	deploy_backend_choose(in.backend, why, sizeof why);
+	if (!cli.quiet)
+		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);
+	if (deploy_start(&in, true, &status, why, sizeof why, &e) < 0) {
+		instance_free(&in);
+		return cli_fail(&e);
+	}
+	instance_free(&in);
+	return status == 0 ? EXIT_OK : EXIT_IO;
 }

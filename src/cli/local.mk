@@ -16,11 +16,7 @@ ovfdeploy_SOURCES = \
 	src/cli/cmd_compare.c \
 	src/cli/cmd_run.c \
 	src/cli/cmd_deploy.c \
-	src/cli/cmd_list.c \
-	src/cli/cmd_start.c \
-	src/cli/cmd_stop.c \
-	src/cli/cmd_console.c \
-	src/cli/cmd_rm.c
+	src/cli/cmd_instances.c
 ovfdeploy_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 ovfdeploy_LDADD = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a \
 	$(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)

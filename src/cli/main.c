@@ -77,8 +77,21 @@ int main(int argc, char **argv)
 	/* "ovfdeploy app.ova [options]" deploys; options may come first too. */
 	for (int j = i; j < argc; j++) {
 		if (argv[j][0] != '-' && looks_like_package(argv[j])) {
-			argv[i - 1] = "deploy";
-			return cmd_deploy(argc - i + 1, argv + i - 1);
+			/* Same as "ovfdeploy deploy --run ARGS...": deploy, then run on
+			 * this terminal. */
+			char **av = calloc((size_t)(argc - i + 3), sizeof *av);
+			if (!av) {
+				fprintf(stderr, "ovfdeploy: out of memory\n");
+				return EXIT_IO;
+			}
+			int n = 0;
+			av[n++] = "deploy";
+			av[n++] = "--run";
+			for (int k = i; k < argc; k++)
+				av[n++] = argv[k];
+			int rc = cmd_deploy(n, av);
+			free(av);
+			return rc;
 		}
 	}
 	fprintf(stderr, "ovfdeploy: unknown command '%s'; try 'ovfdeploy --help'\n", argv[i]);

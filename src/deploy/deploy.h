@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "util/util.h"
+#include "ovf/ovf.h"
 
 #define VMSPEC_MAX_DISKS 16
 #define VMSPEC_MAX_NICS 8
@@ -129,5 +130,63 @@ void instance_list_free(char **names, size_t n);
 pid_t instance_running_pid(const struct instance *in);
 /* Remove a stopped instance and everything in its directory. */
 int instance_remove(const char *name, od_err *e);
+
+/* ---- deploying a package -------------------------------------------------------
+ * deploy_plan_open() reads and verifies the package and works out what the
+ * appliance needs; the caller (the CLI) shows EULAs and asks for property
+ * values; deploy_plan_set_prop() checks each value against its type and
+ * qualifiers; deploy_create() makes the instance: overlays over read-only
+ * bases that are read where they lie in the package (or extracted once when
+ * compressed or chunked), the environment ISO, instance.conf. */
+struct deploy_net_map {
+	const char *network;   /* descriptor network name, or NULL for "every network" */
+	bool user;             /* user networking, or not connected */
+};
+struct deploy_opts {
+	const char *name;                /* instance name; NULL = from the product */
+	const char *deployment_option;   /* NULL = the default */
+	bool skip_verify;
+	bool require_signature;
+	const char *ca_file;
+	enum deploy_backend backend;
+	const struct deploy_net_map *nets; size_t nnets;
+	const struct vmspec_forward *forwards; size_t nforwards; /* on the first user NIC */
+	od_progress_fn progress;
+	void *progress_ctx;
+};
+
+struct deploy_prop {
+	const struct ovf_product *product;
+	const struct ovf_property *prop;
+	char *key;         /* full key: class.key.instance, as the guest sees it */
+	char *value;       /* current value (default, then the user's); NULL = none */
+	bool from_user;
+};
+
+struct deploy_plan {
+	ovf_package *pkg;
+	struct ovf_verify_report verify;
+	bool verified;
+	const struct ovf_virtual_system *vs;
+	const struct ovf_config *config;   /* NULL when the package has no options */
+	struct ovf_hardware hw;
+	struct deploy_prop *props; size_t nprops;
+	struct ovf_warnings warnings;       /* hardware mapped to what we provide, etc. */
+};
+int deploy_plan_open(const char *package, const struct deploy_opts *o, struct deploy_plan *pl, od_err *e);
+/* Set a property by full key or, when unambiguous, by its short key. */
+int deploy_plan_set_prop(struct deploy_plan *pl, const char *key, const char *value, od_err *e);
+/* Every property must now hold a value its type and qualifiers accept. */
+int deploy_plan_check(const struct deploy_plan *pl, od_err *e);
+void deploy_plan_free(struct deploy_plan *pl);
+/* A default instance name from the product or system name. */
+char *deploy_default_name(const struct deploy_plan *pl);
+
+int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, od_err *e);
+/* Start an instance: in the foreground (console on the terminal, returns
+ * when the guest stops, *guest_status = the backend's exit status) or in the
+ * background.  `why` receives the backend choice, for the user. */
+int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
+int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
 
 #endif

@@ -2,8 +2,9 @@ noinst_LIBRARIES += src/deploy/libdeploy.a
 src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.h \
 	src/deploy/qemu.c \
-	src/deploy/instance.c
-DEPLOY_LIBS = src/deploy/libdeploy.a src/runner/librunner.a src/util/libodutil.a
+	src/deploy/instance.c \
+	src/deploy/deploy.c
+DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
 check_PROGRAMS += tests/deploy/test_qemu
 tests_deploy_test_qemu_SOURCES = tests/deploy/test_qemu.c

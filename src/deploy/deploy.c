@@ -1,0 +1,592 @@
+/* deploy.c - from a package to an instance ready to start.
+ *
+ * Disks are never converted: a disk stored plainly in the package becomes a
+ * read-only base read where it lies (a byte range of the OVA), and every
+ * write of the guest goes to a qcow2 overlay in the instance directory.  So
+ * deploying a 2 GiB appliance costs about what deploying a 32 MiB one does,
+ * and two instances of one package share nothing writable. */
+#include "config.h"
+#include "deploy/deploy.h"
+#include "disk/disk.h"
+#include "runner/vm.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void deploy_plan_free(struct deploy_plan *pl)
+{
+	for (size_t i = 0; i < pl->nprops; i++) {
+		free(pl->props[i].key);
+		free(pl->props[i].value);
+	}
+	free(pl->props);
+	ovf_hardware_free(&pl->hw);
+	if (pl->verified)
+		ovf_verify_report_free(&pl->verify);
+	ovf_warnings_free(&pl->warnings);
+	if (pl->pkg)
+		ovf_package_close(pl->pkg);
+	memset(pl, 0, sizeof *pl);
+}
+
+/* DSP0243: a property's key as the guest sees it is "class.key.instance",
+ * with class and instance left out when the ProductSection has none. */
+static char *full_key(const struct ovf_product *pr, const struct ovf_property *p)
+{
+	return od_asprintf("%s%s%s%s%s", pr->class_ ? pr->class_ : "", pr->class_ ? "." : "", p->key,
+			   pr->instance ? "." : "", pr->instance ? pr->instance : "");
+}
+
+static int collect_props(struct deploy_plan *pl, od_err *e)
+{
+	const struct ovf_virtual_system *vs = pl->vs;
+	size_t total = 0;
+	for (size_t i = 0; i < vs->nproducts; i++)
+		total += vs->products[i].nprops;
+	if (!total)
+		return 0;
+	pl->props = calloc(total, sizeof *pl->props);
+	if (!pl->props)
+		return od_err_nomem(e);
+	const char *cfg = pl->config ? pl->config->id : NULL;
+	for (size_t i = 0; i < vs->nproducts; i++) {
+		const struct ovf_product *pr = &vs->products[i];
+		for (size_t j = 0; j < pr->nprops; j++) {
+			const struct ovf_property *p = &pr->props[j];
+			struct deploy_prop *dp = &pl->props[pl->nprops];
+			if (!p->key)
+				continue;
+			dp->product = pr;
+			dp->prop = p;
+			dp->key = full_key(pr, p);
+			const char *v = ovf_property_value_for(p, cfg);
+			dp->value = v ? od_strdup(v) : NULL;
+			if (!dp->key || (v && !dp->value))
+				return od_err_nomem(e);
+			pl->nprops++;
+		}
+	}
+	return 0;
+}
+
+int deploy_plan_open(const char *package, const struct deploy_opts *o, struct deploy_plan *pl, od_err *e)
+{
+	memset(pl, 0, sizeof *pl);
+	pl->pkg = ovf_package_open(package, e);
+	if (!pl->pkg)
+		return -1;
+	if (!o->skip_verify) {
+		struct ovf_verify_opts vo = {
+			.ca_file = o->ca_file, .require_signature = o->require_signature,
+			.progress = o->progress, .progress_ctx = o->progress_ctx,
+		};
+		if (ovf_verify(pl->pkg, &vo, &pl->verify, e) < 0)
+			goto fail;
+		pl->verified = true;
+		if (!pl->verify.ok) {
+			/* Name the first thing that failed; `verify` shows them all. */
+			const char *why = pl->verify.problems.n ? pl->verify.problems.v[0] : NULL;
+			for (size_t i = 0; !why && i < pl->verify.nfiles; i++)
+				if (pl->verify.files[i].verdict != OVF_FILE_OK)
+					why = pl->verify.files[i].name;
+			od_err_set(e, OD_E_INVALID, "%s: the package does not verify (%s); nothing was deployed (run 'ovfdeploy verify %s' for details)",
+				   package, why ? why : "see verify", package);
+			goto fail;
+		}
+	}
+	const ovf_envelope *env = pl->pkg->env;
+	if (!env || !env->nsystems) {
+		od_err_set(e, OD_E_INVALID, "%s: the descriptor has no VirtualSystem to deploy", package);
+		goto fail;
+	}
+	if (env->nsystems > 1) {
+		od_err_set(e, OD_E_UNSUPPORTED, "%s: the descriptor has %zu virtual systems; deploying a VirtualSystemCollection as several machines is not supported yet",
+			   package, env->nsystems);
+		goto fail;
+	}
+	/* Deployability: refuse what validate calls an error. */
+	struct ovf_diags diags = {0};
+	int nerr = ovf_validate(env, 0, &diags, e);
+	if (nerr < 0) {
+		ovf_diags_free(&diags);
+		goto fail;
+	}
+	if (nerr > 0) {
+		for (size_t i = 0; i < diags.n; i++) {
+			if (diags.v[i].severity == OVF_DIAG_ERROR) {
+				od_err_set(e, OD_E_INVALID, "%s: line %d: %s [%s] (run 'ovfdeploy validate' for all %d errors)",
+					   package, diags.v[i].line, diags.v[i].message, diags.v[i].code, nerr);
+				break;
+			}
+		}
+		ovf_diags_free(&diags);
+		goto fail;
+	}
+	ovf_diags_free(&diags);
+	pl->vs = env->systems[0];
+	if (o->deployment_option) {
+		pl->config = ovf_find_config(env, o->deployment_option);
+		if (!pl->config) {
+			od_buf ids = {0};
+			for (size_t i = 0; i < env->nconfigs; i++)
+				od_buf_printf(&ids, "%s%s", i ? ", " : "", env->configs[i].id ? env->configs[i].id : "?");
+			od_err_set(e, OD_E_USAGE, "%s: no deployment option '%s' (the package has: %s)", package,
+				   o->deployment_option, ids.data ? ids.data : "none");
+			od_buf_free(&ids);
+			goto fail;
+		}
+	} else {
+		pl->config = ovf_default_config(env);
+	}
+	if (ovf_hardware_get(env, pl->vs, pl->config ? pl->config->id : NULL, &pl->hw, e) < 0)
+		goto fail;
+	if (collect_props(pl, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	deploy_plan_free(pl);
+	return -1;
+}
+
+int deploy_plan_set_prop(struct deploy_plan *pl, const char *key, const char *value, od_err *e)
+{
+	struct deploy_prop *found = NULL;
+	size_t matches = 0;
+	for (size_t i = 0; i < pl->nprops; i++)
+		if (!strcmp(pl->props[i].key, key))
+			found = &pl->props[i], matches = 1;
+	if (!found) {
+		for (size_t i = 0; i < pl->nprops; i++)
+			if (!strcmp(pl->props[i].prop->key, key))
+				found = &pl->props[i], matches++;
+	}
+	if (!found)
+		return od_err_set(e, OD_E_USAGE, "the appliance has no property '%s' (see 'ovfdeploy inspect')", key);
+	if (matches > 1)
+		return od_err_set(e, OD_E_USAGE, "property '%s' is ambiguous: give the full key (class.key.instance)", key);
+	if (ovf_property_check_value(found->prop, value, e) < 0) {
+		od_err_prefix(e, "property %s", found->key);
+		e->code = OD_E_INVALID;
+		return -1;
+	}
+	char *v = od_strdup(value);
+	if (!v)
+		return od_err_nomem(e);
+	free(found->value);
+	found->value = v;
+	found->from_user = true;
+	return 0;
+}
+
+int deploy_plan_check(const struct deploy_plan *pl, od_err *e)
+{
+	for (size_t i = 0; i < pl->nprops; i++) {
+		const struct deploy_prop *dp = &pl->props[i];
+		/* A property with no value reaches the guest as an empty string, so
+		 * that is what must satisfy its type and qualifiers. */
+		if (ovf_property_check_value(dp->prop, dp->value ? dp->value : "", e) < 0) {
+			if (!dp->value)
+				od_err_set(e, OD_E_INVALID, "property %s needs a value (--prop %s=VALUE)", dp->key, dp->key);
+			else
+				od_err_prefix(e, "property %s", dp->key);
+			e->code = OD_E_INVALID;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *deploy_default_name(const struct deploy_plan *pl)
+{
+	const char *src = NULL;
+	for (size_t i = 0; !src && i < pl->vs->nproducts; i++)
+		src = pl->vs->products[i].product;
+	if (!src)
+		src = pl->vs->name ? pl->vs->name : pl->vs->id;
+	if (!src)
+		src = "appliance";
+	char out[INSTANCE_NAME_MAX + 1];
+	size_t n = 0;
+	for (const char *p = src; *p && n < 40; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isalnum(c) || c == '.' || c == '_' || c == '-')
+			out[n++] = (char)c;
+		else if (n && out[n - 1] != '-')
+			out[n++] = '-';
+	}
+	while (n && (out[n - 1] == '-' || out[n - 1] == '.'))
+		n--;
+	out[n] = '\0';
+	if (!n || out[0] == '.' || out[0] == '-')
+		snprintf(out, sizeof out, "appliance");
+	return od_strdup(out);
+}
+
+/* ---- disks ---------------------------------------------------------------------- */
+
+/* A JSON string literal, for backing file specifications. */
+static int json_string(od_buf *b, const char *s)
+{
+	int rc = od_buf_puts(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
+		if (*p == '"' || *p == '\\')
+			rc = od_buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			rc = od_buf_printf(b, "\\u%04x", *p);
+		else
+			rc = od_buf_append(b, p, 1);
+	}
+	return rc ? rc : od_buf_puts(b, "\"");
+}
+
+struct extract_ctx {
+	int fd;
+	const char *path;
+	uint64_t done;
+	const struct deploy_opts *o;
+};
+
+static int extract_chunk(void *ctx_, const void *buf, size_t len, od_err *e)
+{
+	struct extract_ctx *c = ctx_;
+	if (od_write_all(c->fd, buf, len, c->path, e) < 0)
+		return -1;
+	c->done += len;
+	if (c->o->progress)
+		c->o->progress(c->o->progress_ctx, c->done, 0);
+	return 0;
+}
+
+/* Make the overlay for one disk of the descriptor. */
+static int prepare_disk(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, size_t idx,
+			const struct ovf_hw_disk *hd, od_err *e)
+{
+	char *overlay = od_asprintf("%s/disk%zu.qcow2", in->dir, idx);
+	char *backing = NULL, *base_path = NULL;
+	const char *backing_fmt = NULL;
+	uint64_t size = hd->capacity_bytes;
+	disk *base = NULL;
+	int rc = -1;
+	if (!overlay)
+		return od_err_nomem(e);
+
+	if (hd->file) {
+		const struct ovf_member **mem = NULL;
+		size_t nmem = 0;
+		if (ovf_package_file_members(pl->pkg, hd->file, &mem, &nmem, e) < 0)
+			goto out;
+		bool plain = nmem == 1 && (!hd->file->compression || !strcmp(hd->file->compression, "identity") ||
+					   !strcmp(hd->file->compression, "none"));
+		if (plain) {
+			/* Read in place: the base is a byte range of the package file. */
+			const struct ovf_member *m = mem[0];
+			int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0) {
+				od_err_errno(e, errno, "%s", m->path);
+				free(mem);
+				goto out;
+			}
+			base = disk_open_range(fd, m->offset, m->size, m->name, DISK_RDONLY, e);
+			close(fd);
+			if (!base) {
+				free(mem);
+				goto out;
+			}
+			char abspath[PATH_MAX];
+			if (!realpath(m->path, abspath)) {
+				od_err_errno(e, errno, "%s", m->path);
+				free(mem);
+				goto out;
+			}
+			struct stat st;
+			backing_fmt = disk_format(base);
+			if (m->offset == 0 && stat(abspath, &st) == 0 && (uint64_t)st.st_size == m->size) {
+				backing = od_strdup(abspath);
+			} else {
+				/* A member inside an OVA: QEMU's json: pseudo-protocol names a
+				 * byte range of a file, and our own qcow2 reader understands the
+				 * same form, so one overlay serves both backends. */
+				od_buf b = {0};
+				int r = od_buf_printf(&b, "json:{\"driver\":\"%s\",\"file\":{\"driver\":\"raw\",\"offset\":%llu,\"size\":%llu,\"file\":{\"driver\":\"file\",\"filename\":",
+						      backing_fmt, (unsigned long long)m->offset, (unsigned long long)m->size);
+				r |= json_string(&b, abspath);
+				r |= od_buf_puts(&b, "}}}");
+				if (r) {
+					od_buf_free(&b);
+					free(mem);
+					od_err_nomem(e);
+					goto out;
+				}
+				backing = b.data;
+				/* QEMU also wants the format in the header (it refuses to
+				 * probe backing files), though the json names it too. */
+			}
+		} else {
+			/* Compressed or chunked: inflate/join once into the instance. */
+			base_path = od_asprintf("%s/base%zu.img", in->dir, idx);
+			od_atomic_file af;
+			if (!base_path || od_atomic_open(&af, base_path, 0400, e) < 0) {
+				if (!base_path)
+					od_err_nomem(e);
+				free(mem);
+				goto out;
+			}
+			struct extract_ctx c = {.fd = af.fd, .path = base_path, .o = o};
+			if (ovf_package_read_file(pl->pkg, hd->file, extract_chunk, &c, e) < 0) {
+				od_atomic_abort(&af);
+				free(mem);
+				goto out;
+			}
+			if (od_atomic_commit(&af, e) < 0) {
+				free(mem);
+				goto out;
+			}
+			base = disk_open(base_path, DISK_RDONLY, e);
+			if (!base) {
+				free(mem);
+				goto out;
+			}
+			backing = od_strdup(base_path);
+			backing_fmt = disk_format(base);
+		}
+		free(mem);
+		if (!backing) {
+			od_err_nomem(e);
+			goto out;
+		}
+		if (disk_size(base) > size)
+			size = disk_size(base);
+	}
+	if (!size) {
+		od_err_set(e, OD_E_INVALID, "disk %zu (%s) has no capacity", idx,
+			   hd->disk && hd->disk->disk_id ? hd->disk->disk_id : "?");
+		goto out;
+	}
+	struct disk_create_opts co = {.backing_file = backing, .backing_format = backing_fmt, .compat = "1.1"};
+	disk *ov = disk_create(overlay, "qcow2", size, &co, e);
+	if (!ov)
+		goto out;
+	rc = disk_commit(ov, e);
+	disk_close(ov);
+	if (rc < 0)
+		goto out;
+	struct vmspec_disk *sd = &in->spec.disks[in->spec.ndisks];
+	sd->path = overlay;
+	sd->format = od_strdup("qcow2");
+	overlay = NULL;
+	in->spec.ndisks++;
+	rc = sd->format ? 0 : od_err_nomem(e);
+out:
+	if (base)
+		disk_close(base);
+	free(overlay);
+	free(backing);
+	free(base_path);
+	return rc;
+}
+
+static int build_env(struct deploy_plan *pl, struct instance *in, od_err *e)
+{
+	struct ovf_env_property *props = calloc(pl->nprops ? pl->nprops : 1, sizeof *props);
+	if (!props)
+		return od_err_nomem(e);
+	for (size_t i = 0; i < pl->nprops; i++)
+		props[i] = (struct ovf_env_property){pl->props[i].key, pl->props[i].value ? pl->props[i].value : ""};
+	struct ovf_env_doc doc = {
+		.id = pl->vs->id ? pl->vs->id : "",
+		.platform_kind = "ovfdeploy",
+		.platform_version = PACKAGE_VERSION,
+		.platform_vendor = "ovfdeploy",
+		.locale = "en_US",
+		.props = props,
+		.nprops = pl->nprops,
+	};
+	od_buf xml = {0};
+	int rc = ovf_env_build(&doc, &xml, e);
+	free(props);
+	if (rc < 0)
+		return -1;
+	char *xml_path = od_asprintf("%s/ovf-env.xml", in->dir);
+	in->spec.cdrom = od_asprintf("%s/env.iso", in->dir);
+	if (!xml_path || !in->spec.cdrom) {
+		free(xml_path);
+		od_buf_free(&xml);
+		return od_err_nomem(e);
+	}
+	/* Keep a readable copy beside the ISO: it is what the guest was told. */
+	od_atomic_file af;
+	rc = od_atomic_open(&af, xml_path, 0600, e);
+	if (rc == 0 && (rc = od_write_all(af.fd, xml.data, xml.len, xml_path, e)) == 0)
+		rc = od_atomic_commit(&af, e);
+	else if (rc == 0)
+		od_atomic_abort(&af);
+	if (rc == 0)
+		rc = ovf_env_write_iso(in->spec.cdrom, xml.data, xml.len, e);
+	free(xml_path);
+	od_buf_free(&xml);
+	return rc;
+}
+
+static int map_nics(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, od_err *e)
+{
+	bool forwards_placed = false;
+	for (size_t i = 0; i < pl->hw.nnics; i++) {
+		if (in->spec.nnics >= VMSPEC_MAX_NICS) {
+			ovf_warn(&pl->warnings, "only the first %d network adapters are connected", VMSPEC_MAX_NICS);
+			break;
+		}
+		const struct ovf_hw_nic *hn = &pl->hw.nics[i];
+		struct vmspec_nic *n = &in->spec.nics[in->spec.nnics];
+		n->user = true;
+		for (size_t m = 0; m < o->nnets; m++)
+			if (!o->nets[m].network || (hn->network && !strcmp(o->nets[m].network, hn->network)))
+				n->user = o->nets[m].user;
+		n->network = od_strdup(hn->network ? hn->network : "");
+		if (!n->network)
+			return od_err_nomem(e);
+		if (hn->model && strcasecmp(hn->model, "virtio") != 0)
+			ovf_warn(&pl->warnings, "network adapter %s (%s) is provided as virtio-net",
+				 hn->item && hn->item->element_name ? hn->item->element_name : "?", hn->model);
+		if (n->user && !forwards_placed) {
+			for (size_t f = 0; f < o->nforwards && f < VMSPEC_MAX_FORWARDS; f++)
+				n->forwards[n->nforwards++] = o->forwards[f];
+			forwards_placed = true;
+		}
+		in->spec.nnics++;
+	}
+	for (size_t m = 0; m < o->nnets; m++) {
+		bool known = !o->nets[m].network;
+		for (size_t i = 0; !known && i < pl->hw.nnics; i++)
+			known = pl->hw.nics[i].network && !strcmp(pl->hw.nics[i].network, o->nets[m].network);
+		if (!known)
+			return od_err_set(e, OD_E_USAGE, "--net %s: the appliance has no adapter on network '%s'",
+					  o->nets[m].network, o->nets[m].network);
+	}
+	if (o->nforwards && !forwards_placed)
+		return od_err_set(e, OD_E_USAGE, "--forward needs a network adapter on user networking, and the appliance has none");
+	return 0;
+}
+
+int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, od_err *e)
+{
+	memset(in, 0, sizeof *in);
+	if (deploy_plan_check(pl, e) < 0)
+		return -1;
+	in->name = o->name ? od_strdup(o->name) : deploy_default_name(pl);
+	in->package = realpath(pl->pkg->path, NULL);
+	in->deployment_option = pl->config && pl->config->id ? od_strdup(pl->config->id) : NULL;
+	in->backend = o->backend;
+	if (!in->name || !in->package) {
+		instance_free(in);
+		return od_err_nomem(e);
+	}
+	if (instance_create(in, e) < 0) {
+		instance_free(in);
+		return -1;
+	}
+	struct vmspec *s = &in->spec;
+	s->cpus = pl->hw.cpus ? (unsigned)(pl->hw.cpus > 255 ? 255 : pl->hw.cpus) : 1;
+	/* Round memory up to whole MiB, the unit both backends take. */
+	uint64_t mem = pl->hw.memory_bytes ? pl->hw.memory_bytes : 256ull << 20;
+	s->memory = (mem + (1u << 20) - 1) & ~(uint64_t)((1u << 20) - 1);
+	if (pl->hw.cpus > 255)
+		ovf_warn(&pl->warnings, "the descriptor asks for %llu CPUs; using 255", (unsigned long long)pl->hw.cpus);
+
+	int rc = 0;
+	/* Copy the descriptor: the instance must make sense without the package. */
+	char *desc = od_asprintf("%s/descriptor.ovf", in->dir);
+	od_atomic_file af;
+	if (!desc)
+		rc = od_err_nomem(e);
+	if (rc == 0 && (rc = od_atomic_open(&af, desc, 0600, e)) == 0) {
+		if ((rc = od_write_all(af.fd, pl->pkg->descriptor, pl->pkg->descriptor_len, desc, e)) == 0)
+			rc = od_atomic_commit(&af, e);
+		else
+			od_atomic_abort(&af);
+	}
+	free(desc);
+	for (size_t i = 0; rc == 0 && i < pl->hw.ndisks; i++) {
+		const struct ovf_hw_disk *hd = &pl->hw.disks[i];
+		if (hd->cdrom)
+			continue;
+		if (s->ndisks >= VMSPEC_MAX_DISKS) {
+			rc = od_err_set(e, OD_E_UNSUPPORTED, "the appliance has more than %d disks", VMSPEC_MAX_DISKS);
+			break;
+		}
+		if (hd->controller && hd->controller->resource_sub_type &&
+		    strcasecmp(hd->controller->resource_sub_type, "virtio") != 0)
+			ovf_warn(&pl->warnings, "disk %s on controller %s (%s) is provided as virtio-blk",
+				 hd->disk && hd->disk->disk_id ? hd->disk->disk_id : "?",
+				 hd->controller->element_name ? hd->controller->element_name : "?",
+				 hd->controller->resource_sub_type);
+		rc = prepare_disk(pl, o, in, i, hd, e);
+	}
+	if (rc == 0)
+		rc = build_env(pl, in, e);
+	if (rc == 0)
+		rc = map_nics(pl, o, in, e);
+	if (rc == 0) {
+		in->nprops = pl->nprops;
+		in->prop_keys = calloc(pl->nprops ? pl->nprops : 1, sizeof(char *));
+		in->prop_values = calloc(pl->nprops ? pl->nprops : 1, sizeof(char *));
+		if (!in->prop_keys || !in->prop_values)
+			rc = od_err_nomem(e);
+		for (size_t i = 0; rc == 0 && i < pl->nprops; i++) {
+			in->prop_keys[i] = od_strdup(pl->props[i].key);
+			in->prop_values[i] = od_strdup(pl->props[i].value ? pl->props[i].value : "");
+			if (!in->prop_keys[i] || !in->prop_values[i])
+				rc = od_err_nomem(e);
+		}
+		if (rc < 0)
+			in->nprops = 0;
+	}
+	if (rc == 0)
+		rc = instance_save(in, e);
+	if (rc < 0) {
+		/* Leave nothing half-made behind under the instance's name. */
+		od_err keep = *e;
+		char *name = od_strdup(in->name);
+		instance_free(in);
+		if (name)
+			instance_remove(name, NULL);
+		free(name);
+		*e = keep;
+		return -1;
+	}
+	return 0;
+}
+
+int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e)
+{
+	if (instance_running_pid(in))
+		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
+	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
+	if (b == DEPLOY_BACKEND_EMBEDDED)
+		return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner cannot run deployed appliances yet; use --backend qemu");
+	*guest_status = 0;
+	/* A fresh log per run: the console of this boot, not of every boot. */
+	if (in->spec.console_log)
+		unlink(in->spec.console_log);
+	if (foreground) {
+		in->spec.console = VMSPEC_CONSOLE_STDIO;
+		return qemu_run(&in->spec, guest_status, e);
+	}
+	in->spec.console = VMSPEC_CONSOLE_SOCKET;
+	return qemu_start(&in->spec, e);
+}
+
+int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e)
+{
+	pid_t pid = instance_running_pid(in);
+	*forced = false;
+	if (!pid)
+		return od_err_set(e, OD_E_USAGE, "instance '%s' is not running", in->name);
+	return qemu_stop(in->spec.control_socket, pid, timeout_s, forced, e);
+}
