@@ -17,3 +17,6 @@ tests_deploy_test_instance_SOURCES = tests/deploy/test_instance.c
 tests_deploy_test_instance_CFLAGS = $(TEST_CFLAGS)
 tests_deploy_test_instance_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_instance
+
+TESTS += tests/deploy/deploy-cli.sh
+EXTRA_DIST += tests/deploy/deploy-cli.sh

@@ -249,7 +249,9 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		if (push(out, nb.data, e) < 0)
 			goto fail;
 		PUSH("-device");
-		PUSH("virtio-net-pci,netdev=net%zu", i);
+		/* romfile= (empty): no iPXE option ROM; appliances boot from disk,
+		 * and SeaBIOS would spend a second loading and running it. */
+		PUSH("virtio-net-pci,netdev=net%zu,romfile=", i);
 	}
 	if (s->kernel) {
 		PUSH("-kernel");
