@@ -563,14 +563,62 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 	return 0;
 }
 
+/* The embedded runner, on this terminal.  The environment ISO goes in as
+ * one more read-only virtio disk: the runner has no CD-ROM, and guests look
+ * for ovf-env.xml on any ISO9660 block device. */
+static int run_embedded(struct instance *in, int *guest_status, od_err *e)
+{
+	struct vm_config cfg = {
+		.cpus = in->spec.cpus,
+		.memory = in->spec.memory,
+		.firmware = in->spec.firmware,
+		.console_fd = STDOUT_FILENO,
+		.console_in_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
+		.fwlog_fd = -1,
+	};
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < in->spec.ndisks + (in->spec.cdrom ? 1 : 0); i++) {
+		if (cfg.ndisks >= VM_MAX_DISKS) {
+			rc = od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
+			break;
+		}
+		bool iso = i == in->spec.ndisks;
+		const char *path = iso ? in->spec.cdrom : in->spec.disks[i].path;
+		bool ro = iso || in->spec.disks[i].readonly;
+		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, e);
+		if (!d) {
+			rc = -1;
+			break;
+		}
+		cfg.disks[cfg.ndisks++] = (struct vm_disk){d, ro};
+	}
+	for (size_t i = 0; rc == 0 && i < in->spec.nnics; i++)
+		if (in->spec.nics[i].user)
+			fprintf(stderr, "ovfdeploy: warning: the embedded runner has no network adapters yet; %s is not connected\n",
+				in->spec.nics[i].network ? in->spec.nics[i].network : "the network");
+	int end = VM_END_NONE;
+	if (rc == 0)
+		rc = vm_run(&cfg, &end, e);
+	for (unsigned i = 0; i < cfg.ndisks; i++)
+		disk_close(cfg.disks[i].disk);
+	if (rc == 0)
+		*guest_status = end == VM_END_POWEROFF || end == VM_END_RESET || end == VM_END_QUIT ? 0 : 1;
+	return rc;
+}
+
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e)
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
 	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
-	if (b == DEPLOY_BACKEND_EMBEDDED)
-		return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner cannot run deployed appliances yet; use --backend qemu");
 	*guest_status = 0;
+	if (b == DEPLOY_BACKEND_EMBEDDED) {
+		if (!foreground)
+			return od_err_set(e, OD_E_UNSUPPORTED,
+					  "the embedded runner runs instances in the foreground only so far: use 'ovfdeploy start -f %s', or --backend qemu",
+					  in->name);
+		return run_embedded(in, guest_status, e);
+	}
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);

@@ -87,6 +87,16 @@ if [ -r /usr/share/seabios/bios.bin ] && command -v qemu-system-x86_64 >/dev/nul
 else
 	echo "# SeaBIOS or qemu-system-x86_64 missing: start/stop not exercised"
 fi
+# The embedded runner runs the same instance (in the foreground); with no OS
+# on the disk it gets as far as the firmware banner.
+if [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ -r /usr/share/seabios/bios.bin ]; then
+	sed -i 's/^backend=.*/backend=embedded/' "$dir1/instance.conf"
+	timeout 15 "$O" start -f t1 </dev/null >embedded.txt 2>&1
+	expect_grep 'SeaBIOS \(version' embedded.txt "the embedded runner boots the instance's firmware"
+	expect_grep 'embedded runner' embedded.txt "the backend is named"
+else
+	echo "# /dev/kvm not usable: embedded backend not exercised"
+fi
 expect_exit 0 "rm t1" -- "$O" rm t1
 expect_exit 0 "rm t2" -- "$O" rm t2
 [ "$(count_instances)" -eq 0 ] && ok "rm removed the instances" || fail "instances remain"
