@@ -101,12 +101,19 @@ static void *grow(struct pctx *p, void **arr, size_t *n, size_t size)
 		p->too_many = true;
 		return NULL;
 	}
-	void *nv = realloc(*arr, (*n + 1) * size);
-	if (!nv) {
-		p->oom = true;
-		return NULL;
+	/* Capacity is implied: the next power of two at or above *n.  Growing
+	 * geometrically keeps thousands of Items from costing a copy each. */
+	size_t n0 = *n;
+	if (n0 == 0 || (n0 & (n0 - 1)) == 0) {
+		size_t cap = n0 ? n0 * 2 : 1;
+		void *nv = realloc(*arr, cap * size);
+		if (!nv) {
+			p->oom = true;
+			return NULL;
+		}
+		*arr = nv;
 	}
-	*arr = nv;
+	void *nv = *arr;
 	void *el = (char *)nv + *n * size;
 	memset(el, 0, size);
 	(*n)++;
