@@ -458,6 +458,25 @@ START_TEST(test_encoding_mismatch)
 }
 END_TEST
 
+/* A start tag over several lines is numbered by the line it starts on. */
+START_TEST(test_multiline_tag_line)
+{
+	static const char doc[] = HEAD ENV1
+		"<References>\n"
+		"  <File ovf:id=\"f1\"\n"
+		"        ovf:href=\"a.vmdk\"\n"
+		"        ovf:size=\"-2\"/><File ovf:id=\"f2\" ovf:href=\"b\"/>\n"
+		"</References><DiskSection><Info>d</Info><Disk\n ovf:diskId=\"d\" ovf:capacity=\"1\" ovf:format=\"f\"/></DiskSection>\n"
+		"</Envelope>\n";
+	ovf_envelope *env = parse_ok(doc);
+	ck_assert_int_eq(env->files[0].line, 4);
+	ck_assert_int_eq(env->files[1].line, 6);
+	ck_assert_int_eq(env->disks[0].line, 7);
+	ck_assert_int_eq(env->parse_diags.v[0].line, 4); /* the negative size warning */
+	ovf_envelope_free(env);
+}
+END_TEST
+
 START_TEST(test_not_ovf)
 {
 	parse_fails("", 0, "empty");
@@ -468,6 +487,9 @@ START_TEST(test_not_ovf)
 	parse_fails(other, strlen(other), "not an OVF <Envelope>");
 	static const char nul[] = HEAD "<Envelope>\0</Envelope>";
 	parse_fails(nul, sizeof nul - 1, "NUL");
+	char tar[1024] = "tiny.ovf";
+	memcpy(tar + 257, "ustar", 5);
+	parse_fails(tar, sizeof tar, "tar archive");
 	od_err e = {0};
 	ck_assert_ptr_null(ovf_envelope_parse_file("/nonexistent/x.ovf", &e));
 	ck_assert_int_eq(e.code, OD_E_IO);
@@ -508,6 +530,7 @@ int main(void)
 	tcase_add_test(tc, test_ovf2_collection);
 	tcase_add_test(tc, test_property_check);
 	tcase_add_test(tc, test_config_applies);
+	tcase_add_test(tc, test_multiline_tag_line);
 	suite_add_tcase(s, tc);
 	TCase *th = tcase_create("hostile");
 	tcase_add_test(th, test_xxe);
