@@ -45,3 +45,5 @@ tests_disk_test_vmdk_SOURCES = tests/disk/test_vmdk.c
 tests_disk_test_vmdk_CFLAGS = $(TEST_CFLAGS)
 tests_disk_test_vmdk_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_vmdk
+TESTS += tests/disk/vmdk_cli.sh
+EXTRA_DIST += tests/disk/vmdk_cli.sh
