@@ -203,8 +203,14 @@ int vmdk_sparse_open(disk *io, const struct vmdk_header *h0, bool writable, stru
 	s->h = *h0;
 	if (disk_io_size(io, &s->file_size, e) < 0)
 		goto fail;
-	if (header_sane(&s->h, io->name, "header", e) < 0)
+	/* A stream's first header may be incomplete (it is written before the
+	 * data): when it defers to the footer, only the footer must be sane. */
+	if (s->h.gd_off != VMDK_GD_AT_END && header_sane(&s->h, io->name, "header", e) < 0)
 		goto fail;
+	if (s->h.magic != VMDK_MAGIC) {
+		od_err_set(e, OD_E_INVALID, "%s: header has no KDMV magic", io->name);
+		goto fail;
+	}
 	if (s->h.gd_off == VMDK_GD_AT_END) {
 		s->gd_at_end = true;
 		/* Stream layout: the real header is the footer, 1024 bytes before

@@ -454,6 +454,13 @@ START_TEST(test_hostile_stream)
 	uint64_t fs = file_size(dt_path("ft.vmdk"));
 	put_le(dt_path("ft.vmdk"), fs - 1024 + 56, 0x7fffff00, 8);
 	expect_open_fails("ft.vmdk", "grain directory points past the end");
+	/* a stream whose first header was left incomplete: the footer rules */
+	ck_assert_int_eq(dt_sh("cp s.vmdk inc.vmdk"), 0);
+	put_le(dt_path("inc.vmdk"), 12, 0, 8);
+	put_le(dt_path("inc.vmdk"), 20, 0, 8);
+	disk *di = dt_open(dt_path("inc.vmdk"), DISK_RDONLY);
+	verify_against(di, dt_path("src.raw"));
+	disk_close(di);
 	/* a GT marker type we do not know is reported by check */
 	ck_assert_int_eq(dt_sh("cp s.vmdk mk.vmdk"), 0);
 	put_le(dt_path("mk.vmdk"), fs - 512 + 12, 7, 4);
@@ -525,6 +532,26 @@ START_TEST(test_hostile_descriptor)
 		fputs("RW 1 ZERO\n", f);
 	fclose(f);
 	expect_open_fails("many.vmdk", "more than 4096 extents");
+	/* 3000 one-sector pieces of one flat file: one open file, not 3000 */
+	unsigned char *big = malloc(3000 * 512);
+	dt_fill(big, 3000 * 512, 3);
+	fd = open(dt_path("flat3k.bin"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert(write(fd, big, 3000 * 512) == 3000 * 512);
+	close(fd);
+	f = fopen(dt_path("pieces.vmdk"), "w");
+	fputs(head, f);
+	for (int i = 2999; i >= 0; i--) /* reversed: sector i of the disk is sector 2999-i of the file */
+		fprintf(f, "RW 1 FLAT \"flat3k.bin\" %d\n", i);
+	fclose(f);
+	d = dt_open(dt_path("pieces.vmdk"), DISK_RDONLY);
+	ck_assert_uint_eq(disk_size(d), 3000 * 512);
+	unsigned char *rd = malloc(3000 * 512);
+	od_err e2;
+	ck_assert_int_eq(disk_pread(d, rd, 3000 * 512, 0, &e2), 0);
+	for (int i = 0; i < 3000; i++)
+		ck_assert_int_eq(memcmp(rd + 512 * i, big + 512 * (2999 - i), 512), 0);
+	disk_close(d);
+	free(rd), free(big);
 	/* over 1 MiB of descriptor text */
 	f = fopen(dt_path("big.vmdk"), "w");
 	fputs(head, f);
