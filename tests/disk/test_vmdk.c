@@ -349,6 +349,23 @@ START_TEST(test_stream_sequential_only)
 	ck_assert_ptr_nonnull(strstr(e.msg, "sequentially"));
 	disk_close(d); /* never committed: nothing appears */
 	ck_assert_int_eq(access(dt_path("q.vmdk"), F_OK), -1);
+	/* an empty disk: no grain tables at all, still a valid stream */
+	o.subformat = "streamOptimized";
+	d = disk_create(dt_path("empty.vmdk"), "vmdk", 10 << 20, &o, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	memset(b, 0, sizeof b);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, 4096, &e), 0);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	ck_assert_int_eq(dt_sh("qemu-img check -q empty.vmdk && truncate -s 10M zero.raw && "
+			       "qemu-img compare -q zero.raw empty.vmdk"), 0);
+	d = dt_open(dt_path("empty.vmdk"), DISK_RDONLY);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 0, 10 << 20, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	ck_assert_uint_eq(x.len, 10 << 20);
+	check_clean(d, true);
+	disk_close(d);
 	/* bad subformat */
 	o.subformat = "monolithicFlat";
 	ck_assert_ptr_null(disk_create(dt_path("f.vmdk"), "vmdk", 1 << 20, &o, &e));
