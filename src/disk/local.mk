@@ -55,3 +55,5 @@ tests_disk_test_vmdk_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_vmdk
 TESTS += tests/disk/json_backing.sh
 EXTRA_DIST += tests/disk/json_backing.sh
+TESTS += tests/disk/vmdk_cli.sh
+EXTRA_DIST += tests/disk/vmdk_cli.sh

@@ -21,6 +21,7 @@ struct vmdk_extent {
 	uint64_t start, len;     /* guest bytes */
 	uint64_t flat_off;       /* FLAT/VMFS: byte offset inside the file */
 	disk *child;             /* separate extent file, NULL when it is this file */
+	bool shared;             /* child belongs to an earlier extent (same flat file) */
 	struct vmdk_sparse *sp;  /* SPARSE */
 };
 
@@ -58,7 +59,7 @@ static void vmdk_free(disk *d)
 		return;
 	for (size_t i = 0; i < v->next; i++) {
 		vmdk_sparse_close(v->ext[i].sp);
-		if (v->ext[i].child)
+		if (v->ext[i].child && !v->ext[i].shared)
 			disk_close(v->ext[i].child);
 	}
 	free(v->ext);
@@ -154,8 +155,15 @@ static int open_extents(disk *d, od_err *e)
 				return od_err_set(e, OD_E_INVALID, "%s: a sparse file's descriptor lists a flat extent", d->name);
 			if (extent_name_ok(d, x->file, e) < 0)
 				return -1;
-			ex->child = disk_open_child(d, x->file, "raw", cflags, e);
-			if (!ex->child)
+			/* Extents that are pieces of one flat file share one open
+			 * file, so that many of them cannot exhaust descriptors. */
+			for (size_t j = 0; j + 1 < v->next && !ex->child; j++)
+				if (v->ext[j].child && !v->ext[j].sp && !strcmp(v->desc.ext[j].file, x->file) &&
+				    v->ext[j].access == x->access) {
+					ex->child = v->ext[j].child;
+					ex->shared = true;
+				}
+			if (!ex->child && !(ex->child = disk_open_child(d, x->file, "raw", cflags, e)))
 				return -1;
 			ex->flat_off = x->offset * VMDK_SECTOR;
 			uint64_t sz;
@@ -502,7 +510,7 @@ static int vmdk_info(disk *d, struct disk_info *info, od_err *e)
 	/* actual size: the extent files too */
 	for (size_t i = 0; i < v->next; i++) {
 		struct disk_info ci;
-		if (v->ext[i].child && disk_get_info(v->ext[i].child, &ci, NULL) == 0) {
+		if (v->ext[i].child && !v->ext[i].shared && disk_get_info(v->ext[i].child, &ci, NULL) == 0) {
 			info->actual_size += ci.actual_size;
 			disk_info_free(&ci);
 		}

@@ -203,8 +203,14 @@ int vmdk_sparse_open(disk *io, const struct vmdk_header *h0, bool writable, stru
 	s->h = *h0;
 	if (disk_io_size(io, &s->file_size, e) < 0)
 		goto fail;
-	if (header_sane(&s->h, io->name, "header", e) < 0)
+	/* A stream's first header may be incomplete (it is written before the
+	 * data): when it defers to the footer, only the footer must be sane. */
+	if (s->h.gd_off != VMDK_GD_AT_END && header_sane(&s->h, io->name, "header", e) < 0)
 		goto fail;
+	if (s->h.magic != VMDK_MAGIC) {
+		od_err_set(e, OD_E_INVALID, "%s: header has no KDMV magic", io->name);
+		goto fail;
+	}
 	if (s->h.gd_off == VMDK_GD_AT_END) {
 		s->gd_at_end = true;
 		/* Stream layout: the real header is the footer, 1024 bytes before
@@ -339,7 +345,11 @@ static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t
 			   unsigned char *out, uint64_t *lba_out, od_err *e)
 {
 	uint64_t off = (uint64_t)sector * VMDK_SECTOR;
-	if (off >= s->file_size || s->file_size - off < 12)
+	/* With markers (flag bit 17, "embedded LBA") a compressed grain starts
+	 * with its sector number and size; without, VMware's own reader
+	 * expects the size alone. */
+	size_t hl = (s->h.flags & VMDK_FLAG_MARKERS) ? 12 : 4;
+	if (off >= s->file_size || s->file_size - off < hl)
 		return od_err_set(e, OD_E_INVALID, "%s: grain %llu points past the end of the file (offset 0x%llx)",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off);
 	size_t avail = s->file_size - off < s->cbuf_size ? (size_t)(s->file_size - off) : s->cbuf_size;
@@ -349,8 +359,8 @@ static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t
 	size_t first = avail < 4096 ? avail : 4096;
 	if (disk_io_pread(s->io, inf->cbuf, first, off, e) < 0)
 		return -1;
-	uint64_t lba = vmdk_le64(inf->cbuf);
-	uint32_t csize = vmdk_le32(inf->cbuf + 8);
+	uint64_t lba = hl == 12 ? vmdk_le64(inf->cbuf) : g * s->h.grain;
+	uint32_t csize = vmdk_le32(inf->cbuf + hl - 4);
 	if (lba_out)
 		*lba_out = lba;
 	if (csize == 0 || csize > 2 * s->grain_bytes)
@@ -358,18 +368,18 @@ static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t
 				  "%s: compressed grain %llu at offset 0x%llx claims %u bytes, more than two grains (%llu bytes)",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off, csize,
 				  (unsigned long long)(2 * s->grain_bytes));
-	if ((size_t)csize + 12 > avail)
+	if ((size_t)csize + hl > avail)
 		return od_err_set(e, OD_E_INVALID, "%s: compressed grain %llu at offset 0x%llx runs past the end of the file",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off);
-	if ((size_t)csize + 12 > first &&
-	    disk_io_pread(s->io, inf->cbuf + first, (size_t)csize + 12 - first, off + first, e) < 0)
+	if ((size_t)csize + hl > first &&
+	    disk_io_pread(s->io, inf->cbuf + first, (size_t)csize + hl - first, off + first, e) < 0)
 		return -1;
 	size_t got = 0;
 	enum libdeflate_result r =
-		libdeflate_zlib_decompress(inf->dec, inf->cbuf + 12, csize, out, s->grain_bytes, &got);
+		libdeflate_zlib_decompress(inf->dec, inf->cbuf + hl, csize, out, s->grain_bytes, &got);
 	if (r != LIBDEFLATE_SUCCESS)
 		/* Some old writers stored bare deflate streams. */
-		r = libdeflate_deflate_decompress(inf->dec, inf->cbuf + 12, csize, out, s->grain_bytes, &got);
+		r = libdeflate_deflate_decompress(inf->dec, inf->cbuf + hl, csize, out, s->grain_bytes, &got);
 	if (r != LIBDEFLATE_SUCCESS)
 		return od_err_set(e, OD_E_INVALID, "%s: compressed grain %llu at offset 0x%llx does not inflate%s",
 				  s->io->name, (unsigned long long)g, (unsigned long long)off,
@@ -818,19 +828,20 @@ int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result
 					}
 				} else {
 					unsigned char hb[12];
-					if (!od_range_ok(goff, 12, s->file_size)) {
+					size_t hl = (s->h.flags & VMDK_FLAG_MARKERS) ? 12 : 4;
+					if (!od_range_ok(goff, hl, s->file_size)) {
 						r->corruptions++;
 						disk_check_msg(r, "grain %llu points past the end of the file (offset 0x%llx)",
 							       (unsigned long long)g, (unsigned long long)goff);
 						continue;
 					}
-					if (disk_io_pread(s->io, hb, 12, goff, &ce) < 0) {
+					if (disk_io_pread(s->io, hb, hl, goff, &ce) < 0) {
 						r->check_errors++;
 						continue;
 					}
-					lba = vmdk_le64(hb);
-					uint32_t cs = vmdk_le32(hb + 8);
-					if (cs == 0 || cs > 2 * s->grain_bytes || !od_range_ok(goff + 12, cs, s->file_size)) {
+					lba = hl == 12 ? vmdk_le64(hb) : g * s->h.grain;
+					uint32_t cs = vmdk_le32(hb + hl - 4);
+					if (cs == 0 || cs > 2 * s->grain_bytes || !od_range_ok(goff + hl, cs, s->file_size)) {
 						r->corruptions++;
 						disk_check_msg(r, "compressed grain %llu at offset 0x%llx: bad size %u",
 							       (unsigned long long)g, (unsigned long long)goff, cs);

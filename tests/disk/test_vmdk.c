@@ -3,8 +3,11 @@
  * write pass `qemu-img check` and `qemu-img compare`, and each kind of
  * hostile file fails with a clear message. */
 #include "config.h"
+/* dtest.h's helpers are static; not every test program uses all of them. */
+#pragma GCC diagnostic ignored "-Wunused-function"
 #include "dtest.h"
 
+#include <libdeflate.h>
 #include <stdint.h>
 
 #define SZ (6u << 20)
@@ -346,6 +349,23 @@ START_TEST(test_stream_sequential_only)
 	ck_assert_ptr_nonnull(strstr(e.msg, "sequentially"));
 	disk_close(d); /* never committed: nothing appears */
 	ck_assert_int_eq(access(dt_path("q.vmdk"), F_OK), -1);
+	/* an empty disk: no grain tables at all, still a valid stream */
+	o.subformat = "streamOptimized";
+	d = disk_create(dt_path("empty.vmdk"), "vmdk", 10 << 20, &o, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	memset(b, 0, sizeof b);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, 4096, &e), 0);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	ck_assert_int_eq(dt_sh("qemu-img check -q empty.vmdk && truncate -s 10M zero.raw && "
+			       "qemu-img compare -q zero.raw empty.vmdk"), 0);
+	d = dt_open(dt_path("empty.vmdk"), DISK_RDONLY);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 0, 10 << 20, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	ck_assert_uint_eq(x.len, 10 << 20);
+	check_clean(d, true);
+	disk_close(d);
 	/* bad subformat */
 	o.subformat = "monolithicFlat";
 	ck_assert_ptr_null(disk_create(dt_path("f.vmdk"), "vmdk", 1 << 20, &o, &e));
@@ -451,6 +471,13 @@ START_TEST(test_hostile_stream)
 	uint64_t fs = file_size(dt_path("ft.vmdk"));
 	put_le(dt_path("ft.vmdk"), fs - 1024 + 56, 0x7fffff00, 8);
 	expect_open_fails("ft.vmdk", "grain directory points past the end");
+	/* a stream whose first header was left incomplete: the footer rules */
+	ck_assert_int_eq(dt_sh("cp s.vmdk inc.vmdk"), 0);
+	put_le(dt_path("inc.vmdk"), 12, 0, 8);
+	put_le(dt_path("inc.vmdk"), 20, 0, 8);
+	disk *di = dt_open(dt_path("inc.vmdk"), DISK_RDONLY);
+	verify_against(di, dt_path("src.raw"));
+	disk_close(di);
 	/* a GT marker type we do not know is reported by check */
 	ck_assert_int_eq(dt_sh("cp s.vmdk mk.vmdk"), 0);
 	put_le(dt_path("mk.vmdk"), fs - 512 + 12, 7, 4);
@@ -522,6 +549,26 @@ START_TEST(test_hostile_descriptor)
 		fputs("RW 1 ZERO\n", f);
 	fclose(f);
 	expect_open_fails("many.vmdk", "more than 4096 extents");
+	/* 3000 one-sector pieces of one flat file: one open file, not 3000 */
+	unsigned char *big = malloc(3000 * 512);
+	dt_fill(big, 3000 * 512, 3);
+	fd = open(dt_path("flat3k.bin"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert(write(fd, big, 3000 * 512) == 3000 * 512);
+	close(fd);
+	f = fopen(dt_path("pieces.vmdk"), "w");
+	fputs(head, f);
+	for (int i = 2999; i >= 0; i--) /* reversed: sector i of the disk is sector 2999-i of the file */
+		fprintf(f, "RW 1 FLAT \"flat3k.bin\" %d\n", i);
+	fclose(f);
+	d = dt_open(dt_path("pieces.vmdk"), DISK_RDONLY);
+	ck_assert_uint_eq(disk_size(d), 3000 * 512);
+	unsigned char *rd = malloc(3000 * 512);
+	od_err e2;
+	ck_assert_int_eq(disk_pread(d, rd, 3000 * 512, 0, &e2), 0);
+	for (int i = 0; i < 3000; i++)
+		ck_assert_int_eq(memcmp(rd + 512 * i, big + 512 * (2999 - i), 512), 0);
+	disk_close(d);
+	free(rd), free(big);
 	/* over 1 MiB of descriptor text */
 	f = fopen(dt_path("big.vmdk"), "w");
 	fputs(head, f);
@@ -664,6 +711,71 @@ START_TEST(test_check_finds_damage)
 }
 END_TEST
 
+
+/* Compressed grains without markers (flag bit 17 clear) carry only a 4-byte
+ * size before the zlib data, as VMware's own reader expects.  Hand-made:
+ * grain 0 and 3 compressed, 1 unallocated, 2 zeroed. */
+START_TEST(test_compressed_no_markers)
+{
+	unsigned char *f = calloc(1, 512 << 10);
+	size_t G = 65536;
+	unsigned char *g0 = malloc(G), *g3 = malloc(G);
+	dt_fill(g0, G, 10);
+	memset(g3, 'x', G);
+	unsigned char h[512] = {0};
+	memcpy(h, "KDMV", 4);
+	h[4] = 1;                      /* version */
+	h[8] = 1, h[10] = 1;           /* flags 0x10001 */
+	h[13] = 2;                     /* capacity 512 sectors */
+	h[20] = 128;                   /* grain */
+	h[44] = 0, h[45] = 2;          /* numGTEsPerGT 512 */
+	h[56] = 21;                    /* gdOffset */
+	h[64] = 26;                    /* overHead */
+	h[73] = '\n', h[74] = ' ', h[75] = '\r', h[76] = '\n';
+	h[77] = 1;                     /* deflate */
+	memcpy(f, h, 512);
+	f[21 * 512] = 22;              /* GD[0] -> GT at sector 22 */
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(6);
+	size_t pos = 26 * 512;
+	unsigned char *gt = f + 22 * 512;
+	for (int i = 0; i < 4; i++) {
+		if (i == 1)
+			continue;
+		if (i == 2) {
+			gt[8] = 1;
+			continue;
+		}
+		size_t n = libdeflate_zlib_compress(c, i ? g3 : g0, G, f + pos + 4, (512 << 10) - pos - 4);
+		ck_assert_uint_gt(n, 0);
+		f[pos] = (unsigned char)n, f[pos + 1] = (unsigned char)(n >> 8), f[pos + 2] = (unsigned char)(n >> 16);
+		gt[4 * i] = (unsigned char)(pos / 512), gt[4 * i + 1] = (unsigned char)(pos / 512 >> 8);
+		pos = (pos + 4 + n + 511) / 512 * 512;
+	}
+	libdeflate_free_compressor(c);
+	int fd = open(dt_path("nm.vmdk"), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	ck_assert(write(fd, f, pos) == (ssize_t)pos);
+	close(fd);
+	disk *d = dt_open(dt_path("nm.vmdk"), DISK_RDONLY);
+	ck_assert_uint_eq(disk_size(d), 4 * G);
+	unsigned char *b = malloc(4 * G);
+	od_err e;
+	ck_assert_msg(disk_pread(d, b, 4 * G, 0, &e) == 0, "%s", e.msg);
+	ck_assert_int_eq(memcmp(b, g0, G), 0);
+	for (size_t i = G; i < 3 * G; i++)
+		ck_assert_uint_eq(b[i], 0);
+	ck_assert_int_eq(memcmp(b + 3 * G, g3, G), 0);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, G, 3 * G, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	ck_assert_uint_eq(x.len, G);
+	ck_assert_int_eq(disk_map(d, 2 * G, 2 * G, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_ZERO);
+	check_clean(d, true);
+	disk_close(d);
+	free(b), free(g0), free(g3), free(f);
+}
+END_TEST
+
 START_TEST(test_qemu_stream_layout)
 {
 	/* qemu-img writes streams with the grain directory at the start; make
@@ -701,6 +813,7 @@ int main(void)
 	tcase_add_test(tc, test_hostile_descriptor);
 	tcase_add_test(tc, test_qemu_stream_layout);
 	tcase_add_test(tc, test_zeroed_grain);
+	tcase_add_test(tc, test_compressed_no_markers);
 	tcase_add_test(tc, test_multi_extent);
 	tcase_add_test(tc, test_range);
 	tcase_add_test(tc, test_check_finds_damage);
