@@ -133,8 +133,21 @@ int cmd_verify(int argc, char **argv)
 		return cli_usage_error("verify", "expected one package (app.ova, app.ovf or a directory)");
 	od_err e;
 	ovf_package *p = ovf_package_open(argv[optind], &e);
-	if (!p)
+	if (!p) {
+		/* A package too broken to open still gets a JSON verdict, so
+		 * that pipelines need not parse stderr. */
+		if (cli.json) {
+			json_w w;
+			json_init(&w, stdout);
+			json_obj_begin(&w, NULL);
+			json_str(&w, "package", argv[optind]);
+			json_bool(&w, "ok", false);
+			json_str(&w, "error", e.msg);
+			json_obj_end(&w);
+			json_finish(&w);
+		}
 		return cli_fail(&e);
+	}
 	struct cli_progress pr;
 	cli_progress_init(&pr, "verify", false);
 	vo.progress = cli_progress_cb;

@@ -96,8 +96,8 @@ static void octal(unsigned char *f, size_t n, uint64_t v)
 	}
 }
 
-static int tar_header(unsigned char *h, const char *name, uint64_t size, time_t mtime, struct ovf_warnings *w,
-		      od_err *e)
+int ovf__tar_header(unsigned char *h, const char *name, uint64_t size, time_t mtime, struct ovf_warnings *w,
+		    od_err *e)
 {
 	memset(h, 0, BLOCK);
 	size_t n = strlen(name);
@@ -474,7 +474,7 @@ static int put_header(struct writer *wr, const char *name, uint64_t size, time_t
 		      od_err *e)
 {
 	unsigned char h[BLOCK];
-	if (tar_header(h, name, size, mt, w, e) < 0)
+	if (ovf__tar_header(h, name, size, mt, w, e) < 0)
 		return -1;
 	return put(wr, h, BLOCK, e);
 }
@@ -720,7 +720,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 			goto out;
 		}
 		unsigned char h[BLOCK];
-		if (tar_header(h, certname, certtext.len, dmt, w, e) < 0 ||
+		if (ovf__tar_header(h, certname, certtext.len, dmt, w, e) < 0 ||
 		    od_pwrite_all(af.fd, h, BLOCK, cert_hdr_at, out, e) < 0 ||
 		    od_pwrite_all(af.fd, certtext.data, certtext.len, cert_at, out, e) < 0)
 			goto out;

@@ -5,6 +5,8 @@
 
 #include "ovf/ovf.h"
 
+#include <time.h>
+
 /* One "ALG(name)= hex" line, split; pointers point into the line. */
 struct ovf__mf_line {
 	enum ovf_digest_alg alg;
@@ -22,6 +24,9 @@ void ovf__unhex(const char *hex, size_t hexlen, unsigned char *out);
 /* Normalise and judge a member name (see package.c). */
 int ovf__check_name(char *name, const char *what, od_err *e);
 bool ovf__is_gzip(const struct ovf_file *f);
+/* Fill a 512-byte ustar header for a regular file (pack.c). */
+int ovf__tar_header(unsigned char *h, const char *name, uint64_t size, time_t mtime, struct ovf_warnings *w,
+		    od_err *e);
 
 /* What unpack plugs into the verify pass: every member that verify reads is
  * also handed to the sink, so that extraction is the same single read. */

@@ -100,6 +100,9 @@ case_() {
 		else fail "$4: unpack exit $rc, left: $(ls -a | grep dest) $(ls ../evil /tmp/ovfdeploy-evil 2>/dev/null)"; fi
 	fi
 }
+expect_exit 1 "--json verdict for a package that cannot be opened" -- "$OVFDEPLOY" --json verify dotdot.ova
+python3 -c "import json,sys; d=json.load(open('$T_TMP/out')); sys.exit(not(d['ok'] is False and '..' in d['error']))" \
+	&& ok "and it names the problem" || fail "--json for an unopenable package: $(cat "$T_TMP/out")"
 case_ absolute.ova 1 "absolute name" "absolute member name"
 case_ dotdot.ova 1 "'\.\.' component" "'..' member name"
 case_ dotdot2.ova 1 "'\.\.' component" "'a/../../' member name"

@@ -97,4 +97,11 @@ same=1; for m in $(tar tf c.ova); do [ "$(tar xOf c.ova $m | openssl dgst -sha25
 [ $same = 1 ] && ok "chunked dir -> OVA keeps every member" || fail "chunked repack changed members"
 expect_exit 0 "pack --compress --chunk-size" -- "$OVFDEPLOY" pack --compress --chunk-size 100K src -o zc.ova
 expect_exit 0 "verify the compressed chunked OVA" -- "$OVFDEPLOY" verify zc.ova
+# Files in a subdirectory of the package (href="disks/d.vmdk").
+mkdir -p sub/disks && head -c 5000 /dev/urandom > sub/disks/d.vmdk
+sed 's|ovf:href="disk1.vmdk" ovf:size="300000"|ovf:href="disks/d.vmdk" ovf:size="5000"|; /data.iso/d; /disk2/d' src/app.ovf > sub/app.ovf
+expect_exit 0 "pack a package with a subdirectory" -- "$OVFDEPLOY" pack sub -o sub.ova
+expect_exit 0 "verify it" -- "$OVFDEPLOY" verify sub.ova
+expect_exit 0 "unpack it" -- "$OVFDEPLOY" unpack sub.ova subout
+cmp -s sub/disks/d.vmdk subout/disks/d.vmdk && ok "the file lands in its subdirectory" || fail "subdirectory file"
 done_testing

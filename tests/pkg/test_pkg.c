@@ -330,6 +330,53 @@ START_TEST(test_pack_open)
 }
 END_TEST
 
+START_TEST(test_tar_headers)
+{
+	/* Write headers ourselves, read them back through the package
+	 * reader: a 9 GiB member needs the GNU base-256 size (with a warning);
+	 * the reader must decode it and find the file too short. */
+	char path[] = "/tmp/od-tar.XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	unsigned char h[512];
+	struct ovf_warnings w = {0};
+	od_err e;
+	ck_assert_int_eq(ovf__tar_header(h, "app.ovf", strlen(DESC), 0, &w, &e), 0);
+	ck_assert_uint_eq(w.n, 0);
+	ck_assert_int_eq(memcmp(h + 257, "ustar\0" "00", 8), 0);
+	ck_assert_int_eq(od_write_all(fd, h, 512, "t", &e), 0);
+	unsigned char blk[2048] = {0};
+	memcpy(blk, DESC, strlen(DESC));
+	ck_assert_int_eq(od_write_all(fd, blk, (strlen(DESC) + 511) / 512 * 512, "t", &e), 0);
+	uint64_t big = 9ull << 30;
+	ck_assert_int_eq(ovf__tar_header(h, "a.bin", big, 0, &w, &e), 0);
+	ck_assert_uint_eq(w.n, 1);
+	ck_assert_ptr_nonnull(strstr(w.v[0], "GNU"));
+	ck_assert_uint_eq(h[124], 0x80);
+	ck_assert_int_eq(memcmp(h + 257, "ustar  ", 8), 0);
+	ck_assert_int_eq(od_write_all(fd, h, 512, "t", &e), 0);
+	ck_assert_int_eq(od_write_all(fd, blk, 1024, "t", &e), 0);
+	close(fd);
+	ovf_warnings_free(&w);
+	ck_assert_ptr_null(ovf_package_open(path, &e));
+	ck_assert_msg(strstr(e.msg, "declares 9663676416 bytes") != NULL, "%s", e.msg);
+	/* A long name splits at a '/' into prefix and name; one that cannot
+	 * be split is refused. */
+	char name[300];
+	memset(name, 'p', 150);
+	name[150] = '/';
+	memset(name + 151, 'n', 90);
+	name[241] = 0;
+	ck_assert_int_eq(ovf__tar_header(h, name, 1, 0, &w, &e), 0);
+	ck_assert_int_eq(strncmp((char *)h + 345, name, 150), 0);
+	ck_assert_int_eq(strncmp((char *)h, name + 151, 90), 0);
+	memset(name, 'x', 200);
+	name[200] = 0;
+	ck_assert_int_eq(ovf__tar_header(h, name, 1, 0, &w, &e), -1);
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pkg");
@@ -342,6 +389,7 @@ int main(void)
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_inflater);
 	tcase_add_test(tc, test_pack_open);
+	tcase_add_test(tc, test_tar_headers);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,68 @@
+#!/bin/sh
+# verify.sh - how fast are verify and pack against the obvious tools?
+#
+#   verify: `ovfdeploy verify app.ova` against `openssl dgst -sha256 app.ova`
+#           on the same 1 GiB OVA (goal: at most 1.1x: one pass at hash speed)
+#   pack:   `ovfdeploy pack DIR -o app.ova` against `tar -cf` followed by
+#           `openssl dgst -sha256` of the disk (goal: at most 0.7x: one read,
+#           hashed while written)
+#
+# Everything is made at bench time in a scratch directory (BENCH_DIR, default
+# bench/out), which is removed at the end.  Each command runs RUNS times
+# (default 3) and the best time counts, so a cold first read does not decide.
+# Usage: bench/verify.sh [SIZE_MIB]   (default 1024)
+set -eu
+here=$(cd "$(dirname "$0")/.." && pwd)
+OVFDEPLOY=${OVFDEPLOY:-$here/ovfdeploy}
+[ -x "$OVFDEPLOY" ] || { echo "build ovfdeploy first (make)"; exit 1; }
+size=${1:-1024}
+runs=${RUNS:-3}
+dir=${BENCH_DIR:-$here/bench/out}
+rm -rf "$dir"; mkdir -p "$dir/src"
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+
+now() { date +%s.%N; }
+# best SECONDS of `runs` runs of the command
+best() {
+	b=
+	i=0
+	while [ $i -lt "$runs" ]; do
+		t0=$(now); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; t1=$(now)
+		t=$(echo "$t1 - $t0" | bc -l)
+		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
+		i=$((i + 1))
+	done
+	printf '%.3f' "$b"
+}
+
+echo "making a ${size} MiB disk member..."
+# Random data: compressible input would flatter nobody here, but keep it honest.
+head -c $((size * 1024 * 1024)) /dev/urandom > src/disk1.vmdk
+cat > src/app.ovf <<XML
+<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1">
+  <References>
+    <File ovf:id="file1" ovf:href="disk1.vmdk" ovf:size="$((size * 1024 * 1024))"/>
+  </References>
+  <DiskSection>
+    <Info>Virtual disks</Info>
+    <Disk ovf:diskId="disk1" ovf:fileRef="file1" ovf:capacity="$((size * 2))" ovf:capacityAllocationUnits="byte * 2^20"/>
+  </DiskSection>
+  <VirtualSystem ovf:id="vm"><Info>bench</Info></VirtualSystem>
+</Envelope>
+XML
+
+tar_then_dgst() { (cd src && tar -cf ../tar.ova app.ovf disk1.vmdk) && openssl dgst -sha256 src/disk1.vmdk src/app.ovf; }
+pack_ours() { "$OVFDEPLOY" -q pack src -o app.ova; }
+
+t_tar=$(best tar_then_dgst)
+t_pack=$(best pack_ours)
+"$OVFDEPLOY" -q verify app.ova || { echo "the packed OVA does not verify" >&2; exit 1; }
+t_dgst=$(best openssl dgst -sha256 app.ova)
+t_verify=$(best "$OVFDEPLOY" -q verify app.ova)
+
+ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+echo "size: ${size} MiB, best of $runs runs, $(nproc) CPUs, $(openssl version | cut -d' ' -f1-2)"
+echo "verify:  ovfdeploy verify ${t_verify}s   openssl dgst -sha256 ${t_dgst}s   ratio $(ratio "$t_verify" "$t_dgst") (goal <= 1.1)"
+echo "pack:    ovfdeploy pack ${t_pack}s   tar -cf + openssl dgst ${t_tar}s   ratio $(ratio "$t_pack" "$t_tar") (goal <= 0.7)"
