@@ -17,8 +17,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_blk.c
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
-TESTS += tests/runner/guests.sh tests/runner/seabios.sh
-EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/lib.sh \
+TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh
+EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/lib.sh \
 	tests/runner/guest.S tests/runner/guest.ld
 
 check_PROGRAMS += tests/runner/test_devices
