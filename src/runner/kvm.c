@@ -16,6 +16,7 @@
 #include "config.h"
 #include "runner/vmm.h"
 #include "runner/virtio.h"
+#include "runner/acpi.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -365,7 +366,16 @@ static int setup_fw_cfg(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	    fw_cfg_add_file(f, "etc/boot-fail-wait", no_reboot, 4, e) < 0 ||
 	    fw_cfg_add_file(f, "bootorder", "", 0, e) < 0)
 		return -1;
-	return 0;
+	struct acpi_tables a;
+	if (acpi_build(&a, vm->ncpus, e) < 0)
+		return -1;
+	int rc = 0;
+	if (fw_cfg_add_file(f, "etc/acpi/tables", a.tables, a.tables_len, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/acpi/rsdp", a.rsdp, sizeof a.rsdp, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/table-loader", a.loader, a.loader_len, e) < 0)
+		rc = -1;
+	acpi_free(&a);
+	return rc;
 }
 
 static void free_vm(struct vm *vm)
@@ -387,6 +397,7 @@ static void free_vm(struct vm *vm)
 	cmos_free(vm->cmos);
 	fw_cfg_free(vm->fw_cfg);
 	misc_free(vm->misc);
+	acpi_pm_free(vm->acpi_pm);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -431,6 +442,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	    !(vm->cmos = cmos_new(vm, vm->low_ram, vm->high_ram, vm->ncpus, e)) ||
 	    !(vm->fw_cfg = fw_cfg_new(vm, e)) ||
 	    !(vm->misc = misc_new(vm, cfg->fwlog_fd, e)) ||
+	    !(vm->acpi_pm = acpi_pm_new(vm, e)) ||
 	    !(vm->pci = pci_new(vm, e)))
 		return -1;
 	for (unsigned i = 0; i < cfg->ndisks; i++)

@@ -4,7 +4,10 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/vm.h \
 	src/runner/vmm.h \
 	src/runner/virtio.h \
+	src/runner/acpi.h \
 	src/runner/host.c \
+	src/runner/acpi.c \
+	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
 	src/runner/kvm.c \
 	src/runner/hw/serial.c \
@@ -15,11 +18,19 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c
+# The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
+IASL = iasl
+src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
+	$(AM_V_GEN)$(MKDIR_P) src/runner && $(IASL) -p src/runner/dsdt -tc $(srcdir)/src/runner/dsdt.asl >/dev/null
+src/runner/librunner_a-acpi.$(OBJEXT): src/runner/dsdt.hex
+CLEANFILES += src/runner/dsdt.hex src/runner/dsdt.aml
+EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
-TESTS += tests/runner/guests.sh tests/runner/seabios.sh
-EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/lib.sh \
-	tests/runner/guest.S tests/runner/guest.ld
+TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh
+EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/lib.sh \
+	tests/runner/guest.S tests/runner/guest.ld \
+	tests/runner/acpi_mbr.S tests/runner/mbr.ld
 
 check_PROGRAMS += tests/runner/test_devices
 tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
@@ -32,3 +43,9 @@ tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c
 tests_runner_test_virtio_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_virtio_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_virtio
+
+check_PROGRAMS += tests/runner/test_acpi
+tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c
+tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_acpi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_acpi

@@ -21,6 +21,7 @@
 struct vm;
 struct vcpu;
 struct virtio_blk;
+struct acpi_pm;
 
 /* ---- guest memory --------------------------------------------------------- */
 #define VM_MAX_RAM 4
@@ -180,6 +181,7 @@ struct vm {
 	struct fw_cfg *fw_cfg;
 	struct misc *misc;
 	struct pci_bus *pci;
+	struct acpi_pm *acpi_pm;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 };

@@ -1,0 +1,157 @@
+/* test_acpi.c - the ACPI tables (layout, pointers and checksums once
+ * relocated as the firmware's loader does, and that iasl decompiles them
+ * without errors) and the PM block (power-off, power button, timer). */
+#include "config.h"
+#include "runner/acpi.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint32_t ld32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static uint8_t sum(const uint8_t *p, size_t n) { uint8_t s = 0; while (n--) s += *p++; return s; }
+
+#define BASE 0x3ff0000u
+
+START_TEST(test_tables)
+{
+	od_err e;
+	struct acpi_tables a;
+	ck_assert_int_eq(acpi_build(&a, 4, &e), 0);
+	ck_assert_int_eq(a.facs % 64, 0);
+	ck_assert_uint_eq(a.loader_len % 128, 0);
+	ck_assert_uint_le(a.loader_len, ACPI_LOADER_MAX * 128);
+	/* the loader's first command allocates the RSDP in the F segment */
+	ck_assert_uint_eq(ld32(a.loader), 1);
+	ck_assert_str_eq((char *)a.loader + 4, "etc/acpi/rsdp");
+	ck_assert_uint_eq(a.loader[4 + 56 + 4], 2);
+	acpi_finish_at(&a, BASE);
+	ck_assert_int_eq(memcmp(a.rsdp, "RSD PTR ", 8), 0);
+	ck_assert_uint_eq(sum(a.rsdp, 20), 0);
+	ck_assert_uint_eq(ld32(a.rsdp + 16), BASE + a.rsdt);
+	uint8_t *rsdt = a.tables + a.rsdt;
+	ck_assert_int_eq(memcmp(rsdt, "RSDT", 4), 0);
+	ck_assert_uint_eq(sum(rsdt, ld32(rsdt + 4)), 0);
+	ck_assert_uint_eq(ld32(rsdt + 36), BASE + a.fadt);
+	ck_assert_uint_eq(ld32(rsdt + 40), BASE + a.madt);
+	uint8_t *fadt = a.tables + a.fadt;
+	ck_assert_int_eq(memcmp(fadt, "FACP", 4), 0);
+	ck_assert_uint_eq(sum(fadt, ld32(fadt + 4)), 0);
+	ck_assert_uint_eq(ld32(fadt + 36), BASE + a.facs);
+	ck_assert_uint_eq(ld32(fadt + 40), BASE + a.dsdt);
+	ck_assert_uint_eq(ld32(fadt + 64), ACPI_PM_BASE + 4);
+	uint8_t *dsdt = a.tables + a.dsdt;
+	ck_assert_int_eq(memcmp(dsdt, "DSDT", 4), 0);
+	ck_assert_uint_eq(sum(dsdt, ld32(dsdt + 4)), 0);
+	ck_assert_ptr_nonnull(memmem(dsdt, ld32(dsdt + 4), "_S5_", 4));
+	uint8_t *madt = a.tables + a.madt;
+	ck_assert_uint_eq(sum(madt, ld32(madt + 4)), 0);
+	unsigned lapics = 0;
+	for (uint32_t off = 44; off < ld32(madt + 4); off += madt[off + 1]) {
+		ck_assert_uint_ge(madt[off + 1], 2);
+		if (madt[off] == 0)
+			ck_assert_uint_eq(madt[off + 3], lapics++);
+	}
+	ck_assert_uint_eq(lapics, 4);
+
+	/* iasl -d decompiles every table without errors */
+	if (system("iasl -v >/dev/null 2>&1") != 0) {
+		printf("# iasl missing: decompilation not checked\n");
+		acpi_free(&a);
+		return;
+	}
+	char dir[] = "/tmp/od-acpi.XXXXXX";
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	struct { const char *name; uint32_t off; } t[] = {
+		{ "dsdt", a.dsdt }, { "facp", a.fadt }, { "apic", a.madt }, { "rsdt", a.rsdt },
+	};
+	for (unsigned i = 0; i < 4; i++) {
+		char path[128], cmd[512];
+		snprintf(path, sizeof path, "%s/%s.dat", dir, t[i].name);
+		FILE *f = fopen(path, "wb");
+		ck_assert_ptr_nonnull(f);
+		fwrite(a.tables + t[i].off, 1, ld32(a.tables + t[i].off + 4), f);
+		fclose(f);
+		snprintf(cmd, sizeof cmd, "cd %s && iasl -d %s.dat >%s.log 2>&1", dir, t[i].name, t[i].name);
+		int rc = system(cmd);
+		if (rc != 0) {
+			snprintf(cmd, sizeof cmd, "cat %s/%s.log", dir, t[i].name);
+			ck_assert_int_eq(system(cmd), 0);
+		}
+		ck_assert_msg(rc == 0, "iasl -d %s failed", t[i].name);
+		snprintf(cmd, sizeof cmd, "grep -q 'Error' %s/%s.log", dir, t[i].name);
+		ck_assert_msg(system(cmd) != 0, "iasl -d %s reported errors", t[i].name);
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	acpi_free(&a);
+	ck_assert_int_eq(acpi_build(&a, 0, &e), -1);
+}
+END_TEST
+
+static struct vm *vm;
+
+static void out(uint16_t port, unsigned size, uint32_t v)
+{
+	uint8_t d[4] = { v, v >> 8, v >> 16, v >> 24 };
+	vm_io_dispatch(vm, VM_PIO, port, d, size, true);
+}
+static uint32_t in(uint16_t port, unsigned size)
+{
+	uint8_t d[4] = { 0 };
+	vm_io_dispatch(vm, VM_PIO, port, d, size, false);
+	return d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
+}
+
+START_TEST(test_pm)
+{
+	od_err e;
+	vm = vm_new_fake(1 << 20, &e);
+	ck_assert_ptr_nonnull(vm);
+	struct acpi_pm *p = acpi_pm_new(vm, &e);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_uint_eq(in(ACPI_PM_BASE + 4, 2) & 1, 1); /* SCI_EN */
+	/* the timer runs */
+	uint32_t t0 = in(ACPI_PM_BASE + 8, 4);
+	usleep(2000);
+	uint32_t t1 = in(ACPI_PM_BASE + 8, 4);
+	ck_assert_uint_le(t0, 0xffffff);
+	ck_assert_uint_ne(t0, t1);
+	/* power button: status, SCI when enabled, write 1 to clear */
+	acpi_pm_power_button(p);
+	ck_assert_uint_eq(in(ACPI_PM_BASE, 2) & 0x100, 0x100);
+	ck_assert_int_eq(vm->irq_level[ACPI_SCI_IRQ], 0);
+	out(ACPI_PM_BASE + 2, 2, 0x100);
+	ck_assert_int_eq(vm->irq_level[ACPI_SCI_IRQ], 1);
+	out(ACPI_PM_BASE, 1, 0x00); /* writing 0s clears nothing */
+	ck_assert_int_eq(vm->irq_level[ACPI_SCI_IRQ], 1);
+	out(ACPI_PM_BASE + 1, 1, 0x01);
+	ck_assert_uint_eq(in(ACPI_PM_BASE, 2) & 0x100, 0);
+	ck_assert_int_eq(vm->irq_level[ACPI_SCI_IRQ], 0);
+	/* sleep types other than S5, or without SLP_EN, do nothing */
+	out(ACPI_PM_BASE + 4, 2, 5 << 10 | 0x2000);
+	out(ACPI_PM_BASE + 4, 2, 0x0001);
+	ck_assert_int_eq(atomic_load(&vm->end_reason), VM_END_NONE);
+	out(ACPI_PM_BASE + 4, 2, 0x2000);
+	ck_assert_int_eq(atomic_load(&vm->end_reason), VM_END_POWEROFF);
+	acpi_pm_free(p);
+	vm_free(vm);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("runner acpi");
+	TCase *t = tcase_create("core");
+	tcase_add_test(t, test_tables);
+	tcase_add_test(t, test_pm);
+	suite_add_tcase(s, t);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
