@@ -1,0 +1,217 @@
+#!/bin/sh
+# build-tiny.sh - build the disk image of the tiny sample appliance.
+#
+# Usage: samples/build-tiny.sh [OUTDIR]      (default: samples/out)
+#
+# Makes OUTDIR/tiny-disk.raw: a 64 MiB MBR disk (the capacity samples/tiny.ovf
+# declares) with one active FAT partition holding syslinux, the Debian kernel
+# and a busybox initramfs whose /init is samples/tiny/init.  Everything comes
+# from Debian packages and nothing needs root: the partition is made as a file
+# with mkfs.fat and filled with mtools, and the initramfs is written by our own
+# cpio writer, which can describe /dev/console without mknod.
+#
+# The kernel package is fetched once with `apt-get download` and unpacked into
+# OUTDIR/cache (or $TINY_CACHE); later builds reuse it, without the network.
+# The output is reproducible: fixed timestamps (SOURCE_DATE_EPOCH, default the
+# date below), fixed volume and disk ids, sorted file lists.
+#
+# Exit status: 0 built, 1 error, 3 the kernel package could not be obtained
+# (tests skip on 3: it usually means no Debian mirror is reachable).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-$here/out}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+cache=${TINY_CACHE:-$out/cache}
+mkdir -p "$cache"
+: "${SOURCE_DATE_EPOCH:=1767225600}"	# 2026-01-01 00:00:00 UTC
+export SOURCE_DATE_EPOCH
+export LC_ALL=C TZ=UTC
+
+die() { echo "build-tiny: $*" >&2; exit 1; }
+for tool in busybox dpkg-deb apt-get apt-cache mkfs.fat mcopy mmd syslinux sfdisk gzip; do
+	command -v "$tool" >/dev/null 2>&1 || die "$tool not found (install: busybox-static syslinux syslinux-common mtools dosfstools fdisk)"
+done
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "$busybox not found (install busybox-static)"
+mbr=/usr/lib/syslinux/mbr/mbr.bin
+[ -r "$mbr" ] || die "$mbr not found (install syslinux-common)"
+
+# Two builds into one OUTDIR (tests running in parallel) would trip over each
+# other's temporary files: take turns.
+if command -v flock >/dev/null 2>&1 && [ -z "${TINY_LOCKED:-}" ]; then
+	TINY_LOCKED=1 exec flock "$out/.build.lock" sh "$here/$(basename "$0")" "$out"
+fi
+
+start=$(date +%s)
+tmp=$(mktemp -d "$out/.build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# --- The kernel ------------------------------------------------------------
+# linux-image-amd64 is a metapackage; the kernel is the versioned package it
+# depends on.  A .deb already in the cache wins, so a cached build neither
+# needs the network nor changes when the archive moves to a newer kernel.
+deb=$(ls "$cache"/linux-image-*-amd64_*.deb 2>/dev/null | LC_ALL=C sort | tail -n 1 || true)
+if [ -z "$deb" ]; then
+	pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n 1)
+	if [ -z "$pkg" ]; then
+		echo "build-tiny: cannot resolve the kernel package behind linux-image-amd64 (apt-get update?)" >&2
+		exit 3
+	fi
+	echo "build-tiny: downloading $pkg"
+	if ! (cd "$tmp" && apt-get download "$pkg") >"$tmp/apt.log" 2>&1; then
+		sed 's/^/  | /' "$tmp/apt.log" >&2
+		echo "build-tiny: apt-get download $pkg failed" >&2
+		exit 3
+	fi
+	mv "$tmp"/linux-image-*.deb "$cache/"
+	deb=$(ls "$cache"/linux-image-*-amd64_*.deb | LC_ALL=C sort | tail -n 1)
+fi
+kdir=$cache/$(basename "$deb" .deb)
+if [ ! -e "$kdir/.unpacked" ]; then
+	echo "build-tiny: unpacking $(basename "$deb")"
+	rm -rf "$kdir"
+	dpkg-deb -x "$deb" "$kdir.tmp"
+	touch "$kdir.tmp/.unpacked"
+	mv "$kdir.tmp" "$kdir"
+fi
+kver=$(ls "$kdir/lib/modules" | head -n 1)
+moddir=$kdir/lib/modules/$kver
+vmlinuz=$kdir/boot/vmlinuz-$kver
+[ -r "$vmlinuz" ] || die "no kernel image in $deb"
+
+# --- Kernel modules --------------------------------------------------------
+# What the guest needs: the virtio PCI transport, disks (virtio-blk,
+# virtio-scsi, IDE/SATA), the environment CD (sr_mod + cdrom + isofs), the
+# FAT partition for persistent data, the NICs (virtio-net, e1000), and the
+# ACPI power button with evdev so acpid can turn a button press into a clean
+# power-off.  The package carries no modules.dep (depmod runs at install), so
+# the dependencies come from each module's own "depends=" field, which is what
+# modprobe would follow; we order them so that each loads after its deps.
+wanted="virtio_pci virtio_blk virtio_scsi virtio_net e1000
+	ata_piix ahci sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8
+	button evdev"
+find "$moddir/kernel" -name '*.ko' | LC_ALL=C sort >"$tmp/allmods"
+modpath() {	# name -> file, with - and _ equivalent as in module names
+	n=$(echo "$1" | tr - _)
+	awk -v n="$n" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko$/, "", b); gsub(/-/, "_", b);
+		if (b == n) { print; exit } }' "$tmp/allmods"
+}
+: >"$tmp/order"
+visit() {
+	grep -qx "$1" "$tmp/order" && return 0
+	f=$(modpath "$1")
+	if [ -z "$f" ]; then
+		# Built into this kernel: nothing to load.
+		grep -q "/$1\.ko\$" "$moddir/modules.builtin" 2>/dev/null && return 0
+		die "module $1 not found in $kver"
+	fi
+	deps=$(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1 | tr ',' ' ')
+	for d in $deps; do visit "$d"; done
+	grep -qx "$1" "$tmp/order" || echo "$1" >>"$tmp/order"
+}
+for m in $wanted; do visit "$m"; done
+
+# --- The initramfs ---------------------------------------------------------
+root=$tmp/root
+mkdir -p "$root/bin" "$root/lib/modules" "$root/etc/acpi/PWRF" "$root/www/cgi-bin" \
+	"$root/www/poweroff" "$root/proc" "$root/sys" "$root/dev" "$root/mnt/env" \
+	"$root/data" "$root/run" "$root/tmp"
+cp "$busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+t=$here/tiny
+install -m 0755 "$t/init" "$root/init"
+install -m 0755 "$t/shutdown" "$root/bin/appliance-shutdown"
+install -m 0755 "$t/udhcpc.script" "$root/etc/udhcpc.script"
+install -m 0755 "$t/poweroff.cgi" "$root/www/cgi-bin/poweroff"
+install -m 0755 "$t/index.cgi" "$root/www/cgi-bin/index.cgi"
+install -m 0755 "$t/acpi-power" "$root/etc/acpi/PWRF/00000080"
+while read -r m; do
+	cp "$(modpath "$m")" "$root/lib/modules/$m.ko"
+done <"$tmp/order"
+cp "$tmp/order" "$root/lib/modules/load.order"
+echo "$kver" >"$root/etc/kernel-release"
+
+# cpio_newc DIR >ARCHIVE: write DIR as a cpio "newc" archive (what the kernel
+# unpacks as an initramfs), plus /dev/console.  Every entry gets uid/gid 0,
+# mtime $SOURCE_DATE_EPOCH and a sequential inode number, so the bytes depend
+# only on the tree's contents.  Only the modes 0755/0644 are kept.
+pad4() {	# NUL bytes up to the next multiple of 4 after $1 bytes
+	case $(($1 % 4)) in
+	1) printf '\0\0\0' ;; 2) printf '\0\0' ;; 3) printf '\0' ;;
+	esac
+}
+cpio_entry() {	# ino mode size rdevmajor rdevminor name [file|-linktarget]
+	printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X' \
+		"$1" "$2" 0 0 1 "$SOURCE_DATE_EPOCH" "$3" 0 0 "$4" "$5" $((${#6} + 1)) 0
+	printf '%s\0' "$6"
+	pad4 $((110 + ${#6} + 1))
+	if [ "$3" -gt 0 ]; then
+		case $7 in
+		-*) printf '%s' "${7#-}" ;;
+		*) cat "$7" ;;
+		esac
+		pad4 "$3"
+	fi
+}
+cpio_newc() {
+	ino=1
+	(cd "$1" && find . -mindepth 1 | sed 's|^\./||' | LC_ALL=C sort) >"$tmp/files"
+	{ cat "$tmp/files"; echo dev/console; } | LC_ALL=C sort | while IFS= read -r p; do
+		ino=$((ino + 1))
+		f=$1/$p
+		if [ "$p" = dev/console ]; then
+			cpio_entry $ino $((0020600)) 0 5 1 "$p"
+		elif [ -L "$f" ]; then
+			l=$(readlink "$f")
+			cpio_entry $ino $((0120777)) ${#l} 0 0 "$p" "-$l"
+		elif [ -d "$f" ]; then
+			cpio_entry $ino $((0040755)) 0 0 0 "$p"
+		else
+			mode=0100644
+			[ -x "$f" ] && mode=0100755
+			cpio_entry $ino $((mode)) "$(stat -c %s "$f")" 0 0 "$p" "$f"
+		fi
+	done
+	cpio_entry 0 0 0 0 0 'TRAILER!!!'
+}
+cpio_newc "$root" | gzip -9 -n >"$tmp/initrd.gz"
+
+# --- The FAT partition and the disk ------------------------------------------
+disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
+part_start=2048		# sectors: the usual 1 MiB alignment
+part_sectors=$((disk_mib * 2048 - part_start))
+part=$tmp/part.img
+cp "$vmlinuz" "$tmp/vmlinuz"
+cp "$t/syslinux.cfg" "$tmp/syslinux.cfg"
+touch -d "@$SOURCE_DATE_EPOCH" "$tmp/vmlinuz" "$tmp/initrd.gz" "$tmp/syslinux.cfg"
+# --invariant fixes the volume id and the timestamps mkfs.fat would take from
+# the clock; -h records where the partition starts, which the syslinux boot
+# sector needs to find its own files.
+mkfs.fat --invariant -F 16 -n TINYBOOT -h $part_start -C "$part" $((part_sectors / 2)) >/dev/null
+syslinux --install "$part"
+# mtools stamps what it writes with the clock unless told otherwise: -m keeps
+# the (fixed) mtime of the source files.
+export MTOOLS_SKIP_CHECK=1
+mcopy -m -i "$part" "$tmp/syslinux.cfg" "$tmp/vmlinuz" "$tmp/initrd.gz" ::/
+
+raw=$tmp/tiny-disk.raw
+truncate -s "${disk_mib}M" "$raw"
+# A fixed disk identifier keeps the MBR reproducible; type 0e is FAT16 (LBA).
+sfdisk -q --no-reread --no-tell-kernel "$raw" >/dev/null <<EOF
+label: dos
+label-id: 0x0df0df00
+unit: sectors
+
+start=$part_start, size=$part_sectors, type=e, bootable
+EOF
+dd if="$mbr" of="$raw" bs=440 count=1 conv=notrunc status=none
+dd if="$part" of="$raw" bs=512 seek=$part_start conv=notrunc,sparse status=none
+mv "$raw" "$out/tiny-disk.raw"
+
+end=$(date +%s)
+echo "build-tiny: kernel $kver ($(basename "$deb")), $(wc -l <"$tmp/order") modules, initramfs $(stat -c %s "$tmp/initrd.gz") bytes"
+echo "build-tiny: $out/tiny-disk.raw (${disk_mib} MiB raw disk), sha256 $(sha256sum "$out/tiny-disk.raw" | cut -d' ' -f1)"
+echo "build-tiny: kernel package cache: $cache; built in $((end - start)) s"
