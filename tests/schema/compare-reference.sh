@@ -282,6 +282,12 @@ env2 v-items-with-ovf-attrs "$(vhs '' "$(echo "$ITEM" | sed 's/<Item>/<Item ovf:
 env2 x-item-bad-required "$(vhs '' "$(echo "$ITEM" | sed 's/<Item>/<Item ovf:required="maybe">/')")"
 env2 x-storage-no-instanceid "$(vhs '' "$(echo "$STITEM" | sed '/InstanceID/d')")"
 env2 x-storage-no-elementname "$(vhs '' "$(echo "$STITEM" | sed '/ElementName/d')")"
+env2 x-ethernet-no-elementname "$(vhs '' "$(echo "$EPITEM" | sed '/ElementName/d')")"
+env2 x-item-no-elementname "$(vhs '' "$(echo "$ITEM" | sed '/ElementName/d')")"
+env2 x-item-no-instanceid "$(vhs '' "$(echo "$ITEM" | sed '/InstanceID/d')")"
+env2 x-system-no-elementname "$(vhs '' "$(echo "$SYS" | sed '/ElementName/d')")"
+env2 x-system-no-instanceid "$(vhs '' "$(echo "$SYS" | sed '/InstanceID/d')")"
+env2 x-two-systems "$(vhs '' "$SYS $SYS")"
 env2 x-ethernet-no-instanceid "$(vhs '' "$(echo "$EPITEM" | sed '/InstanceID/d')")"
 env2 x-storage-rasd-element "$(vhs '' "$(echo "$STITEM" | sed 's/sasd:HostResource/rasd:HostResource/g')")"
 env2 v-storage-vendor-tail "$(vhs '' "$(echo "$STITEM" | sed 's|</StorageItem>|<vendor:Extra>1</vendor:Extra></StorageItem>|')")"
@@ -469,6 +475,12 @@ EOF
 sys1() { # sys1 VSSD-PROPS-BEFORE-ELEMENTNAME
     vhs '' "<System>$1<vssd:ElementName>vm</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID></System>"
 }
+env1 x-vssd-no-elementname "$(vhs '' '<System><vssd:InstanceID>0</vssd:InstanceID></System>')"
+env1 x-rasd-no-elementname "$(vhs '' '<Item><rasd:InstanceID>0</rasd:InstanceID></Item>')"
+env1 x-rasd-elementname-after-instanceid "$(vhs '' '<Item><rasd:InstanceID>0</rasd:InstanceID><rasd:ElementName>x</rasd:ElementName></Item>')"
+env1 x-vssd-no-instanceid "$(vhs '' '<System><vssd:ElementName>vm</vssd:ElementName></System>')"
+env1 x-two-systems "$(vhs '' '<System><vssd:ElementName>a</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID></System><System><vssd:ElementName>b</vssd:ElementName><vssd:InstanceID>1</vssd:InstanceID></System>')"
+env1 x-item-before-system "$(vhs '' '<Item><rasd:ElementName>x</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID></Item><System><vssd:ElementName>a</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID></System>')"
 env1 v-vssd-action-4 "$(sys1 '<vssd:AutomaticStartupAction>4</vssd:AutomaticStartupAction>')"
 env1 x-vssd-action-5 "$(sys1 '<vssd:AutomaticStartupAction>5</vssd:AutomaticStartupAction>')"
 env1 x-vssd-recovery-action-neg "$(sys1 '<vssd:AutomaticRecoveryAction>-1</vssd:AutomaticRecoveryAction>')"
@@ -499,6 +511,78 @@ cat >"$gen/v1/x-ovf09-vmware-namespace.ovf" <<'EOF'
   <Content xsi:type="ovf:VirtualSystem_Type" ovf:id="vm" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><Info>i</Info></Content>
 </Envelope>
 EOF
+
+# Attribute matrix: every OVF attribute, in its element, set to each of a
+# battery of values or left out.  No expectation (names start with "a-"):
+# only agreement counts.  One element context per line:
+#   NAME|attributes tried|XML with @ATTRS@ where the tried attribute goes
+# The XML carries valid values for the required attributes; the one being
+# tried is removed from those first.  @VS@ is a whole VirtualSystem,
+# @VS1@/@VS2@ open and close one around a section.
+attr_templates() { # $1 = 1 or 2
+    cat <<'EOF'
+file|size chunkSize compression id href|<References><File @ATTRS@ ovf:id="f" ovf:href="f.vmdk"/></References>@VS@
+disk|diskId capacity capacityAllocationUnits format populatedSize parentRef fileRef|<References/><DiskSection><Info>d</Info><Disk @ATTRS@ ovf:diskId="d" ovf:capacity="1"/></DiskSection>@VS@
+icon|height width mimeType fileRef|<References/>@VS1@<ProductSection><Info>p</Info><Icon @ATTRS@ ovf:fileRef="i"/></ProductSection>@VS2@
+product|class instance required|<References/>@VS1@<ProductSection @ATTRS@><Info>p</Info></ProductSection>@VS2@
+property|key type qualifiers userConfigurable value password configuration|<References/>@VS1@<ProductSection><Info>p</Info><Property @ATTRS@ ovf:key="k" ovf:type="string"/></ProductSection>@VS2@
+value|value configuration|<References/>@VS1@<ProductSection><Info>p</Info><Property ovf:key="k" ovf:type="string"><Value @ATTRS@ ovf:value="v"/></Property></ProductSection>@VS2@
+network|name|<References/><NetworkSection><Info>n</Info><Network @ATTRS@ ovf:name="n"/></NetworkSection>@VS@
+config|id default|<References/><DeploymentOptionSection><Info>d</Info><Configuration @ATTRS@ ovf:id="c"><Label>l</Label><Description>d</Description></Configuration></DeploymentOptionSection>@VS@
+startup|id order startDelay waitingForGuest stopDelay startAction stopAction|<References/><VirtualSystemCollection ovf:id="c"><Info>i</Info><StartupSection><Info>s</Info><Item @ATTRS@ ovf:id="a" ovf:order="0"/></StartupSection></VirtualSystemCollection>
+install|initialBootStopDelay|<References/>@VS1@<InstallSection @ATTRS@ ovf:initialBootStopDelay="1"><Info>i</Info></InstallSection>@VS2@
+os|id version|<References/>@VS1@<OperatingSystemSection @ATTRS@ ovf:id="1"><Info>o</Info></OperatingSystemSection>@VS2@
+hardware|transport id required|<References/>@VS1@<VirtualHardwareSection @ATTRS@><Info>h</Info></VirtualHardwareSection>@VS2@
+item|required configuration bound|<References/>@VS1@<VirtualHardwareSection><Info>h</Info><Item @ATTRS@><rasd:ElementName>e</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID></Item></VirtualHardwareSection>@VS2@
+content|id|<References/><VirtualSystem @ATTRS@ ovf:id="v"><Info>i</Info></VirtualSystem>
+msg|msgid|<References/><VirtualSystem ovf:id="v"><Info @ATTRS@>i</Info></VirtualSystem>
+strings|fileRef|<References/>@VS@<Strings @ATTRS@ xml:lang="en"><Msg ovf:msgid="m">x</Msg></Strings>
+strmsg|msgid fileRef|<References/>@VS@<Strings xml:lang="en"><Msg @ATTRS@ ovf:msgid="m">x</Msg></Strings>
+EOF
+    [ "$1" = 2 ] && cat <<'EOF'
+scaleout|id|<References/>@VS1@<ScaleOutSection @ATTRS@ ovf:id="s"><Info>s</Info><InstanceCount ovf:default="1"/></ScaleOutSection>@VS2@
+instcount|minimum default maximum configuration|<References/>@VS1@<ScaleOutSection ovf:id="s"><Info>s</Info><InstanceCount @ATTRS@ ovf:default="1"/></ScaleOutSection>@VS2@
+shared|diskId capacity readOnly populatedSize|<References/><SharedDiskSection><Info>s</Info><SharedDisk @ATTRS@ ovf:diskId="d" ovf:capacity="1"/></SharedDiskSection>@VS@
+group|id policy|<References/><PlacementGroupSection @ATTRS@ ovf:id="g" ovf:policy="p"><Info>g</Info></PlacementGroupSection>@VS@
+placement|group|<References/>@VS1@<PlacementSection @ATTRS@ ovf:group="g"><Info>p</Info></PlacementSection>@VS2@
+envfile|fileRef path|<References/>@VS1@<EnvironmentFilesSection><Info>e</Info><File @ATTRS@ ovf:fileRef="f" ovf:path="p"/></EnvironmentFilesSection>@VS2@
+EOF
+    return 0
+}
+attr_values='abc -1 70000 5000000000 1.5 true 0 MISSING EMPTY'
+# attr_matrix VERSION DIR NAMESPACE-DECLARATIONS (one awk run writes all)
+attr_matrix() {
+    mkdir -p "$2"
+    attr_templates "$1" | awk -F'|' -v dir="$2" -v decls="$3" -v values="$attr_values" '
+    {
+        ctx = $1; na = split($2, attrs, " "); xml = $3
+        gsub(/@VS@/, "<VirtualSystem ovf:id=\"v\"><Info>i</Info></VirtualSystem>", xml)
+        gsub(/@VS1@/, "<VirtualSystem ovf:id=\"v\"><Info>i</Info>", xml)
+        gsub(/@VS2@/, "</VirtualSystem>", xml)
+        nv = split(values, vals, " ")
+        for (i = 1; i <= na; i++) {
+            a = attrs[i]
+            base = xml
+            # the template without its default for this attribute
+            gsub(" ovf:" a "=\"[^\"]*\"", "", base)
+            for (j = 1; j <= nv; j++) {
+                v = vals[j]
+                if (v == "MISSING") set = ""
+                else if (v == "EMPTY") set = "ovf:" a "=\"\""
+                else set = "ovf:" a "=\"" v "\""
+                doc = base
+                sub(/@ATTRS@/, set, doc)
+                f = dir "/a-" ctx "-" a "-" v ".ovf"
+                printf "<?xml version=\"1.0\"?>\n<Envelope %s>%s</Envelope>\n", decls, doc > f
+                close(f)
+            }
+        }
+    }'
+}
+attr_matrix 1 "$gen/a1" "$NS1"
+attr_matrix 2 "$gen/a2" "$NS_DECLS"
+compare attributes-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/a1/*.ovf
+compare attributes-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/a2/*.ovf
 
 compare generated-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/v1/*.ovf
 compare generated-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/v2/*.ovf
@@ -594,7 +678,8 @@ cim_matrix() {
         # method parameter blocks (CIM_BootConfigSetting): return codes
         v[n++] = "retval|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue> 7 </p:ReturnValue>|"
         v[n++] = "retvalbig|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue>65536</p:ReturnValue>|"
-        v[n++] = "retvalonly|<p:ReturnValue>+4</p:ReturnValue>|"
+        v[n++] = "retvalonly|<p:ReturnValue>4</p:ReturnValue>|"
+        v[n++] = "retvalplus|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue>+4</p:ReturnValue>|"
         v[n++] = "source|<p:Source xsi:nil=\"true\"/><p:Source><q:EPR xmlns:q=\"urn:q\"/></p:Source>|"
     }
     {
