@@ -67,7 +67,7 @@ ref2=$shared/reference/dmtf-ovf-2.0.1
 corpus=$shared/corpus
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ovfdeploy-schema.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
 passed=0
@@ -504,6 +504,75 @@ env1 x-deployment-option-no-label '<DeploymentOptionSection><Info>d</Info><Confi
 env1 v-eula-os '<EulaSection><Info>e</Info><License>l</License></EulaSection><OperatingSystemSection ovf:id="94" ovf:version="10"><Info>o</Info></OperatingSystemSection>'
 env1 x-os-id-text '<OperatingSystemSection ovf:id="linux"><Info>o</Info></OperatingSystemSection>'
 env1 x-section-no-info '<AnnotationSection><Annotation>a</Annotation></AnnotationSection>'
+# Every 1.x section at once, so that the mutation stage (3b) reaches them all.
+cat >"$gen/v1/v-kitchen-sink.ovf" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Envelope $NS1 xmlns:vendor="urn:example:vendor" xml:lang="en-US">
+  <References>
+    <File ovf:id="f1" ovf:href="disk1.vmdk" ovf:size="1024" ovf:compression="gzip" ovf:chunkSize="512"/>
+    <File ovf:id="icon" ovf:href="icon.png"/>
+    <vendor:Mirror/>
+  </References>
+  <DiskSection ovf:required="true"><Info>disks</Info>
+    <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="4" ovf:capacityAllocationUnits="byte * 2^30" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized" ovf:populatedSize="100"/>
+    <Disk ovf:diskId="d2" ovf:capacity="\${size}" ovf:parentRef="d1"/>
+  </DiskSection>
+  <NetworkSection><Info>nets</Info><Network ovf:name="lan"><Description>LAN</Description></Network><Network ovf:name="wan"/></NetworkSection>
+  <DeploymentOptionSection><Info>configs</Info>
+    <Configuration ovf:id="small" ovf:default="true"><Label>Small</Label><Description>small</Description></Configuration>
+    <Configuration ovf:id="big"><Label ovf:msgid="big.label">Big</Label><Description>big</Description></Configuration>
+  </DeploymentOptionSection>
+  <VirtualSystemCollection ovf:id="app"><Info>collection</Info><Name>App</Name>
+    <StartupSection><Info>order</Info>
+      <Item ovf:id="web" ovf:order="1" ovf:startDelay="10" ovf:waitingForGuest="true" ovf:stopDelay="5" ovf:startAction="powerOn" ovf:stopAction="guestShutdown"/>
+      <Item ovf:id="db" ovf:order="0"/>
+    </StartupSection>
+    <ResourceAllocationSection><Info>pool</Info>
+      <Item ovf:configuration="big"><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:ElementName>cpu</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:Reservation>500</rasd:Reservation><rasd:ResourceType>3</rasd:ResourceType></Item>
+    </ResourceAllocationSection>
+    <VirtualSystem ovf:id="web"><Info>web server</Info><Name>Web</Name>
+      <AnnotationSection><Info>note</Info><Annotation>hello</Annotation></AnnotationSection>
+      <ProductSection ovf:class="org.example" ovf:instance="1"><Info>product</Info>
+        <Product>Web</Product><Vendor>Example</Vendor><Version>1.0</Version><FullVersion>1.0.0</FullVersion>
+        <ProductUrl>http://example.com/</ProductUrl><VendorUrl>http://example.com/</VendorUrl><AppUrl>http://\${ip}/</AppUrl>
+        <Icon ovf:height="32" ovf:width="32" ovf:mimeType="image/png" ovf:fileRef="icon"/>
+        <Category>Network</Category>
+        <Property ovf:key="ip" ovf:type="string" ovf:userConfigurable="true" ovf:qualifiers="MaxLen(15)" ovf:value="">
+          <Label>IP</Label><Description>address</Description><Value ovf:value="10.0.0.1" ovf:configuration="big"/>
+        </Property>
+        <Category>Other</Category>
+        <Property ovf:key="size" ovf:type="uint64" ovf:value="1"/>
+      </ProductSection>
+      <EulaSection><Info>licence</Info><License>do not</License></EulaSection>
+      <OperatingSystemSection ovf:id="36" ovf:version="2.6"><Info>os</Info><Description>Linux</Description></OperatingSystemSection>
+      <InstallSection ovf:initialBootStopDelay="60"><Info>install</Info></InstallSection>
+      <VirtualHardwareSection ovf:transport="iso"><Info>hardware</Info>
+        <System><vssd:ElementName>web</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID><vssd:VirtualSystemIdentifier>web</vssd:VirtualSystemIdentifier><vssd:VirtualSystemType>vmx-07</vssd:VirtualSystemType></System>
+        <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:ElementName>1 CPU</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item>
+        <Item ovf:bound="max"><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ElementName>RAM</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>512</rasd:VirtualQuantity></Item>
+        <Item><rasd:AutomaticAllocation>true</rasd:AutomaticAllocation><rasd:Connection>lan</rasd:Connection><rasd:ElementName>eth0</rasd:ElementName><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceSubType>E1000</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>
+        <Item><rasd:Address>0</rasd:Address><rasd:ElementName>scsi0</rasd:ElementName><rasd:InstanceID>4</rasd:InstanceID><rasd:ResourceSubType>lsilogic</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType></Item>
+        <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:ElementName>disk0</rasd:ElementName><rasd:HostResource>ovf:/disk/d1</rasd:HostResource><rasd:InstanceID>5</rasd:InstanceID><rasd:Parent>4</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>
+        <vendor:Config key="a" value="b"/>
+      </VirtualHardwareSection>
+    </VirtualSystem>
+    <VirtualSystem ovf:id="db"><Info>database</Info></VirtualSystem>
+  </VirtualSystemCollection>
+  <Strings xml:lang="de-DE"><Msg ovf:msgid="big.label">Gross</Msg><Msg ovf:msgid="x">y</Msg></Strings>
+  <Strings xml:lang="fr" ovf:fileRef="fr"/>
+</Envelope>
+EOF
+# and its 2.x counterpart with the 2.x additions
+sed -e 's|xmlns="http://schemas.dmtf.org/ovf/envelope/1"|xmlns="http://schemas.dmtf.org/ovf/envelope/2"|' \
+    -e 's|xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"|xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2" xmlns:epasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_EthernetPortAllocationSettingData" xmlns:bootc="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_BootConfigSetting"|' \
+    -e 's|<Network ovf:name="wan"/>|<Network ovf:name="wan"><NetworkPortProfile><Item><epasd:ElementName>p</epasd:ElementName><epasd:InstanceID>1</epasd:InstanceID></Item></NetworkPortProfile><NetworkPortProfileURI>urn:profile</NetworkPortProfileURI></Network>|' \
+    -e 's|<vendor:Config key="a" value="b"/>|<EthernetPortItem><epasd:Connection>wan</epasd:Connection><epasd:ElementName>eth1</epasd:ElementName><epasd:InstanceID>6</epasd:InstanceID></EthernetPortItem><StorageItem><sasd:ElementName>disk1</sasd:ElementName><sasd:HostResource>ovf:/disk/d2</sasd:HostResource><sasd:InstanceID>7</sasd:InstanceID></StorageItem><vendor:Config key="a" value="b"/>|' \
+    -e 's|<VirtualSystem ovf:id="db"><Info>database</Info></VirtualSystem>|<VirtualSystem ovf:id="db"><Info>database</Info><ScaleOutSection ovf:id="db"><Info>n</Info><Description>d</Description><InstanceCount ovf:minimum="1" ovf:default="2" ovf:maximum="4" ovf:configuration="big"/><InstanceCount ovf:default="1"/></ScaleOutSection><PlacementSection ovf:group="g"><Info>p</Info></PlacementSection><EnvironmentFilesSection><Info>e</Info><File ovf:fileRef="icon" ovf:path="icon.png"/></EnvironmentFilesSection><BootDeviceSection><Info>b</Info><bootc:CIM_BootConfigSetting><bootc:ElementName>b</bootc:ElementName><bootc:InstanceID>b</bootc:InstanceID></bootc:CIM_BootConfigSetting></BootDeviceSection></VirtualSystem>|' \
+    -e 's|<DeploymentOptionSection>|<SharedDiskSection><Info>s</Info><SharedDisk ovf:diskId="s1" ovf:capacity="1" ovf:readOnly="true"/><SharedDisk ovf:diskId="s2" ovf:capacity="1"/></SharedDiskSection><PlacementGroupSection ovf:id="g" ovf:policy="affinity"><Info>g</Info></PlacementGroupSection><DeploymentOptionSection>|' \
+    -e 's|<Property ovf:key="size" ovf:type="uint64" ovf:value="1"/>|<Property ovf:key="size" ovf:type="uint64" ovf:value="1"/><Property ovf:key="pw" ovf:type="string" ovf:password="true"/>|' \
+    -e 's|<Msg ovf:msgid="x">y</Msg>|<Msg ovf:msgid="x" ovf:fileRef="x.txt">y</Msg>|' \
+    "$gen/v1/v-kitchen-sink.ovf" >"$gen/v2/v-kitchen-sink.ovf"
+
 cat >"$gen/v1/x-ovf09-vmware-namespace.ovf" <<'EOF'
 <?xml version="1.0"?>
 <Envelope xmlns="http://www.vmware.com/schema/ovf/1/envelope" xmlns:ovf="http://www.vmware.com/schema/ovf/1/envelope">
@@ -586,6 +655,63 @@ compare attributes-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$ge
 
 compare generated-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/v1/*.ovf
 compare generated-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/v2/*.ovf
+
+# ---------------------------------------------------------------------------
+# 3b. structural mutations of valid documents
+# ---------------------------------------------------------------------------
+# Each valid generated envelope and each real-world descriptor, with one
+# element (and its subtree) deleted, or duplicated in place: that probes
+# every minOccurs/maxOccurs and ordering rule the document reaches.
+# `xmllint --format` puts every element on its own line(s); an element ends
+# on the first line where the count of "<name" equals the count of "</" and
+# "/>" since its start.  Names start with "m-": agreement only.
+mutate() { # mutate OUTDIR FILE...
+    out=$1
+    shift
+    mkdir -p "$out"
+    for f in "$@"; do
+        b=${f##*/}
+        b=${b%.*}
+        xmllint --nonet --format "$f" 2>/dev/null | awk -v out="$out" -v b="$b" '
+        { line[++n] = $0 }
+        function net(s,   o, c, t) {
+            t = s; o = gsub(/<[A-Za-z_]/, "", t)
+            t = s; c = gsub(/<\//, "", t)
+            t = s; c += gsub(/\/>/, "", t)
+            return o - c
+        }
+        END {
+            root = 0
+            for (k = 1; k <= n; k++) {
+                if (line[k] !~ /^[ \t]*<[A-Za-z_]/) continue
+                if (!root) { root = k; continue }   # never the root itself
+                d = 0
+                for (j = k; j <= n; j++) { d += net(line[j]); if (d <= 0) break }
+                if (j > n) continue
+                fd = out "/m-" b "-del" k ".xml"
+                fu = out "/m-" b "-dup" k ".xml"
+                for (i = 1; i <= n; i++) {
+                    if (i < k || i > j) print line[i] > fd
+                    print line[i] > fu
+                    if (i == j) for (x = k; x <= j; x++) print line[x] > fu
+                }
+                close(fd); close(fu)
+            }
+        }'
+    done
+}
+mutate "$gen/m1" "$gen"/v1/v-*.ovf
+mutate "$gen/m2" "$gen"/v2/v-*.ovf
+if [ -d "$corpus/real-world" ]; then
+    for f in "$corpus"/real-world/*.ovf; do
+        case $(root_ns "$f") in
+        */envelope/2) mutate "$gen/m2" "$f" ;;
+        *) mutate "$gen/m1" "$f" ;;
+        esac
+    done
+fi
+compare mutations-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/m1/*.xml
+compare mutations-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/m2/*.xml
 
 # ---------------------------------------------------------------------------
 # 4. OVF environment documents
@@ -674,6 +800,8 @@ cim_matrix() {
         v[n++] = "unqualattr|1|foo=\"bar\""
         v[n++] = "datetime|<cim:Datetime>2009-01-15T10:00:00</cim:Datetime>|"
         v[n++] = "interval|<cim:Interval>P1D</cim:Interval>|"
+        v[n++] = "intervalbad|<cim:Interval>one day</cim:Interval>|"
+        v[n++] = "cimdatetimenil|<cim:CIM_DateTime xsi:nil=\"true\"/>|"
         v[n++] = "ref|<q:EPR xmlns:q=\"urn:q\"/>|"
         # method parameter blocks (CIM_BootConfigSetting): return codes
         v[n++] = "retval|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue> 7 </p:ReturnValue>|"
