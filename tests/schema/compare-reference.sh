@@ -19,7 +19,11 @@
 #   3. small OVF 1.x and 2.x envelopes written by this script (2.x: storage and
 #      Ethernet port items, port profiles, the 2.x sections, encryption keys),
 #      each meant valid (v-*) or invalid (x-*) - the reference must agree
-#      with that intention too, or the case itself is wrong;
+#      with that intention too, or the case itself is wrong; plus an
+#      attribute matrix (every OVF attribute with a battery of values, or
+#      left out: agreement only);
+#   3b. every valid generated envelope and real-world descriptor with each
+#      element in turn deleted or duplicated (agreement only);
 #   4. ovf-env.xml documents against our environment schema and DSP8027;
 #   5. every global element of every CIM class schema with a battery of
 #      values (ranges, value maps, nil, whitespace, lengths, attributes).
@@ -37,6 +41,8 @@
 #                                 beside the project root)
 #              OVFDEPLOY_SCHEMADIR our schemas (default: <project>/schemas)
 #              VERBOSE=1           print every comparison, not only mismatches
+#              KEEP_TMP=1          keep the generated documents (path printed
+#                                  in the mismatch lines)
 
 LC_ALL=C
 export LC_ALL
@@ -112,6 +118,8 @@ compare() {
         FILENAME == ARGV[2] { if (sub(/ validates$/, "")) o[$0] = 1; next }
         { print (($0 in r) ? "V" : "I"), (($0 in o) ? "V" : "I"), $0 }
     ' "$tmp/ref.log" "$tmp/ours.log" "$tmp/files.lst" >"$tmp/verdicts"
+    f_before=$failed
+    n_files=$#
     while read -r vr vo f; do
         name=${f##*/}
         case $vr in V) wr=valid ;; *) wr=invalid ;; esac
@@ -135,6 +143,7 @@ compare() {
         esac
         pass "[$label] $name: both $wr"
     done <"$tmp/verdicts"
+    echo "[$label] $n_files documents compared, $((failed - f_before)) failed"
 }
 
 # root_ns FILE: namespace URI of the root element ("" if none or unparsable)
