@@ -19,7 +19,11 @@
 #   3. small OVF 1.x and 2.x envelopes written by this script (2.x: storage and
 #      Ethernet port items, port profiles, the 2.x sections, encryption keys),
 #      each meant valid (v-*) or invalid (x-*) - the reference must agree
-#      with that intention too, or the case itself is wrong;
+#      with that intention too, or the case itself is wrong; plus an
+#      attribute matrix (every OVF attribute with a battery of values, or
+#      left out: agreement only);
+#   3b. every valid generated envelope and real-world descriptor with each
+#      element in turn deleted or duplicated (agreement only);
 #   4. ovf-env.xml documents against our environment schema and DSP8027;
 #   5. every global element of every CIM class schema with a battery of
 #      values (ranges, value maps, nil, whitespace, lengths, attributes).
@@ -37,6 +41,8 @@
 #                                 beside the project root)
 #              OVFDEPLOY_SCHEMADIR our schemas (default: <project>/schemas)
 #              VERBOSE=1           print every comparison, not only mismatches
+#              KEEP_TMP=1          keep the generated documents (path printed
+#                                  in the mismatch lines)
 
 LC_ALL=C
 export LC_ALL
@@ -67,7 +73,7 @@ ref2=$shared/reference/dmtf-ovf-2.0.1
 corpus=$shared/corpus
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ovfdeploy-schema.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
 passed=0
@@ -112,6 +118,8 @@ compare() {
         FILENAME == ARGV[2] { if (sub(/ validates$/, "")) o[$0] = 1; next }
         { print (($0 in r) ? "V" : "I"), (($0 in o) ? "V" : "I"), $0 }
     ' "$tmp/ref.log" "$tmp/ours.log" "$tmp/files.lst" >"$tmp/verdicts"
+    f_before=$failed
+    n_files=$#
     while read -r vr vo f; do
         name=${f##*/}
         case $vr in V) wr=valid ;; *) wr=invalid ;; esac
@@ -135,6 +143,7 @@ compare() {
         esac
         pass "[$label] $name: both $wr"
     done <"$tmp/verdicts"
+    echo "[$label] $n_files documents compared, $((failed - f_before)) failed"
 }
 
 # root_ns FILE: namespace URI of the root element ("" if none or unparsable)
@@ -282,6 +291,12 @@ env2 v-items-with-ovf-attrs "$(vhs '' "$(echo "$ITEM" | sed 's/<Item>/<Item ovf:
 env2 x-item-bad-required "$(vhs '' "$(echo "$ITEM" | sed 's/<Item>/<Item ovf:required="maybe">/')")"
 env2 x-storage-no-instanceid "$(vhs '' "$(echo "$STITEM" | sed '/InstanceID/d')")"
 env2 x-storage-no-elementname "$(vhs '' "$(echo "$STITEM" | sed '/ElementName/d')")"
+env2 x-ethernet-no-elementname "$(vhs '' "$(echo "$EPITEM" | sed '/ElementName/d')")"
+env2 x-item-no-elementname "$(vhs '' "$(echo "$ITEM" | sed '/ElementName/d')")"
+env2 x-item-no-instanceid "$(vhs '' "$(echo "$ITEM" | sed '/InstanceID/d')")"
+env2 x-system-no-elementname "$(vhs '' "$(echo "$SYS" | sed '/ElementName/d')")"
+env2 x-system-no-instanceid "$(vhs '' "$(echo "$SYS" | sed '/InstanceID/d')")"
+env2 x-two-systems "$(vhs '' "$SYS $SYS")"
 env2 x-ethernet-no-instanceid "$(vhs '' "$(echo "$EPITEM" | sed '/InstanceID/d')")"
 env2 x-storage-rasd-element "$(vhs '' "$(echo "$STITEM" | sed 's/sasd:HostResource/rasd:HostResource/g')")"
 env2 v-storage-vendor-tail "$(vhs '' "$(echo "$STITEM" | sed 's|</StorageItem>|<vendor:Extra>1</vendor:Extra></StorageItem>|')")"
@@ -469,6 +484,12 @@ EOF
 sys1() { # sys1 VSSD-PROPS-BEFORE-ELEMENTNAME
     vhs '' "<System>$1<vssd:ElementName>vm</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID></System>"
 }
+env1 x-vssd-no-elementname "$(vhs '' '<System><vssd:InstanceID>0</vssd:InstanceID></System>')"
+env1 x-rasd-no-elementname "$(vhs '' '<Item><rasd:InstanceID>0</rasd:InstanceID></Item>')"
+env1 x-rasd-elementname-after-instanceid "$(vhs '' '<Item><rasd:InstanceID>0</rasd:InstanceID><rasd:ElementName>x</rasd:ElementName></Item>')"
+env1 x-vssd-no-instanceid "$(vhs '' '<System><vssd:ElementName>vm</vssd:ElementName></System>')"
+env1 x-two-systems "$(vhs '' '<System><vssd:ElementName>a</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID></System><System><vssd:ElementName>b</vssd:ElementName><vssd:InstanceID>1</vssd:InstanceID></System>')"
+env1 x-item-before-system "$(vhs '' '<Item><rasd:ElementName>x</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID></Item><System><vssd:ElementName>a</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID></System>')"
 env1 v-vssd-action-4 "$(sys1 '<vssd:AutomaticStartupAction>4</vssd:AutomaticStartupAction>')"
 env1 x-vssd-action-5 "$(sys1 '<vssd:AutomaticStartupAction>5</vssd:AutomaticStartupAction>')"
 env1 x-vssd-recovery-action-neg "$(sys1 '<vssd:AutomaticRecoveryAction>-1</vssd:AutomaticRecoveryAction>')"
@@ -492,6 +513,75 @@ env1 x-deployment-option-no-label '<DeploymentOptionSection><Info>d</Info><Confi
 env1 v-eula-os '<EulaSection><Info>e</Info><License>l</License></EulaSection><OperatingSystemSection ovf:id="94" ovf:version="10"><Info>o</Info></OperatingSystemSection>'
 env1 x-os-id-text '<OperatingSystemSection ovf:id="linux"><Info>o</Info></OperatingSystemSection>'
 env1 x-section-no-info '<AnnotationSection><Annotation>a</Annotation></AnnotationSection>'
+# Every 1.x section at once, so that the mutation stage (3b) reaches them all.
+cat >"$gen/v1/v-kitchen-sink.ovf" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Envelope $NS1 xmlns:vendor="urn:example:vendor" xml:lang="en-US">
+  <References>
+    <File ovf:id="f1" ovf:href="disk1.vmdk" ovf:size="1024" ovf:compression="gzip" ovf:chunkSize="512"/>
+    <File ovf:id="icon" ovf:href="icon.png"/>
+    <vendor:Mirror/>
+  </References>
+  <DiskSection ovf:required="true"><Info>disks</Info>
+    <Disk ovf:diskId="d1" ovf:fileRef="f1" ovf:capacity="4" ovf:capacityAllocationUnits="byte * 2^30" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized" ovf:populatedSize="100"/>
+    <Disk ovf:diskId="d2" ovf:capacity="\${size}" ovf:parentRef="d1"/>
+  </DiskSection>
+  <NetworkSection><Info>nets</Info><Network ovf:name="lan"><Description>LAN</Description></Network><Network ovf:name="wan"/></NetworkSection>
+  <DeploymentOptionSection><Info>configs</Info>
+    <Configuration ovf:id="small" ovf:default="true"><Label>Small</Label><Description>small</Description></Configuration>
+    <Configuration ovf:id="big"><Label ovf:msgid="big.label">Big</Label><Description>big</Description></Configuration>
+  </DeploymentOptionSection>
+  <VirtualSystemCollection ovf:id="app"><Info>collection</Info><Name>App</Name>
+    <StartupSection><Info>order</Info>
+      <Item ovf:id="web" ovf:order="1" ovf:startDelay="10" ovf:waitingForGuest="true" ovf:stopDelay="5" ovf:startAction="powerOn" ovf:stopAction="guestShutdown"/>
+      <Item ovf:id="db" ovf:order="0"/>
+    </StartupSection>
+    <ResourceAllocationSection><Info>pool</Info>
+      <Item ovf:configuration="big"><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:ElementName>cpu</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:Reservation>500</rasd:Reservation><rasd:ResourceType>3</rasd:ResourceType></Item>
+    </ResourceAllocationSection>
+    <VirtualSystem ovf:id="web"><Info>web server</Info><Name>Web</Name>
+      <AnnotationSection><Info>note</Info><Annotation>hello</Annotation></AnnotationSection>
+      <ProductSection ovf:class="org.example" ovf:instance="1"><Info>product</Info>
+        <Product>Web</Product><Vendor>Example</Vendor><Version>1.0</Version><FullVersion>1.0.0</FullVersion>
+        <ProductUrl>http://example.com/</ProductUrl><VendorUrl>http://example.com/</VendorUrl><AppUrl>http://\${ip}/</AppUrl>
+        <Icon ovf:height="32" ovf:width="32" ovf:mimeType="image/png" ovf:fileRef="icon"/>
+        <Category>Network</Category>
+        <Property ovf:key="ip" ovf:type="string" ovf:userConfigurable="true" ovf:qualifiers="MaxLen(15)" ovf:value="">
+          <Label>IP</Label><Description>address</Description><Value ovf:value="10.0.0.1" ovf:configuration="big"/>
+        </Property>
+        <Category>Other</Category>
+        <Property ovf:key="size" ovf:type="uint64" ovf:value="1"/>
+      </ProductSection>
+      <EulaSection><Info>licence</Info><License>do not</License></EulaSection>
+      <OperatingSystemSection ovf:id="36" ovf:version="2.6"><Info>os</Info><Description>Linux</Description></OperatingSystemSection>
+      <InstallSection ovf:initialBootStopDelay="60"><Info>install</Info></InstallSection>
+      <VirtualHardwareSection ovf:transport="iso"><Info>hardware</Info>
+        <System><vssd:ElementName>web</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID><vssd:VirtualSystemIdentifier>web</vssd:VirtualSystemIdentifier><vssd:VirtualSystemType>vmx-07</vssd:VirtualSystemType></System>
+        <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:ElementName>1 CPU</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item>
+        <Item ovf:bound="max"><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ElementName>RAM</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>512</rasd:VirtualQuantity></Item>
+        <Item><rasd:AutomaticAllocation>true</rasd:AutomaticAllocation><rasd:Connection>lan</rasd:Connection><rasd:ElementName>eth0</rasd:ElementName><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceSubType>E1000</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>
+        <Item><rasd:Address>0</rasd:Address><rasd:ElementName>scsi0</rasd:ElementName><rasd:InstanceID>4</rasd:InstanceID><rasd:ResourceSubType>lsilogic</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType></Item>
+        <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:ElementName>disk0</rasd:ElementName><rasd:HostResource>ovf:/disk/d1</rasd:HostResource><rasd:InstanceID>5</rasd:InstanceID><rasd:Parent>4</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>
+        <vendor:Config key="a" value="b"/>
+      </VirtualHardwareSection>
+    </VirtualSystem>
+    <VirtualSystem ovf:id="db"><Info>database</Info></VirtualSystem>
+  </VirtualSystemCollection>
+  <Strings xml:lang="de-DE"><Msg ovf:msgid="big.label">Gross</Msg><Msg ovf:msgid="x">y</Msg></Strings>
+  <Strings xml:lang="fr" ovf:fileRef="fr"/>
+</Envelope>
+EOF
+# and its 2.x counterpart with the 2.x additions
+sed -e 's|xmlns="http://schemas.dmtf.org/ovf/envelope/1"|xmlns="http://schemas.dmtf.org/ovf/envelope/2"|' \
+    -e 's|xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"|xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/2" xmlns:epasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_EthernetPortAllocationSettingData" xmlns:bootc="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_BootConfigSetting"|' \
+    -e 's|<Network ovf:name="wan"/>|<Network ovf:name="wan"><NetworkPortProfile><Item><epasd:ElementName>p</epasd:ElementName><epasd:InstanceID>1</epasd:InstanceID></Item></NetworkPortProfile><NetworkPortProfileURI>urn:profile</NetworkPortProfileURI></Network>|' \
+    -e 's|<vendor:Config key="a" value="b"/>|<EthernetPortItem><epasd:Connection>wan</epasd:Connection><epasd:ElementName>eth1</epasd:ElementName><epasd:InstanceID>6</epasd:InstanceID></EthernetPortItem><StorageItem><sasd:ElementName>disk1</sasd:ElementName><sasd:HostResource>ovf:/disk/d2</sasd:HostResource><sasd:InstanceID>7</sasd:InstanceID></StorageItem><vendor:Config key="a" value="b"/>|' \
+    -e 's|<VirtualSystem ovf:id="db"><Info>database</Info></VirtualSystem>|<VirtualSystem ovf:id="db"><Info>database</Info><ScaleOutSection ovf:id="db"><Info>n</Info><Description>d</Description><InstanceCount ovf:minimum="1" ovf:default="2" ovf:maximum="4" ovf:configuration="big"/><InstanceCount ovf:default="1"/></ScaleOutSection><PlacementSection ovf:group="g"><Info>p</Info></PlacementSection><EnvironmentFilesSection><Info>e</Info><File ovf:fileRef="icon" ovf:path="icon.png"/></EnvironmentFilesSection><BootDeviceSection><Info>b</Info><bootc:CIM_BootConfigSetting><bootc:ElementName>b</bootc:ElementName><bootc:InstanceID>b</bootc:InstanceID></bootc:CIM_BootConfigSetting></BootDeviceSection></VirtualSystem>|' \
+    -e 's|<DeploymentOptionSection>|<SharedDiskSection><Info>s</Info><SharedDisk ovf:diskId="s1" ovf:capacity="1" ovf:readOnly="true"/><SharedDisk ovf:diskId="s2" ovf:capacity="1"/></SharedDiskSection><PlacementGroupSection ovf:id="g" ovf:policy="affinity"><Info>g</Info></PlacementGroupSection><DeploymentOptionSection>|' \
+    -e 's|<Property ovf:key="size" ovf:type="uint64" ovf:value="1"/>|<Property ovf:key="size" ovf:type="uint64" ovf:value="1"/><Property ovf:key="pw" ovf:type="string" ovf:password="true"/>|' \
+    -e 's|<Msg ovf:msgid="x">y</Msg>|<Msg ovf:msgid="x" ovf:fileRef="x.txt">y</Msg>|' \
+    "$gen/v1/v-kitchen-sink.ovf" >"$gen/v2/v-kitchen-sink.ovf"
+
 cat >"$gen/v1/x-ovf09-vmware-namespace.ovf" <<'EOF'
 <?xml version="1.0"?>
 <Envelope xmlns="http://www.vmware.com/schema/ovf/1/envelope" xmlns:ovf="http://www.vmware.com/schema/ovf/1/envelope">
@@ -500,8 +590,137 @@ cat >"$gen/v1/x-ovf09-vmware-namespace.ovf" <<'EOF'
 </Envelope>
 EOF
 
+# Attribute matrix: every OVF attribute, in its element, set to each of a
+# battery of values or left out.  No expectation (names start with "a-"):
+# only agreement counts.  One element context per line:
+#   NAME|attributes tried|XML with @ATTRS@ where the tried attribute goes
+# The XML carries valid values for the required attributes; the one being
+# tried is removed from those first.  @VS@ is a whole VirtualSystem,
+# @VS1@/@VS2@ open and close one around a section.
+attr_templates() { # $1 = 1 or 2
+    cat <<'EOF'
+file|size chunkSize compression id href|<References><File @ATTRS@ ovf:id="f" ovf:href="f.vmdk"/></References>@VS@
+disk|diskId capacity capacityAllocationUnits format populatedSize parentRef fileRef|<References/><DiskSection><Info>d</Info><Disk @ATTRS@ ovf:diskId="d" ovf:capacity="1"/></DiskSection>@VS@
+icon|height width mimeType fileRef|<References/>@VS1@<ProductSection><Info>p</Info><Icon @ATTRS@ ovf:fileRef="i"/></ProductSection>@VS2@
+product|class instance required|<References/>@VS1@<ProductSection @ATTRS@><Info>p</Info></ProductSection>@VS2@
+property|key type qualifiers userConfigurable value password configuration|<References/>@VS1@<ProductSection><Info>p</Info><Property @ATTRS@ ovf:key="k" ovf:type="string"/></ProductSection>@VS2@
+value|value configuration|<References/>@VS1@<ProductSection><Info>p</Info><Property ovf:key="k" ovf:type="string"><Value @ATTRS@ ovf:value="v"/></Property></ProductSection>@VS2@
+network|name|<References/><NetworkSection><Info>n</Info><Network @ATTRS@ ovf:name="n"/></NetworkSection>@VS@
+config|id default|<References/><DeploymentOptionSection><Info>d</Info><Configuration @ATTRS@ ovf:id="c"><Label>l</Label><Description>d</Description></Configuration></DeploymentOptionSection>@VS@
+startup|id order startDelay waitingForGuest stopDelay startAction stopAction|<References/><VirtualSystemCollection ovf:id="c"><Info>i</Info><StartupSection><Info>s</Info><Item @ATTRS@ ovf:id="a" ovf:order="0"/></StartupSection></VirtualSystemCollection>
+install|initialBootStopDelay|<References/>@VS1@<InstallSection @ATTRS@ ovf:initialBootStopDelay="1"><Info>i</Info></InstallSection>@VS2@
+os|id version|<References/>@VS1@<OperatingSystemSection @ATTRS@ ovf:id="1"><Info>o</Info></OperatingSystemSection>@VS2@
+hardware|transport id required|<References/>@VS1@<VirtualHardwareSection @ATTRS@><Info>h</Info></VirtualHardwareSection>@VS2@
+item|required configuration bound|<References/>@VS1@<VirtualHardwareSection><Info>h</Info><Item @ATTRS@><rasd:ElementName>e</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID></Item></VirtualHardwareSection>@VS2@
+content|id|<References/><VirtualSystem @ATTRS@ ovf:id="v"><Info>i</Info></VirtualSystem>
+msg|msgid|<References/><VirtualSystem ovf:id="v"><Info @ATTRS@>i</Info></VirtualSystem>
+strings|fileRef|<References/>@VS@<Strings @ATTRS@ xml:lang="en"><Msg ovf:msgid="m">x</Msg></Strings>
+strmsg|msgid fileRef|<References/>@VS@<Strings xml:lang="en"><Msg @ATTRS@ ovf:msgid="m">x</Msg></Strings>
+EOF
+    [ "$1" = 2 ] && cat <<'EOF'
+scaleout|id|<References/>@VS1@<ScaleOutSection @ATTRS@ ovf:id="s"><Info>s</Info><InstanceCount ovf:default="1"/></ScaleOutSection>@VS2@
+instcount|minimum default maximum configuration|<References/>@VS1@<ScaleOutSection ovf:id="s"><Info>s</Info><InstanceCount @ATTRS@ ovf:default="1"/></ScaleOutSection>@VS2@
+shared|diskId capacity readOnly populatedSize|<References/><SharedDiskSection><Info>s</Info><SharedDisk @ATTRS@ ovf:diskId="d" ovf:capacity="1"/></SharedDiskSection>@VS@
+group|id policy|<References/><PlacementGroupSection @ATTRS@ ovf:id="g" ovf:policy="p"><Info>g</Info></PlacementGroupSection>@VS@
+placement|group|<References/>@VS1@<PlacementSection @ATTRS@ ovf:group="g"><Info>p</Info></PlacementSection>@VS2@
+envfile|fileRef path|<References/>@VS1@<EnvironmentFilesSection><Info>e</Info><File @ATTRS@ ovf:fileRef="f" ovf:path="p"/></EnvironmentFilesSection>@VS2@
+EOF
+    return 0
+}
+attr_values='abc -1 70000 5000000000 1.5 true 0 MISSING EMPTY'
+# attr_matrix VERSION DIR NAMESPACE-DECLARATIONS (one awk run writes all)
+attr_matrix() {
+    mkdir -p "$2"
+    attr_templates "$1" | awk -F'|' -v dir="$2" -v decls="$3" -v values="$attr_values" '
+    {
+        ctx = $1; na = split($2, attrs, " "); xml = $3
+        gsub(/@VS@/, "<VirtualSystem ovf:id=\"v\"><Info>i</Info></VirtualSystem>", xml)
+        gsub(/@VS1@/, "<VirtualSystem ovf:id=\"v\"><Info>i</Info>", xml)
+        gsub(/@VS2@/, "</VirtualSystem>", xml)
+        nv = split(values, vals, " ")
+        for (i = 1; i <= na; i++) {
+            a = attrs[i]
+            base = xml
+            # the template without its default for this attribute
+            gsub(" ovf:" a "=\"[^\"]*\"", "", base)
+            for (j = 1; j <= nv; j++) {
+                v = vals[j]
+                if (v == "MISSING") set = ""
+                else if (v == "EMPTY") set = "ovf:" a "=\"\""
+                else set = "ovf:" a "=\"" v "\""
+                doc = base
+                sub(/@ATTRS@/, set, doc)
+                f = dir "/a-" ctx "-" a "-" v ".ovf"
+                printf "<?xml version=\"1.0\"?>\n<Envelope %s>%s</Envelope>\n", decls, doc > f
+                close(f)
+            }
+        }
+    }'
+}
+attr_matrix 1 "$gen/a1" "$NS1"
+attr_matrix 2 "$gen/a2" "$NS_DECLS"
+compare attributes-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/a1/*.ovf
+compare attributes-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/a2/*.ovf
+
 compare generated-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/v1/*.ovf
 compare generated-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/v2/*.ovf
+
+# ---------------------------------------------------------------------------
+# 3b. structural mutations of valid documents
+# ---------------------------------------------------------------------------
+# Each valid generated envelope and each real-world descriptor, with one
+# element (and its subtree) deleted, or duplicated in place: that probes
+# every minOccurs/maxOccurs and ordering rule the document reaches.
+# `xmllint --format` puts every element on its own line(s); an element ends
+# on the first line where the count of "<name" equals the count of "</" and
+# "/>" since its start.  Names start with "m-": agreement only.
+mutate() { # mutate OUTDIR FILE...
+    out=$1
+    shift
+    mkdir -p "$out"
+    for f in "$@"; do
+        b=${f##*/}
+        b=${b%.*}
+        xmllint --nonet --format "$f" 2>/dev/null | awk -v out="$out" -v b="$b" '
+        { line[++n] = $0 }
+        function net(s,   o, c, t) {
+            t = s; o = gsub(/<[A-Za-z_]/, "", t)
+            t = s; c = gsub(/<\//, "", t)
+            t = s; c += gsub(/\/>/, "", t)
+            return o - c
+        }
+        END {
+            root = 0
+            for (k = 1; k <= n; k++) {
+                if (line[k] !~ /^[ \t]*<[A-Za-z_]/) continue
+                if (!root) { root = k; continue }   # never the root itself
+                d = 0
+                for (j = k; j <= n; j++) { d += net(line[j]); if (d <= 0) break }
+                if (j > n) continue
+                fd = out "/m-" b "-del" k ".xml"
+                fu = out "/m-" b "-dup" k ".xml"
+                for (i = 1; i <= n; i++) {
+                    if (i < k || i > j) print line[i] > fd
+                    print line[i] > fu
+                    if (i == j) for (x = k; x <= j; x++) print line[x] > fu
+                }
+                close(fd); close(fu)
+            }
+        }'
+    done
+}
+mutate "$gen/m1" "$gen"/v1/v-*.ovf
+mutate "$gen/m2" "$gen"/v2/v-*.ovf
+if [ -d "$corpus/real-world" ]; then
+    for f in "$corpus"/real-world/*.ovf; do
+        case $(root_ns "$f") in
+        */envelope/2) mutate "$gen/m2" "$f" ;;
+        *) mutate "$gen/m1" "$f" ;;
+        esac
+    done
+fi
+compare mutations-1.x "$ours/ovf-envelope-1.xsd" "$ref1/ovf-envelope.xsd" "$gen"/m1/*.xml
+compare mutations-2.x "$ours/ovf-envelope-2.xsd" "$ref2/dsp8023_2.0.1.xsd" "$gen"/m2/*.xml
 
 # ---------------------------------------------------------------------------
 # 4. OVF environment documents
@@ -590,11 +809,14 @@ cim_matrix() {
         v[n++] = "unqualattr|1|foo=\"bar\""
         v[n++] = "datetime|<cim:Datetime>2009-01-15T10:00:00</cim:Datetime>|"
         v[n++] = "interval|<cim:Interval>P1D</cim:Interval>|"
+        v[n++] = "intervalbad|<cim:Interval>one day</cim:Interval>|"
+        v[n++] = "cimdatetimenil|<cim:CIM_DateTime xsi:nil=\"true\"/>|"
         v[n++] = "ref|<q:EPR xmlns:q=\"urn:q\"/>|"
         # method parameter blocks (CIM_BootConfigSetting): return codes
         v[n++] = "retval|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue> 7 </p:ReturnValue>|"
         v[n++] = "retvalbig|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue>65536</p:ReturnValue>|"
-        v[n++] = "retvalonly|<p:ReturnValue>+4</p:ReturnValue>|"
+        v[n++] = "retvalonly|<p:ReturnValue>4</p:ReturnValue>|"
+        v[n++] = "retvalplus|<p:Job><q:EPR xmlns:q=\"urn:q\"/></p:Job><p:ReturnValue>+4</p:ReturnValue>|"
         v[n++] = "source|<p:Source xsi:nil=\"true\"/><p:Source><q:EPR xmlns:q=\"urn:q\"/></p:Source>|"
     }
     {
