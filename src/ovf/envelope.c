@@ -494,7 +494,7 @@ static void add_str(struct pctx *p, char ***arr, size_t *n, char *s)
  * and EthernetPortAllocationSettingData that may appear in an Item: we do
  * not use most of them, but they are understood (not "unknown"). */
 static const char *const rasd_fields[] = {
-	"Access", "Address", "AddressOnParent", "AllocationUnits", "AllowedPriorities",
+	"Access", "Address", "AddressOnParent", "AllocationUnits", "AllowedPriorities", "BusNumber",
 	"AllowedToReceiveMACAddresses", "AllowedToTransmitMACAddresses", "AutomaticAllocation",
 	"AutomaticDeallocation", "Caption", "ChangeableType", "ComponentSetting", "ConfigurationName",
 	"Connection", "ConsumerVisibility", "DefaultPortVID", "DefaultPriority", "Description",
@@ -577,6 +577,12 @@ static void parse_item(struct pctx *p, struct ovf_hw_section *hw, const xmlNode 
 			it->unknown_required_line = lineof(p, c);
 		}
 	}
+	/* OVF 0.9 has no ElementName; its Caption names the device */
+	if (!it->element_name && it->caption) {
+		it->element_name = strdup(it->caption);
+		if (!it->element_name)
+			p->oom = true;
+	}
 	if (it->resource_type) {
 		int64_t v;
 		if (ovf_parse_i64(it->resource_type, &v) == 0 && v >= 0 && v <= 0xffff)
@@ -625,6 +631,8 @@ static void parse_property(struct pctx *p, struct ovf_product *pr, const xmlNode
 	q->type = attr(p, n, "type");
 	q->qualifiers = attr(p, n, "qualifiers");
 	q->value = attr(p, n, "value");
+	if (!q->value) /* OVF 0.9 spells the default ovf:defaultValue */
+		q->value = attr(p, n, "defaultValue");
 	q->user_configurable = attr_bool(p, n, "userConfigurable", false);
 	q->password = attr_bool(p, n, "password", false);
 	q->configuration = attr(p, n, "configuration");

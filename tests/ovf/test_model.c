@@ -224,10 +224,13 @@ START_TEST(test_ovf09)
 		"<Section xsi:type=\"ovf:VirtualHardwareSection_Type\"><Info>hw</Info>\n"
 		"<Item><rasd:InstanceId>1</rasd:InstanceId><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity></Item>\n"
 		"<Item><rasd:AllocationUnits>MegaBytes</rasd:AllocationUnits><rasd:InstanceId>2</rasd:InstanceId><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>256</rasd:VirtualQuantity></Item>\n"
-		"<Item><rasd:InstanceId>3</rasd:InstanceId><rasd:ResourceType>5</rasd:ResourceType></Item>\n"
+		"<Item><rasd:BusNumber>0</rasd:BusNumber><rasd:Caption>ide0</rasd:Caption><rasd:InstanceId>3</rasd:InstanceId><rasd:ResourceType>5</rasd:ResourceType></Item>\n"
 		"<Item><rasd:HostResource>/disk/vmdisk1</rasd:HostResource><rasd:InstanceId>4</rasd:InstanceId><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>\n"
 		"<Item><rasd:Connection>VM Network</rasd:Connection><rasd:InstanceId>5</rasd:InstanceId><rasd:ResourceType>10</rasd:ResourceType></Item>\n"
-		"</Section></Content></Envelope>\n";
+		"</Section>\n"
+		"<Section xsi:type=\"ovf:ProductSection_Type\"><Info>p</Info><Product>Old</Product>"
+		"<Property ovf:key=\"k\" ovf:type=\"string\" ovf:defaultValue=\"dflt\"/></Section>\n"
+		"</Content></Envelope>\n";
 	ovf_envelope *env = parse_ok(doc);
 	ck_assert_int_eq(env->version, OVF_V_0_9);
 	ck_assert_str_eq(ovf_version_name(env->version), "0.9");
@@ -244,7 +247,10 @@ START_TEST(test_ovf09)
 	ck_assert_uint_eq(hw.ndisks, 1);
 	ck_assert_uint_eq(hw.disks[0].capacity_bytes, 1073741824);
 	ck_assert_str_eq(hw.nics[0].network, "VM Network");
+	ck_assert_str_eq(hw.controllers[0]->element_name, "ide0"); /* from Caption */
+	ck_assert_ptr_null(hw.controllers[0]->unknown_required);  /* BusNumber is known */
 	ovf_hardware_free(&hw);
+	ck_assert_str_eq(env->systems[0]->products[0].props[0].value, "dflt");
 	struct ovf_diags d = {0};
 	ck_assert_int_eq(ovf_validate(env, 0, &d, &e), 0);
 	ovf_diags_free(&d);
