@@ -20,3 +20,5 @@ TESTS += tests/deploy/test_instance
 
 TESTS += tests/deploy/deploy-cli.sh
 EXTRA_DIST += tests/deploy/deploy-cli.sh
+TESTS += tests/deploy/deploy-sample.sh
+EXTRA_DIST += tests/deploy/deploy-sample.sh
