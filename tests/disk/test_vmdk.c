@@ -336,6 +336,37 @@ START_TEST(test_sparse_gt_alloc)
 }
 END_TEST
 
+
+/* Big sparse disks cost metadata on disk (sparse zeros), not memory. */
+START_TEST(test_big_sparse)
+{
+	need_qemu();
+	struct disk_create_opts o = {.subformat = "monolithicSparse"};
+	od_err e;
+	uint64_t size = UINT64_C(1) << 40;
+	ck_assert_ptr_null(disk_create(dt_path("huge.vmdk"), "vmdk", 4 * size, &o, &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "2 TiB"));
+	disk *d = disk_create(dt_path("big.vmdk"), "vmdk", size, &o, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	unsigned char b[4096];
+	dt_fill(b, sizeof b, 8);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, size - sizeof b, &e), 0);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	ck_assert_int_eq(dt_sh("qemu-img check -q big.vmdk"), 0);
+	ck_assert_int_eq(dt_sh("qemu-io -c 'read -q -P 0 0 1M' big.vmdk >/dev/null"), 0);
+	d = dt_open(dt_path("big.vmdk"), DISK_RDONLY);
+	unsigned char c[4096];
+	ck_assert_int_eq(disk_pread(d, c, sizeof c, size - sizeof c, &e), 0);
+	ck_assert_int_eq(memcmp(b, c, sizeof b), 0);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 0, size, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	ck_assert_uint_ge(x.len, UINT64_C(1) << 30);
+	disk_close(d);
+}
+END_TEST
+
 START_TEST(test_stream_sequential_only)
 {
 	struct disk_create_opts o = {.subformat = "streamOptimized"};
@@ -806,6 +837,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_write_small_grains, 0, 2);
 	tcase_add_test(tc, test_sparse_random_write);
 	tcase_add_test(tc, test_sparse_gt_alloc);
+	tcase_add_test(tc, test_big_sparse);
 	tcase_add_test(tc, test_stream_sequential_only);
 	tcase_add_test(tc, test_hostile_header);
 	tcase_add_test(tc, test_hostile_tables);
