@@ -569,7 +569,11 @@ START_TEST(test_hostile_descriptor)
 	expect_open_fails("dotdot.vmdk", "leaves the descriptor's directory");
 	snprintf(buf, sizeof buf, "%sRW 8 FLAT \"flat.bin\" 0\nparentFileNameHint=\"p.vmdk\"\n", head);
 	write_text("parent.vmdk", buf);
-	expect_open_fails("parent.vmdk", "not supported");
+	expect_open_fails("parent.vmdk", "cannot open 'p.vmdk'");
+	snprintf(buf, sizeof buf, "# Disk DescriptorFile\nversion=1\nparentCID=12345678\n"
+		 "createType=\"monolithicFlat\"\nRW 8 FLAT \"flat.bin\" 0\n");
+	write_text("pcid.vmdk", buf);
+	expect_open_fails("pcid.vmdk", "no parentFileNameHint");
 	snprintf(buf, sizeof buf, "%s", head);
 	write_text("none.vmdk", buf);
 	expect_open_fails("none.vmdk", "no extents");
@@ -807,6 +811,47 @@ START_TEST(test_compressed_no_markers)
 }
 END_TEST
 
+
+/* Delta disks: a child made by qemu-img over a VMDK parent reads through
+ * to it; a changed parent, a loop and writing are refused. */
+START_TEST(test_parent)
+{
+	need_qemu();
+	dt_make_raw(dt_path("src.raw"), SZ);
+	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk src.raw base.vmdk && "
+			       "qemu-img create -q -f vmdk -b base.vmdk -F vmdk top.vmdk && "
+			       "qemu-io -c 'write -q -P 0x55 1000k 100k' -c 'write -q -z 3M 64k' top.vmdk >/dev/null && "
+			       "qemu-img convert -O raw top.vmdk expect.raw"), 0);
+	disk *d = dt_open(dt_path("top.vmdk"), DISK_RDONLY);
+	ck_assert_ptr_nonnull(disk_backing(d));
+	uint64_t holes = verify_against(d, dt_path("expect.raw"));
+	ck_assert_uint_gt(holes, 0);
+	struct disk_info info;
+	od_err e;
+	ck_assert_int_eq(disk_get_info(d, &info, &e), 0);
+	ck_assert_str_eq(info.backing_file, "base.vmdk");
+	ck_assert_str_eq(info.backing_format, "vmdk");
+	disk_info_free(&info);
+	disk_close(d);
+	/* without the chain, only this layer */
+	d = disk_open(dt_path("top.vmdk"), DISK_RDONLY | DISK_NO_BACKING, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_ptr_null(disk_backing(d));
+	disk_close(d);
+	ck_assert_ptr_null(disk_open(dt_path("top.vmdk"), DISK_RDWR, &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "not supported"));
+	/* the parent changed: its CID no longer matches */
+	ck_assert_int_eq(dt_sh("sed -i '0,/^CID=/s/^CID=[0-9a-f]*/CID=0badc0de/' base.vmdk"), 0);
+	dt_open_fails(dt_path("top.vmdk"), "CID");
+	/* two descriptors naming each other */
+	write_text("l1.vmdk", "# Disk DescriptorFile\nversion=1\nCID=11111111\nparentCID=22222222\n"
+			      "createType=\"monolithicFlat\"\nparentFileNameHint=\"l2.vmdk\"\nRW 8 ZERO\n");
+	write_text("l2.vmdk", "# Disk DescriptorFile\nversion=1\nCID=22222222\nparentCID=11111111\n"
+			      "createType=\"monolithicFlat\"\nparentFileNameHint=\"l1.vmdk\"\nRW 8 ZERO\n");
+	dt_open_fails(dt_path("l1.vmdk"), "deeper than");
+}
+END_TEST
+
 START_TEST(test_qemu_stream_layout)
 {
 	/* qemu-img writes streams with the grain directory at the start; make
@@ -845,6 +890,7 @@ int main(void)
 	tcase_add_test(tc, test_hostile_descriptor);
 	tcase_add_test(tc, test_qemu_stream_layout);
 	tcase_add_test(tc, test_zeroed_grain);
+	tcase_add_test(tc, test_parent);
 	tcase_add_test(tc, test_compressed_no_markers);
 	tcase_add_test(tc, test_multi_extent);
 	tcase_add_test(tc, test_range);
