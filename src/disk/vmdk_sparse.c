@@ -439,7 +439,7 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 		}
 		/* A pool that cannot start leaves us on the sequential path. */
 		if (s->jobs)
-			s->pool = od_pool_new(t, 0, NULL);
+			s->pool = od_pool_new(t - 1, 0, NULL);
 	}
 	if (n < 4 || !s->pool) {
 		for (size_t i = 0; i < n; i++)
@@ -447,14 +447,17 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 				return -1;
 		return 0;
 	}
+	/* The calling thread takes a share itself: on a busy machine waiting
+	 * for every worker to be scheduled costs more than the inflating. */
 	for (unsigned i = 0; i < s->njobs; i++) {
 		struct par_job *j = &s->jobs[i];
 		j->s = s, j->list = s->plist, j->n = n, j->stride = s->njobs, j->first = i, j->rc = 0;
-		if (od_pool_submit(s->pool, par_job_run, j, e) < 0) {
+		if (i && od_pool_submit(s->pool, par_job_run, j, e) < 0) {
 			od_pool_wait(s->pool);
 			return -1;
 		}
 	}
+	par_job_run(&s->jobs[0]);
 	od_pool_wait(s->pool);
 	for (unsigned i = 0; i < s->njobs; i++)
 		if (s->jobs[i].rc < 0) {
