@@ -47,3 +47,4 @@ tests_disk_test_vmdk_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_vmdk
 TESTS += tests/disk/vmdk_cli.sh
 EXTRA_DIST += tests/disk/vmdk_cli.sh
+EXTRA_DIST += tests/fuzz/fuzz_vmdk.c
