@@ -176,6 +176,15 @@ START_TEST(test_write_small_grains)
 	ck_assert_int_eq(dt_sh("qemu-img check -q g.vmdk"), 0);
 	ck_assert_int_eq(dt_sh("truncate -s %llu src.raw && qemu-img compare -q src.raw g.vmdk",
 			       (unsigned long long)(size + 511) / 512 * 512), 0);
+	if (_i) {
+		/* every grain directory entry names a table, empty ones too */
+		uint64_t fs = file_size(dt_path("g.vmdk"));
+		unsigned char f[512], gd[12];
+		get_bytes(dt_path("g.vmdk"), f, sizeof f, fs - 1024);
+		get_bytes(dt_path("g.vmdk"), gd, sizeof gd, le(f + 56, 8) * 512);
+		for (int i = 0; i < 3; i++)
+			ck_assert_uint_ne(le(gd + 4 * i, 4), 0);
+	}
 	disk *d = dt_open(dt_path("g.vmdk"), DISK_RDONLY);
 	struct disk_info info;
 	od_err e;
