@@ -634,7 +634,17 @@ int vmdk_sparse_pwrite(struct vmdk_sparse *s, const void *buf_, size_t len, uint
 		if ((rc = get_gte(s, g, &gte, e)) < 0)
 			break;
 		if (gte > 1) {
-			if ((rc = disk_io_pwrite(s->io, buf, n, (uint64_t)gte * VMDK_SECTOR + in, e)) < 0)
+			/* A hostile table could aim a write at the metadata or far
+			 * past the end (growing the file by terabytes): an allocated
+			 * grain must lie after the metadata and inside the file. */
+			uint64_t goff = (uint64_t)gte * VMDK_SECTOR;
+			if (gte < s->h.overhead || !od_range_ok(goff, s->grain_bytes, s->file_size)) {
+				rc = od_err_set(e, OD_E_INVALID,
+						"%s: grain %llu (offset 0x%llx) is not a valid grain location; refusing to write",
+						s->io->name, (unsigned long long)g, (unsigned long long)goff);
+				break;
+			}
+			if ((rc = disk_io_pwrite(s->io, buf, n, goff + in, e)) < 0)
 				break;
 		} else if (!vmdk_is_zero(buf, n)) {
 			/* A new grain goes at the end of the file; the part of it

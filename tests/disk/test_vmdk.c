@@ -485,6 +485,15 @@ START_TEST(test_hostile_tables)
 	/* GT entry pointing past the end (grain 0 has data) */
 	put_le(dt_path("gtent.vmdk"), gt0 * 512, 0x7ffffff0, 4);
 	expect_read_fails("gtent.vmdk", "grain 0 points past the end of the file");
+	/* writing through a table entry aimed at the metadata is refused */
+	ck_assert_int_eq(dt_sh("cp m.vmdk gtmeta.vmdk"), 0);
+	put_le(dt_path("gtmeta.vmdk"), gt0 * 512, 2, 4);
+	disk *w = dt_open(dt_path("gtmeta.vmdk"), DISK_RDWR);
+	unsigned char blk[512] = {1};
+	od_err e;
+	ck_assert_int_eq(disk_pwrite(w, blk, sizeof blk, 0, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a valid grain location"));
+	disk_close(w);
 	/* truncated sparse file: grains past the new end */
 	ck_assert_int_eq(dt_sh("cp m.vmdk trunc.vmdk && truncate -s 200000 trunc.vmdk"), 0);
 	expect_read_fails("trunc.vmdk", "past the end");
