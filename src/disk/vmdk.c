@@ -34,6 +34,7 @@ struct vmdk {
 	bool has_header;
 	struct vmdk_stream *stream; /* created streamOptimized image */
 	disk *parent;            /* parentFileNameHint, opened; NULL if none */
+	bool cid_updated;        /* the content ID was renewed by a first write */
 };
 
 static int vmdk_probe(const unsigned char *buf, size_t len)
@@ -390,12 +391,69 @@ static int vmdk_pread(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
 	return 0;
 }
 
+/* The CID names the content: a child disk records its parent's, so that a
+ * parent modified later is detected.  Like VMware and QEMU, give the disk a
+ * new CID at its first modification, rewriting the descriptor in place. */
+static int renew_cid(disk *d, od_err *e)
+{
+	struct vmdk *v = d->priv;
+	if (v->cid_updated || !v->desc_text || d->io.is_range)
+		return 0;
+	v->cid_updated = true;
+	char *t = v->desc_text, *p = NULL;
+	for (char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "CID=", 4)) {
+			p = l + 4;
+			break;
+		}
+	if (!p)
+		return 0;
+	size_t digits = strspn(p, "0123456789abcdefABCDEF");
+	uint32_t cid = vmdk_random_cid();
+	char *nt = od_asprintf("%.*s%08x%s", (int)(p - t), t, cid, p + digits);
+	if (!nt)
+		return od_err_nomem(e);
+	size_t ol = strlen(t), nl = strlen(nt);
+	uint64_t where = 0, room = UINT64_MAX;
+	if (v->has_header) {
+		where = v->h0.desc_off * VMDK_SECTOR;
+		room = v->h0.desc_size * VMDK_SECTOR;
+	}
+	if (nl > room) { /* no space to grow: keep the old CID */
+		free(nt);
+		return 0;
+	}
+	/* pad with NULs over a longer old text (embedded) or cut the file */
+	if (disk_io_pwrite(d, nt, nl, where, e) < 0) {
+		free(nt);
+		return -1;
+	}
+	if (nl < ol) {
+		if (v->has_header) {
+			char zeros[16] = {0};
+			if (disk_io_pwrite(d, zeros, ol - nl, where + nl, e) < 0) {
+				free(nt);
+				return -1;
+			}
+		} else if (ftruncate(d->io.fd, (off_t)nl) < 0) {
+			free(nt);
+			return od_err_errno(e, errno, "%s: truncating the descriptor", d->name);
+		}
+	}
+	free(v->desc_text);
+	v->desc_text = nt;
+	v->desc.cid = cid;
+	return 0;
+}
+
 static int vmdk_pwrite(disk *d, const void *buf_, size_t len, uint64_t off, od_err *e)
 {
 	struct vmdk *v = d->priv;
 	const unsigned char *buf = buf_;
 	if (v->stream)
 		return vmdk_stream_pwrite(v->stream, buf, len, off, e);
+	if (!d->out && renew_cid(d, e) < 0)
+		return -1;
 	for (size_t i = find_extent(v, off); len && i < v->next; i++) {
 		struct vmdk_extent *x = &v->ext[i];
 		uint64_t in = off - x->start;

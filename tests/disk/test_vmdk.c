@@ -289,13 +289,25 @@ START_TEST(test_sparse_random_write)
 	close(fd);
 	ck_assert_int_eq(dt_sh("qemu-img check -q r.vmdk"), 0);
 	ck_assert_int_eq(dt_sh("qemu-img compare -q r.raw r.vmdk"), 0);
-	/* reopen read-write and overwrite again */
+	/* reopen read-write and overwrite again: the CID changes */
+	struct disk_info i1, i2;
+	d = dt_open(dt_path("r.vmdk"), DISK_RDONLY);
+	ck_assert_int_eq(disk_get_info(d, &i1, &e), 0);
+	disk_close(d);
 	d = dt_open(dt_path("r.vmdk"), DISK_RDWR);
 	dt_fill(b, sizeof b, 777);
 	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, 1000000, &e), 0);
 	memcpy(shadow + 1000000, b, sizeof b);
 	ck_assert_int_eq(disk_flush(d, &e), 0);
 	disk_close(d);
+	d = dt_open(dt_path("r.vmdk"), DISK_RDONLY);
+	ck_assert_int_eq(disk_get_info(d, &i2, &e), 0);
+	disk_close(d);
+	const char *c1 = strstr(i1.vmdk_descriptor, "\nCID="), *c2 = strstr(i2.vmdk_descriptor, "\nCID=");
+	ck_assert(c1 && c2);
+	ck_assert_int_ne(strncmp(c1, c2, 14), 0);
+	ck_assert_uint_eq(strlen(i1.vmdk_descriptor), strlen(i2.vmdk_descriptor));
+	disk_info_free(&i1), disk_info_free(&i2);
 	fd = open(dt_path("r.raw"), O_WRONLY);
 	ck_assert(pwrite(fd, shadow, SZ, 0) == SZ);
 	close(fd);
