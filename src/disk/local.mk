@@ -33,6 +33,11 @@ tests_disk_test_qcow2_write_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_qcow2_write
 TESTS += tests/disk/cli_disk.sh
 EXTRA_DIST += tests/disk/cli_disk.sh
+check_PROGRAMS += tests/disk/test_qcow2_fuzz
+tests_disk_test_qcow2_fuzz_SOURCES = tests/disk/test_qcow2_fuzz.c
+tests_disk_test_qcow2_fuzz_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_qcow2_fuzz_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_qcow2_fuzz
 
 # ---- VMDK driver (vmdk.c is listed above) and its tests ----
 src_disk_libdisk_a_SOURCES += \
