@@ -643,7 +643,8 @@ static int vmdk_info(disk *d, struct disk_info *info, od_err *e)
 		if (h->unclean)
 			info->dirty = true;
 	}
-	if (!v->has_header)
+	/* the sparse header's version says more than the descriptor's */
+	if (!info->version)
 		info->version = v->desc.version;
 	/* actual size: the extent files too */
 	for (size_t i = 0; i < v->next; i++) {
