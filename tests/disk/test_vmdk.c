@@ -8,6 +8,7 @@
 #include "dtest.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define SZ (6u << 20)
@@ -882,6 +883,56 @@ START_TEST(test_parent)
 }
 END_TEST
 
+
+/* The runner reads from several threads at once: reads of one stream
+ * image from four threads, at random places and sizes, all correct. */
+struct reader_arg {
+	disk *d;
+	const unsigned char *ref;
+	unsigned seed;
+	int bad;
+};
+
+static void *reader_thread(void *p)
+{
+	struct reader_arg *a = p;
+	unsigned char *b = malloc(300000);
+	uint64_t x = a->seed;
+	od_err e;
+	for (int i = 0; i < 200 && !a->bad; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		size_t n = 1 + (size_t)(x >> 20) % 300000;
+		uint64_t off = (x >> 33) % (SZ - n);
+		if (disk_pread(a->d, b, n, off, &e) < 0 || memcmp(b, a->ref + off, n) != 0)
+			a->bad = 1;
+	}
+	free(b);
+	return NULL;
+}
+
+START_TEST(test_threaded_reads)
+{
+	need_qemu();
+	dt_make_raw(dt_path("src.raw"), SZ);
+	write_ours("src.raw", "s.vmdk", "streamOptimized", 2);
+	unsigned char *ref = malloc(SZ);
+	get_bytes(dt_path("src.raw"), ref, SZ, 0);
+	disk *d = dt_open(dt_path("s.vmdk"), DISK_RDONLY);
+	pthread_t t[4];
+	struct reader_arg a[4];
+	for (unsigned i = 0; i < 4; i++) {
+		a[i] = (struct reader_arg){d, ref, i + 1, 0};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, reader_thread, &a[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(a[i].bad, 0);
+	}
+	disk_close(d);
+	free(ref);
+}
+END_TEST
+
 START_TEST(test_qemu_stream_layout)
 {
 	/* qemu-img writes streams with the grain directory at the start; make
@@ -924,6 +975,7 @@ int main(void)
 	tcase_add_test(tc, test_compressed_no_markers);
 	tcase_add_test(tc, test_multi_extent);
 	tcase_add_test(tc, test_range);
+	tcase_add_test(tc, test_threaded_reads);
 	tcase_add_test(tc, test_check_finds_damage);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
