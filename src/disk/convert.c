@@ -9,6 +9,7 @@
 #include "config.h"
 #include "disk/driver.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,78 @@ static int read_window(disk *src, unsigned char *buf, uint64_t off, size_t n, bo
 	return 0;
 }
 
+/* Reading runs one window ahead of writing on its own thread, so that
+ * decompressing or waiting for the source overlaps writing (and the
+ * writer's compression) instead of adding to it.  NSLOT windows bound the
+ * memory. */
+#define NSLOT 3
+
+struct reader {
+	disk *src;
+	uint64_t size;
+	pthread_mutex_t m;
+	pthread_cond_t cv;
+	unsigned char *buf[NSLOT];
+	bool full[NSLOT], any[NSLOT];
+	bool stop, failed;
+	od_err err;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	uint64_t i = 0;
+	for (uint64_t off = 0; off < r->size; off += WIN, i++) {
+		unsigned k = (unsigned)(i % NSLOT);
+		pthread_mutex_lock(&r->m);
+		while (r->full[k] && !r->stop)
+			pthread_cond_wait(&r->cv, &r->m);
+		bool stop = r->stop;
+		pthread_mutex_unlock(&r->m);
+		if (stop)
+			break;
+		size_t n = r->size - off < WIN ? (size_t)(r->size - off) : WIN;
+		bool any;
+		od_err e;
+		int rc = read_window(r->src, r->buf[k], off, n, &any, &e);
+		pthread_mutex_lock(&r->m);
+		if (rc < 0) {
+			r->failed = true;
+			r->err = e;
+			od_err_prefix(&r->err, "%s", disk_name(r->src));
+		} else {
+			r->full[k] = true;
+			r->any[k] = any;
+		}
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->m);
+		if (rc < 0)
+			break;
+	}
+	return NULL;
+}
+
+/* Write one window, skipping all-zero granules. */
+static int write_window(disk *dst, const unsigned char *buf, uint64_t off, size_t n, size_t gran, od_err *e)
+{
+	size_t run_start = 0, run_len = 0;
+	for (size_t g = 0; g < n; g += gran) {
+		size_t gl = n - g < gran ? n - g : gran;
+		if (is_zero(buf + g, gl)) {
+			if (run_len && disk_pwrite(dst, buf + run_start, run_len, off + run_start, e) < 0)
+				return -1;
+			run_len = 0;
+			continue;
+		}
+		if (!run_len)
+			run_start = g;
+		run_len += gl;
+	}
+	if (run_len && disk_pwrite(dst, buf + run_start, run_len, off + run_start, e) < 0)
+		return -1;
+	return 0;
+}
+
 int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts *o, od_err *e)
 {
 	const char *fmt = o && o->format ? o->format : "raw";
@@ -55,51 +128,68 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 	disk *dst = disk_create(dst_path, fmt, size, &copts, e);
 	if (!dst)
 		return -1;
-	/* Within a window, writes skip all-zero granules; a granule is a whole
-	 * output cluster so that compressing writers get whole clusters. */
+	/* Writes skip all-zero granules; a granule is a whole output cluster
+	 * so that compressing writers get whole clusters. */
 	size_t gran = copts.cluster_size > 65536 ? copts.cluster_size : 65536;
 	if (gran > WIN)
 		gran = WIN;
-	unsigned char *buf = malloc(WIN);
+	struct reader r;
+	memset(&r, 0, sizeof r);
+	r.src = src;
+	r.size = size;
+	pthread_mutex_init(&r.m, NULL);
+	pthread_cond_init(&r.cv, NULL);
 	int rc = -1;
-	if (!buf) {
-		od_err_nomem(e);
-		goto out;
-	}
-	uint64_t done = 0;
-	for (uint64_t off = 0; off < size; off += WIN) {
-		size_t n = size - off < WIN ? (size_t)(size - off) : WIN;
-		bool any;
-		if (read_window(src, buf, off, n, &any, e) < 0) {
-			od_err_prefix(e, "%s", disk_name(src));
+	bool started = false;
+	pthread_t th;
+	for (unsigned k = 0; k < NSLOT; k++)
+		if (!(r.buf[k] = malloc(WIN))) {
+			od_err_nomem(e);
 			goto out;
 		}
-		if (any) {
-			size_t run_start = 0, run_len = 0;
-			for (size_t g = 0; g < n; g += gran) {
-				size_t gl = n - g < gran ? n - g : gran;
-				if (is_zero(buf + g, gl)) {
-					if (run_len && disk_pwrite(dst, buf + run_start, run_len, off + run_start, e) < 0)
-						goto out;
-					run_len = 0;
-					continue;
-				}
-				if (!run_len)
-					run_start = g;
-				run_len += gl;
-			}
-			if (run_len && disk_pwrite(dst, buf + run_start, run_len, off + run_start, e) < 0)
-				goto out;
+	int perr = pthread_create(&th, NULL, reader_main, &r);
+	if (perr) {
+		od_err_errno(e, perr, "cannot start the reader thread");
+		goto out;
+	}
+	started = true;
+	uint64_t i = 0;
+	for (uint64_t off = 0; off < size; off += WIN, i++) {
+		unsigned k = (unsigned)(i % NSLOT);
+		size_t n = size - off < WIN ? (size_t)(size - off) : WIN;
+		pthread_mutex_lock(&r.m);
+		while (!r.full[k] && !r.failed)
+			pthread_cond_wait(&r.cv, &r.m);
+		bool ready = r.full[k];
+		pthread_mutex_unlock(&r.m);
+		if (!ready) {
+			*e = r.err;
+			goto out;
 		}
-		done += n;
+		if (r.any[k] && write_window(dst, r.buf[k], off, n, gran, e) < 0)
+			goto out;
+		pthread_mutex_lock(&r.m);
+		r.full[k] = false;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.m);
 		if (o && o->progress)
-			o->progress(o->progress_ctx, done, size);
+			o->progress(o->progress_ctx, off + n, size);
 	}
 	if (disk_commit(dst, e) < 0)
 		goto out;
 	rc = 0;
 out:
-	free(buf);
+	if (started) {
+		pthread_mutex_lock(&r.m);
+		r.stop = true;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.m);
+		pthread_join(th, NULL);
+	}
+	for (unsigned k = 0; k < NSLOT; k++)
+		free(r.buf[k]);
+	pthread_mutex_destroy(&r.m);
+	pthread_cond_destroy(&r.cv);
 	disk_close(dst); /* discards the temporary file unless committed */
 	return rc;
 }

@@ -41,6 +41,11 @@ tests_disk_test_qcow2_write_LDADD = $(DISK_TEST_LDADD)
 TESTS += tests/disk/test_qcow2_write
 TESTS += tests/disk/cli_disk.sh
 EXTRA_DIST += tests/disk/cli_disk.sh
+check_PROGRAMS += tests/disk/test_qcow2_fuzz
+tests_disk_test_qcow2_fuzz_SOURCES = tests/disk/test_qcow2_fuzz.c
+tests_disk_test_qcow2_fuzz_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_qcow2_fuzz_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_qcow2_fuzz
 
 # ---- VMDK driver (vmdk.c is listed above) and its tests ----
 src_disk_libdisk_a_SOURCES += \
@@ -57,3 +62,9 @@ TESTS += tests/disk/json_backing.sh
 EXTRA_DIST += tests/disk/json_backing.sh
 TESTS += tests/disk/vmdk_cli.sh
 EXTRA_DIST += tests/disk/vmdk_cli.sh
+EXTRA_DIST += tests/fuzz/fuzz_vmdk.c
+check_PROGRAMS += tests/disk/test_vmdk_fuzz
+tests_disk_test_vmdk_fuzz_SOURCES = tests/disk/test_vmdk_fuzz.c
+tests_disk_test_vmdk_fuzz_CFLAGS = $(TEST_CFLAGS)
+tests_disk_test_vmdk_fuzz_LDADD = $(DISK_TEST_LDADD)
+TESTS += tests/disk/test_vmdk_fuzz

@@ -201,19 +201,25 @@ int q2_lookup(disk *d, uint64_t off, uint64_t len, int *kind, uint64_t *host, ui
 	uint64_t cover = q->cluster_size << q->l2_bits; /* guest bytes per L2 table */
 	uint64_t l1i = off / cover;
 	uint64_t in_l2 = off % cover;
+	uint64_t want = len;
 	if (len > cover - in_l2)
 		len = cover - in_l2;
 	*host = 0;
 	*csize = 0;
 	if (l1i >= q->l1_size) {
 		*kind = Q2K_UNALLOC;
-		*run = len;
+		*run = want;
 		return 0;
 	}
 	uint64_t l2off = q->l1[l1i] & Q2_OFFSET_MASK;
 	if (!l2off) {
+		/* Whole empty L1 ranges at once: a huge sparse image with small
+		 * clusters would otherwise take billions of steps to map. */
+		uint64_t r = len;
+		for (uint64_t j = l1i + 1; j < q->l1_size && r < want && !(q->l1[j] & Q2_OFFSET_MASK); j++)
+			r += cover;
 		*kind = Q2K_UNALLOC;
-		*run = len;
+		*run = r < want ? r : want;
 		return 0;
 	}
 	struct q2_l2 *t;
@@ -657,7 +663,10 @@ static int q2_info(disk *d, struct disk_info *info, od_err *e)
 	 * small fraction of the image. */
 	pthread_mutex_lock(&q->lock);
 	int rc = 0;
-	for (uint32_t i = 0; i < q->l1_size && !info->compressed && rc == 0; i++) {
+	/* Bounded like the metadata walk: hostile L1 tables may point at one
+	 * table many times. */
+	uint64_t budget = (q->file_size >> q->cluster_bits) + 1024;
+	for (uint32_t i = 0; i < q->l1_size && !info->compressed && rc == 0 && budget; i++) {
 		uint64_t l2 = q->l1[i] & Q2_OFFSET_MASK;
 		struct q2_l2 *t;
 		if (!l2)
@@ -666,6 +675,7 @@ static int q2_info(disk *d, struct disk_info *info, od_err *e)
 			rc = -1;
 			break;
 		}
+		budget--;
 		for (uint64_t j = 0; j < q->l2_entries; j++)
 			if (q2_be64(t->data + j * (q->extl2 ? 16 : 8)) & Q2_COMPRESSED) {
 				info->compressed = true;

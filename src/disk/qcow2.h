@@ -199,6 +199,7 @@ struct q2_walk {
 	int (*bad)(void *ctx, const char *msg);
 	int (*copied)(void *ctx, uint64_t host, bool flag, const char *what);
 	uint64_t allocated, compressed, fragmented, last_host;
+	uint64_t l2_walks, l2_walk_limit; /* set by q2_walk */
 };
 int q2_walk(disk *d, struct q2_walk *w, od_err *e);
 

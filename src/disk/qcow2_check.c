@@ -136,6 +136,13 @@ static int walk_l1(disk *d, struct q2_walk *w, uint64_t l1off, uint32_t l1size, 
 			continue;
 		if (active && w->copied && w->copied(w->ctx, l2, (ent & Q2_COPIED) != 0, "L2 table") < 0)
 			return -1;
+		/* Many L1 entries pointing at one big L2 table would make the
+		 * walk quadratic: a few MiB of hostile file could keep us busy
+		 * for hours.  Real images reference each table once per
+		 * snapshot at most. */
+		if (++w->l2_walks > w->l2_walk_limit)
+			return od_err_set(e, OD_E_INVALID, "%s: more L2 table references than the file can hold tables (%llu)",
+					  d->name, (unsigned long long)w->l2_walk_limit);
 		if (walk_l2(d, w, l2, active, e) < 0)
 			return -1;
 	}
@@ -181,6 +188,8 @@ static int walk_snapshots(disk *d, struct q2_walk *w, od_err *e)
 int q2_walk(disk *d, struct q2_walk *w, od_err *e)
 {
 	struct qcow2 *q = d->priv;
+	w->l2_walks = 0;
+	w->l2_walk_limit = ((q->file_size >> q->cluster_bits) + 1) * ((uint64_t)q->nb_snapshots + 1) + 1024;
 	if (w->ref(w->ctx, 0, q->cluster_size, "header", e) < 0)
 		return -1;
 	if (q->l1_size && w->ref(w->ctx, q->l1_offset, (uint64_t)q->l1_size * 8, "L1 table", e) < 0)

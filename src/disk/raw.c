@@ -53,7 +53,8 @@ static int raw_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err
 
 static int raw_flush(disk *d, od_err *e)
 {
-	if (!d->io.writable)
+	/* A created image is synced once, by the commit that renames it. */
+	if (!d->io.writable || d->out)
 		return 0;
 	if (fdatasync(d->io.fd) < 0)
 		return od_err_errno(e, errno, "%s: fdatasync", d->name);

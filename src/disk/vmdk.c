@@ -33,6 +33,8 @@ struct vmdk {
 	struct vmdk_header h0;   /* header of this file when it is a sparse extent */
 	bool has_header;
 	struct vmdk_stream *stream; /* created streamOptimized image */
+	disk *parent;            /* parentFileNameHint, opened; NULL if none */
+	bool cid_updated;        /* the content ID was renewed by a first write */
 };
 
 static int vmdk_probe(const unsigned char *buf, size_t len)
@@ -66,6 +68,9 @@ static void vmdk_free(disk *d)
 	vmdk_desc_free(&v->desc);
 	free(v->desc_text);
 	vmdk_stream_free(v->stream);
+	if (v->parent)
+		disk_close(v->parent);
+	d->backing = NULL;
 	free(v);
 	d->priv = NULL;
 }
@@ -205,6 +210,38 @@ static int read_desc_text(disk *d, uint64_t off, uint64_t len, od_err *e)
 	return vmdk_desc_parse(v->desc_text, n, d->name, &v->desc, e);
 }
 
+/* A delta disk (a snapshot or linked clone) reads what it does not hold
+ * from its parent.  The parent is opened read-only through the generic
+ * child mechanism, which bounds the chain depth and so stops loops; a
+ * parent whose CID is not the parentCID recorded here has changed since
+ * the child was made, and reading through it would mix two histories. */
+static int open_parent(disk *d, od_err *e)
+{
+	struct vmdk *v = d->priv;
+	const char *hint = v->desc.parent_hint;
+	if (d->flags & DISK_NO_BACKING)
+		return 0;
+	if (d->flags & DISK_RDWR)
+		return od_err_set(e, OD_E_UNSUPPORTED, "%s: writing to a VMDK with a parent disk is not supported", d->name);
+	if (!d->path)
+		return od_err_set(e, OD_E_UNSUPPORTED,
+				  "%s: a VMDK opened inside another file cannot refer to parent disk '%s'", d->name, hint);
+	if (!*hint)
+		return od_err_set(e, OD_E_INVALID, "%s: empty parentFileNameHint", d->name);
+	v->parent = disk_open_child(d, hint, NULL, DISK_RDONLY, e);
+	if (!v->parent)
+		return -1;
+	if (v->parent->drv == &disk_driver_vmdk) {
+		struct vmdk *pv = v->parent->priv;
+		if (v->desc.has_parent_cid && pv->desc.has_cid && pv->desc.cid != v->desc.parent_cid)
+			return od_err_set(e, OD_E_INVALID,
+					  "%s: parent '%s' has CID %08x, this disk expects %08x (the parent changed "
+					  "after this disk was made)", d->name, hint, pv->desc.cid, v->desc.parent_cid);
+	}
+	d->backing = v->parent;
+	return 0;
+}
+
 static int vmdk_open(disk *d, od_err *e)
 {
 	struct vmdk *v = calloc(1, sizeof *v);
@@ -271,12 +308,13 @@ static int vmdk_open(disk *d, od_err *e)
 		if (read_desc_text(d, 0, fsz, e) < 0)
 			goto fail;
 	}
-	if (v->desc.parent_hint || (v->desc.has_parent_cid && v->desc.parent_cid != 0xffffffffu)) {
-		od_err_set(e, OD_E_UNSUPPORTED, "%s: VMDK with a parent disk (%s) is not supported", d->name,
-			   v->desc.parent_hint ? v->desc.parent_hint : "parentCID set");
+	if (!v->desc.parent_hint && v->desc.has_parent_cid && v->desc.parent_cid != 0xffffffffu) {
+		od_err_set(e, OD_E_INVALID, "%s: parentCID is set but there is no parentFileNameHint", d->name);
 		goto fail;
 	}
 	if (open_extents(d, e) < 0)
+		goto fail;
+	if (v->desc.parent_hint && open_parent(d, e) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -298,6 +336,32 @@ static size_t find_extent(struct vmdk *v, uint64_t off)
 	return lo;
 }
 
+/* Read [in, in+n) of sparse extent x, taking unallocated grains from the
+ * parent (zeros past the parent's end). */
+static int read_with_parent(struct vmdk *v, struct vmdk_extent *x, unsigned char *buf, size_t n, uint64_t in,
+			    od_err *e)
+{
+	while (n) {
+		uint64_t run;
+		int kind;
+		if (vmdk_sparse_map(x->sp, in, n, &run, &kind, e) < 0)
+			return -1;
+		size_t k = (size_t)run;
+		if (kind != DISK_EXT_UNALLOC) {
+			if (vmdk_sparse_pread(x->sp, buf, k, in, e) < 0)
+				return -1;
+		} else {
+			uint64_t g = x->start + in, psz = disk_size(v->parent);
+			size_t from_parent = g >= psz ? 0 : psz - g < k ? (size_t)(psz - g) : k;
+			if (from_parent && disk_pread(v->parent, buf, from_parent, g, e) < 0)
+				return -1;
+			memset(buf + from_parent, 0, k - from_parent);
+		}
+		buf += k, in += k, n -= k;
+	}
+	return 0;
+}
+
 static int vmdk_pread(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
 {
 	struct vmdk *v = d->priv;
@@ -314,6 +378,8 @@ static int vmdk_pread(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
 					  (unsigned long long)off);
 		if (x->type == VMDK_ZERO)
 			memset(buf, 0, n);
+		else if (x->sp && v->parent)
+			rc = read_with_parent(v, x, buf, n, in, e);
 		else if (x->sp)
 			rc = vmdk_sparse_pread(x->sp, buf, n, in, e);
 		else
@@ -325,12 +391,69 @@ static int vmdk_pread(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
 	return 0;
 }
 
+/* The CID names the content: a child disk records its parent's, so that a
+ * parent modified later is detected.  Like VMware and QEMU, give the disk a
+ * new CID at its first modification, rewriting the descriptor in place. */
+static int renew_cid(disk *d, od_err *e)
+{
+	struct vmdk *v = d->priv;
+	if (v->cid_updated || !v->desc_text || d->io.is_range)
+		return 0;
+	v->cid_updated = true;
+	char *t = v->desc_text, *p = NULL;
+	for (char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, "CID=", 4)) {
+			p = l + 4;
+			break;
+		}
+	if (!p)
+		return 0;
+	size_t digits = strspn(p, "0123456789abcdefABCDEF");
+	uint32_t cid = vmdk_random_cid();
+	char *nt = od_asprintf("%.*s%08x%s", (int)(p - t), t, cid, p + digits);
+	if (!nt)
+		return od_err_nomem(e);
+	size_t ol = strlen(t), nl = strlen(nt);
+	uint64_t where = 0, room = UINT64_MAX;
+	if (v->has_header) {
+		where = v->h0.desc_off * VMDK_SECTOR;
+		room = v->h0.desc_size * VMDK_SECTOR;
+	}
+	if (nl > room) { /* no space to grow: keep the old CID */
+		free(nt);
+		return 0;
+	}
+	/* pad with NULs over a longer old text (embedded) or cut the file */
+	if (disk_io_pwrite(d, nt, nl, where, e) < 0) {
+		free(nt);
+		return -1;
+	}
+	if (nl < ol) {
+		if (v->has_header) {
+			char zeros[16] = {0};
+			if (disk_io_pwrite(d, zeros, ol - nl, where + nl, e) < 0) {
+				free(nt);
+				return -1;
+			}
+		} else if (ftruncate(d->io.fd, (off_t)nl) < 0) {
+			free(nt);
+			return od_err_errno(e, errno, "%s: truncating the descriptor", d->name);
+		}
+	}
+	free(v->desc_text);
+	v->desc_text = nt;
+	v->desc.cid = cid;
+	return 0;
+}
+
 static int vmdk_pwrite(disk *d, const void *buf_, size_t len, uint64_t off, od_err *e)
 {
 	struct vmdk *v = d->priv;
 	const unsigned char *buf = buf_;
 	if (v->stream)
 		return vmdk_stream_pwrite(v->stream, buf, len, off, e);
+	if (!d->out && renew_cid(d, e) < 0)
+		return -1;
 	for (size_t i = find_extent(v, off); len && i < v->next; i++) {
 		struct vmdk_extent *x = &v->ext[i];
 		uint64_t in = off - x->start;
@@ -385,6 +508,15 @@ static int vmdk_map(disk *d, uint64_t off, uint64_t len, struct disk_extent *out
 			return -1;
 		out->len = run;
 		out->kind = kind;
+		/* unallocated here: whatever the parent has there */
+		if (kind == DISK_EXT_UNALLOC && v->parent && off < disk_size(v->parent)) {
+			struct disk_extent p;
+			uint64_t avail = disk_size(v->parent) - off;
+			if (disk_map(v->parent, off, avail < run ? avail : run, &p, e) < 0)
+				return -1;
+			out->len = p.len;
+			out->kind = p.kind;
+		}
 	} else if (x->child && x->child->drv && x->child->drv->map && in + x->flat_off < disk_size(x->child)) {
 		/* flat: ask the raw driver about holes */
 		struct disk_extent c;
@@ -492,6 +624,12 @@ static int vmdk_info(disk *d, struct disk_info *info, od_err *e)
 		 v->desc.create_type ? v->desc.create_type : v->stream ? "streamOptimized" : "");
 	if (v->desc_text && !(info->vmdk_descriptor = od_strdup(v->desc_text)))
 		return od_err_nomem(e);
+	if (v->desc.parent_hint) {
+		if (!(info->backing_file = od_strdup(v->desc.parent_hint)))
+			return od_err_nomem(e);
+		if (v->parent && !(info->backing_format = od_strdup(disk_format(v->parent))))
+			return od_err_nomem(e);
+	}
 	for (size_t i = 0; i < v->next; i++) {
 		if (!v->ext[i].sp)
 			continue;
@@ -505,7 +643,8 @@ static int vmdk_info(disk *d, struct disk_info *info, od_err *e)
 		if (h->unclean)
 			info->dirty = true;
 	}
-	if (!v->has_header)
+	/* the sparse header's version says more than the descriptor's */
+	if (!info->version)
 		info->version = v->desc.version;
 	/* actual size: the extent files too */
 	for (size_t i = 0; i < v->next; i++) {

@@ -439,7 +439,7 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 		}
 		/* A pool that cannot start leaves us on the sequential path. */
 		if (s->jobs)
-			s->pool = od_pool_new(t, 0, NULL);
+			s->pool = od_pool_new(t - 1, 0, NULL);
 	}
 	if (n < 4 || !s->pool) {
 		for (size_t i = 0; i < n; i++)
@@ -447,14 +447,17 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 				return -1;
 		return 0;
 	}
+	/* The calling thread takes a share itself: on a busy machine waiting
+	 * for every worker to be scheduled costs more than the inflating. */
 	for (unsigned i = 0; i < s->njobs; i++) {
 		struct par_job *j = &s->jobs[i];
 		j->s = s, j->list = s->plist, j->n = n, j->stride = s->njobs, j->first = i, j->rc = 0;
-		if (od_pool_submit(s->pool, par_job_run, j, e) < 0) {
+		if (i && od_pool_submit(s->pool, par_job_run, j, e) < 0) {
 			od_pool_wait(s->pool);
 			return -1;
 		}
 	}
+	par_job_run(&s->jobs[0]);
 	od_pool_wait(s->pool);
 	for (unsigned i = 0; i < s->njobs; i++)
 		if (s->jobs[i].rc < 0) {
@@ -631,7 +634,17 @@ int vmdk_sparse_pwrite(struct vmdk_sparse *s, const void *buf_, size_t len, uint
 		if ((rc = get_gte(s, g, &gte, e)) < 0)
 			break;
 		if (gte > 1) {
-			if ((rc = disk_io_pwrite(s->io, buf, n, (uint64_t)gte * VMDK_SECTOR + in, e)) < 0)
+			/* A hostile table could aim a write at the metadata or far
+			 * past the end (growing the file by terabytes): an allocated
+			 * grain must lie after the metadata and inside the file. */
+			uint64_t goff = (uint64_t)gte * VMDK_SECTOR;
+			if (gte < s->h.overhead || !od_range_ok(goff, s->grain_bytes, s->file_size)) {
+				rc = od_err_set(e, OD_E_INVALID,
+						"%s: grain %llu (offset 0x%llx) is not a valid grain location; refusing to write",
+						s->io->name, (unsigned long long)g, (unsigned long long)goff);
+				break;
+			}
+			if ((rc = disk_io_pwrite(s->io, buf, n, goff + in, e)) < 0)
 				break;
 		} else if (!vmdk_is_zero(buf, n)) {
 			/* A new grain goes at the end of the file; the part of it
@@ -668,8 +681,11 @@ int vmdk_sparse_create(disk *d, uint64_t sectors, uint64_t grain, const char *de
 		return od_err_set(e, OD_E_INTERNAL, "descriptor too long");
 	uint64_t ngrains = (sectors + grain - 1) / grain;
 	uint64_t ngd = (ngrains + VMDK_GTES - 1) / VMDK_GTES;
-	if (ngd * 4 > VMDK_MAX_GD_BYTES)
-		return od_err_set(e, OD_E_USAGE, "%s: image too large for a sparse VMDK", d->name);
+	/* Grain and table locations are 32-bit sector numbers, so a hosted
+	 * sparse file cannot pass 2 TiB; VMware caps the disk there too. */
+	if (sectors > (UINT64_C(2) << 40) / VMDK_SECTOR)
+		return od_err_set(e, OD_E_USAGE, "%s: a monolithicSparse VMDK cannot exceed 2 TiB "
+				  "(use streamOptimized or split the disk)", d->name);
 	uint64_t gd_sectors = (ngd * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR;
 	uint64_t rgd = 1 + desc_sectors;
 	uint64_t rgt = rgd + gd_sectors;
@@ -684,18 +700,33 @@ int vmdk_sparse_create(disk *d, uint64_t sectors, uint64_t grain, const char *de
 		.capacity = sectors, .grain = grain, .desc_off = 1, .desc_size = desc_sectors,
 		.num_gtes = VMDK_GTES, .rgd_off = rgd, .gd_off = gd, .overhead = overhead,
 	};
-	size_t meta = (size_t)(overhead * VMDK_SECTOR);
-	unsigned char *m = calloc(1, meta);
-	if (!m)
-		return od_err_nomem(e);
+	/* Header and descriptor, then each directory; the grain tables are
+	 * zeros and only extend the file (sparse), so memory stays at the
+	 * size of one directory whatever the disk size. */
+	unsigned char *m = calloc(1, (size_t)(1 + desc_sectors) * VMDK_SECTOR);
+	size_t gdb = (size_t)(gd_sectors * VMDK_SECTOR);
+	unsigned char *a = calloc(1, gdb), *b = calloc(1, gdb);
+	int rc = -1;
+	if (!m || !a || !b) {
+		od_err_nomem(e);
+		goto out;
+	}
 	vmdk_header_encode(&h, m);
 	memcpy(m + VMDK_SECTOR, desc, dlen);
 	for (uint64_t i = 0; i < ngd; i++) {
-		vmdk_put32(m + rgd * VMDK_SECTOR + 4 * i, (uint32_t)(rgt + 4 * i));
-		vmdk_put32(m + gd * VMDK_SECTOR + 4 * i, (uint32_t)(gt + 4 * i));
+		vmdk_put32(a + 4 * i, (uint32_t)(rgt + 4 * i));
+		vmdk_put32(b + 4 * i, (uint32_t)(gt + 4 * i));
 	}
-	int rc = disk_io_pwrite(d, m, meta, 0, e);
-	free(m);
+	if (disk_io_pwrite(d, m, (size_t)(1 + desc_sectors) * VMDK_SECTOR, 0, e) < 0 ||
+	    disk_io_pwrite(d, a, gdb, rgd * VMDK_SECTOR, e) < 0 || disk_io_pwrite(d, b, gdb, gd * VMDK_SECTOR, e) < 0)
+		goto out;
+	if (ftruncate(d->io.fd, (off_t)(overhead * VMDK_SECTOR)) < 0) {
+		od_err_errno(e, errno, "%s: extending the file", d->name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(m), free(a), free(b);
 	if (rc < 0)
 		return -1;
 	return vmdk_sparse_open(d, &h, true, out, e);

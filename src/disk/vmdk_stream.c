@@ -46,7 +46,6 @@ struct vmdk_stream {
 	uint32_t *gd;
 	uint32_t gt[VMDK_GTES];
 	uint64_t gt_idx;           /* grain table being filled */
-	bool gt_used;
 	uint64_t out_off;          /* next file byte to write */
 	uint64_t next_in;          /* lowest guest offset still accepted */
 	struct vmdk_header h;
@@ -112,23 +111,33 @@ static int write_marker(struct vmdk_stream *w, uint64_t val, uint32_t type, od_e
 	return out_write(w, m, sizeof m, e);
 }
 
-/* Emit the grain table being filled, if it maps anything. */
+/* Emit the grain table being filled and move to the next one.  Tables
+ * that map nothing are written too: VMware's and QEMU's writers leave no
+ * grain directory entry empty, and a reader that expects every table then
+ * finds one. */
 static int flush_gt(struct vmdk_stream *w, od_err *e)
 {
-	if (!w->gt_used)
-		return 0;
 	unsigned char t[VMDK_GTES * 4];
 	for (unsigned i = 0; i < VMDK_GTES; i++)
 		vmdk_put32(t + 4 * i, w->gt[i]);
 	if (write_marker(w, sizeof t / VMDK_SECTOR, VMDK_MARKER_GT, e) < 0)
 		return -1;
-	if (w->out_off / VMDK_SECTOR > UINT32_MAX)
+	if (w->out_off / VMDK_SECTOR > UINT32_MAX - sizeof t / VMDK_SECTOR)
 		return od_err_set(e, OD_E_UNSUPPORTED, "%s: stream-optimized output would exceed 2 TiB", w->d->name);
 	w->gd[w->gt_idx] = (uint32_t)(w->out_off / VMDK_SECTOR);
 	if (out_write(w, t, sizeof t, e) < 0)
 		return -1;
 	memset(w->gt, 0, sizeof w->gt);
-	w->gt_used = false;
+	w->gt_idx++;
+	return 0;
+}
+
+/* Emit tables up to (not including) table `idx`. */
+static int flush_gts_before(struct vmdk_stream *w, uint64_t idx, od_err *e)
+{
+	while (w->gt_idx < idx)
+		if (flush_gt(w, e) < 0)
+			return -1;
 	return 0;
 }
 
@@ -156,15 +165,13 @@ static int drain_one(struct vmdk_stream *w, od_err *e)
 			if (run_end > run_start && out_write(w, b->out + run_start, run_end - run_start, e) < 0)
 				return -1;
 			run_start = run_end;
-			if (flush_gt(w, e) < 0)
+			if (flush_gts_before(w, g / VMDK_GTES, e) < 0)
 				return -1;
-			w->gt_idx = g / VMDK_GTES;
 		}
 		uint64_t sec = (w->out_off + (run_end - run_start)) / VMDK_SECTOR;
 		if (sec + b->len[i] > UINT32_MAX)
 			return od_err_set(e, OD_E_UNSUPPORTED, "%s: stream-optimized output would exceed 2 TiB", w->d->name);
 		w->gt[g % VMDK_GTES] = (uint32_t)sec;
-		w->gt_used = true;
 		run_end += (size_t)b->len[i] * VMDK_SECTOR;
 	}
 	if (run_end > run_start && out_write(w, b->out + run_start, run_end - run_start, e) < 0)
@@ -253,7 +260,7 @@ int vmdk_stream_finish(struct vmdk_stream *w, od_err *e)
 	while (w->inflight)
 		if (drain_one(w, e) < 0)
 			return -1;
-	if (flush_gt(w, e) < 0)
+	if (flush_gts_before(w, w->ngd, e) < 0)
 		return -1;
 	/* grain directory */
 	uint64_t gd_sectors = ((uint64_t)w->ngd * 4 + VMDK_SECTOR - 1) / VMDK_SECTOR;

@@ -8,6 +8,7 @@
 #include "dtest.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define SZ (6u << 20)
@@ -176,6 +177,15 @@ START_TEST(test_write_small_grains)
 	ck_assert_int_eq(dt_sh("qemu-img check -q g.vmdk"), 0);
 	ck_assert_int_eq(dt_sh("truncate -s %llu src.raw && qemu-img compare -q src.raw g.vmdk",
 			       (unsigned long long)(size + 511) / 512 * 512), 0);
+	if (_i) {
+		/* every grain directory entry names a table, empty ones too */
+		uint64_t fs = file_size(dt_path("g.vmdk"));
+		unsigned char f[512], gd[12];
+		get_bytes(dt_path("g.vmdk"), f, sizeof f, fs - 1024);
+		get_bytes(dt_path("g.vmdk"), gd, sizeof gd, le(f + 56, 8) * 512);
+		for (int i = 0; i < 3; i++)
+			ck_assert_uint_ne(le(gd + 4 * i, 4), 0);
+	}
 	disk *d = dt_open(dt_path("g.vmdk"), DISK_RDONLY);
 	struct disk_info info;
 	od_err e;
@@ -280,13 +290,25 @@ START_TEST(test_sparse_random_write)
 	close(fd);
 	ck_assert_int_eq(dt_sh("qemu-img check -q r.vmdk"), 0);
 	ck_assert_int_eq(dt_sh("qemu-img compare -q r.raw r.vmdk"), 0);
-	/* reopen read-write and overwrite again */
+	/* reopen read-write and overwrite again: the CID changes */
+	struct disk_info i1, i2;
+	d = dt_open(dt_path("r.vmdk"), DISK_RDONLY);
+	ck_assert_int_eq(disk_get_info(d, &i1, &e), 0);
+	disk_close(d);
 	d = dt_open(dt_path("r.vmdk"), DISK_RDWR);
 	dt_fill(b, sizeof b, 777);
 	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, 1000000, &e), 0);
 	memcpy(shadow + 1000000, b, sizeof b);
 	ck_assert_int_eq(disk_flush(d, &e), 0);
 	disk_close(d);
+	d = dt_open(dt_path("r.vmdk"), DISK_RDONLY);
+	ck_assert_int_eq(disk_get_info(d, &i2, &e), 0);
+	disk_close(d);
+	const char *c1 = strstr(i1.vmdk_descriptor, "\nCID="), *c2 = strstr(i2.vmdk_descriptor, "\nCID=");
+	ck_assert(c1 && c2);
+	ck_assert_int_ne(strncmp(c1, c2, 14), 0);
+	ck_assert_uint_eq(strlen(i1.vmdk_descriptor), strlen(i2.vmdk_descriptor));
+	disk_info_free(&i1), disk_info_free(&i2);
 	fd = open(dt_path("r.raw"), O_WRONLY);
 	ck_assert(pwrite(fd, shadow, SZ, 0) == SZ);
 	close(fd);
@@ -332,6 +354,37 @@ START_TEST(test_sparse_gt_alloc)
 	ck_assert_int_eq(dt_sh("qemu-img compare -q a.raw a.vmdk"), 0);
 	d = dt_open(dt_path("a.vmdk"), DISK_RDONLY);
 	check_clean(d, true);
+	disk_close(d);
+}
+END_TEST
+
+
+/* Big sparse disks cost metadata on disk (sparse zeros), not memory. */
+START_TEST(test_big_sparse)
+{
+	need_qemu();
+	struct disk_create_opts o = {.subformat = "monolithicSparse"};
+	od_err e;
+	uint64_t size = UINT64_C(1) << 40;
+	ck_assert_ptr_null(disk_create(dt_path("huge.vmdk"), "vmdk", 4 * size, &o, &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "2 TiB"));
+	disk *d = disk_create(dt_path("big.vmdk"), "vmdk", size, &o, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	unsigned char b[4096];
+	dt_fill(b, sizeof b, 8);
+	ck_assert_int_eq(disk_pwrite(d, b, sizeof b, size - sizeof b, &e), 0);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	ck_assert_int_eq(dt_sh("qemu-img check -q big.vmdk"), 0);
+	ck_assert_int_eq(dt_sh("qemu-io -c 'read -q -P 0 0 1M' big.vmdk >/dev/null"), 0);
+	d = dt_open(dt_path("big.vmdk"), DISK_RDONLY);
+	unsigned char c[4096];
+	ck_assert_int_eq(disk_pread(d, c, sizeof c, size - sizeof c, &e), 0);
+	ck_assert_int_eq(memcmp(b, c, sizeof b), 0);
+	struct disk_extent x;
+	ck_assert_int_eq(disk_map(d, 0, size, &x, &e), 0);
+	ck_assert_int_eq(x.kind, DISK_EXT_UNALLOC);
+	ck_assert_uint_ge(x.len, UINT64_C(1) << 30);
 	disk_close(d);
 }
 END_TEST
@@ -445,6 +498,15 @@ START_TEST(test_hostile_tables)
 	/* GT entry pointing past the end (grain 0 has data) */
 	put_le(dt_path("gtent.vmdk"), gt0 * 512, 0x7ffffff0, 4);
 	expect_read_fails("gtent.vmdk", "grain 0 points past the end of the file");
+	/* writing through a table entry aimed at the metadata is refused */
+	ck_assert_int_eq(dt_sh("cp m.vmdk gtmeta.vmdk"), 0);
+	put_le(dt_path("gtmeta.vmdk"), gt0 * 512, 2, 4);
+	disk *w = dt_open(dt_path("gtmeta.vmdk"), DISK_RDWR);
+	unsigned char blk[512] = {1};
+	od_err e;
+	ck_assert_int_eq(disk_pwrite(w, blk, sizeof blk, 0, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not a valid grain location"));
+	disk_close(w);
 	/* truncated sparse file: grains past the new end */
 	ck_assert_int_eq(dt_sh("cp m.vmdk trunc.vmdk && truncate -s 200000 trunc.vmdk"), 0);
 	expect_read_fails("trunc.vmdk", "past the end");
@@ -538,7 +600,11 @@ START_TEST(test_hostile_descriptor)
 	expect_open_fails("dotdot.vmdk", "leaves the descriptor's directory");
 	snprintf(buf, sizeof buf, "%sRW 8 FLAT \"flat.bin\" 0\nparentFileNameHint=\"p.vmdk\"\n", head);
 	write_text("parent.vmdk", buf);
-	expect_open_fails("parent.vmdk", "not supported");
+	expect_open_fails("parent.vmdk", "cannot open 'p.vmdk'");
+	snprintf(buf, sizeof buf, "# Disk DescriptorFile\nversion=1\nparentCID=12345678\n"
+		 "createType=\"monolithicFlat\"\nRW 8 FLAT \"flat.bin\" 0\n");
+	write_text("pcid.vmdk", buf);
+	expect_open_fails("pcid.vmdk", "no parentFileNameHint");
 	snprintf(buf, sizeof buf, "%s", head);
 	write_text("none.vmdk", buf);
 	expect_open_fails("none.vmdk", "no extents");
@@ -776,6 +842,97 @@ START_TEST(test_compressed_no_markers)
 }
 END_TEST
 
+
+/* Delta disks: a child made by qemu-img over a VMDK parent reads through
+ * to it; a changed parent, a loop and writing are refused. */
+START_TEST(test_parent)
+{
+	need_qemu();
+	dt_make_raw(dt_path("src.raw"), SZ);
+	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk src.raw base.vmdk && "
+			       "qemu-img create -q -f vmdk -b base.vmdk -F vmdk top.vmdk && "
+			       "qemu-io -c 'write -q -P 0x55 1000k 100k' -c 'write -q -z 3M 64k' top.vmdk >/dev/null && "
+			       "qemu-img convert -O raw top.vmdk expect.raw"), 0);
+	disk *d = dt_open(dt_path("top.vmdk"), DISK_RDONLY);
+	ck_assert_ptr_nonnull(disk_backing(d));
+	uint64_t holes = verify_against(d, dt_path("expect.raw"));
+	ck_assert_uint_gt(holes, 0);
+	struct disk_info info;
+	od_err e;
+	ck_assert_int_eq(disk_get_info(d, &info, &e), 0);
+	ck_assert_str_eq(info.backing_file, "base.vmdk");
+	ck_assert_str_eq(info.backing_format, "vmdk");
+	disk_info_free(&info);
+	disk_close(d);
+	/* without the chain, only this layer */
+	d = disk_open(dt_path("top.vmdk"), DISK_RDONLY | DISK_NO_BACKING, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_ptr_null(disk_backing(d));
+	disk_close(d);
+	ck_assert_ptr_null(disk_open(dt_path("top.vmdk"), DISK_RDWR, &e));
+	ck_assert_ptr_nonnull(strstr(e.msg, "not supported"));
+	/* the parent changed: its CID no longer matches */
+	ck_assert_int_eq(dt_sh("sed -i '0,/^CID=/s/^CID=[0-9a-f]*/CID=0badc0de/' base.vmdk"), 0);
+	dt_open_fails(dt_path("top.vmdk"), "CID");
+	/* two descriptors naming each other */
+	write_text("l1.vmdk", "# Disk DescriptorFile\nversion=1\nCID=11111111\nparentCID=22222222\n"
+			      "createType=\"monolithicFlat\"\nparentFileNameHint=\"l2.vmdk\"\nRW 8 ZERO\n");
+	write_text("l2.vmdk", "# Disk DescriptorFile\nversion=1\nCID=22222222\nparentCID=11111111\n"
+			      "createType=\"monolithicFlat\"\nparentFileNameHint=\"l1.vmdk\"\nRW 8 ZERO\n");
+	dt_open_fails(dt_path("l1.vmdk"), "deeper than");
+}
+END_TEST
+
+
+/* The runner reads from several threads at once: reads of one stream
+ * image from four threads, at random places and sizes, all correct. */
+struct reader_arg {
+	disk *d;
+	const unsigned char *ref;
+	unsigned seed;
+	int bad;
+};
+
+static void *reader_thread(void *p)
+{
+	struct reader_arg *a = p;
+	unsigned char *b = malloc(300000);
+	uint64_t x = a->seed;
+	od_err e;
+	for (int i = 0; i < 200 && !a->bad; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		size_t n = 1 + (size_t)(x >> 20) % 300000;
+		uint64_t off = (x >> 33) % (SZ - n);
+		if (disk_pread(a->d, b, n, off, &e) < 0 || memcmp(b, a->ref + off, n) != 0)
+			a->bad = 1;
+	}
+	free(b);
+	return NULL;
+}
+
+START_TEST(test_threaded_reads)
+{
+	need_qemu();
+	dt_make_raw(dt_path("src.raw"), SZ);
+	write_ours("src.raw", "s.vmdk", "streamOptimized", 2);
+	unsigned char *ref = malloc(SZ);
+	get_bytes(dt_path("src.raw"), ref, SZ, 0);
+	disk *d = dt_open(dt_path("s.vmdk"), DISK_RDONLY);
+	pthread_t t[4];
+	struct reader_arg a[4];
+	for (unsigned i = 0; i < 4; i++) {
+		a[i] = (struct reader_arg){d, ref, i + 1, 0};
+		ck_assert_int_eq(pthread_create(&t[i], NULL, reader_thread, &a[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_int_eq(a[i].bad, 0);
+	}
+	disk_close(d);
+	free(ref);
+}
+END_TEST
+
 START_TEST(test_qemu_stream_layout)
 {
 	/* qemu-img writes streams with the grain directory at the start; make
@@ -806,6 +963,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_write_small_grains, 0, 2);
 	tcase_add_test(tc, test_sparse_random_write);
 	tcase_add_test(tc, test_sparse_gt_alloc);
+	tcase_add_test(tc, test_big_sparse);
 	tcase_add_test(tc, test_stream_sequential_only);
 	tcase_add_test(tc, test_hostile_header);
 	tcase_add_test(tc, test_hostile_tables);
@@ -813,9 +971,11 @@ int main(void)
 	tcase_add_test(tc, test_hostile_descriptor);
 	tcase_add_test(tc, test_qemu_stream_layout);
 	tcase_add_test(tc, test_zeroed_grain);
+	tcase_add_test(tc, test_parent);
 	tcase_add_test(tc, test_compressed_no_markers);
 	tcase_add_test(tc, test_multi_extent);
 	tcase_add_test(tc, test_range);
+	tcase_add_test(tc, test_threaded_reads);
 	tcase_add_test(tc, test_check_finds_damage);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

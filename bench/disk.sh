@@ -1,0 +1,99 @@
+#!/bin/sh
+# disk.sh - time ovfdeploy's disk engine against qemu-img on a realistic
+# image, side by side, and print the ratios the issue sets as goals.
+#
+# The input is a 1 GiB raw disk holding an ext4 filesystem made with
+# `mkfs.ext4 -d` from a copy of part of /usr (about half full).  Every case
+# runs ours and qemu-img on the same input, one after the other, with
+# /usr/bin/time -v for wall time and peak RSS.  Not a test: it takes minutes.
+#
+# Usage: bench/disk.sh [WORKDIR]   (default: a temporary directory, removed)
+#        OVFDEPLOY=path/to/ovfdeploy to choose the binary.
+set -u
+here=$(cd "$(dirname "$0")/.." && pwd)
+OD=${OVFDEPLOY:-$here/ovfdeploy}
+[ -x "$OD" ] || { echo "build ovfdeploy first ($OD not found)" >&2; exit 1; }
+for t in qemu-img mkfs.ext4 /usr/bin/time; do
+	command -v "$t" >/dev/null 2>&1 || { echo "$t is required" >&2; exit 1; }
+done
+if [ $# -ge 1 ]; then W=$1; mkdir -p "$W"; keep=1; else W=$(mktemp -d "${TMPDIR:-/tmp}/od-bench.XXXXXX"); keep=0; fi
+[ $keep -eq 1 ] || trap 'rm -rf "$W"' EXIT
+cd "$W" || exit 1
+
+# ---- the input image ---------------------------------------------------------
+if [ ! -f in.raw ]; then
+	echo "making a 1 GiB ext4 image from a copy of /usr ..."
+	mkdir -p tree
+	budget=$((480 * 1024)) # KiB of files: about half of the filesystem
+	for d in /usr/bin /usr/share/doc /usr/share/man /usr/share/locale /usr/lib/python3; do
+		[ -d "$d" ] || continue
+		used=$(du -sk tree | cut -f1)
+		[ "$used" -ge "$budget" ] && break
+		mkdir -p "tree$(dirname "$d")"
+		cp -a "$d" "tree$d" 2>/dev/null
+	done
+	# trim to the budget: a 1 GiB filesystem must not overflow
+	used=$(du -sk tree | cut -f1)
+	if [ "$used" -gt $((budget + 100 * 1024)) ]; then
+		find tree -type f | sort -r | while read -r f; do
+			rm -f "$f"
+			[ "$(du -sk tree | cut -f1)" -le $((budget + 100 * 1024)) ] && break
+		done
+	fi
+	truncate -s 1G in.raw
+	mkfs.ext4 -q -F -d tree in.raw >/dev/null || { echo "mkfs.ext4 failed" >&2; exit 1; }
+	rm -rf tree
+fi
+echo "input: $(du -k in.raw | cut -f1) KiB allocated of 1 GiB"
+
+# ---- timing ------------------------------------------------------------------
+# run NAME CMD...: prints "wall_seconds peak_rss_kib" on success, "fail" otherwise
+run() {
+	name=$1; shift
+	sync
+	if /usr/bin/time -f '%e %M' -o "$W/time.$name" "$@" >"$W/log.$name" 2>&1; then
+		cat "$W/time.$name" | tail -1
+	else
+		echo fail
+	fi
+}
+
+printf '%-34s %9s %9s %7s %9s %9s %11s %11s\n' case "ours(s)" "qemu(s)" speedup "ours-MiB" "qemu-MiB" "ours-size" "qemu-size"
+# case LABEL OURS_OUT QEMU_OUT "our args" "qemu args" : both write OUT files
+bench() {
+	label=$1; oo=$2; qo=$3; oargs=$4; qargs=$5; ref=${6:-}
+	rm -f "$oo" "$qo"
+	# shellcheck disable=SC2086
+	o=$(run ours $OD convert $oargs "$oo")
+	# shellcheck disable=SC2086
+	q=$(run qemu qemu-img convert $qargs "$qo")
+	if [ "$o" = fail ] || [ "$q" = fail ]; then
+		printf '%-34s %s\n' "$label" "ours: $o ($(head -c 200 "$W/log.ours" | tr '\n' ' ')) qemu: $q"
+		return
+	fi
+	set -- $o; ot=$1; orss=$2
+	set -- $q; qt=$1; qrss=$2
+	os=$(stat -c %s "$oo"); qs=$(stat -c %s "$qo")
+	awk -v l="$label" -v ot="$ot" -v qt="$qt" -v orss="$orss" -v qrss="$qrss" -v os="$os" -v qs="$qs" 'BEGIN {
+		sp = (ot > 0) ? qt / ot : 0
+		printf "%-34s %9.2f %9.2f %6.2fx %9.1f %9.1f %11d %11d\n", l, ot, qt, sp, orss / 1024, qrss / 1024, os, qs }'
+	if [ -n "$ref" ]; then
+		qemu-img compare -q "$oo" "$ref" || echo "  !! $label: our output differs from the input"
+	fi
+}
+
+bench "raw -> qcow2" o.qcow2 q.qcow2 "-O qcow2 in.raw" "-O qcow2 in.raw" in.raw
+bench "qcow2 -> raw" o.raw q.raw "-O raw q.qcow2" "-O raw q.qcow2" in.raw
+rm -f o.raw q.raw o.qcow2
+bench "raw -> qcow2 compressed" oc.qcow2 qc.qcow2 "-O qcow2 -c in.raw" "-O qcow2 -c in.raw" in.raw
+bench "compressed qcow2 -> raw" o.raw q.raw "-O raw qc.qcow2" "-O raw qc.qcow2" in.raw
+rm -f o.raw q.raw oc.qcow2
+bench "raw -> qcow2 zstd" oz.qcow2 qz.qcow2 "-O qcow2 -c -o compression_type=zstd in.raw" \
+	"-O qcow2 -c -o compression_type=zstd in.raw" in.raw
+rm -f oz.qcow2 qz.qcow2
+bench "raw -> vmdk streamOptimized" o.vmdk q.vmdk "-O vmdk -o subformat=streamOptimized in.raw" \
+	"-O vmdk -o subformat=streamOptimized in.raw" in.raw
+bench "vmdk streamOptimized -> raw" o.raw q.raw "-O raw q.vmdk" "-O raw q.vmdk" in.raw
+rm -f o.raw q.raw o.vmdk
+echo "goals: stream VMDK >= 4x and <= 2% larger; qcow2 -c >= 3x; VMDK/qcow2-c -> raw >= 1.5x;"
+echo "       raw <-> qcow2 >= 1x; our peak RSS <= 64 MiB everywhere"
