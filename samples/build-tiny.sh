@@ -38,10 +38,10 @@ busybox=/bin/busybox
 mbr=/usr/lib/syslinux/mbr/mbr.bin
 [ -r "$mbr" ] || die "$mbr not found (install syslinux-common)"
 
-# Two builds into one OUTDIR (tests running in parallel) would trip over each
-# other's temporary files: take turns.
+# Builds sharing a kernel cache (tests running in parallel) would trip over
+# each other's downloads and unpacking: take turns.
 if command -v flock >/dev/null 2>&1 && [ -z "${TINY_LOCKED:-}" ]; then
-	TINY_LOCKED=1 exec flock "$out/.build.lock" sh "$here/$(basename "$0")" "$out"
+	TINY_LOCKED=1 TINY_CACHE=$cache exec flock "$cache/.lock" sh "$here/$(basename "$0")" "$out"
 fi
 
 start=$(date +%s)

@@ -14,6 +14,8 @@ EXTRA_DIST += $(sample_tiny_files)
 sample:
 	$(SHELL) $(abs_top_srcdir)/samples/build-tiny.sh $(abs_top_builddir)/samples/out
 
-# Boot tests of the sample under QEMU (TCG).
-TESTS += tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
-EXTRA_DIST += tests/sample/lib.sh tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
+# The sample: its build, the environment parser of its /init, and boots
+# under QEMU (TCG).
+TESTS += tests/sample/build.sh tests/sample/init-env.sh tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
+EXTRA_DIST += tests/sample/lib.sh tests/sample/build.sh tests/sample/init-env.sh \
+	tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
