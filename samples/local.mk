@@ -8,7 +8,7 @@ dist_samples_DATA = samples/tiny.ovf
 sample_tiny_files = samples/build-tiny.sh samples/tiny/init samples/tiny/shutdown \
 	samples/tiny/udhcpc.script samples/tiny/poweroff.cgi samples/tiny/index.cgi \
 	samples/tiny/acpi-power samples/tiny/syslinux.cfg
-EXTRA_DIST += $(sample_tiny_files)
+EXTRA_DIST += $(sample_tiny_files) samples/README.md
 
 .PHONY: sample
 sample:

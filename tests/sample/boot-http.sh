@@ -6,7 +6,9 @@
 # while oneshot is false, and powers off on GET /poweroff.
 . "${top_srcdir:-.}/tests/sample/lib.sh"
 
-greeting="http test $$ $(date +%s)"
+stamp="$$ $(date +%s)"
+greeting="http test $stamp <i>&</i>"
+greeting_html="http test $stamp &lt;i&gt;&amp;&lt;/i&gt;"
 env_iso "$T_TMP/env.iso" "appliance.greeting=$greeting" appliance.http_port=8080 appliance.oneshot=false
 cp "$SAMPLE_DISK" "$T_TMP/disk.raw"
 port=$(free_port)
@@ -24,7 +26,10 @@ else fail "the guest does not see 2 CPUs and ~512 MiB"; console "$c"; fi
 check_line "$c" "tiny: serving HTTP on port 8080" "httpd listens on the configured port"
 if http_get "http://127.0.0.1:$port/" >"$T_TMP/page" 2>"$T_TMP/err"; then ok "GET / answers"
 else fail "GET / failed: $(cat "$T_TMP/err")"; fi
-expect_grep "<h1>$greeting</h1>" "$T_TMP/page" "the page shows the greeting"
+expect_grep "<h1>$greeting_html</h1>" "$T_TMP/page" "the page shows the greeting, HTML-escaped"
+if http_get "http://127.0.0.1:$port/greeting.txt" >"$T_TMP/text" 2>"$T_TMP/err" &&
+	[ "$(cat "$T_TMP/text")" = "$greeting" ]; then ok "GET /greeting.txt gives the greeting as is"
+else fail "GET /greeting.txt: '$(cat "$T_TMP/text")' $(cat "$T_TMP/err")"; fi
 if kill -0 "$QEMU_PID" 2>/dev/null; then ok "oneshot=false keeps the appliance running"
 else fail "the appliance stopped without being asked"; fi
 if http_get "http://127.0.0.1:$port/poweroff" >"$T_TMP/page" 2>"$T_TMP/err"; then ok "GET /poweroff answers"
