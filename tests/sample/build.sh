@@ -80,4 +80,18 @@ before scsi_mod sr_mod
 before cdrom isofs
 before libata ata_piix
 before fat vfat
+
+# The big variant for the deploy benchmark: a second partition with data.
+sh "$top_srcdir/samples/build-tiny.sh" --disk-mib 128 --fill-mib 8 --output big.raw "$T_TMP/a" >"$T_TMP/big.log" 2>&1 &&
+	ok "a bigger disk with data builds" || { fail "the bigger disk does not build"; sed 's/^/  | /' "$T_TMP/big.log"; }
+big=$T_TMP/a/big.raw
+[ "$(stat -c %s "$big" 2>/dev/null)" = 134217728 ] && ok "it has the capacity asked for" || fail "the bigger disk has the wrong size"
+sfdisk -d "$big" >"$T_TMP/table2" 2>&1
+expect_grep "start= *131072, size= *131072, type=da" "$T_TMP/table2" "the data partition follows the boot partition"
+used=$(du -k "$big" | cut -f1)
+[ "$used" -gt $((8 * 1024)) ] && ok "the data takes space (${used} KiB)" || fail "the data is not there (${used} KiB used)"
+gzip -c "$big" | wc -c >"$T_TMP/gz"
+[ "$(cat "$T_TMP/gz")" -gt $((8 * 1048576)) ] && ok "the data does not compress" || fail "the data compresses to $(cat "$T_TMP/gz") bytes"
+expect_exit 2 "a fill that does not fit is refused" -- sh "$top_srcdir/samples/build-tiny.sh" --disk-mib 100 --fill-mib 40 "$T_TMP/c"
+expect_grep "does not fit" "$T_TMP/err" "the refusal says why"
 done_testing

@@ -7,7 +7,7 @@
 
 # A boot takes ~15 s on an idle machine but several times that when the
 # machine is busy (TCG is all CPU); the limit only has to catch a hang.
-BOOT_TIMEOUT=${TINY_BOOT_TIMEOUT:-120}
+BOOT_TIMEOUT=${TINY_BOOT_TIMEOUT:-180}
 QEMU_PID=
 cleanup() {
 	if [ -n "$QEMU_PID" ]; then kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; fi
