@@ -1,15 +1,16 @@
 #!/bin/sh
 # boot-http.sh - the sample appliance with the large option's hardware and
 # its OVF environment on a virtio disk (how a runner without a CD drive can
-# attach it): it sees 2 CPUs and 512 MiB, serves its greeting over HTTP on
-# the configured port (reached through a user-networking forward), stays up
-# while oneshot is false, and powers off on GET /poweroff.
+# attach it), in an ISO with plain ISO9660 names only (OVF_ENV.XML): it sees
+# 2 CPUs and 512 MiB, serves its greeting over HTTP on the configured port
+# (reached through a user-networking forward), stays up while oneshot is
+# false, and powers off on GET /poweroff.
 . "${top_srcdir:-.}/tests/sample/lib.sh"
 
 stamp="$$ $(date +%s)"
 greeting="http test $stamp <i>&</i>"
 greeting_html="http test $stamp &lt;i&gt;&amp;&lt;/i&gt;"
-env_iso "$T_TMP/env.iso" "appliance.greeting=$greeting" appliance.http_port=8080 appliance.oneshot=false
+env_iso --plain "$T_TMP/env.iso" "appliance.greeting=$greeting" appliance.http_port=8080 appliance.oneshot=false
 cp "$SAMPLE_DISK" "$T_TMP/disk.raw"
 port=$(free_port)
 c=$T_TMP/console
