@@ -69,15 +69,17 @@ mbr=/usr/lib/syslinux/mbr/mbr.bin
 [ -r "$mbr" ] || die "$mbr not found (install syslinux-common)"
 
 # Builds sharing a kernel cache (tests running in parallel) would trip over
-# each other's downloads and unpacking: take turns.
-if command -v flock >/dev/null 2>&1 && [ -z "${TINY_LOCKED:-}" ]; then
-	TINY_LOCKED=1 TINY_CACHE=$cache exec flock "$cache/.lock" sh "$here/$(basename "$0")" \
-		--disk-mib "$disk_mib" --fill-mib "$fill_mib" --output "$name" "$out"
+# each other's downloads and unpacking: take turns.  The lock is held on a
+# descriptor of this shell, so it ends with the build however that ends.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$cache/.lock"
+	flock 9
 fi
 
 start=$(date +%s)
 tmp=$(mktemp -d "$out/.build.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 
 # --- The kernel ------------------------------------------------------------
 # linux-image-amd64 is a metapackage; the kernel is the versioned package it
@@ -103,7 +105,7 @@ fi
 kdir=$cache/$(basename "$deb" .deb)
 if [ ! -e "$kdir/.unpacked" ]; then
 	echo "build-tiny: unpacking $(basename "$deb")"
-	rm -rf "$kdir"
+	rm -rf "$kdir" "$kdir.tmp"	# leftovers of an interrupted unpacking
 	dpkg-deb -x "$deb" "$kdir.tmp"
 	touch "$kdir.tmp/.unpacked"
 	mv "$kdir.tmp" "$kdir"
