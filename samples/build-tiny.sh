@@ -1,7 +1,12 @@
 #!/bin/sh
 # build-tiny.sh - build the disk image of the tiny sample appliance.
 #
-# Usage: samples/build-tiny.sh [OUTDIR]      (default: samples/out)
+# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [OUTDIR]
+#   OUTDIR        default samples/out
+#   --output      the disk's file name in OUTDIR (default tiny-disk.raw)
+#   --disk-mib    the disk's capacity (default 64, what tiny.ovf declares)
+#   --fill-mib    M MiB of incompressible data in a second partition: a big
+#                 appliance for the deploy benchmark (the guest ignores it)
 #
 # Makes OUTDIR/tiny-disk.raw: a 64 MiB MBR disk (the capacity samples/tiny.ovf
 # declares) with one active FAT partition holding syslinux, the Debian kernel
@@ -20,7 +25,32 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-out=${1:-$here/out}
+usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [OUTDIR]" >&2; exit 2; }
+disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
+fill_mib=0
+name=tiny-disk.raw
+while [ $# -gt 0 ]; do
+	case $1 in
+	--disk-mib) [ $# -ge 2 ] || usage; disk_mib=$2; shift 2 ;;
+	--fill-mib) [ $# -ge 2 ] || usage; fill_mib=$2; shift 2 ;;
+	--output) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
+	-*) usage ;;
+	*) [ -z "${out:-}" ] || usage; out=$1; shift ;;
+	esac
+done
+for n in "$disk_mib" "$fill_mib"; do
+	case $n in '' | *[!0-9]*) echo "build-tiny: sizes are whole MiB, not '$n'" >&2; exit 2 ;; esac
+done
+case $name in '' | */*) echo "build-tiny: --output is a file name in OUTDIR" >&2; exit 2 ;; esac
+# The boot partition always spans the first 64 MiB; a bigger disk gets the
+# rest as a data partition, which must hold the fill.
+if [ "$disk_mib" -lt 64 ]; then
+	echo "build-tiny: the disk needs at least 64 MiB" >&2; exit 2
+elif [ "$fill_mib" -gt 0 ] && [ "$fill_mib" -gt $((disk_mib - 64)) ]; then
+	echo "build-tiny: --fill-mib $fill_mib does not fit beside the 64 MiB boot partition of a $disk_mib MiB disk" >&2
+	exit 2
+fi
+out=${out:-$here/out}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cache=${TINY_CACHE:-$out/cache}
@@ -38,15 +68,18 @@ busybox=/bin/busybox
 mbr=/usr/lib/syslinux/mbr/mbr.bin
 [ -r "$mbr" ] || die "$mbr not found (install syslinux-common)"
 
-# Two builds into one OUTDIR (tests running in parallel) would trip over each
-# other's temporary files: take turns.
-if command -v flock >/dev/null 2>&1 && [ -z "${TINY_LOCKED:-}" ]; then
-	TINY_LOCKED=1 exec flock "$out/.build.lock" sh "$here/$(basename "$0")" "$out"
+# Builds sharing a kernel cache (tests running in parallel) would trip over
+# each other's downloads and unpacking: take turns.  The lock is held on a
+# descriptor of this shell, so it ends with the build however that ends.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$cache/.lock"
+	flock 9
 fi
 
 start=$(date +%s)
 tmp=$(mktemp -d "$out/.build.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
 
 # --- The kernel ------------------------------------------------------------
 # linux-image-amd64 is a metapackage; the kernel is the versioned package it
@@ -72,7 +105,7 @@ fi
 kdir=$cache/$(basename "$deb" .deb)
 if [ ! -e "$kdir/.unpacked" ]; then
 	echo "build-tiny: unpacking $(basename "$deb")"
-	rm -rf "$kdir"
+	rm -rf "$kdir" "$kdir.tmp"	# leftovers of an interrupted unpacking
 	dpkg-deb -x "$deb" "$kdir.tmp"
 	touch "$kdir.tmp/.unpacked"
 	mv "$kdir.tmp" "$kdir"
@@ -180,9 +213,8 @@ cpio_newc() {
 cpio_newc "$root" | gzip -9 -n >"$tmp/initrd.gz"
 
 # --- The FAT partition and the disk ------------------------------------------
-disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
 part_start=2048		# sectors: the usual 1 MiB alignment
-part_sectors=$((disk_mib * 2048 - part_start))
+part_sectors=$((64 * 2048 - part_start))
 part=$tmp/part.img
 cp "$vmlinuz" "$tmp/vmlinuz"
 cp "$t/syslinux.cfg" "$tmp/syslinux.cfg"
@@ -207,11 +239,26 @@ unit: sectors
 
 start=$part_start, size=$part_sectors, type=e, bootable
 EOF
+if [ "$disk_mib" -gt 64 ]; then
+	# The data partition (type da: non-filesystem data).
+	echo "start=$((64 * 2048)), type=da" |
+		sfdisk -q --no-reread --no-tell-kernel --append "$raw" >/dev/null
+fi
+if [ "$fill_mib" -gt 0 ]; then
+	# AES-CTR of zeros with a fixed key: incompressible, so the data really
+	# has to be stored and copied, yet the same at every build.
+	command -v openssl >/dev/null 2>&1 || die "--fill-mib needs openssl"
+	openssl enc -aes-128-ctr -nosalt -K 0df0df0df0df0df0df0df0df0df0df00 \
+		-iv 00000000000000000000000000000000 </dev/zero 2>/dev/null |
+		dd of="$raw" bs=1M seek=64 count="$fill_mib" iflag=fullblock conv=notrunc status=none
+fi
 dd if="$mbr" of="$raw" bs=440 count=1 conv=notrunc status=none
 dd if="$part" of="$raw" bs=512 seek=$part_start conv=notrunc,sparse status=none
-mv "$raw" "$out/tiny-disk.raw"
+mv "$raw" "$out/$name"
 
 end=$(date +%s)
 echo "build-tiny: kernel $kver ($(basename "$deb")), $(wc -l <"$tmp/order") modules, initramfs $(stat -c %s "$tmp/initrd.gz") bytes"
-echo "build-tiny: $out/tiny-disk.raw (${disk_mib} MiB raw disk), sha256 $(sha256sum "$out/tiny-disk.raw" | cut -d' ' -f1)"
+fill=
+[ "$fill_mib" -gt 0 ] && fill=", $fill_mib MiB of data"
+echo "build-tiny: $out/$name (${disk_mib} MiB raw disk$fill), sha256 $(sha256sum "$out/$name" | cut -d' ' -f1)"
 echo "build-tiny: kernel package cache: $cache; built in $((end - start)) s"

@@ -8,12 +8,14 @@ dist_samples_DATA = samples/tiny.ovf
 sample_tiny_files = samples/build-tiny.sh samples/tiny/init samples/tiny/shutdown \
 	samples/tiny/udhcpc.script samples/tiny/poweroff.cgi samples/tiny/index.cgi \
 	samples/tiny/acpi-power samples/tiny/syslinux.cfg
-EXTRA_DIST += $(sample_tiny_files)
+EXTRA_DIST += $(sample_tiny_files) samples/README.md
 
 .PHONY: sample
 sample:
 	$(SHELL) $(abs_top_srcdir)/samples/build-tiny.sh $(abs_top_builddir)/samples/out
 
-# Boot tests of the sample under QEMU (TCG).
-TESTS += tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
-EXTRA_DIST += tests/sample/lib.sh tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
+# The sample: its build, the environment parser of its /init, and boots
+# under QEMU (TCG).
+TESTS += tests/sample/build.sh tests/sample/init-env.sh tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
+EXTRA_DIST += tests/sample/lib.sh tests/sample/build.sh tests/sample/init-env.sh \
+	tests/sample/boot-oneshot.sh tests/sample/boot-http.sh

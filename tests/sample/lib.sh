@@ -7,7 +7,7 @@
 
 # A boot takes ~15 s on an idle machine but several times that when the
 # machine is busy (TCG is all CPU); the limit only has to catch a hang.
-BOOT_TIMEOUT=${TINY_BOOT_TIMEOUT:-120}
+BOOT_TIMEOUT=${TINY_BOOT_TIMEOUT:-180}
 QEMU_PID=
 cleanup() {
 	if [ -n "$QEMU_PID" ]; then kill "$QEMU_PID" 2>/dev/null; wait "$QEMU_PID" 2>/dev/null; fi
@@ -18,8 +18,16 @@ trap 'exit 1' INT TERM
 
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not found (Debian package qemu-system-x86)"
 command -v python3 >/dev/null 2>&1 || skip "python3 not found"
+# mkiso DIR ISO [plain]: "plain" leaves out the Rock Ridge and Joliet names
+# (bsdtar only), so the guest sees the ISO9660 name OVF_ENV.XML.
 if command -v bsdtar >/dev/null 2>&1; then
-	mkiso() { bsdtar -C "$1" --format iso9660 -cf "$2" ovf-env.xml; }
+	mkiso() {
+		if [ "${3:-}" = plain ]; then
+			bsdtar -C "$1" --format iso9660 --options '!rockridge,!joliet' -cf "$2" ovf-env.xml
+		else
+			bsdtar -C "$1" --format iso9660 -cf "$2" ovf-env.xml
+		fi
+	}
 elif command -v xorriso >/dev/null 2>&1; then
 	mkiso() { xorriso -as mkisofs -quiet -R -J -o "$2" "$1/ovf-env.xml"; }
 elif command -v genisoimage >/dev/null 2>&1; then
@@ -48,9 +56,11 @@ SAMPLE_DISK=$SAMPLE_OUT/tiny-disk.raw
 xml_escape() {
 	sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' -e "s/'/\&apos;/g"
 }
-# env_iso FILE KEY=VALUE...: an ISO9660 holding an ovf-env.xml (DSP8027) with
-# these properties, as our deploy step will make it.
+# env_iso [--plain] FILE KEY=VALUE...: an ISO9660 holding an ovf-env.xml
+# (DSP8027) with these properties, as our deploy step will make it.
 env_iso() {
+	plain=
+	[ "$1" = --plain ] && { plain=plain; shift; }
 	iso=$1; shift
 	d=$(mktemp -d "$T_TMP/iso.XXXXXX")
 	{
@@ -66,7 +76,7 @@ env_iso() {
 		echo '  </PropertySection>'
 		echo '</Environment>'
 	} >"$d/ovf-env.xml"
-	mkiso "$d" "$iso"
+	mkiso "$d" "$iso" $plain
 }
 
 # free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
