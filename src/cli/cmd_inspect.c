@@ -529,7 +529,7 @@ int cmd_inspect(int argc, char **argv)
 		return cli_usage_error("inspect", optind >= argc ? "no descriptor given" : "one descriptor at a time");
 	const char *path = argv[optind];
 	od_err e = {0};
-	ovf_envelope *env = ovf_envelope_parse_file(path, &e);
+	ovf_envelope *env = ovf_envelope_parse_any(path, &e);
 	if (!env)
 		return cli_fail(&e);
 	if (cli.json)

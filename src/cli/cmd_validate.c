@@ -101,7 +101,7 @@ int cmd_validate(int argc, char **argv)
 	od_err e = {0};
 	char *buf = NULL;
 	size_t len = 0;
-	if (od_read_file(path, OVF_DESCRIPTOR_MAX, &buf, &len, &e) < 0)
+	if (ovf_descriptor_read(path, &buf, &len, &e) < 0)
 		return cli_fail(&e);
 
 	struct ovf_diags dd = {0}, sd = {0};

@@ -15,7 +15,7 @@ src_ovf_libovf_a_SOURCES = \
 OVF_LIBS = src/ovf/libovf.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS)
 
 # The OVF environment (env.c)
-src_ovf_libovf_a_SOURCES += src/ovf/env.c
+src_ovf_libovf_a_SOURCES += src/ovf/env.c src/ovf/descriptor_read.c
 check_PROGRAMS += tests/env/test_env
 tests_env_test_env_SOURCES = tests/env/test_env.c
 tests_env_test_env_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) $(ARCHIVE_CFLAGS)

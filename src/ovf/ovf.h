@@ -674,4 +674,13 @@ int ovf_env_write_iso(const char *path, const char *xml, size_t len, od_err *e);
 
 /* ENV_DEFINITIONS_BELOW */
 
+/* ======================================================================
+ * Descriptor bytes from anything a user may name (descriptor_read.c)
+ * ====================================================================== */
+/* The descriptor of `path`: an .ovf file read as it is, or the descriptor
+ * inside an OVA (tar) or an OVF directory.  Bounded by OVF_DESCRIPTOR_MAX;
+ * free *buf with free(). */
+int ovf_descriptor_read(const char *path, char **buf, size_t *len, od_err *e);
+ovf_envelope *ovf_envelope_parse_any(const char *path, od_err *e);
+
 #endif
