@@ -628,6 +628,30 @@ struct ovf_pack_opts {
 int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o,
 	     struct ovf_warnings *w, od_err *e);
 
+/* ---- generating a descriptor (generate.c) --------------------------------------
+ * For `pack --from-disk`: an OVF 1.x descriptor for one virtual system with
+ * one disk, written so that it passes our own validation and schema check.
+ * Every string is XML-escaped; property types and defaults are checked. */
+struct ovf_gen_prop {
+	const char *key, *type, *value;   /* value may be NULL (no default) */
+};
+struct ovf_gen_opts {
+	const char *name;                 /* VirtualSystem id and Name */
+	unsigned cpus;                    /* 0 = 1 */
+	uint64_t memory_bytes;            /* 0 = 512 MiB; a multiple of 1 MiB */
+	const char *const *nics;          /* network names, one adapter each */
+	size_t nnics;
+	const char *product, *vendor, *version; /* NULL = absent */
+	const char *eula;                 /* license text, or NULL */
+	const struct ovf_gen_prop *props;
+	size_t nprops;
+	const char *disk_href;            /* file name of the disk in the package */
+	uint64_t disk_file_size;          /* bytes of that file */
+	uint64_t disk_capacity;           /* guest-visible bytes */
+	const char *disk_format;          /* ovf:format URI */
+};
+int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e);
+
 /* Unpack: verify everything, extract into a temporary directory beside
  * `dest`, and rename it into place only when all succeeded.  Refuses when
  * the file system lacks room for the declared sizes, and when `dest`
