@@ -600,8 +600,10 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 		for (size_t i = 0; i < pl.n; i++)
 			mf_len += ovf_manifest_line_len(alg, pl.v[i].name);
 	}
+	/* The signature uses the manifest's algorithm, as ovftool does. */
+	enum ovf_digest_alg sign_alg = reuse_mf ? OVF_DIGEST_SHA256 : alg;
 	size_t cert_max = 0;
-	if (o->sign_key && ovf_cert_sign_max(o->sign_key, o->sign_cert, OVF_DIGEST_SHA256, mfname, &cert_max, e) < 0)
+	if (o->sign_key && ovf_cert_sign_max(o->sign_key, o->sign_cert, sign_alg, mfname, &cert_max, e) < 0)
 		goto out;
 
 	if (od_atomic_open(&af, out, 0644, e) < 0)
@@ -709,7 +711,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 		int t;
 		for (t = 0; t < SIGN_TRIES; t++) {
 			certtext.len = 0;
-			if (ovf_cert_sign(o->sign_key, o->sign_cert, OVF_DIGEST_SHA256, mfname, mf, mfl, &certtext, e) < 0)
+			if (ovf_cert_sign(o->sign_key, o->sign_cert, sign_alg, mfname, mf, mfl, &certtext, e) < 0)
 				goto out;
 			if (certtext.len <= cert_max &&
 			    (certtext.len + BLOCK - 1) / BLOCK == (cert_max + BLOCK - 1) / BLOCK)

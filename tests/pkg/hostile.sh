@@ -128,6 +128,18 @@ case_ extra.ova 0 "'readme.txt' is not in the descriptor's References" "member n
 expect_exit 0 "unpack skips the unreferenced member" -- "$OVFDEPLOY" unpack extra.ova ex
 [ ! -e ex/readme.txt ] && [ -f ex/disk1.vmdk ] && ok "only referenced files extracted" || fail "unreferenced member extracted"
 
+# Free space is checked before anything is written: a 256 KiB file system
+# (a tmpfs in a private mount namespace) cannot take a 300000-byte disk.
+if unshare -rm true 2>/dev/null; then
+	mkdir small
+	unshare -rm sh -c 'mount -t tmpfs -o size=256k tmpfs small && "$1" unpack good.ova small/dest; echo "rc=$?"; ls -A small' sh "$OVFDEPLOY" >small.out 2>&1
+	if grep -q "rc=3" small.out && grep -q "are free there" small.out && ! grep -q "dest" small.out; then
+		ok "unpack refuses a file system without room, before writing"
+	else fail "free-space check: $(cat small.out)"; fi
+else
+	echo "# no unshare -rm here: free-space check not exercised"
+fi
+
 # Directory packages: a declared size far beyond the file, a missing file.
 cp -r src d1 && sed -i 's/ovf:size="300000"/ovf:size="300001"/' d1/app.ovf && fix_manifest d1 app
 expect_exit 1 "directory: file shorter than ovf:size" -- "$OVFDEPLOY" verify d1
