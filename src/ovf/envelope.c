@@ -91,6 +91,14 @@ struct pctx {
 	xmlDoc *doc;
 	bool oom;
 	bool too_many;
+	/* the bytes, for line numbers (lineof) */
+	const char *buf;
+	size_t len;
+	size_t *line_start; /* offset where line i+1 starts, i = 0.. */
+	size_t nlines;
+	size_t cursor;      /* just after the last element start found */
+	const xmlNode *last_node;
+	int last_line;
 };
 
 /* Grow an array of `T` held in (*arr, *n) by one zeroed element; NULL on
@@ -101,12 +109,19 @@ static void *grow(struct pctx *p, void **arr, size_t *n, size_t size)
 		p->too_many = true;
 		return NULL;
 	}
-	void *nv = realloc(*arr, (*n + 1) * size);
-	if (!nv) {
-		p->oom = true;
-		return NULL;
+	/* Capacity is implied: the next power of two at or above *n.  Growing
+	 * geometrically keeps thousands of Items from costing a copy each. */
+	size_t n0 = *n;
+	if (n0 == 0 || (n0 & (n0 - 1)) == 0) {
+		size_t cap = n0 ? n0 * 2 : 1;
+		void *nv = realloc(*arr, cap * size);
+		if (!nv) {
+			p->oom = true;
+			return NULL;
+		}
+		*arr = nv;
 	}
-	*arr = nv;
+	void *nv = *arr;
 	void *el = (char *)nv + *n * size;
 	memset(el, 0, size);
 	(*n)++;
@@ -124,10 +139,68 @@ static char *xdup(struct pctx *p, const xmlChar *s)
 	return r;
 }
 
-static int lineof(const xmlNode *n)
+static int xml_line(const xmlNode *n)
 {
 	long l = xmlGetLineNo(n);
 	return l < 0 || l > 0x7fffffff ? 0 : (int)l;
+}
+
+/* Line of byte offset `off` (1-based), by binary search in line_start. */
+static int line_of_offset(const struct pctx *p, size_t off)
+{
+	size_t lo = 0, hi = p->nlines;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (p->line_start[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (int)lo + 1;
+}
+
+/* libxml2 numbers an element by the line where its start tag ends; for a
+ * tag written over several lines (<Disk ovf:diskId=...\n ovf:fileRef=...>)
+ * users look for the line where it begins.  The parser visits elements in
+ * document order, so the start tag is the first "<name" after the previous
+ * element's, on or before libxml2's line.  When that fails (markup inside a
+ * comment, say) we keep libxml2's number. */
+static int lineof(struct pctx *p, const xmlNode *n)
+{
+	int l = xml_line(n);
+	if (!p->buf || l <= 0 || !n->name)
+		return l;
+	if (n == p->last_node)
+		return p->last_line;
+	char tag[256];
+	if (n->ns && n->ns->prefix)
+		snprintf(tag, sizeof tag, "<%s:%s", (const char *)n->ns->prefix, (const char *)n->name);
+	else
+		snprintf(tag, sizeof tag, "<%s", (const char *)n->name);
+	size_t tl = strlen(tag);
+	size_t off = p->cursor;
+	int result = l;
+	while (off < p->len) {
+		const char *m = memmem(p->buf + off, p->len - off, tag, tl);
+		if (!m)
+			break;
+		size_t at = (size_t)(m - p->buf);
+		int ml = line_of_offset(p, at);
+		if (ml > l)
+			break;
+		char after = at + tl < p->len ? p->buf[at + tl] : 0;
+		if (after == ' ' || after == '\t' || after == '\n' || after == '\r' || after == '>' || after == '/') {
+			if (ml >= l - 64) {
+				result = ml;
+				p->cursor = at + 1;
+			}
+			break;
+		}
+		off = at + 1;
+	}
+	p->last_node = n;
+	p->last_line = result;
+	return result;
 }
 
 static bool is_el(const xmlNode *n)
@@ -282,7 +355,7 @@ static const char *note_section(struct pctx *p, const xmlNode *n, const char *wh
 	s->required = attr_bool(p, n, "required", true);
 	s->has_info = has_child(n, "Info");
 	s->where = where;
-	s->line = lineof(n);
+	s->line = lineof(p, n);
 	return s->name;
 }
 
@@ -309,7 +382,7 @@ static void parse_references(struct pctx *p, const xmlNode *n)
 		f->id = attr(p, c, "id");
 		f->href = attr(p, c, "href");
 		f->compression = attr(p, c, "compression");
-		f->line = lineof(c);
+		f->line = lineof(p, c);
 		char *v = attr(p, c, "size");
 		if (v) {
 			/* A size we cannot read is kept as "absent"; validate looks
@@ -345,7 +418,7 @@ static void parse_references(struct pctx *p, const xmlNode *n)
 static void parse_disks(struct pctx *p, const xmlNode *n)
 {
 	p->env->has_disk_section = true;
-	p->env->disk_section_line = lineof(n);
+	p->env->disk_section_line = lineof(p, n);
 	for (const xmlNode *c = n->children; c; c = c->next) {
 		if (!named(c, "Disk"))
 			continue;
@@ -359,14 +432,14 @@ static void parse_disks(struct pctx *p, const xmlNode *n)
 		d->capacity = attr(p, c, "capacity");
 		d->capacity_units = attr(p, c, "capacityAllocationUnits");
 		d->populated_size = attr(p, c, "populatedSize");
-		d->line = lineof(c);
+		d->line = lineof(p, c);
 	}
 }
 
 static void parse_networks(struct pctx *p, const xmlNode *n)
 {
 	p->env->has_network_section = true;
-	p->env->network_section_line = lineof(n);
+	p->env->network_section_line = lineof(p, n);
 	for (const xmlNode *c = n->children; c; c = c->next) {
 		if (!named(c, "Network"))
 			continue;
@@ -374,7 +447,7 @@ static void parse_networks(struct pctx *p, const xmlNode *n)
 		if (!w)
 			return;
 		w->name = attr(p, c, "name");
-		w->line = lineof(c);
+		w->line = lineof(p, c);
 		for (const xmlNode *d = c->children; d; d = d->next)
 			if (named(d, "Description"))
 				set_text(p, &w->description, d, false);
@@ -384,7 +457,7 @@ static void parse_networks(struct pctx *p, const xmlNode *n)
 static void parse_configs(struct pctx *p, const xmlNode *n)
 {
 	p->env->has_deployment_options = true;
-	p->env->deployment_section_line = lineof(n);
+	p->env->deployment_section_line = lineof(p, n);
 	for (const xmlNode *c = n->children; c; c = c->next) {
 		if (!named(c, "Configuration"))
 			continue;
@@ -393,7 +466,7 @@ static void parse_configs(struct pctx *p, const xmlNode *n)
 			return;
 		g->id = attr(p, c, "id");
 		g->is_default = attr_bool(p, c, "default", false);
-		g->line = lineof(c);
+		g->line = lineof(p, c);
 		for (const xmlNode *d = c->children; d; d = d->next) {
 			if (named(d, "Label"))
 				set_text(p, &g->label, d, false);
@@ -421,7 +494,7 @@ static void add_str(struct pctx *p, char ***arr, size_t *n, char *s)
  * and EthernetPortAllocationSettingData that may appear in an Item: we do
  * not use most of them, but they are understood (not "unknown"). */
 static const char *const rasd_fields[] = {
-	"Access", "Address", "AddressOnParent", "AllocationUnits", "AllowedPriorities",
+	"Access", "Address", "AddressOnParent", "AllocationUnits", "AllowedPriorities", "BusNumber",
 	"AllowedToReceiveMACAddresses", "AllowedToTransmitMACAddresses", "AutomaticAllocation",
 	"AutomaticDeallocation", "Caption", "ChangeableType", "ComponentSetting", "ConfigurationName",
 	"Connection", "ConsumerVisibility", "DefaultPortVID", "DefaultPriority", "Description",
@@ -450,7 +523,7 @@ static void parse_item(struct pctx *p, struct ovf_hw_section *hw, const xmlNode 
 	if (!it)
 		return;
 	it->kind = kind;
-	it->line = lineof(n);
+	it->line = lineof(p, n);
 	it->configuration = attr(p, n, "configuration");
 	it->bound = attr(p, n, "bound");
 	it->required = attr_bool(p, n, "required", true);
@@ -501,8 +574,14 @@ static void parse_item(struct pctx *p, struct ovf_hw_section *hw, const xmlNode 
 				: od_asprintf("%s", k);
 			if (!it->unknown_required)
 				p->oom = true;
-			it->unknown_required_line = lineof(c);
+			it->unknown_required_line = lineof(p, c);
 		}
+	}
+	/* OVF 0.9 has no ElementName; its Caption names the device */
+	if (!it->element_name && it->caption) {
+		it->element_name = strdup(it->caption);
+		if (!it->element_name)
+			p->oom = true;
 	}
 	if (it->resource_type) {
 		int64_t v;
@@ -516,7 +595,7 @@ static void parse_hw(struct pctx *p, struct ovf_virtual_system *vs, const xmlNod
 	struct ovf_hw_section *hw = GROW(p, vs->hw, vs->nhw);
 	if (!hw)
 		return;
-	hw->line = lineof(n);
+	hw->line = lineof(p, n);
 	hw->id = attr(p, n, "id");
 	hw->transport = attr(p, n, "transport");
 	for (const xmlNode *c = n->children; c; c = c->next) {
@@ -547,11 +626,13 @@ static void parse_property(struct pctx *p, struct ovf_product *pr, const xmlNode
 	struct ovf_property *q = GROW(p, pr->props, pr->nprops);
 	if (!q)
 		return;
-	q->line = lineof(n);
+	q->line = lineof(p, n);
 	q->key = attr(p, n, "key");
 	q->type = attr(p, n, "type");
 	q->qualifiers = attr(p, n, "qualifiers");
 	q->value = attr(p, n, "value");
+	if (!q->value) /* OVF 0.9 spells the default ovf:defaultValue */
+		q->value = attr(p, n, "defaultValue");
 	q->user_configurable = attr_bool(p, n, "userConfigurable", false);
 	q->password = attr_bool(p, n, "password", false);
 	q->configuration = attr(p, n, "configuration");
@@ -567,7 +648,7 @@ static void parse_property(struct pctx *p, struct ovf_product *pr, const xmlNode
 				return;
 			v->value = attr(p, c, "value");
 			v->configuration = attr(p, c, "configuration");
-			v->line = lineof(c);
+			v->line = lineof(p, c);
 		}
 	}
 }
@@ -577,7 +658,7 @@ static void parse_product(struct pctx *p, struct ovf_virtual_system *vs, const x
 	struct ovf_product *pr = GROW(p, vs->products, vs->nproducts);
 	if (!pr)
 		return;
-	pr->line = lineof(n);
+	pr->line = lineof(p, n);
 	pr->class_ = attr(p, n, "class");
 	pr->instance = attr(p, n, "instance");
 	char *category = NULL;
@@ -649,7 +730,7 @@ static void parse_section_in_vs(struct pctx *p, struct ovf_virtual_system *vs, c
 		struct ovf_eula *u = GROW(p, vs->eulas, vs->neulas);
 		if (!u)
 			return;
-		u->line = lineof(c);
+		u->line = lineof(p, c);
 		for (const xmlNode *d = c->children; d; d = d->next)
 			if (named(d, "License"))
 				set_text(p, &u->license, d, true);
@@ -684,7 +765,7 @@ static void parse_section_in_vs(struct pctx *p, struct ovf_virtual_system *vs, c
 			struct ovf_startup_item *s = GROW(p, vs->startup, vs->nstartup);
 			if (!s)
 				return;
-			s->line = lineof(d);
+			s->line = lineof(p, d);
 			s->id = attr(p, d, "id");
 			s->start_action = attr(p, d, "startAction");
 			s->stop_action = attr(p, d, "stopAction");
@@ -711,7 +792,7 @@ static void parse_content(struct pctx *p, struct ovf_virtual_system *vs, const x
 			  int depth)
 {
 	vs->is_collection = collection;
-	vs->line = lineof(n);
+	vs->line = lineof(p, n);
 	vs->id = attr(p, n, "id");
 	const char *where = collection ? "VirtualSystemCollection" : "VirtualSystem";
 	if (!collection) {
@@ -730,13 +811,13 @@ static void parse_content(struct pctx *p, struct ovf_virtual_system *vs, const x
 			set_text(p, &vs->name, c, false);
 		} else if (content_kind(p, c, &sub)) {
 			if (!collection) {
-				ovf_diags_add(&p->env->parse_diags, OVF_DIAG_ERROR, "content-nested", lineof(c),
+				ovf_diags_add(&p->env->parse_diags, OVF_DIAG_ERROR, "content-nested", lineof(p, c),
 					      "a VirtualSystem cannot contain another virtual system; "
 					      "use a VirtualSystemCollection");
 				continue;
 			}
 			if (depth >= MAX_DEPTH) {
-				ovf_diags_add(&p->env->parse_diags, OVF_DIAG_ERROR, "content-too-deep", lineof(c),
+				ovf_diags_add(&p->env->parse_diags, OVF_DIAG_ERROR, "content-too-deep", lineof(p, c),
 					      "virtual system collections nested deeper than %d levels", MAX_DEPTH);
 				continue;
 			}
@@ -773,7 +854,7 @@ static void parse_content(struct pctx *p, struct ovf_virtual_system *vs, const x
 static void parse_envelope(struct pctx *p, const xmlNode *root)
 {
 	ovf_envelope *env = p->env;
-	env->line = lineof(root);
+	env->line = lineof(p, root);
 	env->ns = root->ns ? xdup(p, root->ns->href) : NULL;
 	env->version = root->ns ? ovf_version_from_ns((const char *)root->ns->href) : OVF_V_UNKNOWN;
 	xmlChar *lang = xmlNodeGetLang(root);
@@ -929,6 +1010,10 @@ static int check_bytes(const char *buf, size_t len, const char *name, od_err *e)
 	 * writes UTF-8; say so plainly instead of guessing. */
 	if (len >= 2 && ((u[0] == 0xfe && u[1] == 0xff) || (u[0] == 0xff && u[1] == 0xfe)))
 		return od_err_set(e, OD_E_INVALID, "%s: the descriptor is UTF-16; OVF descriptors must be UTF-8", name);
+	/* An OVA is a tar archive: say so rather than "NUL byte". */
+	if (len > 262 && !memcmp(buf + 257, "ustar", 5))
+		return od_err_set(e, OD_E_INVALID,
+				  "%s: this is a tar archive (an OVA package?), not an OVF descriptor", name);
 	if (memchr(buf, 0, len))
 		return od_err_set(e, OD_E_INVALID, "%s:%d: NUL byte in the descriptor (binary data, or UTF-16/32 text)",
 				  name, line_at(buf, (size_t)((const char *)memchr(buf, 0, len) - buf)));
@@ -1124,7 +1209,7 @@ ovf_envelope *ovf_envelope_parse(const char *buf, size_t len, const char *name, 
 	xmlNode *root = xmlDocGetRootElement(doc);
 	if (!root || strcmp((const char *)root->name, "Envelope") != 0) {
 		od_err_set(e, OD_E_INVALID, "%s:%d: the root element is <%s>, not an OVF <Envelope>", name,
-			   root ? lineof(root) : 0, root ? (const char *)root->name : "(none)");
+			   root ? xml_line(root) : 0, root ? (const char *)root->name : "(none)");
 		xmlFreeDoc(doc);
 		ovf_diags_free(&nsw);
 		return NULL;
@@ -1138,13 +1223,30 @@ ovf_envelope *ovf_envelope_parse(const char *buf, size_t len, const char *name, 
 		return NULL;
 	}
 	env->parse_diags = nsw;
-	struct pctx p = {.env = env, .doc = doc};
+	struct pctx p = {.env = env, .doc = doc, .buf = buf, .len = len};
+	/* line_start[i] = offset of the first byte of line i+1 */
+	size_t nl = 1;
+	for (size_t i = 0; i < len; i++)
+		nl += buf[i] == '\n';
+	/* A descriptor of a million lines is no real one; keep libxml2's
+	 * numbers rather than an index eight times its size. */
+	p.line_start = nl <= (1u << 20) ? malloc(nl * sizeof *p.line_start) : NULL;
+	if (p.line_start) {
+		p.line_start[0] = 0;
+		p.nlines = 1;
+		for (size_t i = 0; i < len; i++)
+			if (buf[i] == '\n')
+				p.line_start[p.nlines++] = i + 1;
+	} else {
+		p.buf = NULL; /* fall back to libxml2's numbers */
+	}
 	env->name = strdup(name);
 	if (!env->name)
 		p.oom = true;
 	else
 		parse_envelope(&p, root);
 	xmlFreeDoc(doc);
+	free(p.line_start);
 	if (p.oom) {
 		ovf_envelope_free(env);
 		od_err_nomem(e);

@@ -84,6 +84,16 @@ bool ovf_item_effective(const struct ovf_hw_section *hw, size_t idx, const char 
 	return true;
 }
 
+/* "Other" (1) is a controller only when a device names it as Parent: tools
+ * use it for NVMe and SATA controllers, and for VMCI devices too. */
+static bool is_parent(const struct ovf_hw_section *hw, const struct ovf_item *it)
+{
+	for (size_t k = 0; it->instance_id && k < hw->nitems; k++)
+		if (hw->items[k].parent && !strcmp(hw->items[k].parent, it->instance_id))
+			return true;
+	return false;
+}
+
 void ovf_hardware_free(struct ovf_hardware *hw)
 {
 	if (!hw)
@@ -149,7 +159,7 @@ int ovf_hardware_get(const ovf_envelope *env, const struct ovf_virtual_system *v
 				return od_err_set(e, OD_E_INVALID, "line %d: memory size: %s", it->line, ue.msg);
 			}
 			out->memory_bytes = b;
-		} else if (rt == 1 || (rt >= 5 && rt <= 9) || rt == 20 || rt == 23) {
+		} else if ((rt >= 5 && rt <= 9) || rt == 20 || rt == 23 || (rt == 1 && is_parent(hw, it))) {
 			out->controllers[out->ncontrollers++] = it;
 		} else if (rt == 10 || rt == 11 || rt == 33 || it->kind == OVF_ITEM_ETHERNET) {
 			struct ovf_hw_nic *nic = &out->nics[out->nnics++];

@@ -31,6 +31,19 @@ tests_ovf_test_model_CFLAGS = $(TEST_CFLAGS)
 tests_ovf_test_model_LDADD = $(OVF_LIBS) $(TEST_LIBS)
 TESTS += tests/ovf/test_units tests/ovf/test_model
 
+# The fuzz harness: built with gcc as a smoke test over the samples and the
+# corpus with deterministic mutations; tests/fuzz/build.sh builds the real
+# libFuzzer binary with clang.
+check_PROGRAMS += tests/fuzz/fuzz_smoke
+tests_fuzz_fuzz_smoke_SOURCES = tests/fuzz/fuzz_descriptor.c
+tests_fuzz_fuzz_smoke_CFLAGS = $(AM_CFLAGS) -DFUZZ_STANDALONE
+tests_fuzz_fuzz_smoke_LDADD = $(OVF_LIBS)
+TESTS += tests/ovf/fuzz_smoke.sh
+EXTRA_DIST += tests/ovf/fuzz_smoke.sh tests/fuzz/build.sh
+
+TESTS += tests/ovf/conformance.sh tests/ovf/inspect_realworld.sh tests/ovf/cli.sh tests/ovf/schema_ref.sh
+EXTRA_DIST += tests/ovf/conformance.sh tests/ovf/inspect_realworld.sh tests/ovf/cli.sh tests/ovf/schema_ref.sh
+
 # ---- packages, manifests, certificates (the pkg branch) ----
 src_ovf_libovf_a_SOURCES += \
 	src/ovf/pkg_internal.h \

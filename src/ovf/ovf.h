@@ -385,7 +385,8 @@ const char *const *ovf_validate_codes(size_t *n);
  * for OVF 0.9, schema file missing or unparsable: `e` says which). */
 int ovf_schema_check(const char *buf, size_t len, const char *name, const char *schemadir,
 		     int severity, struct ovf_diags *out, od_err *e);
-/* The schema directory: $OVFDEPLOY_SCHEMADIR, else the installed one. */
+/* The schema directory: $OVFDEPLOY_SCHEMADIR, else the installed one, else
+ * (when that has no schemas) the source tree's schemas/ of the build. */
 const char *ovf_schemadir(void);
 
 /* ======================================================================

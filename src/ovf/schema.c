@@ -36,10 +36,19 @@
  * can produce one schema error per element. */
 #define MAX_SCHEMA_DIAGS 200
 
+/* $OVFDEPLOY_SCHEMADIR, else the installed schemas, else (a binary run
+ * from its build tree, as in the README's quick start) the source tree's. */
 const char *ovf_schemadir(void)
 {
 	const char *d = getenv("OVFDEPLOY_SCHEMADIR");
-	return d && *d ? d : OD_SCHEMADIR;
+	if (d && *d)
+		return d;
+#ifdef OD_SRC_SCHEMADIR
+	if (access(OD_SCHEMADIR "/ovf-envelope-1.xsd", R_OK) != 0 &&
+	    access(OD_SRC_SCHEMADIR "/ovf-envelope-1.xsd", R_OK) == 0)
+		return OD_SRC_SCHEMADIR;
+#endif
+	return OD_SCHEMADIR;
 }
 
 struct serr {

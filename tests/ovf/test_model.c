@@ -224,10 +224,13 @@ START_TEST(test_ovf09)
 		"<Section xsi:type=\"ovf:VirtualHardwareSection_Type\"><Info>hw</Info>\n"
 		"<Item><rasd:InstanceId>1</rasd:InstanceId><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>2</rasd:VirtualQuantity></Item>\n"
 		"<Item><rasd:AllocationUnits>MegaBytes</rasd:AllocationUnits><rasd:InstanceId>2</rasd:InstanceId><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>256</rasd:VirtualQuantity></Item>\n"
-		"<Item><rasd:InstanceId>3</rasd:InstanceId><rasd:ResourceType>5</rasd:ResourceType></Item>\n"
+		"<Item><rasd:BusNumber>0</rasd:BusNumber><rasd:Caption>ide0</rasd:Caption><rasd:InstanceId>3</rasd:InstanceId><rasd:ResourceType>5</rasd:ResourceType></Item>\n"
 		"<Item><rasd:HostResource>/disk/vmdisk1</rasd:HostResource><rasd:InstanceId>4</rasd:InstanceId><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>\n"
 		"<Item><rasd:Connection>VM Network</rasd:Connection><rasd:InstanceId>5</rasd:InstanceId><rasd:ResourceType>10</rasd:ResourceType></Item>\n"
-		"</Section></Content></Envelope>\n";
+		"</Section>\n"
+		"<Section xsi:type=\"ovf:ProductSection_Type\"><Info>p</Info><Product>Old</Product>"
+		"<Property ovf:key=\"k\" ovf:type=\"string\" ovf:defaultValue=\"dflt\"/></Section>\n"
+		"</Content></Envelope>\n";
 	ovf_envelope *env = parse_ok(doc);
 	ck_assert_int_eq(env->version, OVF_V_0_9);
 	ck_assert_str_eq(ovf_version_name(env->version), "0.9");
@@ -244,7 +247,10 @@ START_TEST(test_ovf09)
 	ck_assert_uint_eq(hw.ndisks, 1);
 	ck_assert_uint_eq(hw.disks[0].capacity_bytes, 1073741824);
 	ck_assert_str_eq(hw.nics[0].network, "VM Network");
+	ck_assert_str_eq(hw.controllers[0]->element_name, "ide0"); /* from Caption */
+	ck_assert_ptr_null(hw.controllers[0]->unknown_required);  /* BusNumber is known */
 	ovf_hardware_free(&hw);
+	ck_assert_str_eq(env->systems[0]->products[0].props[0].value, "dflt");
 	struct ovf_diags d = {0};
 	ck_assert_int_eq(ovf_validate(env, 0, &d, &e), 0);
 	ovf_diags_free(&d);
@@ -458,6 +464,25 @@ START_TEST(test_encoding_mismatch)
 }
 END_TEST
 
+/* A start tag over several lines is numbered by the line it starts on. */
+START_TEST(test_multiline_tag_line)
+{
+	static const char doc[] = HEAD ENV1
+		"<References>\n"
+		"  <File ovf:id=\"f1\"\n"
+		"        ovf:href=\"a.vmdk\"\n"
+		"        ovf:size=\"-2\"/><File ovf:id=\"f2\" ovf:href=\"b\"/>\n"
+		"</References><DiskSection><Info>d</Info><Disk\n ovf:diskId=\"d\" ovf:capacity=\"1\" ovf:format=\"f\"/></DiskSection>\n"
+		"</Envelope>\n";
+	ovf_envelope *env = parse_ok(doc);
+	ck_assert_int_eq(env->files[0].line, 4);
+	ck_assert_int_eq(env->files[1].line, 6);
+	ck_assert_int_eq(env->disks[0].line, 7);
+	ck_assert_int_eq(env->parse_diags.v[0].line, 4); /* the negative size warning */
+	ovf_envelope_free(env);
+}
+END_TEST
+
 START_TEST(test_not_ovf)
 {
 	parse_fails("", 0, "empty");
@@ -468,6 +493,9 @@ START_TEST(test_not_ovf)
 	parse_fails(other, strlen(other), "not an OVF <Envelope>");
 	static const char nul[] = HEAD "<Envelope>\0</Envelope>";
 	parse_fails(nul, sizeof nul - 1, "NUL");
+	char tar[1024] = "tiny.ovf";
+	memcpy(tar + 257, "ustar", 5);
+	parse_fails(tar, sizeof tar, "tar archive");
 	od_err e = {0};
 	ck_assert_ptr_null(ovf_envelope_parse_file("/nonexistent/x.ovf", &e));
 	ck_assert_int_eq(e.code, OD_E_IO);
@@ -508,6 +536,7 @@ int main(void)
 	tcase_add_test(tc, test_ovf2_collection);
 	tcase_add_test(tc, test_property_check);
 	tcase_add_test(tc, test_config_applies);
+	tcase_add_test(tc, test_multiline_tag_line);
 	suite_add_tcase(s, tc);
 	TCase *th = tcase_create("hostile");
 	tcase_add_test(th, test_xxe);
