@@ -140,6 +140,18 @@ else
 	echo "# no unshare -rm here: free-space check not exercised"
 fi
 
+# Chunks that do not match ovf:chunkSize, and gzip data that is corrupt.
+"$OVFDEPLOY" pack --chunk-size 128K src -o chunked.ova >/dev/null 2>&1
+mkdir ch && (cd ch && tar xf ../chunked.ova) && head -c 1000 ch/disk1.vmdk.000000000 > ch/x && mv ch/x ch/disk1.vmdk.000000000 && fix_manifest ch app
+expect_exit 1 "a chunk shorter than ovf:chunkSize" -- "$OVFDEPLOY" verify ch
+expect_grep "chunkSize is 131072" "$T_TMP/err" "and the message names the chunk size"
+"$OVFDEPLOY" pack --compress src -o gz.ova >/dev/null 2>&1
+mkdir gz && (cd gz && tar xf ../gz.ova) && python3 -c "
+d = bytearray(open('gz/disk1.vmdk', 'rb').read()); d[len(d) // 2] ^= 0xff; d[len(d) // 2 + 1] ^= 0xff
+open('gz/disk1.vmdk', 'wb').write(d)" && fix_manifest gz app
+expect_exit 1 "corrupt gzip data (digests fixed up)" -- "$OVFDEPLOY" verify gz
+expect_grep "gzip" "$T_TMP/err" "and the message says gzip"
+
 # Directory packages: a declared size far beyond the file, a missing file.
 cp -r src d1 && sed -i 's/ovf:size="300000"/ovf:size="300001"/' d1/app.ovf && fix_manifest d1 app
 expect_exit 1 "directory: file shorter than ovf:size" -- "$OVFDEPLOY" verify d1
