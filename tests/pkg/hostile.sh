@@ -158,6 +158,9 @@ expect_exit 1 "directory: file shorter than ovf:size" -- "$OVFDEPLOY" verify d1
 cp -r src d2 && rm d2/disk1.vmdk
 expect_exit 1 "directory: referenced file missing" -- "$OVFDEPLOY" verify d2
 expect_grep "missing" "$T_TMP/err" "and it is reported missing"
+cp -r src d4 && echo extra > d4/notes.txt && (cd d4 && printf 'SHA256(notes.txt)= %s\n' "$(openssl dgst -sha256 -r notes.txt | cut -d' ' -f1)" >> app.mf)
+expect_exit 1 "directory: manifest lists a file References does not" -- "$OVFDEPLOY" verify d4
+expect_grep "^extra +notes.txt" "$T_TMP/err" "and it is reported as extra"
 expect_exit 1 "pack refuses a directory whose file disagrees with ovf:size" -- "$OVFDEPLOY" pack d1 -o d1.ova
 [ ! -e d1.ova ] && ok "and writes nothing" || fail "d1.ova written"
 cp -r src d3 && echo x >> d3/disk1.vmdk && sed -i 's/ovf:size="300000"/ovf:size="300002"/' d3/app.ovf
