@@ -543,7 +543,14 @@ int ovf_package_read_member(const ovf_package *p, const struct ovf_member *m,
 			    ovf_data_fn fn, void *ctx, od_err *e);
 /* The members holding a References file: one, or its chunks
  * href.000000000, href.000000001, ... in order.  Fills `out` (an array the
- * caller frees) and its count; a missing member or chunk is an error. */
+ * caller frees) and its count; a missing member or chunk, or a chunk whose
+ * size disagrees with ovf:chunkSize, is an error.
+ *
+ * A deployer opens a disk in place (disk_open_range() on an fd of
+ * member->path, with member->offset and member->size) when the file has
+ * one member and no ovf:compression; otherwise it streams the file with
+ * ovf_package_read_file() into a local image.  Sizes are checked against
+ * ovf:size by ovf_verify, which a deployer runs first. */
 int ovf_package_file_members(const ovf_package *p, const struct ovf_file *f,
 			     const struct ovf_member ***out, size_t *n, od_err *e);
 /* Stream a References file's content as the deployer sees it: chunks
