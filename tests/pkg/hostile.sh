@@ -161,6 +161,9 @@ expect_grep "missing" "$T_TMP/err" "and it is reported missing"
 cp -r src d4 && echo extra > d4/notes.txt && (cd d4 && printf 'SHA256(notes.txt)= %s\n' "$(openssl dgst -sha256 -r notes.txt | cut -d' ' -f1)" >> app.mf)
 expect_exit 1 "directory: manifest lists a file References does not" -- "$OVFDEPLOY" verify d4
 expect_grep "^extra +notes.txt" "$T_TMP/err" "and it is reported as extra"
+mkdir d5 && sed 's|ovf:href="disk1.vmdk"|ovf:href="../disk1.vmdk"|' src/app.ovf > d5/app.ovf
+expect_exit 1 "directory: an href with '..' is refused" -- "$OVFDEPLOY" verify d5
+expect_exit 1 "and pack refuses it too" -- "$OVFDEPLOY" pack d5 -o d5.ova
 expect_exit 1 "pack refuses a directory whose file disagrees with ovf:size" -- "$OVFDEPLOY" pack d1 -o d1.ova
 [ ! -e d1.ova ] && ok "and writes nothing" || fail "d1.ova written"
 cp -r src d3 && echo x >> d3/disk1.vmdk && sed -i 's/ovf:size="300000"/ovf:size="300002"/' d3/app.ovf
