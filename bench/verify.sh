@@ -29,8 +29,8 @@ best() {
 	i=0
 	while [ $i -lt "$runs" ]; do
 		t0=$(now); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; exit 1; }; t1=$(now)
-		t=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then b=$t; fi
+		t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')
+		if [ -z "$b" ] || awk -v t="$t" -v b="$b" 'BEGIN { exit !(t < b) }'; then b=$t; fi
 		i=$((i + 1))
 	done
 	printf '%.3f' "$b"
@@ -62,7 +62,7 @@ t_pack=$(best pack_ours)
 t_dgst=$(best openssl dgst -sha256 app.ova)
 t_verify=$(best "$OVFDEPLOY" -q verify app.ova)
 
-ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "size: ${size} MiB, best of $runs runs, $(nproc) CPUs, $(openssl version | cut -d' ' -f1-2)"
 echo "verify:  ovfdeploy verify ${t_verify}s   openssl dgst -sha256 ${t_dgst}s   ratio $(ratio "$t_verify" "$t_dgst") (goal <= 1.1)"
 echo "pack:    ovfdeploy pack ${t_pack}s   tar -cf + openssl dgst ${t_tar}s   ratio $(ratio "$t_pack" "$t_tar") (goal <= 0.7)"

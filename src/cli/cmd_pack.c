@@ -2,7 +2,14 @@
  * descriptor. */
 #include "config.h"
 #include "cli/cli.h"
+#include "disk/disk.h"
 #include "ovf/ovf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <getopt.h>
 #include <stdio.h>
@@ -24,7 +31,122 @@ static void usage(FILE *f)
 		"  --chunk-size SIZE     split files larger than SIZE into href.000000000, ...\n"
 		"  --json, -q            machine-readable output / print only errors\n"
 		"\n"
-		"(--from-disk, making an appliance from a disk image, is not available yet.)\n");
+		"\n"
+		"Making an appliance from a disk image:\n"
+		"  ovfdeploy pack --from-disk IMG --name NAME [options] -o app.ova\n"
+		"  --from-disk IMG       raw, qcow2 or VMDK image; becomes a streamOptimized VMDK\n"
+		"  --name NAME           the virtual system's name (letters, digits, . _ -)\n"
+		"  --cpus N              virtual CPUs (default 1)\n"
+		"  --memory SIZE         memory, e.g. 512M, 2G (default 512M)\n"
+		"  --nic NETWORK         a network adapter on NETWORK (repeatable)\n"
+		"  --product TEXT, --vendor TEXT, --version TEXT   ProductSection fields\n"
+		"  --eula FILE           license text shown before deployment\n"
+		"  --prop KEY=TYPE[:DEFAULT]  a user-configurable property (repeatable),\n"
+		"                        e.g. --prop hostname=string:web1 --prop port=uint16:80\n");
+}
+
+#define MAX_REPEAT 64
+
+/* --from-disk: convert the image and write a descriptor into a private
+ * directory beside the output, pack that, and remove it. */
+static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_path, const char *out,
+		     const struct ovf_pack_opts *po, struct ovf_warnings *w, od_err *e)
+{
+	for (const char *c = g->name; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+		      *c == '_' || *c == '-'))
+			return od_err_set(e, OD_E_USAGE, "--name '%s': use letters, digits, '.', '_' and '-' (it names files)",
+					  g->name);
+	if (g->name[0] == '.' || strlen(g->name) > 100)
+		return od_err_set(e, OD_E_USAGE, "--name '%s': must not start with '.' nor exceed 100 bytes", g->name);
+	char *eula = NULL;
+	if (eula_path) {
+		size_t len;
+		if (od_read_file(eula_path, 1u << 20, &eula, &len, e) < 0)
+			return -1;
+		if (strlen(eula) != len) {
+			free(eula);
+			return od_err_set(e, OD_E_USAGE, "%s: the license text contains NUL bytes", eula_path);
+		}
+		g->eula = eula;
+	}
+	const char *slash = strrchr(out, '/');
+	char *tmp = slash ? od_asprintf("%.*s/.%s.XXXXXX", (int)(slash - out), out, g->name)
+			  : od_asprintf("./.%s.XXXXXX", g->name);
+	char *vmdk = NULL, *ovfp = NULL, *href = od_asprintf("%s-disk1.vmdk", g->name);
+	int rc = -1;
+	disk *d = NULL;
+	bool made = false;
+	od_buf desc = {0};
+	if (!tmp || !href) {
+		od_err_nomem(e);
+		goto out;
+	}
+	if (!mkdtemp(tmp)) {
+		od_err_errno(e, errno, "%s", tmp);
+		goto out;
+	}
+	made = true;
+	vmdk = od_asprintf("%s/%s", tmp, href);
+	ovfp = od_asprintf("%s/%s.ovf", tmp, g->name);
+	if (!vmdk || !ovfp) {
+		od_err_nomem(e);
+		goto out;
+	}
+	d = disk_open(img, DISK_RDONLY, e);
+	if (!d)
+		goto out;
+	struct cli_progress pr;
+	cli_progress_init(&pr, "convert", false);
+	struct disk_convert_opts co = {
+		.format = "vmdk",
+		.create = {.subformat = "streamOptimized"},
+		.progress = cli_progress_cb,
+		.progress_ctx = &pr,
+	};
+	int cr = disk_convert(d, vmdk, &co, e);
+	cli_progress_done(&pr);
+	if (cr < 0) {
+		od_err_prefix(e, "%s", img);
+		goto out;
+	}
+	struct stat st;
+	if (stat(vmdk, &st) < 0) {
+		od_err_errno(e, errno, "%s", vmdk);
+		goto out;
+	}
+	g->disk_href = href;
+	g->disk_capacity = disk_size(d);
+	g->disk_file_size = (uint64_t)st.st_size;
+	if (ovf_generate_descriptor(g, &desc, e) < 0)
+		goto out;
+	od_atomic_file af;
+	if (od_atomic_open(&af, ovfp, 0644, e) < 0)
+		goto out;
+	if (od_write_all(af.fd, desc.data, desc.len, ovfp, e) < 0) {
+		od_atomic_abort(&af);
+		goto out;
+	}
+	if (od_atomic_commit(&af, e) < 0)
+		goto out;
+	rc = ovf_pack(tmp, out, po, w, e);
+out:
+	if (d)
+		disk_close(d);
+	if (made) {
+		if (vmdk)
+			unlink(vmdk);
+		if (ovfp)
+			unlink(ovfp);
+		rmdir(tmp);
+	}
+	od_buf_free(&desc);
+	free(tmp);
+	free(vmdk);
+	free(ovfp);
+	free(href);
+	free(eula);
+	return rc;
 }
 
 int cmd_pack(int argc, char **argv)
@@ -37,11 +159,26 @@ int cmd_pack(int argc, char **argv)
 		{"compress", no_argument, NULL, 'Z'},
 		{"chunk-size", required_argument, NULL, 'K'},
 		{"from-disk", required_argument, NULL, 'F'},
+		{"name", required_argument, NULL, 'N'},
+		{"cpus", required_argument, NULL, 'P'},
+		{"memory", required_argument, NULL, 'M'},
+		{"nic", required_argument, NULL, 'I'},
+		{"product", required_argument, NULL, 'p'},
+		{"vendor", required_argument, NULL, 'V'},
+		{"version", required_argument, NULL, 'r'},
+		{"eula", required_argument, NULL, 'E'},
+		{"prop", required_argument, NULL, 'Y'},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	struct ovf_pack_opts po = {0};
-	const char *out = NULL;
+	const char *out = NULL, *from = NULL, *eula = NULL;
+	struct ovf_gen_opts g = {0};
+	const char *nics[MAX_REPEAT];
+	struct ovf_gen_prop props[MAX_REPEAT];
+	char *propbuf[MAX_REPEAT];
+	size_t nprops = 0;
+	bool gen_opt = false;
 	od_err e;
 	int c;
 	optind = 1;
@@ -62,14 +199,63 @@ int cmd_pack(int argc, char **argv)
 			if (od_parse_size(optarg, &po.chunk_size, &e) < 0 || po.chunk_size == 0)
 				return cli_usage_error("pack", "--chunk-size: '%s' is not a positive size", optarg);
 			break;
-		case 'F':
-			od_err_set(&e, OD_E_UNSUPPORTED, "pack --from-disk is not implemented yet");
-			return cli_fail(&e);
+		case 'F': from = optarg; break;
+		case 'N': g.name = optarg; break;
+		case 'P': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || !optarg[0] || v == 0 || v > 1024)
+				return cli_usage_error("pack", "--cpus: '%s' is not a number from 1 to 1024", optarg);
+			g.cpus = (unsigned)v;
+			gen_opt = true;
+			break;
+		}
+		case 'M':
+			if (od_parse_size(optarg, &g.memory_bytes, &e) < 0 || g.memory_bytes < (1u << 20) ||
+			    g.memory_bytes % (1u << 20))
+				return cli_usage_error("pack", "--memory: '%s' is not a whole number of MiB (e.g. 512M, 2G)", optarg);
+			gen_opt = true;
+			break;
+		case 'I':
+			if (g.nnics >= MAX_REPEAT)
+				return cli_usage_error("pack", "more than %d --nic options", MAX_REPEAT);
+			nics[g.nnics++] = optarg;
+			gen_opt = true;
+			break;
+		case 'p': g.product = optarg; gen_opt = true; break;
+		case 'V': g.vendor = optarg; gen_opt = true; break;
+		case 'r': g.version = optarg; gen_opt = true; break;
+		case 'E': eula = optarg; gen_opt = true; break;
+		case 'Y': {
+			/* KEY=TYPE[:DEFAULT]; the default may itself hold ':' and '='. */
+			if (nprops >= MAX_REPEAT)
+				return cli_usage_error("pack", "more than %d --prop options", MAX_REPEAT);
+			char *cp = od_strdup(optarg);
+			char *eq = cp ? strchr(cp, '=') : NULL;
+			if (!eq || eq == cp) {
+				free(cp);
+				return cli_usage_error("pack", "--prop '%s': expected KEY=TYPE[:DEFAULT]", optarg);
+			}
+			*eq = 0;
+			char *colon = strchr(eq + 1, ':');
+			if (colon)
+				*colon = 0;
+			propbuf[nprops] = cp;
+			props[nprops++] = (struct ovf_gen_prop){cp, eq + 1, colon ? colon + 1 : NULL};
+			gen_opt = true;
+			break;
+		}
 		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error("pack", "unknown option");
 		}
 	}
-	if (argc - optind != 1)
+	if (from && argc - optind != 0)
+		return cli_usage_error("pack", "--from-disk takes no other source");
+	if (from && !g.name)
+		return cli_usage_error("pack", "--from-disk needs --name NAME");
+	if (!from && (gen_opt || g.name))
+		return cli_usage_error("pack", "--name, --cpus, --memory, --nic, --product, --vendor, --version, --eula and --prop go with --from-disk");
+	if (!from && argc - optind != 1)
 		return cli_usage_error("pack", "expected one source (an OVF directory, a .ovf or an .ova)");
 	if (!out)
 		return cli_usage_error("pack", "-o OUTPUT.ova is required");
@@ -80,7 +266,16 @@ int cmd_pack(int argc, char **argv)
 	po.progress = cli_progress_cb;
 	po.progress_ctx = &pr;
 	struct ovf_warnings w = {0};
-	int rc = ovf_pack(argv[optind], out, &po, &w, &e);
+	int rc;
+	if (from) {
+		g.nics = nics;
+		g.props = props;
+		g.nprops = nprops;
+		rc = from_disk(from, &g, eula, out, &po, &w, &e);
+	} else
+		rc = ovf_pack(argv[optind], out, &po, &w, &e);
+	for (size_t i = 0; i < nprops; i++)
+		free(propbuf[i]);
 	cli_progress_done(&pr);
 	for (size_t i = 0; i < w.n; i++)
 		cli_warn("%s", w.v[i]);

@@ -60,11 +60,13 @@ src_ovf_libovf_a_SOURCES += \
 	src/ovf/package.c \
 	src/ovf/verify.c \
 	src/ovf/pack.c \
-	src/ovf/unpack.c
+	src/ovf/unpack.c \
+	src/ovf/generate.c
 
 check_PROGRAMS += tests/pkg/test_pkg
 tests_pkg_test_pkg_SOURCES = tests/pkg/test_pkg.c
 tests_pkg_test_pkg_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS)
 tests_pkg_test_pkg_LDADD = $(OVF_LIBS) $(TEST_LIBS)
-TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh
-EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh
+TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh
+EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh \
+	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_package.c tests/fuzz/build-pkg.sh

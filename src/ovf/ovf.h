@@ -543,7 +543,14 @@ int ovf_package_read_member(const ovf_package *p, const struct ovf_member *m,
 			    ovf_data_fn fn, void *ctx, od_err *e);
 /* The members holding a References file: one, or its chunks
  * href.000000000, href.000000001, ... in order.  Fills `out` (an array the
- * caller frees) and its count; a missing member or chunk is an error. */
+ * caller frees) and its count; a missing member or chunk, or a chunk whose
+ * size disagrees with ovf:chunkSize, is an error.
+ *
+ * A deployer opens a disk in place (disk_open_range() on an fd of
+ * member->path, with member->offset and member->size) when the file has
+ * one member and no ovf:compression; otherwise it streams the file with
+ * ovf_package_read_file() into a local image.  Sizes are checked against
+ * ovf:size by ovf_verify, which a deployer runs first. */
 int ovf_package_file_members(const ovf_package *p, const struct ovf_file *f,
 			     const struct ovf_member ***out, size_t *n, od_err *e);
 /* Stream a References file's content as the deployer sees it: chunks
@@ -628,6 +635,30 @@ struct ovf_pack_opts {
  * written. */
 int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o,
 	     struct ovf_warnings *w, od_err *e);
+
+/* ---- generating a descriptor (generate.c) --------------------------------------
+ * For `pack --from-disk`: an OVF 1.x descriptor for one virtual system with
+ * one disk, written so that it passes our own validation and schema check.
+ * Every string is XML-escaped; property types and defaults are checked. */
+struct ovf_gen_prop {
+	const char *key, *type, *value;   /* value may be NULL (no default) */
+};
+struct ovf_gen_opts {
+	const char *name;                 /* VirtualSystem id and Name */
+	unsigned cpus;                    /* 0 = 1 */
+	uint64_t memory_bytes;            /* 0 = 512 MiB; a multiple of 1 MiB */
+	const char *const *nics;          /* network names, one adapter each */
+	size_t nnics;
+	const char *product, *vendor, *version; /* NULL = absent */
+	const char *eula;                 /* license text, or NULL */
+	const struct ovf_gen_prop *props;
+	size_t nprops;
+	const char *disk_href;            /* file name of the disk in the package */
+	uint64_t disk_file_size;          /* bytes of that file */
+	uint64_t disk_capacity;           /* guest-visible bytes */
+	const char *disk_format;          /* ovf:format URI */
+};
+int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e);
 
 /* Unpack: verify everything, extract into a temporary directory beside
  * `dest`, and rename it into place only when all succeeded.  Refuses when

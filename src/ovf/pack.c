@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,32 +491,113 @@ static int reserve(struct writer *wr, uint64_t bytes, uint64_t *at, od_err *e)
 	return 0;
 }
 
-static int copy_member(struct writer *wr, struct out_member *m, unsigned algs, char *buf, od_err *e)
+/* Hashing runs on its own thread, one buffer behind the copy: reading and
+ * writing (kernel copies) and hashing (CPU) then overlap on two cores, so a
+ * member costs about max(copy, hash) instead of their sum.  The ring holds
+ * NBUF buffers; the copier fills and writes one, queues it, and the hasher
+ * gives it back once digested. */
+#define NBUF 4
+
+struct hpipe {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *buf[NBUF];
+	size_t len[NBUF];
+	unsigned head, count;   /* next buffer to fill; buffers queued for hashing */
+	bool stop;
+	ovf_hasher *h;
+	bool failed;
+	od_err err;
+};
+
+static void *hasher_main(void *arg)
+{
+	struct hpipe *hp = arg;
+	pthread_mutex_lock(&hp->mu);
+	for (;;) {
+		while (hp->count == 0 && !hp->stop)
+			pthread_cond_wait(&hp->cv, &hp->mu);
+		if (hp->count == 0)
+			break;
+		unsigned i = (hp->head + NBUF - hp->count) % NBUF;
+		pthread_mutex_unlock(&hp->mu);
+		od_err e;
+		bool bad = !hp->failed && ovf_hasher_update(hp->h, hp->buf[i], hp->len[i], &e) < 0;
+		pthread_mutex_lock(&hp->mu);
+		if (bad) {
+			hp->failed = true;
+			hp->err = e;
+		}
+		hp->count--;
+		pthread_cond_broadcast(&hp->cv);
+	}
+	pthread_mutex_unlock(&hp->mu);
+	return NULL;
+}
+
+static int copy_member(struct writer *wr, struct out_member *m, unsigned algs, char **bufs, od_err *e)
 {
 	int fd = open(m->src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return od_err_errno(e, errno, "%s", m->src);
 	posix_fadvise(fd, (off_t)m->off, (off_t)m->size, POSIX_FADV_SEQUENTIAL);
-	ovf_hasher *h = ovf_hasher_new(algs, e);
-	int rc = h ? 0 : -1;
+	struct hpipe hp = {.h = ovf_hasher_new(algs, e)};
+	if (!hp.h) {
+		close(fd);
+		return -1;
+	}
+	for (int i = 0; i < NBUF; i++)
+		hp.buf[i] = bufs[i];
+	pthread_mutex_init(&hp.mu, NULL);
+	pthread_cond_init(&hp.cv, NULL);
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, hasher_main, &hp) == 0;
+	int rc = 0;
 	for (uint64_t done = 0; rc == 0 && done < m->size;) {
 		size_t n = m->size - done < IO_CHUNK ? (size_t)(m->size - done) : IO_CHUNK;
+		unsigned i;
+		pthread_mutex_lock(&hp.mu);
+		while (hp.count == NBUF)
+			pthread_cond_wait(&hp.cv, &hp.mu);
+		i = hp.head;
+		pthread_mutex_unlock(&hp.mu);
 		/* A short read means the file shrank under us: an error, not
 		 * a silently short member. */
-		rc = od_pread_all(fd, buf, n, m->off + done, m->src, e);
+		rc = od_pread_all(fd, hp.buf[i], n, m->off + done, m->src, e);
 		if (rc == 0)
-			rc = ovf_hasher_update(h, buf, n, e);
-		if (rc == 0)
-			rc = put(wr, buf, n, e);
+			rc = put(wr, hp.buf[i], n, e);
+		if (rc == 0 && !threaded)
+			rc = ovf_hasher_update(hp.h, hp.buf[i], n, e);
+		else if (rc == 0) {
+			pthread_mutex_lock(&hp.mu);
+			hp.len[i] = n;
+			hp.head = (hp.head + 1) % NBUF;
+			hp.count++;
+			pthread_cond_broadcast(&hp.cv);
+			pthread_mutex_unlock(&hp.mu);
+		}
 		done += n;
 		wr->done += n;
 		if (rc == 0 && wr->progress)
 			wr->progress(wr->pctx, wr->done, wr->total);
 	}
+	if (threaded) {
+		pthread_mutex_lock(&hp.mu);
+		hp.stop = true;
+		pthread_cond_broadcast(&hp.cv);
+		pthread_mutex_unlock(&hp.mu);
+		pthread_join(th, NULL); /* drains the queue first */
+	}
+	if (rc == 0 && hp.failed) {
+		*e = hp.err;
+		rc = -1;
+	}
 	for (int a = OVF_DIGEST_SHA1; rc == 0 && a <= OVF_DIGEST_SHA512; a++)
 		if (algs & (1u << a))
-			rc = ovf_hasher_final(h, a, m->digest[a], e);
-	ovf_hasher_free(h);
+			rc = ovf_hasher_final(hp.h, a, m->digest[a], e);
+	ovf_hasher_free(hp.h);
+	pthread_cond_destroy(&hp.cv);
+	pthread_mutex_destroy(&hp.mu);
 	close(fd);
 	if (rc == 0)
 		rc = pad(wr, m->size, e);
@@ -545,7 +627,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 	struct plan pl = {0};
 	od_buf desc = {0}, mftext = {0}, certtext = {0};
 	struct ovf_manifest srcmf = {0};
-	char *buf = NULL, *mfname = NULL, *certname = NULL;
+	char *bufs[NBUF] = {0}, *mfname = NULL, *certname = NULL;
 	od_atomic_file af = {.fd = -1};
 	bool af_open = false;
 
@@ -554,8 +636,10 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 	dname = dname ? dname + 1 : p->descriptor_member->name;
 	mfname = sibling(dname, ".mf");
 	certname = sibling(dname, ".cert");
-	buf = malloc(IO_CHUNK);
-	if (!mfname || !certname || !buf || od_buf_append(&desc, p->descriptor, p->descriptor_len) < 0) {
+	bool bufs_ok = true;
+	for (int i = 0; i < NBUF; i++)
+		bufs_ok &= (bufs[i] = malloc(IO_CHUNK)) != NULL;
+	if (!mfname || !certname || !bufs_ok || od_buf_append(&desc, p->descriptor, p->descriptor_len) < 0) {
 		od_err_nomem(e);
 		goto out;
 	}
@@ -600,8 +684,10 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 		for (size_t i = 0; i < pl.n; i++)
 			mf_len += ovf_manifest_line_len(alg, pl.v[i].name);
 	}
+	/* The signature uses the manifest's algorithm, as ovftool does. */
+	enum ovf_digest_alg sign_alg = reuse_mf ? OVF_DIGEST_SHA256 : alg;
 	size_t cert_max = 0;
-	if (o->sign_key && ovf_cert_sign_max(o->sign_key, o->sign_cert, OVF_DIGEST_SHA256, mfname, &cert_max, e) < 0)
+	if (o->sign_key && ovf_cert_sign_max(o->sign_key, o->sign_cert, sign_alg, mfname, &cert_max, e) < 0)
 		goto out;
 
 	if (od_atomic_open(&af, out, 0644, e) < 0)
@@ -641,7 +727,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 	/* 4. files, hashed as they are copied */
 	for (size_t i = 0; i < pl.n; i++) {
 		if (put_header(&wr, pl.v[i].name, pl.v[i].size, pl.v[i].mtime, w, e) < 0 ||
-		    copy_member(&wr, &pl.v[i], algs, buf, e) < 0)
+		    copy_member(&wr, &pl.v[i], algs, bufs, e) < 0)
 			goto out;
 	}
 	/* 5. end of archive: two zero blocks */
@@ -709,7 +795,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 		int t;
 		for (t = 0; t < SIGN_TRIES; t++) {
 			certtext.len = 0;
-			if (ovf_cert_sign(o->sign_key, o->sign_cert, OVF_DIGEST_SHA256, mfname, mf, mfl, &certtext, e) < 0)
+			if (ovf_cert_sign(o->sign_key, o->sign_cert, sign_alg, mfname, mf, mfl, &certtext, e) < 0)
 				goto out;
 			if (certtext.len <= cert_max &&
 			    (certtext.len + BLOCK - 1) / BLOCK == (cert_max + BLOCK - 1) / BLOCK)
@@ -740,7 +826,8 @@ out:
 	od_buf_free(&desc);
 	od_buf_free(&mftext);
 	od_buf_free(&certtext);
-	free(buf);
+	for (int i = 0; i < NBUF; i++)
+		free(bufs[i]);
 	free(mfname);
 	free(certname);
 	ovf_package_close(p);

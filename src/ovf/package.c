@@ -672,6 +672,13 @@ ovf_package *ovf_package_open(const char *path, od_err *e)
 	p->env = ovf_envelope_parse(p->descriptor, p->descriptor_len, p->descriptor_member->name, e);
 	if (!p->env)
 		goto fail;
+	/* Every References file is looked up among the members: bound the
+	 * work a hostile descriptor can ask for. */
+	if (p->env->nfiles > OVF_MEMBERS_MAX) {
+		od_err_set(e, OD_E_INVALID, "%s: %zu files in References, more than the %d we accept", path,
+			   p->env->nfiles, OVF_MEMBERS_MAX);
+		goto fail;
+	}
 	if (p->kind != OVF_PKG_OVA) {
 		/* Adding members may move the array: keep indexes, not pointers. */
 		size_t di = (size_t)(p->descriptor_member - p->members);

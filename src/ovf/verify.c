@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *ovf_verdict_name(enum ovf_verdict v)
 {
@@ -284,7 +285,21 @@ int ovf__verify_run(ovf_package *p, const struct ovf_verify_opts *o, struct ovf_
 			vf->alg = mf.v[i].alg;
 			od_hex(mf.v[i].digest, ovf_digest_len(mf.v[i].alg), vf->expected);
 			const struct ovf_member *m = ovf_package_member(p, mf.v[i].name);
-			if (m && m->present)
+			bool present = m && m->present;
+			if (!present && p->kind != OVF_PKG_OVA && p->dir) {
+				/* A directory holds more than its members: look, for
+				 * a truthful message (names were not judged yet). */
+				char *n = od_strdup(mf.v[i].name);
+				od_err ig;
+				if (n && ovf__check_name(n, p->path, &ig) == 0) {
+					char *full = od_asprintf("%s/%s", p->dir, n);
+					struct stat st;
+					present = full && stat(full, &st) == 0 && S_ISREG(st.st_mode);
+					free(full);
+				}
+				free(n);
+			}
+			if (present)
 				set_problem(vf, OVF_FILE_EXTRA, "listed in the manifest but not in the descriptor's References");
 			else
 				set_problem(vf, OVF_FILE_MISSING, "listed in the manifest but not in the package");

@@ -128,12 +128,42 @@ case_ extra.ova 0 "'readme.txt' is not in the descriptor's References" "member n
 expect_exit 0 "unpack skips the unreferenced member" -- "$OVFDEPLOY" unpack extra.ova ex
 [ ! -e ex/readme.txt ] && [ -f ex/disk1.vmdk ] && ok "only referenced files extracted" || fail "unreferenced member extracted"
 
+# Free space is checked before anything is written: a 256 KiB file system
+# (a tmpfs in a private mount namespace) cannot take a 300000-byte disk.
+if unshare -rm true 2>/dev/null; then
+	mkdir small
+	unshare -rm sh -c 'mount -t tmpfs -o size=256k tmpfs small && "$1" unpack good.ova small/dest; echo "rc=$?"; ls -A small' sh "$OVFDEPLOY" >small.out 2>&1
+	if grep -q "rc=3" small.out && grep -q "are free there" small.out && ! grep -q "dest" small.out; then
+		ok "unpack refuses a file system without room, before writing"
+	else fail "free-space check: $(cat small.out)"; fi
+else
+	echo "# no unshare -rm here: free-space check not exercised"
+fi
+
+# Chunks that do not match ovf:chunkSize, and gzip data that is corrupt.
+"$OVFDEPLOY" pack --chunk-size 128K src -o chunked.ova >/dev/null 2>&1
+mkdir ch && (cd ch && tar xf ../chunked.ova) && head -c 1000 ch/disk1.vmdk.000000000 > ch/x && mv ch/x ch/disk1.vmdk.000000000 && fix_manifest ch app
+expect_exit 1 "a chunk shorter than ovf:chunkSize" -- "$OVFDEPLOY" verify ch
+expect_grep "chunkSize is 131072" "$T_TMP/err" "and the message names the chunk size"
+"$OVFDEPLOY" pack --compress src -o gz.ova >/dev/null 2>&1
+mkdir gz && (cd gz && tar xf ../gz.ova) && python3 -c "
+d = bytearray(open('gz/disk1.vmdk', 'rb').read()); d[len(d) // 2] ^= 0xff; d[len(d) // 2 + 1] ^= 0xff
+open('gz/disk1.vmdk', 'wb').write(d)" && fix_manifest gz app
+expect_exit 1 "corrupt gzip data (digests fixed up)" -- "$OVFDEPLOY" verify gz
+expect_grep "gzip" "$T_TMP/err" "and the message says gzip"
+
 # Directory packages: a declared size far beyond the file, a missing file.
 cp -r src d1 && sed -i 's/ovf:size="300000"/ovf:size="300001"/' d1/app.ovf && fix_manifest d1 app
 expect_exit 1 "directory: file shorter than ovf:size" -- "$OVFDEPLOY" verify d1
 cp -r src d2 && rm d2/disk1.vmdk
 expect_exit 1 "directory: referenced file missing" -- "$OVFDEPLOY" verify d2
 expect_grep "missing" "$T_TMP/err" "and it is reported missing"
+cp -r src d4 && echo extra > d4/notes.txt && (cd d4 && printf 'SHA256(notes.txt)= %s\n' "$(openssl dgst -sha256 -r notes.txt | cut -d' ' -f1)" >> app.mf)
+expect_exit 1 "directory: manifest lists a file References does not" -- "$OVFDEPLOY" verify d4
+expect_grep "^extra +notes.txt" "$T_TMP/err" "and it is reported as extra"
+mkdir d5 && sed 's|ovf:href="disk1.vmdk"|ovf:href="../disk1.vmdk"|' src/app.ovf > d5/app.ovf
+expect_exit 1 "directory: an href with '..' is refused" -- "$OVFDEPLOY" verify d5
+expect_exit 1 "and pack refuses it too" -- "$OVFDEPLOY" pack d5 -o d5.ova
 expect_exit 1 "pack refuses a directory whose file disagrees with ovf:size" -- "$OVFDEPLOY" pack d1 -o d1.ova
 [ ! -e d1.ova ] && ok "and writes nothing" || fail "d1.ova written"
 cp -r src d3 && echo x >> d3/disk1.vmdk && sed -i 's/ovf:size="300000"/ovf:size="300002"/' d3/app.ovf

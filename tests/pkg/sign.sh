@@ -5,7 +5,7 @@
 # certificates; --require-signature.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/pkg/pkglib.sh"
-need openssl tar
+need openssl tar python3
 mkdir "$T_TMP/w" && cd "$T_TMP/w" || exit 1
 O="openssl"
 
@@ -59,7 +59,7 @@ for k in rsa ec; do
 	expect_exit 0 "pack --sign ($k)" -- "$OVFDEPLOY" pack --sign $k.key --cert $k.pem src -o s-$k.ova
 	mkdir s-$k && (cd s-$k && tar xf ../s-$k.ova)
 	[ "$(tar tf s-$k.ova | tr '\n' ' ')" = "app.ovf app.mf app.cert disk1.vmdk " ] && ok "order: ovf, mf, cert, files ($k)" || fail "member order ($k)"
-	head -1 s-$k/app.cert | sed 's/^SHA256(app.mf)= //' | xxd -r -p > s-$k.sig
+	head -1 s-$k/app.cert | sed 's/^SHA256(app.mf)= //' | python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read().strip()))' > s-$k.sig
 	$O x509 -in s-$k/app.cert -pubkey -noout > s-$k.pub
 	expect_exit 0 "openssl dgst -verify accepts our $k signature" -- $O dgst -sha256 -verify s-$k.pub -signature s-$k.sig s-$k/app.mf
 	expect_exit 0 "openssl verify accepts the certificate in our .cert ($k)" -- $O verify -CAfile ca.pem s-$k/app.cert
