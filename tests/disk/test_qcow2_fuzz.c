@@ -10,7 +10,7 @@
  *
  * As a libFuzzer harness:
  *   clang -fsanitize=fuzzer,address -DOD_LIBFUZZER -Isrc -I. \
- *     tests/disk/test_qcow2_fuzz.c src/disk/[!v]*.c src/disk/vmdk.c src/util/*.c \
+ *     tests/disk/test_qcow2_fuzz.c src/disk/(all .c files) src/util/(all .c files) \
  *     -ldeflate -lzstd -lz -pthread -o fuzz_qcow2 && ./fuzz_qcow2 corpus/
  */
 #include "config.h"
