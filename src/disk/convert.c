@@ -9,6 +9,7 @@
 #include "config.h"
 #include "disk/driver.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,11 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 		}
 		if (r.any[k] && write_window(dst, r.buf[k], off, n, gran, e) < 0)
 			goto out;
+		/* The output is fsync'ed before it is renamed into place.  Start
+		 * writeback as we go, so that the disk works while we convert
+		 * and the final sync has little left to do. */
+		if (i % 16 == 15 && dst->io.fd >= 0)
+			sync_file_range(dst->io.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		pthread_mutex_lock(&r.m);
 		r.full[k] = false;
 		pthread_cond_broadcast(&r.cv);

@@ -837,7 +837,8 @@ static int q2_flush_locked(disk *d, bool sync, od_err *e)
 	uint64_t real;
 	if (disk_io_size(d, &real, e) < 0)
 		return -1;
-	if (real < q->next_alloc && ftruncate(d->io.fd, (off_t)q->next_alloc) < 0)
+	/* Never for a byte range: the fd is the enclosing file (an OVA). */
+	if (!d->io.is_range && real < q->next_alloc && ftruncate(d->io.fd, (off_t)q->next_alloc) < 0)
 		return od_err_errno(e, errno, "%s: cannot extend the file", d->name);
 	if (sync && fdatasync(d->io.fd) < 0)
 		return od_err_errno(e, errno, "%s: fdatasync", d->name);

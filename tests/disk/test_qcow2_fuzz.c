@@ -51,6 +51,18 @@ static void exercise(int fd, size_t len)
 	if (disk_check(d, false, &r, &e) == 0)
 		disk_check_result_free(&r);
 	disk_close(d);
+	/* and the write path: open for writing (rebuilds refcounts), one
+	 * partial-cluster write (copy-on-write), flush, close */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* a file, so it may grow */
+	d = disk_open(path, DISK_RDWR | DISK_NO_BACKING, &e);
+	if (!d)
+		return;
+	memset(buf, 0xa5, 4096);
+	if (disk_size(d) >= 8192)
+		disk_pwrite(d, buf, 4096, disk_size(d) / 2 & ~511ull, &e);
+	disk_flush(d, &e);
+	disk_close(d);
 }
 
 #ifdef OD_LIBFUZZER
