@@ -69,6 +69,27 @@ expect_exit 2 "qemu-img agrees it is corrupt" -- qemu-img check bad.qcow2
 expect_exit 2 "check --json on corruption" -- "$O" check --json bad.qcow2
 expect_grep '"corruptions": [1-9]' "$T_TMP/out" "json counts corruptions"
 
+# --deep inflates every compressed cluster: a damaged one is corruption
+cp out2.qcow2 deep.qcow2
+expect_exit 0 "check --deep of a good compressed image" -- "$O" check --deep deep.qcow2
+l1=$(od -An -tx8 --endian=big -j40 -N8 deep.qcow2 | tr -d ' ')
+l2=$(od -An -tx8 --endian=big -j$((0x$l1)) -N8 deep.qcow2 | tr -d ' ')
+l2=$(( 0x$l2 & 0x00fffffffffffe00 ))
+found=0
+for i in $(seq 0 200); do
+	ent=$(od -An -tx8 --endian=big -j$((l2 + 8 * i)) -N8 deep.qcow2 | tr -d ' ')
+	if [ $(( (0x$ent >> 62) & 1 )) -eq 1 ]; then
+		host=$(( 0x$ent & ((1 << 54) - 1) ))
+		printf '\377\377\377\377\377\377\377\377' | dd of=deep.qcow2 bs=1 seek=$host conv=notrunc status=none
+		found=1
+		break
+	fi
+done
+[ $found -eq 1 ] && ok "found a compressed cluster to damage" || fail "no compressed cluster in out2.qcow2"
+expect_exit 0 "check without --deep does not inflate" -- "$O" check deep.qcow2
+expect_exit 2 "check --deep finds the damaged cluster" -- "$O" check --deep deep.qcow2
+expect_grep "ERROR reading guest offset" "$T_TMP/out" "--deep names the offset"
+
 # compare: a difference and its offset
 cp src.raw diff.raw
 printf 'Z' | dd of=diff.raw bs=1 seek=4000000 conv=notrunc status=none
