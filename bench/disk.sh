@@ -89,7 +89,11 @@ bench() {
 
 bench "raw -> qcow2" o.qcow2 q.qcow2 "-O qcow2 in.raw" "-O qcow2 in.raw" in.raw
 bench "qcow2 -> raw" o.raw q.raw "-O raw q.qcow2" "-O raw q.qcow2" in.raw
-rm -f o.raw q.raw o.qcow2
+# the same two with qemu-img syncing its output too (-t writeback flushes
+# at close), which is what ours always does
+bench "raw -> qcow2 (qemu synced)" o.qcow2 q2.qcow2 "-O qcow2 in.raw" "-t writeback -O qcow2 in.raw" in.raw
+bench "qcow2 -> raw (qemu synced)" o.raw q.raw "-O raw q.qcow2" "-t writeback -O raw q.qcow2" in.raw
+rm -f o.raw q.raw o.qcow2 q2.qcow2
 bench "raw -> qcow2 compressed" oc.qcow2 qc.qcow2 "-O qcow2 -c in.raw" "-O qcow2 -c in.raw" in.raw
 bench "compressed qcow2 -> raw" o.raw q.raw "-O raw qc.qcow2" "-O raw qc.qcow2" in.raw
 rm -f o.raw q.raw oc.qcow2
