@@ -21,7 +21,8 @@ static void usage(FILE *f)
 		"  -f FMT          input format, instead of probing\n"
 		"  -c              compress (qcow2: compressed clusters; vmdk: streamOptimized)\n"
 		"  -o OPTIONS      comma-separated: cluster_size=SIZE, compat=0.10|1.1,\n"
-		"                  compression_type=zlib|zstd, subformat=NAME, adapter_type=NAME\n"
+		"                  compression_type=zlib|zstd, refcount_bits=1..64,\n"
+		"                  subformat=NAME, adapter_type=NAME\n"
 		"  -j THREADS      compression threads (default: online CPUs)\n"
 		"  -p              show a progress bar even when stderr is not a terminal\n"
 		"  --json          print a summary as JSON\n");
@@ -42,6 +43,12 @@ static int parse_o(char *s, struct disk_create_opts *o)
 			if (od_parse_size(v, &n, &e) < 0 || n > UINT32_MAX)
 				return cli_usage_error("convert", "bad cluster_size '%s'", v);
 			o->cluster_size = (uint32_t)n;
+		} else if (!strcmp(tok, "refcount_bits")) {
+			char *end;
+			unsigned long n = strtoul(v, &end, 10);
+			if (*end || !*v || n == 0 || n > 64)
+				return cli_usage_error("convert", "bad refcount_bits '%s'", v);
+			o->refcount_bits = (uint32_t)n;
 		} else if (!strcmp(tok, "compat")) {
 			o->compat = v;
 		} else if (!strcmp(tok, "compression_type")) {

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "disk/driver.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,12 @@ static int read_window(disk *src, unsigned char *buf, uint64_t off, size_t n, bo
 	return 0;
 }
 
-/* Reading runs one window ahead of writing on its own thread, so that
- * decompressing or waiting for the source overlaps writing (and the
- * writer's compression) instead of adding to it.  NSLOT windows bound the
- * memory. */
-#define NSLOT 3
+/* Reading runs ahead of writing on NREAD threads of its own, each taking
+ * every NREAD-th window, so that decompressing and waiting for the source
+ * overlap writing (and the writer's compression) instead of adding to it.
+ * NSLOT windows bound the memory; the writer consumes them in order. */
+#define NREAD 2
+#define NSLOT 4 /* a multiple of NREAD: each reader owns its own slots */
 
 struct reader {
 	disk *src;
@@ -62,16 +64,32 @@ struct reader {
 	od_err err;
 };
 
+struct reader_arg {
+	struct reader *r;
+	unsigned first, step;
+};
+
+/* Several readers share the source: only for drivers known to take
+ * concurrent calls (raw is stateless, qcow2 locks), down the whole chain. */
+static unsigned reader_count(disk *src)
+{
+	for (disk *l = src; l; l = disk_backing(l))
+		if (strcmp(disk_format(l), "raw") && strcmp(disk_format(l), "qcow2"))
+			return 1;
+	return NREAD;
+}
+
 static void *reader_main(void *arg)
 {
-	struct reader *r = arg;
-	uint64_t i = 0;
-	for (uint64_t off = 0; off < r->size; off += WIN, i++) {
+	struct reader_arg *ra = arg;
+	struct reader *r = ra->r;
+	uint64_t i = ra->first;
+	for (uint64_t off = i * (uint64_t)WIN; off < r->size; i += ra->step, off = i * (uint64_t)WIN) {
 		unsigned k = (unsigned)(i % NSLOT);
 		pthread_mutex_lock(&r->m);
 		while (r->full[k] && !r->stop)
 			pthread_cond_wait(&r->cv, &r->m);
-		bool stop = r->stop;
+		bool stop = r->stop || r->failed;
 		pthread_mutex_unlock(&r->m);
 		if (stop)
 			break;
@@ -81,9 +99,11 @@ static void *reader_main(void *arg)
 		int rc = read_window(r->src, r->buf[k], off, n, &any, &e);
 		pthread_mutex_lock(&r->m);
 		if (rc < 0) {
-			r->failed = true;
-			r->err = e;
-			od_err_prefix(&r->err, "%s", disk_name(r->src));
+			if (!r->failed) {
+				r->failed = true;
+				r->err = e;
+				od_err_prefix(&r->err, "%s", disk_name(r->src));
+			}
 		} else {
 			r->full[k] = true;
 			r->any[k] = any;
@@ -140,24 +160,30 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 	pthread_mutex_init(&r.m, NULL);
 	pthread_cond_init(&r.cv, NULL);
 	int rc = -1;
-	bool started = false;
-	pthread_t th;
+	unsigned started = 0;
+	pthread_t th[NREAD];
+	struct reader_arg ra[NREAD];
 	for (unsigned k = 0; k < NSLOT; k++)
 		if (!(r.buf[k] = malloc(WIN))) {
 			od_err_nomem(e);
 			goto out;
 		}
-	int perr = pthread_create(&th, NULL, reader_main, &r);
-	if (perr) {
-		od_err_errno(e, perr, "cannot start the reader thread");
-		goto out;
+	unsigned nread = reader_count(src);
+	for (unsigned t = 0; t < nread; t++) {
+		ra[t] = (struct reader_arg){&r, t, nread};
+		int perr = pthread_create(&th[t], NULL, reader_main, &ra[t]);
+		if (perr) {
+			od_err_errno(e, perr, "cannot start a reader thread");
+			goto out;
+		}
+		started++;
 	}
-	started = true;
 	uint64_t i = 0;
 	for (uint64_t off = 0; off < size; off += WIN, i++) {
 		unsigned k = (unsigned)(i % NSLOT);
 		size_t n = size - off < WIN ? (size_t)(size - off) : WIN;
 		pthread_mutex_lock(&r.m);
+		/* any reader's failure ends the conversion */
 		while (!r.full[k] && !r.failed)
 			pthread_cond_wait(&r.cv, &r.m);
 		bool ready = r.full[k];
@@ -168,6 +194,11 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 		}
 		if (r.any[k] && write_window(dst, r.buf[k], off, n, gran, e) < 0)
 			goto out;
+		/* The output is fsync'ed before it is renamed into place.  Start
+		 * writeback as we go, so that the disk works while we convert
+		 * and the final sync has little left to do. */
+		if (i % 16 == 15 && dst->io.fd >= 0)
+			sync_file_range(dst->io.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		pthread_mutex_lock(&r.m);
 		r.full[k] = false;
 		pthread_cond_broadcast(&r.cv);
@@ -179,13 +210,12 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 		goto out;
 	rc = 0;
 out:
-	if (started) {
-		pthread_mutex_lock(&r.m);
-		r.stop = true;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.m);
-		pthread_join(th, NULL);
-	}
+	pthread_mutex_lock(&r.m);
+	r.stop = true;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.m);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
 	for (unsigned k = 0; k < NSLOT; k++)
 		free(r.buf[k]);
 	pthread_mutex_destroy(&r.m);

@@ -395,7 +395,12 @@ int disk_get_info(disk *d, struct disk_info *info, od_err *e)
 	} else {
 		info->actual_size = d->io.length;
 	}
-	return d->drv->info ? d->drv->info(d, info, e) : 0;
+	if (d->drv->info && d->drv->info(d, info, e) < 0) {
+		/* the caller frees nothing after a failure */
+		disk_info_free(info);
+		return -1;
+	}
+	return 0;
 }
 
 void disk_info_free(struct disk_info *info)

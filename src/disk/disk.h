@@ -73,6 +73,7 @@ struct disk_create_opts {
 	const char *compat;       /* qcow2: "0.10" or "1.1" (default) */
 	bool compress;            /* write compressed clusters (qcow2 -c) */
 	const char *compression_type; /* qcow2: "zlib" (default) or "zstd" */
+	uint32_t refcount_bits;   /* qcow2: 1, 2, 4, ..., 64; 0 = 16 (compat 0.10 needs 16) */
 	const char *backing_file; /* qcow2: backing file name */
 	const char *backing_format;
 	const char *adapter_type; /* vmdk: ddb.adapterType, default "lsilogic" */

@@ -294,10 +294,20 @@ static int q2_decompress(disk *d, uint64_t host, uint64_t csize, od_err *e)
 	return 0;
 }
 
-int q2_read_locked(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
+/* Whole compressed clusters found while the lock is held, to be inflated
+ * after it is released. */
+struct q2_zpend {
+	uint64_t host, n;   /* compressed bytes to read (cut at the end of the file) */
+	unsigned char *dst; /* cluster_size bytes of the caller's buffer */
+};
+struct q2_zq {
+	struct q2_zpend *v;
+	size_t n, cap;
+};
+
+static int q2_read_runs(disk *d, unsigned char *buf, size_t len, uint64_t off, struct q2_zq *zq, od_err *e)
 {
 	struct qcow2 *q = d->priv;
-	unsigned char *buf = buf_;
 	while (len) {
 		int kind;
 		uint64_t host, csize, run;
@@ -324,6 +334,11 @@ int q2_read_locked(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
 			break;
 		}
 		case Q2K_COMP:
+			if (zq && n == q->cluster_size && zq->n < zq->cap) {
+				uint64_t avail = q->file_size - host;
+				zq->v[zq->n++] = (struct q2_zpend){host, csize < avail ? csize : avail, buf};
+				break;
+			}
 			if (q2_decompress(d, host, csize, e) < 0)
 				return -1;
 			memcpy(buf, q->cbuf + off % q->cluster_size, n);
@@ -336,12 +351,78 @@ int q2_read_locked(disk *d, void *buf_, size_t len, uint64_t off, od_err *e)
 	return 0;
 }
 
+int q2_read_locked(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
+{
+	return q2_read_runs(d, buf, len, off, NULL, e);
+}
+
+/* Inflate whole clusters with a decompressor of our own: no shared state,
+ * so this runs without the image lock. */
+static int q2_inflate_pending(disk *d, struct q2_zq *zq, od_err *e)
+{
+	struct qcow2 *q = d->priv;
+	unsigned char *in = malloc(2 * q->cluster_size);
+	struct libdeflate_decompressor *dd = q->compression_type ? NULL : libdeflate_alloc_decompressor();
+	ZSTD_DCtx *zd = q->compression_type ? ZSTD_createDCtx() : NULL;
+	int rc = -1;
+	if (!in || (!dd && !zd)) {
+		od_err_nomem(e);
+		goto out;
+	}
+	for (size_t i = 0; i < zq->n; i++) {
+		struct q2_zpend *p = &zq->v[i];
+		size_t n = p->n > 2 * q->cluster_size ? (size_t)(2 * q->cluster_size) : (size_t)p->n;
+		if (disk_io_pread(d, in, n, p->host, e) < 0)
+			goto out;
+		if (dd) {
+			size_t used;
+			if (libdeflate_deflate_decompress_ex(dd, in, n, p->dst, q->cluster_size, &used, NULL) !=
+			    LIBDEFLATE_SUCCESS) {
+				od_err_set(e, OD_E_INVALID, "%s: compressed cluster at 0x%llx does not inflate to %llu bytes",
+					   d->name, (unsigned long long)p->host, (unsigned long long)q->cluster_size);
+				goto out;
+			}
+		} else {
+			size_t fsz = ZSTD_findFrameCompressedSize(in, n);
+			size_t r = ZSTD_isError(fsz) ? fsz : ZSTD_decompressDCtx(zd, p->dst, q->cluster_size, in, fsz);
+			if (ZSTD_isError(r) || r != q->cluster_size) {
+				od_err_set(e, OD_E_INVALID, "%s: zstd cluster at 0x%llx is corrupt (%s)", d->name,
+					   (unsigned long long)p->host, ZSTD_isError(r) ? ZSTD_getErrorName(r) : "short output");
+				goto out;
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(in);
+	if (dd)
+		libdeflate_free_decompressor(dd);
+	if (zd)
+		ZSTD_freeDCtx(zd);
+	return rc;
+}
+
 static int q2_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 {
 	struct qcow2 *q = d->priv;
+	/* Reads spanning several whole compressed clusters inflate them after
+	 * dropping the lock, so that threads reading different parts of the
+	 * image (convert's readers, a guest's queues) decompress in parallel.
+	 * A writable image keeps everything under the lock: a concurrent
+	 * write could free the clusters being read. */
+	struct q2_zq zq = {0};
+	if (!q->writable && len >= 2 * q->cluster_size) {
+		zq.cap = len / q->cluster_size + 1;
+		zq.v = malloc(zq.cap * sizeof *zq.v);
+		if (!zq.v)
+			zq.cap = 0;
+	}
 	pthread_mutex_lock(&q->lock);
-	int rc = q2_read_locked(d, buf, len, off, e);
+	int rc = q2_read_runs(d, buf, len, off, zq.cap ? &zq : NULL, e);
 	pthread_mutex_unlock(&q->lock);
+	if (rc == 0 && zq.n)
+		rc = q2_inflate_pending(d, &zq, e);
+	free(zq.v);
 	return rc;
 }
 

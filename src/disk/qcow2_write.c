@@ -837,7 +837,8 @@ static int q2_flush_locked(disk *d, bool sync, od_err *e)
 	uint64_t real;
 	if (disk_io_size(d, &real, e) < 0)
 		return -1;
-	if (real < q->next_alloc && ftruncate(d->io.fd, (off_t)q->next_alloc) < 0)
+	/* Never for a byte range: the fd is the enclosing file (an OVA). */
+	if (!d->io.is_range && real < q->next_alloc && ftruncate(d->io.fd, (off_t)q->next_alloc) < 0)
 		return od_err_errno(e, errno, "%s: cannot extend the file", d->name);
 	if (sync && fdatasync(d->io.fd) < 0)
 		return od_err_errno(e, errno, "%s: fdatasync", d->name);
@@ -898,8 +899,14 @@ int q2_create(disk *d, uint64_t size, const struct disk_create_opts *o, od_err *
 		return od_err_set(e, OD_E_USAGE, "unknown compression type '%s' (use zlib or zstd)", o->compression_type);
 	if (q->compression_type && q->version < 3)
 		return od_err_set(e, OD_E_USAGE, "zstd compression needs compat=1.1");
-	q->refcount_order = 4;
-	q->refcount_max = 0xffff;
+	uint32_t rb = o->refcount_bits ? o->refcount_bits : 16;
+	if (!od_is_pow2(rb) || rb > 64)
+		return od_err_set(e, OD_E_USAGE, "refcount_bits %u is not a power of two from 1 to 64", rb);
+	if (rb != 16 && q->version < 3)
+		return od_err_set(e, OD_E_USAGE, "refcount_bits other than 16 needs compat=1.1");
+	q->refcount_order = (uint32_t)__builtin_ctz(rb);
+	/* in-memory counters are 32 bits: wider on-disk fields just hold them */
+	q->refcount_max = rb >= 32 ? UINT32_MAX : (1ull << rb) - 1;
 	q->header_length = q->version == 3 ? 112 : 72;
 	if (q->compression_type)
 		q->incompat |= Q2_INCOMPAT_COMPRESSION;

@@ -36,6 +36,21 @@ expect_exit 0 "raw -> raw identical" -- cmp src.raw back2.raw
 s1=$(stat -c %s out1.qcow2); s2=$(stat -c %s out2.qcow2)
 [ "$s2" -lt "$s1" ] && ok "-c makes a smaller image ($s2 < $s1)" || fail "-c did not compress ($s2 >= $s1)"
 
+# VMDK output goes through the VMDK driver's writer; checked only where
+# that writer exists
+if "$O" convert -O vmdk src.raw probe.vmdk >/dev/null 2>&1; then
+	for sub in monolithicSparse streamOptimized; do
+		expect_exit 0 "convert -O vmdk subformat=$sub" -- "$O" convert -O vmdk -o subformat=$sub out2.qcow2 o-$sub.vmdk
+		expect_exit 0 "qemu-img compare agrees (vmdk $sub)" -- qemu-img compare -f vmdk -F raw o-$sub.vmdk src.raw
+		expect_exit 0 "our compare agrees (vmdk $sub)" -- "$O" compare o-$sub.vmdk src.raw
+		expect_exit 0 "vmdk $sub -> qcow2" -- "$O" convert -O qcow2 o-$sub.vmdk o-$sub.qcow2
+		expect_exit 0 "qemu-img check accepts (from vmdk $sub)" -- qemu-img check o-$sub.qcow2
+		expect_exit 0 "qemu-img compare agrees (from vmdk $sub)" -- qemu-img compare o-$sub.qcow2 src.raw
+	done
+else
+	echo "# no VMDK writer in this build: vmdk output not tested here"
+fi
+
 # info
 expect_exit 0 "info" -- "$O" info out2.qcow2
 expect_grep "file format: qcow2" "$T_TMP/out" "info names the format"
@@ -68,6 +83,27 @@ expect_exit 2 "check finds corruption (exit 2)" -- "$O" check bad.qcow2
 expect_exit 2 "qemu-img agrees it is corrupt" -- qemu-img check bad.qcow2
 expect_exit 2 "check --json on corruption" -- "$O" check --json bad.qcow2
 expect_grep '"corruptions": [1-9]' "$T_TMP/out" "json counts corruptions"
+
+# --deep inflates every compressed cluster: a damaged one is corruption
+cp out2.qcow2 deep.qcow2
+expect_exit 0 "check --deep of a good compressed image" -- "$O" check --deep deep.qcow2
+l1=$(od -An -tx8 --endian=big -j40 -N8 deep.qcow2 | tr -d ' ')
+l2=$(od -An -tx8 --endian=big -j$((0x$l1)) -N8 deep.qcow2 | tr -d ' ')
+l2=$(( 0x$l2 & 0x00fffffffffffe00 ))
+found=0
+for i in $(seq 0 200); do
+	ent=$(od -An -tx8 --endian=big -j$((l2 + 8 * i)) -N8 deep.qcow2 | tr -d ' ')
+	if [ $(( (0x$ent >> 62) & 1 )) -eq 1 ]; then
+		host=$(( 0x$ent & ((1 << 54) - 1) ))
+		printf '\377\377\377\377\377\377\377\377' | dd of=deep.qcow2 bs=1 seek=$host conv=notrunc status=none
+		found=1
+		break
+	fi
+done
+[ $found -eq 1 ] && ok "found a compressed cluster to damage" || fail "no compressed cluster in out2.qcow2"
+expect_exit 0 "check without --deep does not inflate" -- "$O" check deep.qcow2
+expect_exit 2 "check --deep finds the damaged cluster" -- "$O" check --deep deep.qcow2
+expect_grep "ERROR reading guest offset" "$T_TMP/out" "--deep names the offset"
 
 # compare: a difference and its offset
 cp src.raw diff.raw

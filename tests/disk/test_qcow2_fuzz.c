@@ -10,7 +10,7 @@
  *
  * As a libFuzzer harness:
  *   clang -fsanitize=fuzzer,address -DOD_LIBFUZZER -Isrc -I. \
- *     tests/disk/test_qcow2_fuzz.c src/disk/[!v]*.c src/disk/vmdk.c src/util/*.c \
+ *     tests/disk/test_qcow2_fuzz.c src/disk/(all .c files) src/util/(all .c files) \
  *     -ldeflate -lzstd -lz -pthread -o fuzz_qcow2 && ./fuzz_qcow2 corpus/
  */
 #include "config.h"
@@ -50,6 +50,18 @@ static void exercise(int fd, size_t len)
 	struct disk_check_result r;
 	if (disk_check(d, false, &r, &e) == 0)
 		disk_check_result_free(&r);
+	disk_close(d);
+	/* and the write path: open for writing (rebuilds refcounts), one
+	 * partial-cluster write (copy-on-write), flush, close */
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* a file, so it may grow */
+	d = disk_open(path, DISK_RDWR | DISK_NO_BACKING, &e);
+	if (!d)
+		return;
+	memset(buf, 0xa5, 4096);
+	if (disk_size(d) >= 8192)
+		disk_pwrite(d, buf, 4096, disk_size(d) / 2 & ~511ull, &e);
+	disk_flush(d, &e);
 	disk_close(d);
 }
 

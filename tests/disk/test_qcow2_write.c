@@ -185,6 +185,26 @@ START_TEST(t_convert_zlib_2m)
 	convert_case("v-z2m.qcow2", &o);
 }
 END_TEST
+START_TEST(t_convert_refcount_bits)
+{
+	/* 1-bit refcounts: compressed clusters cannot share a host cluster */
+	struct disk_convert_opts o = {.format = "qcow2", .create = {.compress = true, .refcount_bits = 1}};
+	convert_case("v-rb1.qcow2", &o);
+	struct disk_convert_opts o2 = {.format = "qcow2", .create = {.refcount_bits = 64, .cluster_size = 4096}};
+	convert_case("v-rb64.qcow2", &o2);
+	struct disk_convert_opts o3 = {.format = "qcow2", .create = {.compress = true, .refcount_bits = 2,
+								     .cluster_size = 1024}};
+	convert_case("v-rb2.qcow2", &o3);
+	struct disk_convert_opts o4 = {.format = "qcow2", .create = {.refcount_bits = 8, .compat = "0.10"}};
+	dt_make_raw(dt_path("x.raw"), 1 << 20);
+	disk *s = dt_open(dt_path("x.raw"), DISK_RDONLY);
+	od_err e;
+	ck_assert_int_eq(disk_convert(s, dt_path("bad.qcow2"), &o4, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "compat=1.1"));
+	disk_close(s);
+}
+END_TEST
+
 START_TEST(t_convert_raw)
 {
 	struct disk_convert_opts o = {.format = "raw"};
@@ -437,6 +457,7 @@ int main(void)
 	tcase_add_test(tc, t_convert_zlib_512_v2);
 	tcase_add_test(tc, t_convert_zlib_2m);
 	tcase_add_test(tc, t_convert_raw);
+	tcase_add_test(tc, t_convert_refcount_bits);
 	tcase_add_test(tc, t_convert_from_qemu);
 	tcase_add_test(tc, t_rw_overlay_raw);
 	tcase_add_test(tc, t_rw_overlay_qcow2_chain);
