@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -30,12 +31,30 @@ static void usage(FILE *f)
 		"                        on a terminal, Ctrl-A x quits)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
 		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
+		"  --shutdown-timeout SECONDS  after SIGTERM (or SIGINT, SIGHUP) the guest gets\n"
+		"                        the ACPI power button and this long to power off\n"
+		"                        before it is stopped (default 30; exit status 1)\n"
 		"  -q, --quiet           no messages but errors\n"
 		"  --json                print how the run ended as JSON\n"
 		"\n"
-		"Exit status: 0 when the guest powered off or reset (or Ctrl-A x), 1 on timeout,\n"
-		"2 on usage errors, 3 when the machine could not be started or failed.\n",
+		"Exit status: 0 when the guest powered off or reset (or Ctrl-A x); 1 on timeout,\n"
+		"or when the guest was stopped after ignoring a shutdown request; 2 on usage\n"
+		"errors; 3 when the machine could not be started or failed.\n",
 		VM_DEFAULT_FIRMWARE);
+}
+
+/* SIGTERM, SIGINT and SIGHUP become a byte on this pipe, which the runner
+ * turns into the ACPI power button (and a second one into a hard stop). */
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	char c = 1;
+	ssize_t r = write(sig_pipe[1], &c, 1);
+	(void)r; /* a full pipe already holds a request */
+	errno = saved;
 }
 
 static int open_out(const char *path, int *fd, od_err *e)
@@ -56,6 +75,7 @@ int cmd_run(int argc, char **argv)
 		{ "console", required_argument, NULL, 'C' },
 		{ "firmware-log", required_argument, NULL, 'L' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "shutdown-timeout", required_argument, NULL, 'S' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -65,6 +85,8 @@ int cmd_run(int argc, char **argv)
 		.console_fd = STDOUT_FILENO,
 		.console_in_fd = -1,
 		.fwlog_fd = -1,
+		.shutdown_fd = -1,
+		.shutdown_grace_ms = 30000,
 	};
 	const char *disk_args[VM_MAX_DISKS];
 	unsigned ndisk_args = 0;
@@ -101,6 +123,14 @@ int cmd_run(int argc, char **argv)
 			if (errno || *end || end == optarg || n < 1 || n > 86400 * 365)
 				return cli_usage_error("run", "--timeout %s: expected a number of seconds", optarg);
 			cfg.timeout_ms = n > UINT_MAX / 1000 ? UINT_MAX : (unsigned)n * 1000;
+			break;
+		}
+		case 'S': {
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 3600)
+				return cli_usage_error("run", "--shutdown-timeout %s: expected 1 to 3600 seconds", optarg);
+			cfg.shutdown_grace_ms = (unsigned)n * 1000;
 			break;
 		}
 		case 'h':
@@ -171,7 +201,26 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	if (vm_run(&cfg, &end, &e) < 0) {
+	struct sigaction sa = { .sa_handler = on_signal }, old_term, old_int, old_hup;
+	sigemptyset(&sa.sa_mask);
+	bool sigs = false;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGHUP, &sa, &old_hup);
+		cfg.shutdown_fd = sig_pipe[0];
+		sigs = true;
+	}
+	int run_rc = vm_run(&cfg, &end, &e);
+	if (sigs) {
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		sig_pipe[0] = sig_pipe[1] = -1;
+	}
+	if (run_rc < 0) {
 		if (raw_tty)
 			tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 		raw_tty = false;
@@ -183,6 +232,9 @@ int cmd_run(int argc, char **argv)
 	raw_tty = false;
 	if (end == VM_END_TIMEOUT) {
 		fprintf(stderr, "%s run: timed out after %u s\n", cli.prog, cfg.timeout_ms / 1000);
+		rc = EXIT_INVALID;
+	} else if (end == VM_END_STOPPED) {
+		fprintf(stderr, "%s run: the guest did not power off when asked; stopped\n", cli.prog);
 		rc = EXIT_INVALID;
 	}
 	if (cli.json) {

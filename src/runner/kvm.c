@@ -535,20 +535,50 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	}
 
 	uint64_t deadline = cfg->timeout_ms ? now_ms() + cfg->timeout_ms : 0;
+	uint64_t hard_stop = 0; /* set when a shutdown was asked */
 	bool escape = false, in_eof = cfg->console_in_fd < 0;
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
-		struct pollfd p[2] = { { vm->end_fd, POLLIN, 0 }, { cfg->console_in_fd, POLLIN, 0 } };
-		int wait = -1;
-		if (deadline) {
-			uint64_t t = now_ms();
-			if (t >= deadline) {
-				vm_request_end(vm, VM_END_TIMEOUT);
-				break;
-			}
-			wait = (int)(deadline - t);
+		struct pollfd p[3];
+		nfds_t np = 0;
+		p[np++] = (struct pollfd){ vm->end_fd, POLLIN, 0 };
+		int in_idx = -1, sd_idx = -1;
+		if (cfg->shutdown_fd >= 0) {
+			sd_idx = (int)np;
+			p[np++] = (struct pollfd){ cfg->shutdown_fd, POLLIN, 0 };
 		}
-		int n = poll(p, in_eof ? 1 : 2, wait);
-		if (n > 0 && !in_eof && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (!in_eof) {
+			in_idx = (int)np;
+			p[np++] = (struct pollfd){ cfg->console_in_fd, POLLIN, 0 };
+		}
+		uint64_t t = now_ms(), next = deadline;
+		if (hard_stop && (!next || hard_stop < next))
+			next = hard_stop;
+		if (deadline && t >= deadline) {
+			vm_request_end(vm, VM_END_TIMEOUT);
+			break;
+		}
+		if (hard_stop && t >= hard_stop) {
+			vm_request_end(vm, VM_END_STOPPED);
+			break;
+		}
+		int n = poll(p, np, next ? (int)(next - t) : -1);
+		if (n <= 0)
+			continue;
+		if (sd_idx >= 0 && (p[sd_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+			char buf[64];
+			ssize_t r = read(cfg->shutdown_fd, buf, sizeof buf);
+			if (r > 0 && !hard_stop) {
+				/* ask politely: the ACPI power button; a guest that
+				 * listens powers off, which ends the run with 0 */
+				pthread_mutex_lock(&vm->dev_lock);
+				acpi_pm_power_button(vm->acpi_pm);
+				pthread_mutex_unlock(&vm->dev_lock);
+				hard_stop = now_ms() + (cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 1);
+			} else if (r > 0 || r == 0) {
+				vm_request_end(vm, VM_END_STOPPED); /* asked twice, or the pipe closed */
+			}
+		}
+		if (in_idx >= 0 && (p[in_idx].revents & (POLLIN | POLLHUP | POLLERR)))
 			console_input(vm, cfg->console_in_fd, &escape, &in_eof);
 	}
 

@@ -42,6 +42,11 @@ struct vm_config {
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;
 	unsigned timeout_ms;    /* 0 = none */
+	int shutdown_fd;        /* readable = please shut down (e.g. a signal's
+				   self-pipe), -1 for none: the first time the
+				   guest gets the ACPI power button, a second
+				   time or after shutdown_grace_ms it is stopped */
+	unsigned shutdown_grace_ms;
 };
 
 /* Why a run ended. */
@@ -52,6 +57,7 @@ enum vm_end {
 	VM_END_TIMEOUT = 3,  /* timeout_ms passed */
 	VM_END_QUIT = 4,     /* the user asked (console escape, signal) */
 	VM_END_ERROR = 5,    /* the VMM failed, or the guest did something fatal */
+	VM_END_STOPPED = 6,  /* asked to shut down, the guest did not: stopped */
 };
 const char *vm_end_name(int end);
 

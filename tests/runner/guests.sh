@@ -33,6 +33,31 @@ took=$(($(date +%s) - start))
 if [ $rc -eq 1 ] && grep -q HALTING "$T_TMP/HALT.out" && grep -q "timed out" "$T_TMP/HALT.err" && [ $took -lt 10 ]
 then ok "--timeout stops a halted guest (exit 1)"; else fail "timeout (exit $rc after ${took}s)"; fi
 
+# SIGTERM presses the ACPI power button; a guest that powers off ends the run with 0
+build_guest POWERBTN
+"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/POWERBTN.bin" --console "file:$T_TMP/pb.out" --timeout 30 \
+	2>"$T_TMP/pb.err" &
+pid=$!
+wait_for READY "$T_TMP/pb.out" 20 $pid
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && grep -q BUTTON "$T_TMP/pb.out" && ! grep -q FAIL "$T_TMP/pb.out"
+then ok "SIGTERM: ACPI power button, then power-off (exit 0)"; else fail "power button (exit $rc)"; cat "$T_TMP/pb.out"; fi
+
+# a guest that ignores the button is stopped after --shutdown-timeout
+"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/h2.out" --timeout 30 \
+	--shutdown-timeout 1 2>"$T_TMP/h2.err" &
+pid=$!
+wait_for HALTING "$T_TMP/h2.out" 20 $pid
+start=$(date +%s)
+kill -TERM $pid
+wait $pid
+rc=$?
+took=$(($(date +%s) - start))
+if [ $rc -eq 1 ] && grep -q "stopped" "$T_TMP/h2.err" && [ $took -lt 10 ]
+then ok "SIGTERM: a guest that ignores the button is stopped (exit 1)"; else fail "hard stop (exit $rc, ${took}s)"; fi
+
 # bad firmware images are refused before the guest starts
 printf 'short' >"$T_TMP/short.bin"
 expect_exit 1 "firmware not a multiple of 4 KiB is refused" -- "$OVFDEPLOY" run --firmware "$T_TMP/short.bin" --timeout 1
