@@ -20,7 +20,7 @@ dd if="$T_TMP/mbr.bin" of="$T_TMP/disk.img" conv=notrunc status=none
 out=$T_TMP/console.txt
 log=$T_TMP/fw.log
 "$OVFDEPLOY" run --cpus 2 --memory 64M --firmware $BIOS --disk "$T_TMP/disk.img,readonly" \
-	--console "file:$out" --firmware-log "$log" --timeout 90 2>"$T_TMP/err"
+	--console "file:$out" --firmware-log "$log" --timeout 150 2>"$T_TMP/err"
 rc=$?
 [ $rc -eq 0 ] && ok "ACPI power-off ends the run with status 0" ||
 	{ fail "exit status $rc, expected 0 (power-off)"; sed 's/^/  | /' "$T_TMP/err"; }
