@@ -29,6 +29,7 @@ static void usage(FILE *f)
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
 		"  --console stdio|file:PATH  where the serial console goes (default stdio;\n"
 		"                        on a terminal, Ctrl-A x quits)\n"
+		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
 		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
 		"  --shutdown-timeout SECONDS  after SIGTERM (or SIGINT, SIGHUP) the guest gets\n"
@@ -76,6 +77,7 @@ int cmd_run(int argc, char **argv)
 		{ "firmware-log", required_argument, NULL, 'L' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "shutdown-timeout", required_argument, NULL, 'S' },
+		{ "no-rng", no_argument, NULL, 'R' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +89,7 @@ int cmd_run(int argc, char **argv)
 		.fwlog_fd = -1,
 		.shutdown_fd = -1,
 		.shutdown_grace_ms = 30000,
+		.rng = true,
 	};
 	const char *disk_args[VM_MAX_DISKS];
 	unsigned ndisk_args = 0;
@@ -125,6 +128,7 @@ int cmd_run(int argc, char **argv)
 			cfg.timeout_ms = n > UINT_MAX / 1000 ? UINT_MAX : (unsigned)n * 1000;
 			break;
 		}
+		case 'R': cfg.rng = false; break;
 		case 'S': {
 			errno = 0;
 			unsigned long n = strtoul(optarg, &end, 10);

@@ -393,6 +393,7 @@ static void free_vm(struct vm *vm)
 	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
+	virtio_rng_free(vm->rng);
 	serial_free(vm->serial);
 	cmos_free(vm->cmos);
 	fw_cfg_free(vm->fw_cfg);
@@ -448,6 +449,8 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		if (virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
+	if (cfg->rng && !(vm->rng = virtio_rng_new(vm, e)))
+		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
 		return -1;
 	return 0;

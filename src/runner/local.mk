@@ -17,7 +17,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/pci.c \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
-	src/runner/hw/virtio_blk.c
+	src/runner/hw/virtio_blk.c \
+	src/runner/hw/virtio_rng.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl

@@ -136,4 +136,12 @@ int virtio_blk_add(struct vm *vm, struct disk *d, bool readonly, od_err *e);
 /* Free every virtio-blk device of the VM (the disks stay open). */
 void virtio_blk_free_all(struct vm *vm);
 
+/* ---- virtio-rng (virtio_rng.c) ---- */
+struct virtio_rng;
+struct virtio_rng *virtio_rng_new(struct vm *vm, od_err *e);
+void virtio_rng_free(struct virtio_rng *r);
+struct virtio_dev *virtio_rng_dev(struct virtio_rng *r);
+/* Fill a chain's writable buffers (at most 64 KiB); returns bytes written. */
+uint32_t virtio_rng_request(const struct virtq_chain *c);
+
 #endif

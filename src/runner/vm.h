@@ -41,6 +41,7 @@ struct vm_config {
 	int fwlog_fd;           /* firmware debug port 0x402 output, -1 to drop */
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;
+	bool rng;               /* add a virtio-rng device */
 	unsigned timeout_ms;    /* 0 = none */
 	int shutdown_fd;        /* readable = please shut down (e.g. a signal's
 				   self-pipe), -1 for none: the first time the

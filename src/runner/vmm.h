@@ -21,6 +21,7 @@
 struct vm;
 struct vcpu;
 struct virtio_blk;
+struct virtio_rng;
 struct acpi_pm;
 
 /* ---- guest memory --------------------------------------------------------- */
@@ -182,6 +183,7 @@ struct vm {
 	struct misc *misc;
 	struct pci_bus *pci;
 	struct acpi_pm *acpi_pm;
+	struct virtio_rng *rng;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 };
