@@ -81,7 +81,6 @@ static int setup_memory(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		return od_err_errno(e, errno, "guest RAM of %llu bytes", (unsigned long long)mem);
 	vm->ram_base = p;
 	vm->ram_map_size = mem;
-	madvise(p, mem, MADV_MERGEABLE);
 	vm->ram[vm->nram++] = (struct vm_ram){ 0, vm->low_ram, p };
 	if (set_slot(vm, 0, 0, vm->low_ram, p, false, e) < 0)
 		return -1;
@@ -290,6 +289,8 @@ static int setup_vcpus(struct vm *vm, od_err *e)
 	vm->vcpus = calloc(vm->ncpus, sizeof *vm->vcpus);
 	if (!vm->vcpus)
 		return od_err_nomem(e);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
 	struct kvm_cpuid2 *base = vm->cpuid;
 	size_t csz = sizeof *base + base->nent * sizeof base->entries[0];
 	struct kvm_cpuid2 *c = malloc(csz);
@@ -386,7 +387,7 @@ static void free_vm(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)
 			munmap(v->run, vm->run_size);
-		if (v->fd > 0)
+		if (v->fd >= 0)
 			close(v->fd);
 	}
 	free(vm->vcpus);
