@@ -30,6 +30,7 @@ static void usage(FILE *f)
 		"  --console stdio|file:PATH  where the serial console goes (default stdio;\n"
 		"                        on a terminal, Ctrl-A x quits)\n"
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
+		"  --no-sandbox          do not confine vCPU threads with seccomp (debugging)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
 		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
 		"  --shutdown-timeout SECONDS  after SIGTERM (or SIGINT, SIGHUP) the guest gets\n"
@@ -78,6 +79,7 @@ int cmd_run(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "shutdown-timeout", required_argument, NULL, 'S' },
 		{ "no-rng", no_argument, NULL, 'R' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -129,6 +131,7 @@ int cmd_run(int argc, char **argv)
 			break;
 		}
 		case 'R': cfg.rng = false; break;
+		case 'N': cfg.no_sandbox = true; break;
 		case 'S': {
 			errno = 0;
 			unsigned long n = strtoul(optarg, &end, 10);

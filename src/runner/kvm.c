@@ -221,6 +221,13 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (!vm->no_sandbox) {
+		od_err e;
+		if (sandbox_vcpu(&e) < 0) {
+			end_with_error(vm, "vCPU %u: %s", v->id, e.msg);
+			return NULL;
+		}
+	}
 
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -422,6 +429,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	if (vm->vm_fd < 0)
 		return kvm_ioctl_err(e, "KVM_CREATE_VM");
 	vm->ncpus = cfg->cpus;
+	vm->no_sandbox = cfg->no_sandbox;
 
 	/* Before any vCPU exists: the identity map and TSS live in the PCI
 	 * hole, where they are reserved in the e820 map. */

@@ -42,6 +42,7 @@ struct vm_config {
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;
 	bool rng;               /* add a virtio-rng device */
+	bool no_sandbox;        /* skip the vCPU threads' seccomp filters */
 	unsigned timeout_ms;    /* 0 = none */
 	int shutdown_fd;        /* readable = please shut down (e.g. a signal's
 				   self-pipe), -1 for none: the first time the

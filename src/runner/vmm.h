@@ -136,6 +136,11 @@ void pci_set_intx(struct pci_dev *d, int level);
 uint32_t pci_cfg_read(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size);
 void pci_cfg_write(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size, uint32_t val);
 
+/* ---- sandbox (sandbox.c) ---- */
+/* Confine the calling vCPU thread with seccomp (kills the process on a
+ * system call outside its list). */
+int sandbox_vcpu(od_err *e);
+
 /* ---- the VM ------------------------------------------------------------------ */
 struct vm_io_range {
 	uint64_t base, len;
@@ -168,6 +173,7 @@ struct vm {
 	int irq_level[24];
 
 	unsigned ncpus;
+	bool no_sandbox;
 	struct vcpu *vcpus;
 	size_t run_size;
 	int cpuid_nent;
