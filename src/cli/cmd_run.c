@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ static void usage(FILE *f)
 		"  --console stdio|file:PATH  where the serial console goes (default stdio;\n"
 		"                        on a terminal, Ctrl-A x quits)\n"
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
+		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
+		"                        then run as NAME before the guest starts\n"
 		"  --no-sandbox          do not confine vCPU threads with seccomp (debugging)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
 		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
@@ -80,6 +83,7 @@ int cmd_run(int argc, char **argv)
 		{ "shutdown-timeout", required_argument, NULL, 'S' },
 		{ "no-rng", no_argument, NULL, 'R' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
+		{ "user", required_argument, NULL, 'U' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -132,6 +136,17 @@ int cmd_run(int argc, char **argv)
 		}
 		case 'R': cfg.rng = false; break;
 		case 'N': cfg.no_sandbox = true; break;
+		case 'U': {
+			struct passwd *pw = getpwnam(optarg);
+			if (!pw)
+				return cli_usage_error("run", "--user %s: no such user", optarg);
+			if (geteuid() != 0)
+				return cli_usage_error("run", "--user needs to be started as root");
+			cfg.drop_privs = true;
+			cfg.uid = pw->pw_uid;
+			cfg.gid = pw->pw_gid;
+			break;
+		}
 		case 'S': {
 			errno = 0;
 			unsigned long n = strtoul(optarg, &end, 10);

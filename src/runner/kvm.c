@@ -19,6 +19,8 @@
 #include "runner/acpi.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
@@ -465,6 +467,29 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	return 0;
 }
 
+/* Started as root with a user to become: every file descriptor the machine
+ * needs (/dev/kvm, the VM and vCPUs, disks, console) is open by now, so
+ * give up root before any guest code runs.  Supplementary groups go first,
+ * then the group, then the user; the result is checked, since a failed
+ * drop must not leave a root VMM running a guest. */
+static int drop_privileges(const struct vm_config *cfg, od_err *e)
+{
+	if (!cfg->drop_privs)
+		return 0;
+	gid_t gid = cfg->gid;
+	if (setgroups(1, &gid) < 0)
+		return od_err_errno(e, errno, "--user: setgroups");
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+		return od_err_errno(e, errno, "--user: setresgid(%u)", cfg->gid);
+	if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+		return od_err_errno(e, errno, "--user: setresuid(%u)", cfg->uid);
+	if (cfg->uid != 0 && (setuid(0) == 0 || geteuid() == 0))
+		return od_err_set(e, OD_E_INTERNAL, "--user: root privileges could not be dropped");
+	/* setuid clears it; a core of this process would hold guest memory */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -519,7 +544,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	struct vm *vm = vm_alloc_common(e);
 	if (!vm)
 		return -1;
-	if (build(vm, cfg, e) < 0) {
+	if (build(vm, cfg, e) < 0 || drop_privileges(cfg, e) < 0) {
 		free_vm(vm);
 		return -1;
 	}

@@ -43,6 +43,8 @@ struct vm_config {
 	unsigned ndisks;
 	bool rng;               /* add a virtio-rng device */
 	bool no_sandbox;        /* skip the vCPU threads' seccomp filters */
+	bool drop_privs;        /* after opening everything, become uid/gid */
+	unsigned uid, gid;
 	unsigned timeout_ms;    /* 0 = none */
 	int shutdown_fd;        /* readable = please shut down (e.g. a signal's
 				   self-pipe), -1 for none: the first time the

@@ -58,6 +58,23 @@ took=$(($(date +%s) - start))
 if [ $rc -eq 1 ] && grep -q "stopped" "$T_TMP/h2.err" && [ $took -lt 10 ]
 then ok "SIGTERM: a guest that ignores the button is stopped (exit 1)"; else fail "hard stop (exit $rc, ${took}s)"; fi
 
+# --user: started as root, the VMM runs the guest as another user
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	"$OVFDEPLOY" run --user nobody --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/u.out" \
+		--timeout 20 --shutdown-timeout 1 2>"$T_TMP/u.err" &
+	pid=$!
+	wait_for HALTING "$T_TMP/u.out" 20 $pid
+	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$pid/status 2>/dev/null)
+	kill -TERM $pid
+	wait $pid
+	want=$(id -u nobody)
+	[ "$uids" = "$want $want $want $want" ] && ok "--user nobody: the running VMM has no root uid left" ||
+		fail "--user: uids '$uids', expected $want"
+else
+	echo "# not root or no user nobody: --user not tested"
+fi
+expect_exit 2 "--user with an unknown user is a usage error" -- "$OVFDEPLOY" run --user no-such-user-xyz
+
 # bad firmware images are refused before the guest starts
 printf 'short' >"$T_TMP/short.bin"
 expect_exit 1 "firmware not a multiple of 4 KiB is refused" -- "$OVFDEPLOY" run --firmware "$T_TMP/short.bin" --timeout 1
