@@ -15,6 +15,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -28,8 +31,9 @@ static void usage(FILE *f)
 		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
 		"  --disk FILE[,readonly]  a disk image (raw, qcow2, VMDK) as virtio-blk; repeatable\n"
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
-		"  --console stdio|file:PATH  where the serial console goes (default stdio;\n"
-		"                        on a terminal, Ctrl-A x quits)\n"
+		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
+		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
+		"                        the runner listens on (one client at a time)\n"
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
 		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
 		"                        then run as NAME before the guest starts\n"
@@ -92,6 +96,7 @@ int cmd_run(int argc, char **argv)
 		.memory = 512u << 20,
 		.console_fd = STDOUT_FILENO,
 		.console_in_fd = -1,
+		.console_listen_fd = -1,
 		.fwlog_fd = -1,
 		.shutdown_fd = -1,
 		.shutdown_grace_ms = 30000,
@@ -165,13 +170,16 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
-	if (strcmp(console, "stdio") != 0 && strncmp(console, "file:", 5) != 0)
-		return cli_usage_error("run", "--console %s: expected stdio or file:PATH", console);
-	if (!strncmp(console, "file:", 5) && !console[5])
-		return cli_usage_error("run", "--console file: needs a path");
+	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
+	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
+		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);
+	if ((to_file || to_unix) && !console[5])
+		return cli_usage_error("run", "--console %.5s needs a path", console);
+	if (to_unix && strlen(console + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return cli_usage_error("run", "--console %s: path too long for a socket", console);
 
 	int rc = EXIT_OK, end = VM_END_NONE;
-	bool raw_tty = false;
+	bool raw_tty = false, made_socket = false;
 	struct termios saved;
 	for (unsigned i = 0; i < ndisk_args; i++) {
 		char *path = od_strdup(disk_args[i]);
@@ -201,11 +209,32 @@ int cmd_run(int argc, char **argv)
 		cfg.disks[cfg.ndisks].readonly = ro;
 		cfg.ndisks++;
 	}
-	if (!strncmp(console, "file:", 5)) {
+	if (to_file) {
 		if (open_out(console + 5, &cfg.console_fd, &e) < 0) {
 			rc = cli_fail(&e);
 			goto out;
 		}
+	} else if (to_unix) {
+		/* a stale socket from an earlier run is replaced; anything else
+		 * at that path is left alone */
+		struct stat st;
+		if (lstat(console + 5, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(console + 5);
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		strcpy(sun.sun_path, console + 5);
+		int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (ls < 0 || bind(ls, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(ls, 1) < 0) {
+			od_err_errno(&e, errno, "console socket %s", console + 5);
+			if (ls >= 0)
+				close(ls);
+			rc = cli_fail(&e);
+			goto out;
+		}
+		made_socket = true;
+		cfg.console_listen_fd = ls;
+		cfg.console_fd = -1; /* nothing is shown until a client connects */
+		/* a client that goes away must not kill us with SIGPIPE */
+		signal(SIGPIPE, SIG_IGN);
 	} else {
 		cfg.console_in_fd = STDIN_FILENO;
 		/* a terminal goes raw so that keys reach the guest one by one;
@@ -276,6 +305,10 @@ out:
 		disk_close(cfg.disks[i].disk);
 	if (cfg.console_fd != STDOUT_FILENO && cfg.console_fd >= 0)
 		close(cfg.console_fd);
+	if (cfg.console_listen_fd >= 0)
+		close(cfg.console_listen_fd);
+	if (made_socket)
+		unlink(console + 5);
 	if (cfg.fwlog_fd >= 0)
 		close(cfg.fwlog_fd);
 	return rc;

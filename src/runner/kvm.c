@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -573,19 +574,25 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 
 	uint64_t deadline = cfg->timeout_ms ? now_ms() + cfg->timeout_ms : 0;
 	uint64_t hard_stop = 0; /* set when a shutdown was asked */
-	bool escape = false, in_eof = cfg->console_in_fd < 0;
+	bool escape = false;
+	int in_fd = cfg->console_in_fd;
+	int client = -1; /* the connected client of a listening console */
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
-		struct pollfd p[3];
+		struct pollfd p[4];
 		nfds_t np = 0;
 		p[np++] = (struct pollfd){ vm->end_fd, POLLIN, 0 };
-		int in_idx = -1, sd_idx = -1;
+		int in_idx = -1, sd_idx = -1, ls_idx = -1;
 		if (cfg->shutdown_fd >= 0) {
 			sd_idx = (int)np;
 			p[np++] = (struct pollfd){ cfg->shutdown_fd, POLLIN, 0 };
 		}
-		if (!in_eof) {
+		if (in_fd >= 0) {
 			in_idx = (int)np;
-			p[np++] = (struct pollfd){ cfg->console_in_fd, POLLIN, 0 };
+			p[np++] = (struct pollfd){ in_fd, POLLIN, 0 };
+		}
+		if (cfg->console_listen_fd >= 0 && client < 0) {
+			ls_idx = (int)np;
+			p[np++] = (struct pollfd){ cfg->console_listen_fd, POLLIN, 0 };
 		}
 		uint64_t t = now_ms(), next = deadline;
 		if (hard_stop && (!next || hard_stop < next))
@@ -615,8 +622,37 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 				vm_request_end(vm, VM_END_STOPPED); /* asked twice, or the pipe closed */
 			}
 		}
-		if (in_idx >= 0 && (p[in_idx].revents & (POLLIN | POLLHUP | POLLERR)))
-			console_input(vm, cfg->console_in_fd, &escape, &in_eof);
+		if (in_idx >= 0 && (p[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+			bool eof = false;
+			console_input(vm, in_fd, &escape, &eof);
+			if (eof && in_fd == client) {
+				/* the client left: output is dropped until the next */
+				pthread_mutex_lock(&vm->dev_lock);
+				serial_set_output(vm->serial, -1);
+				pthread_mutex_unlock(&vm->dev_lock);
+				close(client);
+				client = -1;
+			}
+			if (eof)
+				in_fd = -1;
+		}
+		if (ls_idx >= 0 && (p[ls_idx].revents & POLLIN)) {
+			/* one client at a time; non-blocking, so that a client that
+			 * does not read loses output instead of stalling a vCPU */
+			client = accept4(cfg->console_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (client >= 0) {
+				pthread_mutex_lock(&vm->dev_lock);
+				serial_set_output(vm->serial, client);
+				pthread_mutex_unlock(&vm->dev_lock);
+				in_fd = client;
+				escape = false;
+			}
+		}
+	}
+	if (client >= 0) {
+		pthread_mutex_lock(&vm->dev_lock);
+		serial_set_output(vm->serial, -1);
+		pthread_mutex_unlock(&vm->dev_lock);
 	}
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -631,6 +667,8 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	if (client >= 0)
+		close(client);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	*end = atomic_load(&vm->end_reason);

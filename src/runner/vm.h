@@ -38,6 +38,8 @@ struct vm_config {
 	const char *firmware;   /* flat image mapped to end at 4 GiB; NULL = SeaBIOS */
 	int console_fd;         /* where the UART's output goes */
 	int console_in_fd;      /* console input, -1 for none */
+	int console_listen_fd;  /* a listening socket: its one client at a time
+				   is the console (output and input), -1 none */
 	int fwlog_fd;           /* firmware debug port 0x402 output, -1 to drop */
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;

@@ -138,6 +138,25 @@ msg_ready: .asciz "READY\r\n"
 msg_btn: .asciz	"BUTTON\r\n"
 #endif
 
+#ifdef T_ECHO
+	/* echo console input in upper case; 'q' resets */
+1:	mov	$0x3fd, %dx		/* LSR: data ready? */
+	in	%dx, %al
+	test	$0x01, %al
+	jz	1b
+	mov	$0x3f8, %dx
+	in	%dx, %al
+	cmp	$'q', %al
+	je	reset
+	cmp	$'a', %al
+	jb	2f
+	cmp	$'z', %al
+	ja	2f
+	sub	$0x20, %al
+2:	out	%al, %dx
+	jmp	1b
+#endif
+
 #ifdef T_HALT
 	mov	$msg_h, %si
 	call	puts
