@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -30,6 +31,9 @@ static void usage(FILE *f)
 		"  --cpus N              virtual CPUs (default 1)\n"
 		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
 		"  --disk FILE[,readonly]  a disk image (raw, qcow2, VMDK) as virtio-blk; repeatable\n"
+		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
+		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
+		"                        10.0.2.3; host ports forwarded to the guest\n"
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
@@ -50,6 +54,73 @@ static void usage(FILE *f)
 		"or when the guest was stopped after ignoring a shutdown request; 2 on usage\n"
 		"errors; 3 when the machine could not be started or failed.\n",
 		VM_DEFAULT_FIRMWARE);
+}
+
+/* "user[,hostfwd=tcp:[ADDR]:HPORT-[10.0.2.15]:GPORT]..." as QEMU spells it */
+static int parse_port(const char *s, size_t n, uint16_t *port)
+{
+	char buf[8];
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	char *end;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (*end || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_net(const char *arg, struct vm_net *net)
+{
+	if (strncmp(arg, "user", 4) != 0 || (arg[4] && arg[4] != ','))
+		return -1;
+	net->enabled = true;
+	const char *p = arg + 4;
+	while (*p == ',') {
+		p++;
+		const char *next = strchr(p, ',');
+		size_t len = next ? (size_t)(next - p) : strlen(p);
+		char opt[128];
+		if (len >= sizeof opt || strncmp(p, "hostfwd=", 8) != 0 || net->nfwd == VM_MAX_HOSTFWD)
+			return -1;
+		memcpy(opt, p + 8, len - 8);
+		opt[len - 8] = 0;
+		struct vm_hostfwd *f = &net->fwd[net->nfwd];
+		char *q = opt;
+		if (!strncmp(q, "tcp:", 4))
+			f->udp = false;
+		else if (!strncmp(q, "udp:", 4))
+			f->udp = true;
+		else
+			return -1;
+		q += 4;
+		char *colon = strchr(q, ':'), *dash = colon ? strchr(colon, '-') : NULL;
+		if (!colon || !dash)
+			return -1;
+		*colon = 0;
+		f->host_addr = 0;
+		if (*q) {
+			struct in_addr a;
+			if (inet_pton(AF_INET, q, &a) != 1)
+				return -1;
+			f->host_addr = ntohl(a.s_addr);
+		}
+		if (parse_port(colon + 1, (size_t)(dash - colon - 1), &f->host_port) < 0)
+			return -1;
+		char *gcolon = strchr(dash + 1, ':');
+		if (!gcolon)
+			return -1;
+		*gcolon = 0;
+		if (dash[1] && strcmp(dash + 1, "10.0.2.15") != 0)
+			return -1; /* the guest is always 10.0.2.15 */
+		if (parse_port(gcolon + 1, strlen(gcolon + 1), &f->guest_port) < 0)
+			return -1;
+		net->nfwd++;
+		p += len;
+	}
+	return *p ? -1 : 0;
 }
 
 /* SIGTERM, SIGINT and SIGHUP become a byte on this pipe, which the runner
@@ -88,6 +159,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-rng", no_argument, NULL, 'R' },
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "user", required_argument, NULL, 'U' },
+		{ "net", required_argument, NULL, 'n' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -141,6 +213,13 @@ int cmd_run(int argc, char **argv)
 		}
 		case 'R': cfg.rng = false; break;
 		case 'N': cfg.no_sandbox = true; break;
+		case 'n':
+			if (cfg.net.enabled)
+				return cli_usage_error("run", "one --net for now");
+			if (parse_net(optarg, &cfg.net) < 0)
+				return cli_usage_error("run", "--net %s: expected user[,hostfwd=tcp|udp:[ADDR]:PORT-:PORT]...",
+						       optarg);
+			break;
 		case 'U': {
 			struct passwd *pw = getpwnam(optarg);
 			if (!pw)

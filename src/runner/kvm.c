@@ -405,6 +405,7 @@ static void free_vm(struct vm *vm)
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
 	virtio_rng_free(vm->rng);
+	virtio_net_free(vm->net);
 	serial_free(vm->serial);
 	cmos_free(vm->cmos);
 	fw_cfg_free(vm->fw_cfg);
@@ -461,6 +462,8 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		if (virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
+	if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e)))
+		return -1;
 	if (cfg->rng && !(vm->rng = virtio_rng_new(vm, e)))
 		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
@@ -572,6 +575,11 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		vm->vcpus[i].started = true;
 	}
 
+	if (rc == 0 && vm->net && virtio_net_start(vm->net, e) < 0) {
+		vm_request_end(vm, VM_END_ERROR);
+		rc = -1;
+	}
+
 	uint64_t deadline = cfg->timeout_ms ? now_ms() + cfg->timeout_ms : 0;
 	uint64_t hard_stop = 0; /* set when a shutdown was asked */
 	bool escape = false;
@@ -669,6 +677,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 			pthread_join(vm->vcpus[i].thread, NULL);
 	if (client >= 0)
 		close(client);
+	virtio_net_stop(vm->net);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	*end = atomic_load(&vm->end_reason);

@@ -19,7 +19,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c \
-	src/runner/hw/virtio_rng.c
+	src/runner/hw/virtio_rng.c \
+	src/runner/hw/virtio_net.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -51,3 +52,9 @@ tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c
 tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_acpi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_acpi
+
+check_PROGRAMS += tests/runner/test_net
+tests_runner_test_net_SOURCES = tests/runner/test_net.c
+tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
+tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_net

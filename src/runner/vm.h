@@ -32,6 +32,19 @@ struct vm_disk {
 	bool readonly;
 };
 
+/* User networking (libslirp): the guest is 10.0.2.15 by DHCP. */
+#define VM_MAX_HOSTFWD 8
+struct vm_hostfwd {
+	bool udp;
+	uint32_t host_addr;   /* IPv4, host byte order; 0 = any */
+	uint16_t host_port, guest_port;
+};
+struct vm_net {
+	bool enabled;
+	struct vm_hostfwd fwd[VM_MAX_HOSTFWD];
+	unsigned nfwd;
+};
+
 struct vm_config {
 	unsigned cpus;          /* 1..VM_MAX_CPUS */
 	uint64_t memory;        /* bytes of guest RAM, multiple of 1 MiB */
@@ -44,6 +57,7 @@ struct vm_config {
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;
 	bool rng;               /* add a virtio-rng device */
+	struct vm_net net;      /* a virtio-net NIC on user networking */
 	bool no_sandbox;        /* skip the vCPU threads' seccomp filters */
 	bool drop_privs;        /* after opening everything, become uid/gid */
 	unsigned uid, gid;

@@ -22,6 +22,7 @@ struct vm;
 struct vcpu;
 struct virtio_blk;
 struct virtio_rng;
+struct virtio_net;
 struct acpi_pm;
 
 /* ---- guest memory --------------------------------------------------------- */
@@ -192,6 +193,7 @@ struct vm {
 	struct pci_bus *pci;
 	struct acpi_pm *acpi_pm;
 	struct virtio_rng *rng;
+	struct virtio_net *net;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 };

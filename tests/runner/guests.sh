@@ -96,6 +96,22 @@ else
 	echo "# python3 missing: unix socket console not tested"
 fi
 
+# --net user with a host port forward: the runner listens on the host port
+# (DHCP through slirp is checked by test_net without KVM)
+if command -v python3 >/dev/null; then
+	port=$((20000 + $$ % 20000))
+	"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/n.out" --timeout 20 \
+		--shutdown-timeout 1 --net "user,hostfwd=tcp:127.0.0.1:$port-:80" 2>"$T_TMP/n.err" &
+	pid=$!
+	wait_for HALTING "$T_TMP/n.out" 20 $pid
+	if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 5).close()" $port
+	then ok "--net user,hostfwd: the host port accepts connections"; else fail "hostfwd port $port not listening"; cat "$T_TMP/n.err"; fi
+	kill -TERM $pid
+	wait $pid
+fi
+expect_exit 2 "--net with a bad hostfwd is a usage error" -- "$OVFDEPLOY" run --net user,hostfwd=tcp:1.2.3:80-:80
+expect_exit 2 "--net other than user is a usage error" -- "$OVFDEPLOY" run --net tap
+
 # --user: started as root, the VMM runs the guest as another user
 if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
 	"$OVFDEPLOY" run --user nobody --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/u.out" \
