@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -43,6 +44,8 @@ static void usage(FILE *f)
 		"                        then run as NAME before the guest starts\n"
 		"  --no-sandbox          do not confine vCPU threads with seccomp (debugging)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
+		"  --reboot              a guest reset reboots the machine instead of ending\n"
+		"                        the run\n"
 		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
 		"  --shutdown-timeout SECONDS  after SIGTERM (or SIGINT, SIGHUP) the guest gets\n"
 		"                        the ACPI power button and this long to power off\n"
@@ -160,6 +163,7 @@ int cmd_run(int argc, char **argv)
 		{ "no-sandbox", no_argument, NULL, 'N' },
 		{ "user", required_argument, NULL, 'U' },
 		{ "net", required_argument, NULL, 'n' },
+		{ "reboot", no_argument, NULL, 'r' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -177,6 +181,7 @@ int cmd_run(int argc, char **argv)
 	const char *disk_args[VM_MAX_DISKS];
 	unsigned ndisk_args = 0;
 	const char *console = "stdio", *fwlog = NULL;
+	bool reboot = false;
 	od_err e;
 	int opt;
 	optind = 1;
@@ -213,6 +218,7 @@ int cmd_run(int argc, char **argv)
 		}
 		case 'R': cfg.rng = false; break;
 		case 'N': cfg.no_sandbox = true; break;
+		case 'r': reboot = true; break;
 		case 'n':
 			if (cfg.net.enabled)
 				return cli_usage_error("run", "one --net for now");
@@ -341,7 +347,28 @@ int cmd_run(int argc, char **argv)
 		cfg.shutdown_fd = sig_pipe[0];
 		sigs = true;
 	}
-	int run_rc = vm_run(&cfg, &end, &e);
+	/* --reboot: a reset builds the machine anew, which is the most
+	 * thorough reset there is; --timeout covers all the boots */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned total_ms = cfg.timeout_ms;
+	int run_rc;
+	for (;;) {
+		run_rc = vm_run(&cfg, &end, &e);
+		if (run_rc < 0 || end != VM_END_RESET || !reboot)
+			break;
+		if (total_ms) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			uint64_t spent = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+			if (spent >= total_ms) {
+				end = VM_END_TIMEOUT;
+				break;
+			}
+			cfg.timeout_ms = total_ms - (unsigned)spent;
+		}
+	}
+	cfg.timeout_ms = total_ms;
 	if (sigs) {
 		sigaction(SIGTERM, &old_term, NULL);
 		sigaction(SIGINT, &old_int, NULL);

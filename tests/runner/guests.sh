@@ -24,6 +24,14 @@ rc=$?
 if [ $rc -eq 0 ] && grep -q RESETTING "$T_TMP/I8042_RESET.out"; then ok "i8042 reset (0xFE) ends the run"
 else fail "i8042 reset (exit $rc)"; fi
 
+# --reboot: the SERIAL guest resets after PASS, so it boots again and again
+"$OVFDEPLOY" run --reboot --memory 16M --firmware "$T_TMP/SERIAL.bin" --console "file:$T_TMP/rb.out" --timeout 2 \
+	2>"$T_TMP/rb.err"
+rc=$?
+n=$(grep -c PASS "$T_TMP/rb.out")
+[ $rc -eq 1 ] && [ "$n" -ge 2 ] && ok "--reboot: a reset boots again ($n boots in 2 s)" ||
+	fail "--reboot (exit $rc, $n boots)"
+
 # a halted guest runs until the timeout, which is exit status 1
 build_guest HALT
 start=$(date +%s)
