@@ -11,9 +11,16 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -25,17 +32,112 @@ static void usage(FILE *f)
 		"  --cpus N              virtual CPUs (default 1)\n"
 		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
 		"  --disk FILE[,readonly]  a disk image (raw, qcow2, VMDK) as virtio-blk; repeatable\n"
+		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
+		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
+		"                        10.0.2.3; host ports forwarded to the guest\n"
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
-		"  --console stdio|file:PATH  where the serial console goes (default stdio;\n"
-		"                        on a terminal, Ctrl-A x quits)\n"
+		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
+		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
+		"                        the runner listens on (one client at a time)\n"
+		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
+		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
+		"                        then run as NAME before the guest starts\n"
+		"  --no-sandbox          do not confine vCPU threads with seccomp (debugging)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
+		"  --reboot              a guest reset reboots the machine instead of ending\n"
+		"                        the run\n"
 		"  --timeout SECONDS     stop the machine after this long (exit status 1)\n"
+		"  --shutdown-timeout SECONDS  after SIGTERM (or SIGINT, SIGHUP) the guest gets\n"
+		"                        the ACPI power button and this long to power off\n"
+		"                        before it is stopped (default 30; exit status 1)\n"
 		"  -q, --quiet           no messages but errors\n"
 		"  --json                print how the run ended as JSON\n"
 		"\n"
-		"Exit status: 0 when the guest powered off or reset (or Ctrl-A x), 1 on timeout,\n"
-		"2 on usage errors, 3 when the machine could not be started or failed.\n",
+		"Exit status: 0 when the guest powered off or reset (or Ctrl-A x); 1 on timeout,\n"
+		"or when the guest was stopped after ignoring a shutdown request; 2 on usage\n"
+		"errors; 3 when the machine could not be started or failed.\n",
 		VM_DEFAULT_FIRMWARE);
+}
+
+/* "user[,hostfwd=tcp:[ADDR]:HPORT-[10.0.2.15]:GPORT]..." as QEMU spells it */
+static int parse_port(const char *s, size_t n, uint16_t *port)
+{
+	char buf[8];
+	if (n == 0 || n >= sizeof buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	char *end;
+	unsigned long v = strtoul(buf, &end, 10);
+	if (*end || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int parse_net(const char *arg, struct vm_net *net)
+{
+	if (strncmp(arg, "user", 4) != 0 || (arg[4] && arg[4] != ','))
+		return -1;
+	net->enabled = true;
+	const char *p = arg + 4;
+	while (*p == ',') {
+		p++;
+		const char *next = strchr(p, ',');
+		size_t len = next ? (size_t)(next - p) : strlen(p);
+		char opt[128];
+		if (len >= sizeof opt || strncmp(p, "hostfwd=", 8) != 0 || net->nfwd == VM_MAX_HOSTFWD)
+			return -1;
+		memcpy(opt, p + 8, len - 8);
+		opt[len - 8] = 0;
+		struct vm_hostfwd *f = &net->fwd[net->nfwd];
+		char *q = opt;
+		if (!strncmp(q, "tcp:", 4))
+			f->udp = false;
+		else if (!strncmp(q, "udp:", 4))
+			f->udp = true;
+		else
+			return -1;
+		q += 4;
+		char *colon = strchr(q, ':'), *dash = colon ? strchr(colon, '-') : NULL;
+		if (!colon || !dash)
+			return -1;
+		*colon = 0;
+		f->host_addr = 0;
+		if (*q) {
+			struct in_addr a;
+			if (inet_pton(AF_INET, q, &a) != 1)
+				return -1;
+			f->host_addr = ntohl(a.s_addr);
+		}
+		if (parse_port(colon + 1, (size_t)(dash - colon - 1), &f->host_port) < 0)
+			return -1;
+		char *gcolon = strchr(dash + 1, ':');
+		if (!gcolon)
+			return -1;
+		*gcolon = 0;
+		if (dash[1] && strcmp(dash + 1, "10.0.2.15") != 0)
+			return -1; /* the guest is always 10.0.2.15 */
+		if (parse_port(gcolon + 1, strlen(gcolon + 1), &f->guest_port) < 0)
+			return -1;
+		net->nfwd++;
+		p += len;
+	}
+	return *p ? -1 : 0;
+}
+
+/* SIGTERM, SIGINT and SIGHUP become a byte on this pipe, which the runner
+ * turns into the ACPI power button (and a second one into a hard stop). */
+static int sig_pipe[2] = { -1, -1 };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	char c = 1;
+	ssize_t r = write(sig_pipe[1], &c, 1);
+	(void)r; /* a full pipe already holds a request */
+	errno = saved;
 }
 
 static int open_out(const char *path, int *fd, od_err *e)
@@ -56,6 +158,12 @@ int cmd_run(int argc, char **argv)
 		{ "console", required_argument, NULL, 'C' },
 		{ "firmware-log", required_argument, NULL, 'L' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "shutdown-timeout", required_argument, NULL, 'S' },
+		{ "no-rng", no_argument, NULL, 'R' },
+		{ "no-sandbox", no_argument, NULL, 'N' },
+		{ "user", required_argument, NULL, 'U' },
+		{ "net", required_argument, NULL, 'n' },
+		{ "reboot", no_argument, NULL, 'r' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -64,11 +172,16 @@ int cmd_run(int argc, char **argv)
 		.memory = 512u << 20,
 		.console_fd = STDOUT_FILENO,
 		.console_in_fd = -1,
+		.console_listen_fd = -1,
 		.fwlog_fd = -1,
+		.shutdown_fd = -1,
+		.shutdown_grace_ms = 30000,
+		.rng = true,
 	};
 	const char *disk_args[VM_MAX_DISKS];
 	unsigned ndisk_args = 0;
 	const char *console = "stdio", *fwlog = NULL;
+	bool reboot = false;
 	od_err e;
 	int opt;
 	optind = 1;
@@ -103,6 +216,35 @@ int cmd_run(int argc, char **argv)
 			cfg.timeout_ms = n > UINT_MAX / 1000 ? UINT_MAX : (unsigned)n * 1000;
 			break;
 		}
+		case 'R': cfg.rng = false; break;
+		case 'N': cfg.no_sandbox = true; break;
+		case 'r': reboot = true; break;
+		case 'n':
+			if (cfg.net.enabled)
+				return cli_usage_error("run", "one --net for now");
+			if (parse_net(optarg, &cfg.net) < 0)
+				return cli_usage_error("run", "--net %s: expected user[,hostfwd=tcp|udp:[ADDR]:PORT-:PORT]...",
+						       optarg);
+			break;
+		case 'U': {
+			struct passwd *pw = getpwnam(optarg);
+			if (!pw)
+				return cli_usage_error("run", "--user %s: no such user", optarg);
+			if (geteuid() != 0)
+				return cli_usage_error("run", "--user needs to be started as root");
+			cfg.drop_privs = true;
+			cfg.uid = pw->pw_uid;
+			cfg.gid = pw->pw_gid;
+			break;
+		}
+		case 'S': {
+			errno = 0;
+			unsigned long n = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || n < 1 || n > 3600)
+				return cli_usage_error("run", "--shutdown-timeout %s: expected 1 to 3600 seconds", optarg);
+			cfg.shutdown_grace_ms = (unsigned)n * 1000;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -113,13 +255,16 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
-	if (strcmp(console, "stdio") != 0 && strncmp(console, "file:", 5) != 0)
-		return cli_usage_error("run", "--console %s: expected stdio or file:PATH", console);
-	if (!strncmp(console, "file:", 5) && !console[5])
-		return cli_usage_error("run", "--console file: needs a path");
+	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
+	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
+		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);
+	if ((to_file || to_unix) && !console[5])
+		return cli_usage_error("run", "--console %.5s needs a path", console);
+	if (to_unix && strlen(console + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return cli_usage_error("run", "--console %s: path too long for a socket", console);
 
 	int rc = EXIT_OK, end = VM_END_NONE;
-	bool raw_tty = false;
+	bool raw_tty = false, made_socket = false;
 	struct termios saved;
 	for (unsigned i = 0; i < ndisk_args; i++) {
 		char *path = od_strdup(disk_args[i]);
@@ -149,11 +294,32 @@ int cmd_run(int argc, char **argv)
 		cfg.disks[cfg.ndisks].readonly = ro;
 		cfg.ndisks++;
 	}
-	if (!strncmp(console, "file:", 5)) {
+	if (to_file) {
 		if (open_out(console + 5, &cfg.console_fd, &e) < 0) {
 			rc = cli_fail(&e);
 			goto out;
 		}
+	} else if (to_unix) {
+		/* a stale socket from an earlier run is replaced; anything else
+		 * at that path is left alone */
+		struct stat st;
+		if (lstat(console + 5, &st) == 0 && S_ISSOCK(st.st_mode))
+			unlink(console + 5);
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		strcpy(sun.sun_path, console + 5);
+		int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (ls < 0 || bind(ls, (struct sockaddr *)&sun, sizeof sun) < 0 || listen(ls, 1) < 0) {
+			od_err_errno(&e, errno, "console socket %s", console + 5);
+			if (ls >= 0)
+				close(ls);
+			rc = cli_fail(&e);
+			goto out;
+		}
+		made_socket = true;
+		cfg.console_listen_fd = ls;
+		cfg.console_fd = -1; /* nothing is shown until a client connects */
+		/* a client that goes away must not kill us with SIGPIPE */
+		signal(SIGPIPE, SIG_IGN);
 	} else {
 		cfg.console_in_fd = STDIN_FILENO;
 		/* a terminal goes raw so that keys reach the guest one by one;
@@ -171,7 +337,47 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
-	if (vm_run(&cfg, &end, &e) < 0) {
+	struct sigaction sa = { .sa_handler = on_signal }, old_term, old_int, old_hup;
+	sigemptyset(&sa.sa_mask);
+	bool sigs = false;
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+		sigaction(SIGTERM, &sa, &old_term);
+		sigaction(SIGINT, &sa, &old_int);
+		sigaction(SIGHUP, &sa, &old_hup);
+		cfg.shutdown_fd = sig_pipe[0];
+		sigs = true;
+	}
+	/* --reboot: a reset builds the machine anew, which is the most
+	 * thorough reset there is; --timeout covers all the boots */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned total_ms = cfg.timeout_ms;
+	int run_rc;
+	for (;;) {
+		run_rc = vm_run(&cfg, &end, &e);
+		if (run_rc < 0 || end != VM_END_RESET || !reboot)
+			break;
+		if (total_ms) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			uint64_t spent = (uint64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+			if (spent >= total_ms) {
+				end = VM_END_TIMEOUT;
+				break;
+			}
+			cfg.timeout_ms = total_ms - (unsigned)spent;
+		}
+	}
+	cfg.timeout_ms = total_ms;
+	if (sigs) {
+		sigaction(SIGTERM, &old_term, NULL);
+		sigaction(SIGINT, &old_int, NULL);
+		sigaction(SIGHUP, &old_hup, NULL);
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+		sig_pipe[0] = sig_pipe[1] = -1;
+	}
+	if (run_rc < 0) {
 		if (raw_tty)
 			tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 		raw_tty = false;
@@ -183,6 +389,9 @@ int cmd_run(int argc, char **argv)
 	raw_tty = false;
 	if (end == VM_END_TIMEOUT) {
 		fprintf(stderr, "%s run: timed out after %u s\n", cli.prog, cfg.timeout_ms / 1000);
+		rc = EXIT_INVALID;
+	} else if (end == VM_END_STOPPED) {
+		fprintf(stderr, "%s run: the guest did not power off when asked; stopped\n", cli.prog);
 		rc = EXIT_INVALID;
 	}
 	if (cli.json) {
@@ -202,6 +411,10 @@ out:
 		disk_close(cfg.disks[i].disk);
 	if (cfg.console_fd != STDOUT_FILENO && cfg.console_fd >= 0)
 		close(cfg.console_fd);
+	if (cfg.console_listen_fd >= 0)
+		close(cfg.console_listen_fd);
+	if (made_socket)
+		unlink(console + 5);
 	if (cfg.fwlog_fd >= 0)
 		close(cfg.fwlog_fd);
 	return rc;

@@ -19,6 +19,8 @@
 #include "runner/acpi.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <poll.h>
@@ -28,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,7 +84,6 @@ static int setup_memory(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		return od_err_errno(e, errno, "guest RAM of %llu bytes", (unsigned long long)mem);
 	vm->ram_base = p;
 	vm->ram_map_size = mem;
-	madvise(p, mem, MADV_MERGEABLE);
 	vm->ram[vm->nram++] = (struct vm_ram){ 0, vm->low_ram, p };
 	if (set_slot(vm, 0, 0, vm->low_ram, p, false, e) < 0)
 		return -1;
@@ -222,6 +224,13 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (!vm->no_sandbox) {
+		od_err e;
+		if (sandbox_vcpu(&e) < 0) {
+			end_with_error(vm, "vCPU %u: %s", v->id, e.msg);
+			return NULL;
+		}
+	}
 
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -290,6 +299,8 @@ static int setup_vcpus(struct vm *vm, od_err *e)
 	vm->vcpus = calloc(vm->ncpus, sizeof *vm->vcpus);
 	if (!vm->vcpus)
 		return od_err_nomem(e);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		vm->vcpus[i].fd = -1;
 	struct kvm_cpuid2 *base = vm->cpuid;
 	size_t csz = sizeof *base + base->nent * sizeof base->entries[0];
 	struct kvm_cpuid2 *c = malloc(csz);
@@ -386,13 +397,15 @@ static void free_vm(struct vm *vm)
 		struct vcpu *v = &vm->vcpus[i];
 		if (v->run)
 			munmap(v->run, vm->run_size);
-		if (v->fd > 0)
+		if (v->fd >= 0)
 			close(v->fd);
 	}
 	free(vm->vcpus);
 	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
+	virtio_rng_free(vm->rng);
+	virtio_net_free(vm->net);
 	serial_free(vm->serial);
 	cmos_free(vm->cmos);
 	fw_cfg_free(vm->fw_cfg);
@@ -420,6 +433,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	if (vm->vm_fd < 0)
 		return kvm_ioctl_err(e, "KVM_CREATE_VM");
 	vm->ncpus = cfg->cpus;
+	vm->no_sandbox = cfg->no_sandbox;
 
 	/* Before any vCPU exists: the identity map and TSS live in the PCI
 	 * hole, where they are reserved in the e820 map. */
@@ -448,8 +462,35 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		if (virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
+	if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e)))
+		return -1;
+	if (cfg->rng && !(vm->rng = virtio_rng_new(vm, e)))
+		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
 		return -1;
+	return 0;
+}
+
+/* Started as root with a user to become: every file descriptor the machine
+ * needs (/dev/kvm, the VM and vCPUs, disks, console) is open by now, so
+ * give up root before any guest code runs.  Supplementary groups go first,
+ * then the group, then the user; the result is checked, since a failed
+ * drop must not leave a root VMM running a guest. */
+static int drop_privileges(const struct vm_config *cfg, od_err *e)
+{
+	if (!cfg->drop_privs)
+		return 0;
+	gid_t gid = cfg->gid;
+	if (setgroups(1, &gid) < 0)
+		return od_err_errno(e, errno, "--user: setgroups");
+	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0)
+		return od_err_errno(e, errno, "--user: setresgid(%u)", cfg->gid);
+	if (setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
+		return od_err_errno(e, errno, "--user: setresuid(%u)", cfg->uid);
+	if (cfg->uid != 0 && (setuid(0) == 0 || geteuid() == 0))
+		return od_err_set(e, OD_E_INTERNAL, "--user: root privileges could not be dropped");
+	/* setuid clears it; a core of this process would hold guest memory */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -507,7 +548,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	struct vm *vm = vm_alloc_common(e);
 	if (!vm)
 		return -1;
-	if (build(vm, cfg, e) < 0) {
+	if (build(vm, cfg, e) < 0 || drop_privileges(cfg, e) < 0) {
 		free_vm(vm);
 		return -1;
 	}
@@ -534,22 +575,92 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		vm->vcpus[i].started = true;
 	}
 
+	if (rc == 0 && vm->net && virtio_net_start(vm->net, e) < 0) {
+		vm_request_end(vm, VM_END_ERROR);
+		rc = -1;
+	}
+
 	uint64_t deadline = cfg->timeout_ms ? now_ms() + cfg->timeout_ms : 0;
-	bool escape = false, in_eof = cfg->console_in_fd < 0;
+	uint64_t hard_stop = 0; /* set when a shutdown was asked */
+	bool escape = false;
+	int in_fd = cfg->console_in_fd;
+	int client = -1; /* the connected client of a listening console */
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
-		struct pollfd p[2] = { { vm->end_fd, POLLIN, 0 }, { cfg->console_in_fd, POLLIN, 0 } };
-		int wait = -1;
-		if (deadline) {
-			uint64_t t = now_ms();
-			if (t >= deadline) {
-				vm_request_end(vm, VM_END_TIMEOUT);
-				break;
-			}
-			wait = (int)(deadline - t);
+		struct pollfd p[4];
+		nfds_t np = 0;
+		p[np++] = (struct pollfd){ vm->end_fd, POLLIN, 0 };
+		int in_idx = -1, sd_idx = -1, ls_idx = -1;
+		if (cfg->shutdown_fd >= 0) {
+			sd_idx = (int)np;
+			p[np++] = (struct pollfd){ cfg->shutdown_fd, POLLIN, 0 };
 		}
-		int n = poll(p, in_eof ? 1 : 2, wait);
-		if (n > 0 && !in_eof && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
-			console_input(vm, cfg->console_in_fd, &escape, &in_eof);
+		if (in_fd >= 0) {
+			in_idx = (int)np;
+			p[np++] = (struct pollfd){ in_fd, POLLIN, 0 };
+		}
+		if (cfg->console_listen_fd >= 0 && client < 0) {
+			ls_idx = (int)np;
+			p[np++] = (struct pollfd){ cfg->console_listen_fd, POLLIN, 0 };
+		}
+		uint64_t t = now_ms(), next = deadline;
+		if (hard_stop && (!next || hard_stop < next))
+			next = hard_stop;
+		if (deadline && t >= deadline) {
+			vm_request_end(vm, VM_END_TIMEOUT);
+			break;
+		}
+		if (hard_stop && t >= hard_stop) {
+			vm_request_end(vm, VM_END_STOPPED);
+			break;
+		}
+		int n = poll(p, np, next ? (int)(next - t) : -1);
+		if (n <= 0)
+			continue;
+		if (sd_idx >= 0 && (p[sd_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+			char buf[64];
+			ssize_t r = read(cfg->shutdown_fd, buf, sizeof buf);
+			if (r > 0 && !hard_stop) {
+				/* ask politely: the ACPI power button; a guest that
+				 * listens powers off, which ends the run with 0 */
+				pthread_mutex_lock(&vm->dev_lock);
+				acpi_pm_power_button(vm->acpi_pm);
+				pthread_mutex_unlock(&vm->dev_lock);
+				hard_stop = now_ms() + (cfg->shutdown_grace_ms ? cfg->shutdown_grace_ms : 1);
+			} else if (r > 0 || r == 0) {
+				vm_request_end(vm, VM_END_STOPPED); /* asked twice, or the pipe closed */
+			}
+		}
+		if (in_idx >= 0 && (p[in_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
+			bool eof = false;
+			console_input(vm, in_fd, &escape, &eof);
+			if (eof && in_fd == client) {
+				/* the client left: output is dropped until the next */
+				pthread_mutex_lock(&vm->dev_lock);
+				serial_set_output(vm->serial, -1);
+				pthread_mutex_unlock(&vm->dev_lock);
+				close(client);
+				client = -1;
+			}
+			if (eof)
+				in_fd = -1;
+		}
+		if (ls_idx >= 0 && (p[ls_idx].revents & POLLIN)) {
+			/* one client at a time; non-blocking, so that a client that
+			 * does not read loses output instead of stalling a vCPU */
+			client = accept4(cfg->console_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+			if (client >= 0) {
+				pthread_mutex_lock(&vm->dev_lock);
+				serial_set_output(vm->serial, client);
+				pthread_mutex_unlock(&vm->dev_lock);
+				in_fd = client;
+				escape = false;
+			}
+		}
+	}
+	if (client >= 0) {
+		pthread_mutex_lock(&vm->dev_lock);
+		serial_set_output(vm->serial, -1);
+		pthread_mutex_unlock(&vm->dev_lock);
 	}
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
@@ -564,6 +675,9 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	for (unsigned i = 0; i < vm->ncpus; i++)
 		if (vm->vcpus[i].started)
 			pthread_join(vm->vcpus[i].thread, NULL);
+	if (client >= 0)
+		close(client);
+	virtio_net_stop(vm->net);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	*end = atomic_load(&vm->end_reason);

@@ -7,6 +7,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/acpi.h \
 	src/runner/host.c \
 	src/runner/acpi.c \
+	src/runner/sandbox.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
 	src/runner/kvm.c \
@@ -17,7 +18,9 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/pci.c \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
-	src/runner/hw/virtio_blk.c
+	src/runner/hw/virtio_blk.c \
+	src/runner/hw/virtio_rng.c \
+	src/runner/hw/virtio_net.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -30,7 +33,7 @@ RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/lib.sh \
 	tests/runner/guest.S tests/runner/guest.ld \
-	tests/runner/acpi_mbr.S tests/runner/mbr.ld
+	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c
 
 check_PROGRAMS += tests/runner/test_devices
 tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
@@ -49,3 +52,9 @@ tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c
 tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_acpi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_acpi
+
+check_PROGRAMS += tests/runner/test_net
+tests_runner_test_net_SOURCES = tests/runner/test_net.c
+tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
+tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_net

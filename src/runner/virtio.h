@@ -136,4 +136,26 @@ int virtio_blk_add(struct vm *vm, struct disk *d, bool readonly, od_err *e);
 /* Free every virtio-blk device of the VM (the disks stay open). */
 void virtio_blk_free_all(struct vm *vm);
 
+/* ---- virtio-rng (virtio_rng.c) ---- */
+struct virtio_rng;
+struct virtio_rng *virtio_rng_new(struct vm *vm, od_err *e);
+void virtio_rng_free(struct virtio_rng *r);
+struct virtio_dev *virtio_rng_dev(struct virtio_rng *r);
+/* Fill a chain's writable buffers (at most 64 KiB); returns bytes written. */
+uint32_t virtio_rng_request(const struct virtq_chain *c);
+
+/* ---- virtio-net on libslirp (virtio_net.c) ---- */
+struct virtio_net;
+struct virtio_net *virtio_net_new(struct vm *vm, const struct vm_net *cfg, od_err *e);
+/* Start / stop the network thread (it ends when the VM's end_fd fires). */
+int virtio_net_start(struct virtio_net *n, od_err *e);
+void virtio_net_stop(struct virtio_net *n);
+void virtio_net_free(struct virtio_net *n);
+struct virtio_dev *virtio_net_dev(struct virtio_net *n);
+/* One round of the network thread (exposed for tests): false when
+ * stop_fd became readable. */
+bool virtio_net_service(struct virtio_net *n, int stop_fd, int max_wait_ms);
+/* Move the guest's transmitted frames into slirp (device lock held). */
+void virtio_net_tx(struct virtio_net *n);
+
 #endif

@@ -22,6 +22,7 @@ const char *vm_end_name(int end)
 	case VM_END_TIMEOUT: return "timeout";
 	case VM_END_QUIT: return "quit";
 	case VM_END_ERROR: return "error";
+	case VM_END_STOPPED: return "stopped";
 	default: return "running";
 	}
 }

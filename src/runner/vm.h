@@ -32,16 +32,41 @@ struct vm_disk {
 	bool readonly;
 };
 
+/* User networking (libslirp): the guest is 10.0.2.15 by DHCP. */
+#define VM_MAX_HOSTFWD 8
+struct vm_hostfwd {
+	bool udp;
+	uint32_t host_addr;   /* IPv4, host byte order; 0 = any */
+	uint16_t host_port, guest_port;
+};
+struct vm_net {
+	bool enabled;
+	struct vm_hostfwd fwd[VM_MAX_HOSTFWD];
+	unsigned nfwd;
+};
+
 struct vm_config {
 	unsigned cpus;          /* 1..VM_MAX_CPUS */
 	uint64_t memory;        /* bytes of guest RAM, multiple of 1 MiB */
 	const char *firmware;   /* flat image mapped to end at 4 GiB; NULL = SeaBIOS */
 	int console_fd;         /* where the UART's output goes */
 	int console_in_fd;      /* console input, -1 for none */
+	int console_listen_fd;  /* a listening socket: its one client at a time
+				   is the console (output and input), -1 none */
 	int fwlog_fd;           /* firmware debug port 0x402 output, -1 to drop */
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;
+	bool rng;               /* add a virtio-rng device */
+	struct vm_net net;      /* a virtio-net NIC on user networking */
+	bool no_sandbox;        /* skip the vCPU threads' seccomp filters */
+	bool drop_privs;        /* after opening everything, become uid/gid */
+	unsigned uid, gid;
 	unsigned timeout_ms;    /* 0 = none */
+	int shutdown_fd;        /* readable = please shut down (e.g. a signal's
+				   self-pipe), -1 for none: the first time the
+				   guest gets the ACPI power button, a second
+				   time or after shutdown_grace_ms it is stopped */
+	unsigned shutdown_grace_ms;
 };
 
 /* Why a run ended. */
@@ -52,6 +77,7 @@ enum vm_end {
 	VM_END_TIMEOUT = 3,  /* timeout_ms passed */
 	VM_END_QUIT = 4,     /* the user asked (console escape, signal) */
 	VM_END_ERROR = 5,    /* the VMM failed, or the guest did something fatal */
+	VM_END_STOPPED = 6,  /* asked to shut down, the guest did not: stopped */
 };
 const char *vm_end_name(int end);
 

@@ -21,6 +21,8 @@
 struct vm;
 struct vcpu;
 struct virtio_blk;
+struct virtio_rng;
+struct virtio_net;
 struct acpi_pm;
 
 /* ---- guest memory --------------------------------------------------------- */
@@ -61,6 +63,8 @@ struct serial *serial_new(struct vm *vm, uint16_t port, unsigned irq, int out_fd
 void serial_free(struct serial *s);
 /* Feed received bytes (console input); returns how many fit the FIFO. */
 size_t serial_receive(struct serial *s, const uint8_t *p, size_t n);
+/* Where output goes from now on (-1: dropped); under the device lock. */
+void serial_set_output(struct serial *s, int fd);
 
 struct cmos;
 struct cmos *cmos_new(struct vm *vm, uint64_t low_ram, uint64_t high_ram, unsigned ncpus, od_err *e);
@@ -135,6 +139,11 @@ void pci_set_intx(struct pci_dev *d, int level);
 uint32_t pci_cfg_read(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size);
 void pci_cfg_write(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size, uint32_t val);
 
+/* ---- sandbox (sandbox.c) ---- */
+/* Confine the calling vCPU thread with seccomp (kills the process on a
+ * system call outside its list). */
+int sandbox_vcpu(od_err *e);
+
 /* ---- the VM ------------------------------------------------------------------ */
 struct vm_io_range {
 	uint64_t base, len;
@@ -167,6 +176,7 @@ struct vm {
 	int irq_level[24];
 
 	unsigned ncpus;
+	bool no_sandbox;
 	struct vcpu *vcpus;
 	size_t run_size;
 	int cpuid_nent;
@@ -182,6 +192,8 @@ struct vm {
 	struct misc *misc;
 	struct pci_bus *pci;
 	struct acpi_pm *acpi_pm;
+	struct virtio_rng *rng;
+	struct virtio_net *net;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 };

@@ -113,6 +113,50 @@ sig:	.ascii	"QEMU"
 msg_r:	.asciz	"RESETTING\r\n"
 #endif
 
+#ifdef T_POWERBTN
+	/* wait for the ACPI power button (PM1a_STS bit 8, enabled in PM1a_EN),
+	 * then power off through PM1a_CNT with SLP_TYP 0 */
+	mov	$0x602, %dx
+	mov	$0x100, %ax
+	out	%ax, %dx
+	mov	$msg_ready, %si
+	call	puts
+1:	mov	$0x600, %dx
+	in	%dx, %ax
+	test	$0x100, %ax
+	jz	1b
+	out	%ax, %dx		/* write 1 to clear */
+	mov	$msg_btn, %si
+	call	puts
+	mov	$0x604, %dx
+	mov	$0x2000, %ax
+	out	%ax, %dx
+	mov	$msg_fail, %si		/* still running: power-off failed */
+	call	puts
+	jmp	hang
+msg_ready: .asciz "READY\r\n"
+msg_btn: .asciz	"BUTTON\r\n"
+#endif
+
+#ifdef T_ECHO
+	/* echo console input in upper case; 'q' resets */
+1:	mov	$0x3fd, %dx		/* LSR: data ready? */
+	in	%dx, %al
+	test	$0x01, %al
+	jz	1b
+	mov	$0x3f8, %dx
+	in	%dx, %al
+	cmp	$'q', %al
+	je	reset
+	cmp	$'a', %al
+	jb	2f
+	cmp	$'z', %al
+	ja	2f
+	sub	$0x20, %al
+2:	out	%al, %dx
+	jmp	1b
+#endif
+
 #ifdef T_HALT
 	mov	$msg_h, %si
 	call	puts

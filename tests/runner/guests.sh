@@ -24,6 +24,14 @@ rc=$?
 if [ $rc -eq 0 ] && grep -q RESETTING "$T_TMP/I8042_RESET.out"; then ok "i8042 reset (0xFE) ends the run"
 else fail "i8042 reset (exit $rc)"; fi
 
+# --reboot: the SERIAL guest resets after PASS, so it boots again and again
+"$OVFDEPLOY" run --reboot --memory 16M --firmware "$T_TMP/SERIAL.bin" --console "file:$T_TMP/rb.out" --timeout 2 \
+	2>"$T_TMP/rb.err"
+rc=$?
+n=$(grep -c PASS "$T_TMP/rb.out")
+[ $rc -eq 1 ] && [ "$n" -ge 2 ] && ok "--reboot: a reset boots again ($n boots in 2 s)" ||
+	fail "--reboot (exit $rc, $n boots)"
+
 # a halted guest runs until the timeout, which is exit status 1
 build_guest HALT
 start=$(date +%s)
@@ -32,6 +40,102 @@ rc=$?
 took=$(($(date +%s) - start))
 if [ $rc -eq 1 ] && grep -q HALTING "$T_TMP/HALT.out" && grep -q "timed out" "$T_TMP/HALT.err" && [ $took -lt 10 ]
 then ok "--timeout stops a halted guest (exit 1)"; else fail "timeout (exit $rc after ${took}s)"; fi
+
+# SIGTERM presses the ACPI power button; a guest that powers off ends the run with 0
+build_guest POWERBTN
+"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/POWERBTN.bin" --console "file:$T_TMP/pb.out" --timeout 30 \
+	2>"$T_TMP/pb.err" &
+pid=$!
+wait_for READY "$T_TMP/pb.out" 20 $pid
+kill -TERM $pid
+wait $pid
+rc=$?
+if [ $rc -eq 0 ] && grep -q BUTTON "$T_TMP/pb.out" && ! grep -q FAIL "$T_TMP/pb.out"
+then ok "SIGTERM: ACPI power button, then power-off (exit 0)"; else fail "power button (exit $rc)"; cat "$T_TMP/pb.out"; fi
+
+# a guest that ignores the button is stopped after --shutdown-timeout
+"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/h2.out" --timeout 30 \
+	--shutdown-timeout 1 2>"$T_TMP/h2.err" &
+pid=$!
+wait_for HALTING "$T_TMP/h2.out" 20 $pid
+start=$(date +%s)
+kill -TERM $pid
+wait $pid
+rc=$?
+took=$(($(date +%s) - start))
+if [ $rc -eq 1 ] && grep -q "stopped" "$T_TMP/h2.err" && [ $took -lt 10 ]
+then ok "SIGTERM: a guest that ignores the button is stopped (exit 1)"; else fail "hard stop (exit $rc, ${took}s)"; fi
+
+# console input: from stdin (a pipe), through the UART's receive side
+build_guest ECHO
+printf 'abc1q' | "$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/ECHO.bin" --timeout 20 >"$T_TMP/echo.out" 2>"$T_TMP/echo.err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$T_TMP/echo.out")" = "ABC1" ] && ok "stdin reaches the guest through COM1" ||
+	{ fail "stdin console (exit $rc, output '$(cat "$T_TMP/echo.out")')"; cat "$T_TMP/echo.err"; }
+
+# --console unix:PATH: a client gets output and sends input
+if command -v python3 >/dev/null; then
+	sock=$T_TMP/console.sock
+	"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/ECHO.bin" --console "unix:$sock" --timeout 20 2>"$T_TMP/sock.err" &
+	pid=$!
+	got=$(python3 - "$sock" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); break
+    except OSError:
+        time.sleep(0.1)
+s.settimeout(15)
+s.sendall(b"hi")
+data = b""
+while len(data) < 2:
+    chunk = s.recv(16)
+    if not chunk: break
+    data += chunk
+s.sendall(b"q")
+print(data.decode())
+PY
+)
+	wait $pid
+	rc=$?
+	[ $rc -eq 0 ] && [ "$got" = "HI" ] && [ ! -e "$sock" ] && ok "unix socket console: output, input, socket removed" ||
+		{ fail "unix console (exit $rc, got '$got')"; cat "$T_TMP/sock.err"; }
+else
+	echo "# python3 missing: unix socket console not tested"
+fi
+
+# --net user with a host port forward: the runner listens on the host port
+# (DHCP through slirp is checked by test_net without KVM)
+if command -v python3 >/dev/null; then
+	port=$((20000 + $$ % 20000))
+	"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/n.out" --timeout 20 \
+		--shutdown-timeout 1 --net "user,hostfwd=tcp:127.0.0.1:$port-:80" 2>"$T_TMP/n.err" &
+	pid=$!
+	wait_for HALTING "$T_TMP/n.out" 20 $pid
+	if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 5).close()" $port
+	then ok "--net user,hostfwd: the host port accepts connections"; else fail "hostfwd port $port not listening"; cat "$T_TMP/n.err"; fi
+	kill -TERM $pid
+	wait $pid
+fi
+expect_exit 2 "--net with a bad hostfwd is a usage error" -- "$OVFDEPLOY" run --net user,hostfwd=tcp:1.2.3:80-:80
+expect_exit 2 "--net other than user is a usage error" -- "$OVFDEPLOY" run --net tap
+
+# --user: started as root, the VMM runs the guest as another user
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
+	"$OVFDEPLOY" run --user nobody --memory 16M --firmware "$T_TMP/HALT.bin" --console "file:$T_TMP/u.out" \
+		--timeout 20 --shutdown-timeout 1 2>"$T_TMP/u.err" &
+	pid=$!
+	wait_for HALTING "$T_TMP/u.out" 20 $pid
+	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' /proc/$pid/status 2>/dev/null)
+	kill -TERM $pid
+	wait $pid
+	want=$(id -u nobody)
+	[ "$uids" = "$want $want $want $want" ] && ok "--user nobody: the running VMM has no root uid left" ||
+		fail "--user: uids '$uids', expected $want"
+else
+	echo "# not root or no user nobody: --user not tested"
+fi
+expect_exit 2 "--user with an unknown user is a usage error" -- "$OVFDEPLOY" run --user no-such-user-xyz
 
 # bad firmware images are refused before the guest starts
 printf 'short' >"$T_TMP/short.bin"

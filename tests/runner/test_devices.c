@@ -3,11 +3,17 @@
  * would drive it, and DMA goes to fake guest memory. */
 #include "config.h"
 #include "runner/vmm.h"
+#include "disk/disk.h"
 
 #include <check.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct vm *vm;
@@ -175,6 +181,20 @@ START_TEST(test_cmos)
 	uint8_t mon = cmos(0x08);
 	ck_assert(mon >= 0x01 && mon <= 0x12 && (mon & 0x0f) <= 9); /* BCD month */
 	ck_assert(cmos(0x32) == 0x20 || cmos(0x32) == 0x21);
+	/* the clock agrees with the host's UTC date, in BCD */
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	out(0x70, 1, 0x0b);
+	out(0x71, 1, 0x06); /* binary, 24-hour */
+	if (cmos(0x00) != tm.tm_sec) /* a second boundary passed: read again */
+		gmtime_r(&now, &tm);
+	ck_assert_uint_eq(cmos(0x07), tm.tm_mday);
+	ck_assert_uint_eq(cmos(0x08), tm.tm_mon + 1);
+	ck_assert_uint_eq(cmos(0x09), tm.tm_year % 100);
+	ck_assert_uint_eq(cmos(0x06), tm.tm_wday + 1);
+	out(0x70, 1, 0x0b);
+	out(0x71, 1, 0x02);
 	/* plain RAM bytes keep what is written, the clock ignores writes */
 	out(0x70, 1, 0x0f);
 	out(0x71, 1, 0x0a);
@@ -441,6 +461,80 @@ START_TEST(test_misc)
 }
 END_TEST
 
+/* ---- the vCPU seccomp filter ---- */
+
+static int in_sandbox(int what)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		od_err e;
+		if (sandbox_vcpu(&e) < 0)
+			_exit(99);
+		/* what a vCPU thread does: allocate, write, get random bytes */
+		void *big = malloc(1 << 20);
+		char r[16];
+		if (!big || getrandom(r, sizeof r, 0) != sizeof r || write(STDOUT_FILENO, "", 0) < 0)
+			_exit(98);
+		free(big);
+		if (what == 1)
+			open("/etc/passwd", O_RDONLY); /* forbidden */
+		if (what == 2)
+			(void)!ioctl(0, 0x1234, 0); /* an ioctl other than KVM_RUN/KVM_IRQ_LINE */
+		_exit(0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* a guest writing to a qcow2 disk: allocation, flush, all from a confined
+ * thread (the image is opened before, as the runner does) */
+static int qcow2_in_sandbox(void)
+{
+	od_err e;
+	char path[] = "/tmp/od-sbx-XXXXXX.qcow2";
+	int fd = mkstemps(path, 6);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(path);
+	disk *d = disk_create(path, "qcow2", 8 << 20, NULL, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	d = disk_open(path, DISK_RDWR, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	pid_t pid = fork();
+	if (pid == 0) {
+		static char buf[65536];
+		memset(buf, 0x5a, sizeof buf);
+		if (sandbox_vcpu(&e) < 0)
+			_exit(99);
+		for (uint64_t off = 0; off < (8 << 20); off += 3 * sizeof buf)
+			if (disk_pwrite(d, buf, sizeof buf, off, &e) < 0 || disk_pread(d, buf, sizeof buf, off, &e) < 0)
+				_exit(97);
+		_exit(disk_flush(d, &e) < 0 ? 96 : 0);
+	}
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	disk_close(d);
+	unlink(path);
+	return st;
+}
+
+START_TEST(test_sandbox)
+{
+	int qst = qcow2_in_sandbox();
+	ck_assert_msg(WIFEXITED(qst) && WEXITSTATUS(qst) == 0, "qcow2 writes in the sandbox: status 0x%x", qst);
+	int st = in_sandbox(0);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = in_sandbox(1);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+	st = in_sandbox(2);
+	ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("runner devices");
@@ -453,6 +547,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_pci);
 	tcase_add_test(t, test_fw_cfg);
 	tcase_add_test(t, test_misc);
+	tcase_add_test(t, test_sandbox);
 	suite_add_tcase(s, t);
 	return s;
 }

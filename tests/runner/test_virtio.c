@@ -460,6 +460,43 @@ START_TEST(test_pci_transports)
 }
 END_TEST
 
+START_TEST(test_rng)
+{
+	od_err e;
+	struct virtq_chain c;
+	struct virtio_rng *r = virtio_rng_new(vm, &e);
+	ck_assert_ptr_nonnull(r);
+	struct virtio_dev *v = virtio_rng_dev(r);
+	ck_assert_uint_eq(pci_cfg_read(vm->pci, v->pci.slot << 3, 0, 4), 0x10051af4);
+	avail_idx = 0;
+	queue_init(8);
+	memset(ram + 0x8000, 0, 0x10000);
+	set_desc(0, 0x8000, 100, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+	set_desc(1, 0x9000, 16, VIRTQ_DESC_F_NEXT, 2); /* readable: skipped */
+	set_desc(2, 0xa000, 200, VIRTQ_DESC_F_WRITE, 0);
+	offer(0);
+	ck_assert_int_eq(virtq_pop(vm, &q, &c, &e), 1);
+	ck_assert_uint_eq(virtio_rng_request(&c), 300);
+	unsigned nonzero = 0;
+	for (unsigned i = 0; i < 200; i++)
+		nonzero += ram[0xa000 + i] != 0;
+	ck_assert_uint_gt(nonzero, 150);
+	for (unsigned i = 0; i < 16; i++)
+		ck_assert_uint_eq(ram[0x9000 + i], 0);
+	/* a huge buffer gets at most 64 KiB per request */
+	set_desc(3, 0x10000, 0x80000, VIRTQ_DESC_F_WRITE, 0);
+	offer(3);
+	ck_assert_int_eq(virtq_pop(vm, &q, &c, &e), 1);
+	ck_assert_uint_eq(virtio_rng_request(&c), 64 << 10);
+	/* nothing writable: nothing done */
+	set_desc(4, 0x9000, 16, 0, 0);
+	offer(4);
+	ck_assert_int_eq(virtq_pop(vm, &q, &c, &e), 1);
+	ck_assert_uint_eq(virtio_rng_request(&c), 0);
+	virtio_rng_free(r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("runner virtio");
@@ -470,6 +507,7 @@ static Suite *suite(void)
 	tcase_add_test(t, test_ring_setup_checks);
 	tcase_add_test(t, test_blk_requests);
 	tcase_add_test(t, test_pci_transports);
+	tcase_add_test(t, test_rng);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -31,26 +31,56 @@ static uint8_t to_bcd(const struct cmos *c, unsigned v)
 	return (uint8_t)(((v / 10) % 10) << 4 | (v % 10));
 }
 
+/* UTC calendar fields from the Unix time, computed here rather than with
+ * gmtime_r(): glibc may open the time zone file on the way, and the vCPU
+ * thread that reads the clock is not allowed to open files (sandbox.c).
+ * Days are counted in 400-year eras of 146097 days starting in March, so
+ * that February, with its leap day, is the last month of a year. */
+struct civil {
+	int year, mon, mday, hour, min, sec, wday; /* mon 1-12, wday 0 = Sunday */
+};
+
+static void civil_from_unix(int64_t t, struct civil *cv)
+{
+	int64_t days = t / 86400, rem = t % 86400;
+	if (rem < 0) {
+		rem += 86400;
+		days--;
+	}
+	cv->hour = (int)(rem / 3600);
+	cv->min = (int)(rem / 60 % 60);
+	cv->sec = (int)(rem % 60);
+	cv->wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+	int64_t z = days + 719468; /* days since 0000-03-01 */
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;                                   /* [0, 146096] */
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);              /* [0, 365] */
+	int64_t mp = (5 * doy + 2) / 153;                                 /* March = 0 */
+	cv->mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+	cv->mon = (int)(mp < 10 ? mp + 3 : mp - 9);
+	cv->year = (int)(yoe + era * 400 + (cv->mon <= 2));
+}
+
 static uint8_t cmos_read(struct cmos *c, unsigned reg)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
+	struct civil tm;
+	civil_from_unix((int64_t)time(NULL), &tm);
 	switch (reg) {
-	case 0x00: return to_bcd(c, tm.tm_sec);
-	case 0x02: return to_bcd(c, tm.tm_min);
+	case 0x00: return to_bcd(c, tm.sec);
+	case 0x02: return to_bcd(c, tm.min);
 	case 0x04:
 		if (c->ram[0x0b] & 0x02) /* 24-hour mode */
-			return to_bcd(c, tm.tm_hour);
+			return to_bcd(c, tm.hour);
 		{
-			unsigned h = tm.tm_hour % 12 ? tm.tm_hour % 12 : 12;
-			return to_bcd(c, h) | (tm.tm_hour >= 12 ? 0x80 : 0);
+			unsigned h = tm.hour % 12 ? tm.hour % 12 : 12;
+			return to_bcd(c, h) | (tm.hour >= 12 ? 0x80 : 0);
 		}
-	case 0x06: return to_bcd(c, tm.tm_wday + 1);
-	case 0x07: return to_bcd(c, tm.tm_mday);
-	case 0x08: return to_bcd(c, tm.tm_mon + 1);
-	case 0x09: return to_bcd(c, (tm.tm_year + 1900) % 100);
-	case 0x32: return to_bcd(c, (tm.tm_year + 1900) / 100);
+	case 0x06: return to_bcd(c, tm.wday + 1);
+	case 0x07: return to_bcd(c, tm.mday);
+	case 0x08: return to_bcd(c, tm.mon);
+	case 0x09: return to_bcd(c, tm.year % 100);
+	case 0x32: return to_bcd(c, tm.year / 100);
 	case 0x0a: return c->ram[0x0a] & 0x7f; /* never "update in progress" */
 	case 0x0c: {
 		uint8_t v = c->ram[0x0c];

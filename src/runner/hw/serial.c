@@ -181,6 +181,11 @@ static void serial_io(void *opaque, uint64_t addr, uint8_t *data, unsigned size,
 	serial_update_irq(s);
 }
 
+void serial_set_output(struct serial *s, int fd)
+{
+	s->out_fd = fd;
+}
+
 size_t serial_receive(struct serial *s, const uint8_t *p, size_t n)
 {
 	size_t i = 0;

@@ -297,10 +297,18 @@ int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned
 		virtq_reset(&v->vq[i]);
 	}
 	struct pci_dev *d = &v->pci;
-	/* transitional IDs: 0x1000 + type - 1, the type as subsystem ID;
-	 * class: mass storage for block, other otherwise */
-	uint32_t class_rev = type == 2 ? 0x01000000 : 0xff000000;
-	pci_init_header(d, 0x1af4, (uint16_t)(0x1000 + type - 1), class_rev, 0x1af4, (uint16_t)type);
+	/* transitional device IDs are the legacy ones, not in type order;
+	 * the subsystem ID is the virtio type.  Class: mass storage for block,
+	 * network for net, other otherwise. */
+	uint16_t legacy_id;
+	switch (type) {
+	case 1: legacy_id = 0x1000; break;
+	case 2: legacy_id = 0x1001; break;
+	case 4: legacy_id = 0x1005; break;
+	default: return od_err_set(e, OD_E_INTERNAL, "virtio: no transitional ID for type %u", type);
+	}
+	uint32_t class_rev = type == 2 ? 0x01000000 : type == 1 ? 0x02000000 : 0xff000000;
+	pci_init_header(d, 0x1af4, legacy_id, class_rev, 0x1af4, (uint16_t)type);
 	d->cfg[0x3d] = 1; /* INTA# */
 	uint64_t lsize = 32;
 	while (lsize < L_CONFIG + cfg_size)
@@ -309,7 +317,8 @@ int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned
 	pci_set_bar(d, 4, PCI_BAR_MEM64, M_BAR_SIZE, modern_io, v);
 	add_cap(d, 1, M_COMMON, COMMON_SIZE, false);
 	add_cap(d, 3, M_ISR, 4, false);
-	add_cap(d, 4, M_DEVICE, cfg_size ? cfg_size : 4, false);
+	if (cfg_size)
+		add_cap(d, 4, M_DEVICE, cfg_size, false);
 	add_cap(d, 2, M_NOTIFY, M_NOTIFY_MUL * nqueues, true);
 	d->opaque = v;
 	return pci_add(vm->pci, d, e);

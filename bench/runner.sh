@@ -1,0 +1,149 @@
+#!/bin/sh
+# runner.sh - the embedded runner against QEMU (-accel kvm) on this host,
+# with the same firmware files:
+#   1. exec to first serial byte: a 64 KiB test guest (tests/runner/guest.S,
+#      T_SERIAL) prints PASS and resets, which ends both VMMs; the whole
+#      run is timed, so the figure includes start-up and tear-down
+#   2. exec to the SeaBIOS banner on the serial console (polled every 10 ms)
+#   3. VMM memory overhead: RSS of a VM whose guest halts at once (so it
+#      touches almost no RAM), 256 MiB of guest RAM
+#   4. virtio-blk request throughput without KVM: 64 KiB reads driven
+#      through the virtqueue code against fake guest memory, raw and qcow2
+# Usage: bench/runner.sh [BUILDDIR]   (default: the source tree)
+# Not a test: it prints figures and takes a minute or so.
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src}
+OVFDEPLOY=$build/ovfdeploy
+BIOS=/usr/share/seabios/bios.bin
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+runs=${RUNS:-5}
+
+ms() { date +%s%N | cut -c1-13; }
+
+gcc -m32 -c -DT_SERIAL -o "$tmp/g.o" "$src/tests/runner/guest.S" &&
+	ld -m elf_i386 -T "$src/tests/runner/guest.ld" -o "$tmp/serial.bin" "$tmp/g.o" || exit 1
+gcc -m32 -c -DT_HALT -o "$tmp/h.o" "$src/tests/runner/guest.S" &&
+	ld -m elf_i386 -T "$src/tests/runner/guest.ld" -o "$tmp/halt.bin" "$tmp/h.o" || exit 1
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+echo "== first serial byte (whole run, median of $runs) =="
+for who in ovfdeploy qemu; do
+	for i in $(seq $runs); do
+		t0=$(ms)
+		if [ $who = ovfdeploy ]; then
+			"$OVFDEPLOY" run --memory 64M --firmware "$tmp/serial.bin" --console "file:$tmp/o" --timeout 20 2>/dev/null
+		else
+			qemu-system-x86_64 -accel kvm -m 64 -nodefaults -display none -no-reboot \
+				-bios "$tmp/serial.bin" -serial "file:$tmp/o" 2>/dev/null
+		fi
+		t1=$(ms)
+		grep -q PASS "$tmp/o" && echo $((t1 - t0))
+	done | median | sed "s/^/$who: /;s/\$/ ms/"
+done
+
+echo "== SeaBIOS banner on the serial console (median of 3) =="
+banner() { # who
+	rm -f "$tmp/b"
+	t0=$(ms)
+	if [ $1 = ovfdeploy ]; then
+		"$OVFDEPLOY" run --memory 128M --firmware $BIOS --console "file:$tmp/b" --timeout 60 2>/dev/null &
+	else
+		qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none -bios $BIOS -serial "file:$tmp/b" \
+			-fw_cfg name=etc/sercon-port,file="$tmp/port" 2>/dev/null &
+	fi
+	pid=$!
+	n=0
+	while [ $n -lt 6000 ] && ! grep -q 'SeaBIOS (version' "$tmp/b" 2>/dev/null; do sleep 0.01; n=$((n + 1)); done
+	t1=$(ms)
+	kill $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	echo $((t1 - t0))
+}
+printf '\370\003' >"$tmp/port" # 0x3f8, for QEMU's SeaBIOS console on COM1
+for who in ovfdeploy qemu; do
+	for i in 1 2 3; do banner $who; done | median | sed "s/^/$who: /;s/\$/ ms/"
+done
+
+echo "== RSS with 256 MiB of guest RAM, guest halted =="
+rss() { awk '/VmRSS/ {print $2}' /proc/$1/status; }
+"$OVFDEPLOY" run --memory 256M --firmware "$tmp/halt.bin" --console "file:$tmp/h1" --timeout 30 2>/dev/null &
+p1=$!
+qemu-system-x86_64 -accel kvm -m 256 -nodefaults -display none -bios "$tmp/halt.bin" -serial "file:$tmp/h2" 2>/dev/null &
+p2=$!
+sleep 3
+echo "ovfdeploy: $(rss $p1) KiB"
+echo "qemu: $(rss $p2) KiB"
+kill $p1 $p2 2>/dev/null
+wait $p1 $p2 2>/dev/null
+
+echo "== virtio-blk 64 KiB reads through the virtqueue, no KVM =="
+cat >"$tmp/blk.c" <<'EOF'
+#include "config.h"
+#include "runner/virtio.h"
+#include "disk/disk.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e) { return disk_pread(c, b, l, o, e); }
+int main(int argc, char **argv)
+{
+	od_err e;
+	disk *d = disk_open(argv[1], DISK_RDONLY, &e);
+	if (!d) { fprintf(stderr, "%s\n", e.msg); return 1; }
+	struct vm *vm = vm_new_fake(64 << 20, &e);
+	vm->pci = pci_new(vm, &e);
+	struct blk_backend be = { d, disk_size(d), rd, NULL, NULL };
+	struct virtio_blk *b = virtio_blk_new(vm, &be, true, &e);
+	uint8_t *ram = vm->ram[0].hva;
+	struct virtq q = { .max_size = 128, .size = 128, .desc_gpa = 0x1000, .avail_gpa = 0x2000, .used_gpa = 0x3000 };
+	virtq_enable(vm, &q, &e);
+	const uint32_t req = 64 << 10;
+	uint64_t total = 0, size = disk_size(d);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	uint16_t idx = 0;
+	struct virtq_chain *c = malloc(sizeof *c);
+	for (uint64_t off = 0; off + req <= size; off += req) {
+		uint32_t type = 0; uint64_t sector = off / 512;
+		memcpy(ram + 0x4000, &type, 4); memcpy(ram + 0x4008, &sector, 8);
+		uint64_t a[3] = { 0x4000, 0x100000, 0x5000 }; uint32_t l[3] = { 16, req, 1 };
+		uint16_t f[3] = { 1, 3, 2 };
+		for (int i = 0; i < 3; i++) {
+			uint16_t n = i + 1;
+			memcpy(ram + 0x1000 + 16 * i, &a[i], 8); memcpy(ram + 0x1008 + 16 * i, &l[i], 4);
+			memcpy(ram + 0x100c + 16 * i, &f[i], 2); memcpy(ram + 0x100e + 16 * i, &n, 2);
+		}
+		uint16_t head = 0;
+		memcpy(ram + 0x2004 + 2 * (idx % 128), &head, 2);
+		idx++;
+		memcpy(ram + 0x2002, &idx, 2);
+		if (virtq_pop(vm, &q, c, &e) != 1) { fprintf(stderr, "pop: %s\n", e.msg); return 1; }
+		uint32_t w = virtio_blk_request(b, c);
+		if (ram[0x5000] != 0) { fprintf(stderr, "I/O error at %llu\n", (unsigned long long)off); return 1; }
+		virtq_push(&q, c->head, w);
+		total += req;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("%s (%s): %.0f MB/s\n", argv[1], disk_format(d), total / s / 1e6);
+	return 0;
+}
+EOF
+gcc -O2 -std=gnu11 -I"$src/src" -I"$build" -o "$tmp/blk" "$tmp/blk.c" "$build/src/runner/librunner.a" \
+	"$build/src/disk/libdisk.a" "$build/src/util/libodutil.a" -ldeflate -lz -lzstd -pthread || exit 1
+head -c 256M /dev/urandom >"$tmp/disk.raw"
+qemu-img convert -O qcow2 "$tmp/disk.raw" "$tmp/disk.qcow2"
+cat "$tmp/disk.raw" "$tmp/disk.qcow2" >/dev/null # page cache
+"$tmp/blk" "$tmp/disk.raw"
+"$tmp/blk" "$tmp/disk.qcow2"
+if qemu-img convert -O vmdk -o subformat=streamOptimized "$tmp/disk.raw" "$tmp/disk.vmdk" 2>/dev/null; then
+	if [ "$("$OVFDEPLOY" info "$tmp/disk.vmdk" 2>/dev/null | grep -ci vmdk)" -gt 0 ]; then
+		"$tmp/blk" "$tmp/disk.vmdk"
+	else
+		echo "streamOptimized VMDK: this build's disk library does not read VMDK yet"
+	fi
+fi
