@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void deploy_plan_free(struct deploy_plan *pl)
@@ -563,9 +567,81 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 	return 0;
 }
 
-/* The embedded runner, on this terminal.  The environment ISO goes in as
- * one more read-only virtio disk: the runner has no CD-ROM, and guests look
- * for ovf-env.xml on any ISO9660 block device. */
+/* ---- the embedded runner ----------------------------------------------------------
+ * The environment ISO goes in as one more read-only virtio disk: the runner
+ * has no CD-ROM, and guests look for ovf-env.xml on any ISO9660 device.
+ * Whoever runs an instance holds a write lock on its pid file (QEMU does the
+ * same), which is how list/stop/rm know it runs. */
+
+/* Write our pid into the pid file and keep it locked; returns the fd, which
+ * must stay open for as long as the machine runs. */
+static int hold_pidfile(const char *path, od_err *e)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return od_err_errno(e, errno, "%s", path);
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		close(fd);
+		return od_err_set(e, OD_E_USAGE, "%s: the instance is running already", path);
+	}
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || od_pwrite_all(fd, buf, (size_t)n, 0, path, e) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int embedded_config(struct instance *in, struct vm_config *cfg, od_err *e)
+{
+	for (size_t i = 0; i < in->spec.ndisks + (in->spec.cdrom ? 1 : 0); i++) {
+		if (cfg->ndisks >= VM_MAX_DISKS)
+			return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
+		bool iso = i == in->spec.ndisks;
+		const char *path = iso ? in->spec.cdrom : in->spec.disks[i].path;
+		bool ro = iso || in->spec.disks[i].readonly;
+		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, e);
+		if (!d)
+			return -1;
+		cfg->disks[cfg->ndisks++] = (struct vm_disk){d, ro};
+	}
+	/* The runner has one NIC: the first adapter on user networking. */
+	bool placed = false;
+	for (size_t i = 0; i < in->spec.nnics; i++) {
+		const struct vmspec_nic *n = &in->spec.nics[i];
+		if (!n->user)
+			continue;
+		if (placed) {
+			fprintf(stderr, "ovfdeploy: warning: the embedded runner has one network adapter; %s is not connected\n",
+				n->network ? n->network : "a second network");
+			continue;
+		}
+		placed = true;
+		cfg->net.enabled = true;
+		for (size_t f = 0; f < n->nforwards && f < VM_MAX_HOSTFWD; f++)
+			cfg->net.fwd[cfg->net.nfwd++] = (struct vm_hostfwd){
+				.host_addr = 0x7f000001, /* 127.0.0.1: never expose the guest beyond this host */
+				.host_port = n->forwards[f].host_port,
+				.guest_port = n->forwards[f].guest_port,
+			};
+	}
+	return 0;
+}
+
+static void embedded_close(struct vm_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		disk_close(cfg->disks[i].disk);
+	cfg->ndisks = 0;
+}
+
+static int end_status(int end)
+{
+	return end == VM_END_POWEROFF || end == VM_END_RESET || end == VM_END_QUIT || end == VM_END_STOPPED ? 0 : 1;
+}
+
 static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 {
 	struct vm_config cfg = {
@@ -574,36 +650,184 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 		.firmware = in->spec.firmware,
 		.console_fd = STDOUT_FILENO,
 		.console_in_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1,
+		.console_listen_fd = -1,
 		.fwlog_fd = -1,
+		.shutdown_fd = -1,
 	};
-	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < in->spec.ndisks + (in->spec.cdrom ? 1 : 0); i++) {
-		if (cfg.ndisks >= VM_MAX_DISKS) {
-			rc = od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
-			break;
-		}
-		bool iso = i == in->spec.ndisks;
-		const char *path = iso ? in->spec.cdrom : in->spec.disks[i].path;
-		bool ro = iso || in->spec.disks[i].readonly;
-		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, e);
-		if (!d) {
-			rc = -1;
-			break;
-		}
-		cfg.disks[cfg.ndisks++] = (struct vm_disk){d, ro};
-	}
-	for (size_t i = 0; rc == 0 && i < in->spec.nnics; i++)
-		if (in->spec.nics[i].user)
-			fprintf(stderr, "ovfdeploy: warning: the embedded runner has no network adapters yet; %s is not connected\n",
-				in->spec.nics[i].network ? in->spec.nics[i].network : "the network");
+	int pidfd = hold_pidfile(in->spec.pidfile, e);
+	if (pidfd < 0)
+		return -1;
+	int rc = embedded_config(in, &cfg, e);
 	int end = VM_END_NONE;
 	if (rc == 0)
 		rc = vm_run(&cfg, &end, e);
-	for (unsigned i = 0; i < cfg.ndisks; i++)
-		disk_close(cfg.disks[i].disk);
+	embedded_close(&cfg);
+	unlink(in->spec.pidfile);
+	close(pidfd);
 	if (rc == 0)
-		*guest_status = end == VM_END_POWEROFF || end == VM_END_RESET || end == VM_END_QUIT ? 0 : 1;
+		*guest_status = end_status(end);
 	return rc;
+}
+
+/* SIGTERM asks the guest to power off: the handler only writes to a pipe
+ * that the runner's event loop watches. */
+static int shutdown_pipe_w = -1;
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (shutdown_pipe_w >= 0 && write(shutdown_pipe_w, "t", 1) < 0) {
+		/* nothing to do: the pipe is full, a request is pending anyway */
+	}
+	errno = saved;
+}
+
+/* A background instance: a detached process (double fork, new session) runs
+ * the machine with its console on a UNIX socket and, while nobody is
+ * attached, in the console log. */
+static int start_embedded_background(struct instance *in, od_err *e)
+{
+	int logfd = open(in->spec.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (logfd < 0)
+		return od_err_errno(e, errno, "%s", in->spec.console_log);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(in->spec.console_socket) >= sizeof sa.sun_path) {
+		close(logfd);
+		return od_err_set(e, OD_E_USAGE, "%s: path too long for a socket", in->spec.console_socket);
+	}
+	strcpy(sa.sun_path, in->spec.console_socket);
+	unlink(in->spec.console_socket);
+	int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 1) < 0) {
+		od_err_errno(e, errno, "%s", in->spec.console_socket);
+		if (ls >= 0)
+			close(ls);
+		close(logfd);
+		return -1;
+	}
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		od_err_errno(e, errno, "pipe");
+		close(ls);
+		close(logfd);
+		return -1;
+	}
+	/* A pipe tells the parent whether the machine came up. */
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		od_err_errno(e, errno, "pipe");
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(ls);
+		close(logfd);
+		return -1;
+	}
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0) {
+		od_err_errno(e, errno, "fork");
+		close(ready[0]);
+		close(ready[1]);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(ls);
+		close(logfd);
+		return -1;
+	}
+	if (child == 0) {
+		close(ready[0]);
+		setsid();
+		if (fork() != 0)
+			_exit(0);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			dup2(devnull, STDOUT_FILENO);
+			close(devnull);
+		}
+		dup2(logfd, STDERR_FILENO);
+		od_err ce;
+		int pidfd = hold_pidfile(in->spec.pidfile, &ce);
+		struct vm_config cfg = {
+			.cpus = in->spec.cpus, .memory = in->spec.memory, .firmware = in->spec.firmware,
+			.console_fd = logfd, .console_in_fd = -1, .console_listen_fd = ls, .fwlog_fd = -1,
+			.shutdown_fd = pipefd[0], .shutdown_grace_ms = 3600 * 1000,
+		};
+		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &ce);
+		shutdown_pipe_w = pipefd[1];
+		struct sigaction sa_term = {.sa_handler = on_sigterm};
+		sigemptyset(&sa_term.sa_mask);
+		sigaction(SIGTERM, &sa_term, NULL);
+		char status = rc == 0 ? 'k' : 'x';
+		if (write(ready[1], &status, 1) < 0 || rc < 0) {
+			if (rc < 0)
+				dprintf(logfd, "ovfdeploy: %s\n", ce.msg);
+			_exit(1);
+		}
+		close(ready[1]);
+		int end = VM_END_NONE;
+		if (vm_run(&cfg, &end, &ce) < 0)
+			dprintf(logfd, "ovfdeploy: %s\n", ce.msg);
+		else
+			dprintf(logfd, "\novfdeploy: the machine ended: %s\n", vm_end_name(end));
+		embedded_close(&cfg);
+		unlink(in->spec.console_socket);
+		unlink(in->spec.pidfile);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(ls);
+	close(logfd);
+	waitpid(child, NULL, 0);
+	char status = 0;
+	ssize_t n;
+	do
+		n = read(ready[0], &status, 1);
+	while (n < 0 && errno == EINTR);
+	close(ready[0]);
+	if (n != 1 || status != 'k')
+		return od_err_set(e, OD_E_IO, "the embedded runner did not start (see %s)", in->spec.console_log);
+	return 0;
+}
+
+/* Which backend runs the instance now: recorded at start, read by stop. */
+static int record_backend(struct instance *in, enum deploy_backend b, od_err *e)
+{
+	char *path = od_asprintf("%s/running-backend", in->dir);
+	if (!path)
+		return od_err_nomem(e);
+	FILE *f = fopen(path, "w");
+	int rc = 0;
+	if (!f || fprintf(f, "%s\n", deploy_backend_name(b)) < 0)
+		rc = od_err_errno(e, errno, "%s", path);
+	if (f && fclose(f) != 0 && rc == 0)
+		rc = od_err_errno(e, errno, "%s", path);
+	free(path);
+	return rc;
+}
+
+static enum deploy_backend running_backend(const struct instance *in)
+{
+	char *path = od_asprintf("%s/running-backend", in->dir), *data = NULL;
+	size_t len;
+	enum deploy_backend b = DEPLOY_BACKEND_QEMU;
+	if (path && od_read_file(path, 64, &data, &len, NULL) == 0 && !strncmp(data, "embedded", 8))
+		b = DEPLOY_BACKEND_EMBEDDED;
+	free(data);
+	free(path);
+	return b;
+}
+
+static bool pid_gone(pid_t pid, unsigned ms)
+{
+	for (unsigned t = 0; t <= ms; t += 100) {
+		if (kill(pid, 0) < 0 && errno == ESRCH)
+			return true;
+		usleep(100 * 1000);
+	}
+	return false;
 }
 
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e)
@@ -612,16 +836,13 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
 	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
 	*guest_status = 0;
-	if (b == DEPLOY_BACKEND_EMBEDDED) {
-		if (!foreground)
-			return od_err_set(e, OD_E_UNSUPPORTED,
-					  "the embedded runner runs instances in the foreground only so far: use 'ovfdeploy start -f %s', or --backend qemu",
-					  in->name);
-		return run_embedded(in, guest_status, e);
-	}
+	if (record_backend(in, b, e) < 0)
+		return -1;
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);
+	if (b == DEPLOY_BACKEND_EMBEDDED)
+		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
 	if (foreground) {
 		in->spec.console = VMSPEC_CONSOLE_STDIO;
 		return qemu_run(&in->spec, guest_status, e);
@@ -636,5 +857,20 @@ int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e
 	*forced = false;
 	if (!pid)
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is not running", in->name);
-	return qemu_stop(in->spec.control_socket, pid, timeout_s, forced, e);
+	if (running_backend(in) == DEPLOY_BACKEND_QEMU)
+		return qemu_stop(in->spec.control_socket, pid, timeout_s, forced, e);
+	/* The runner: the first SIGTERM presses the power button, a second one
+	 * stops the machine at once; SIGKILL if even that does not help. */
+	if (kill(pid, SIGTERM) < 0 && errno != ESRCH)
+		return od_err_errno(e, errno, "cannot signal process %d", (int)pid);
+	if (pid_gone(pid, timeout_s * 1000))
+		return 0;
+	*forced = true;
+	kill(pid, SIGTERM);
+	if (pid_gone(pid, 3000))
+		return 0;
+	kill(pid, SIGKILL);
+	if (pid_gone(pid, 5000))
+		return 0;
+	return od_err_set(e, OD_E_IO, "process %d did not stop", (int)pid);
 }

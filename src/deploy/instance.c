@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -462,27 +463,19 @@ pid_t instance_running_pid(const struct instance *in)
 {
 	if (!in->spec.pidfile)
 		return 0;
-	char *data;
-	size_t len;
-	if (od_read_file(in->spec.pidfile, 64, &data, &len, NULL) < 0)
+	/* Whoever runs the instance holds a write lock on its pid file for as
+	 * long as it runs: QEMU does so for -pidfile, and so does our runner
+	 * (deploy.c).  Asking for the lock's holder cannot be fooled by a stale
+	 * pid that the kernel has since given to another process. */
+	int fd = open(in->spec.pidfile, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	long pid = strtol(data, NULL, 10);
-	free(data);
-	if (pid <= 1 || pid > 1 << 22)
-		return 0;
-	/* A stale pid file may name an unrelated process now; only count it
-	 * when that process still has the instance's pid file open or names it
-	 * on its command line. */
-	char path[64];
-	snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
-	char *cmd;
-	if (od_read_file(path, 1 << 16, &cmd, &len, NULL) < 0)
-		return 0;
-	bool ours = false;
-	for (size_t i = 0; i < len && !ours; i += strlen(cmd + i) + 1)
-		ours = strstr(cmd + i, in->dir) != NULL;
-	free(cmd);
-	return ours ? (pid_t)pid : 0;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	pid_t pid = 0;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		pid = fl.l_pid;
+	close(fd);
+	return pid;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -94,6 +94,15 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ] && [ -r /usr/share/seabios/bios.bin ]; the
 	timeout 15 "$O" start -f t1 </dev/null >embedded.txt 2>&1
 	expect_grep 'SeaBIOS \(version' embedded.txt "the embedded runner boots the instance's firmware"
 	expect_grep 'embedded runner' embedded.txt "the backend is named"
+	expect_exit 0 "start the embedded runner in the background" -- "$O" start t1
+	"$O" list > list.txt
+	expect_grep '^t1 +running +embedded' list.txt "list shows t1 running in the embedded runner"
+	i=0
+	while [ $i -lt 300 ] && ! grep -q SeaBIOS "$dir1/console.log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+	expect_grep SeaBIOS "$dir1/console.log" "the background runner's console log shows the firmware"
+	expect_exit 0 "stop the embedded instance" -- "$O" stop --timeout 1 t1
+	"$O" list > list.txt
+	expect_grep '^t1 +stopped' list.txt "list shows t1 stopped"
 else
 	echo "# /dev/kvm not usable: embedded backend not exercised"
 fi
