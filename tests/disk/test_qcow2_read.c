@@ -293,6 +293,9 @@ int main(void)
 	tcase_add_test(th, t_hostile_tables);
 	tcase_add_test(th, t_backing_loop);
 	suite_add_tcase(s, th);
+	/* made here, in the parent, so that it is removed even when a
+	 * test fails in its forked child */
+	dt_setup();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
