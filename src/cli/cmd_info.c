@@ -156,7 +156,9 @@ int cmd_info(int argc, char **argv)
 			break;
 		}
 		uint64_t alloc = 0;
-		bool have_alloc = layer_allocated(disk_name(l), depth ? NULL : fmt, &alloc, &e) == 0;
+		/* the format already found: a raw backing file must not be
+		 * re-probed as whatever header its guest wrote into it */
+		bool have_alloc = layer_allocated(disk_name(l), disk_format(l), &alloc, &e) == 0;
 		if (w) {
 			if (depth == 1)
 				json_arr_begin(w, "backing-chain");

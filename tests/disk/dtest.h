@@ -13,14 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dt_dir[256];
+static pid_t dt_owner;
 
+/* Only the process that made the directory removes it: with Check's fork
+ * mode every test runs in a child that inherits this atexit handler. */
 static void dt_cleanup(void)
 {
 	char cmd[300];
-	if (dt_dir[0]) {
+	if (dt_dir[0] && getpid() == dt_owner) {
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", dt_dir);
 		if (system(cmd) != 0)
 			fprintf(stderr, "cannot remove %s\n", dt_dir);
@@ -37,6 +41,7 @@ static void dt_setup(void)
 		perror("mkdtemp");
 		exit(1);
 	}
+	dt_owner = getpid();
 	atexit(dt_cleanup);
 }
 

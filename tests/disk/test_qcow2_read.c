@@ -123,6 +123,40 @@ START_TEST(t_snapshot_dirty)
 }
 END_TEST
 
+
+START_TEST(t_in_range)
+{
+	/* a qcow2 image stored inside a bigger file, as in an OVA */
+	convert_case("member.qcow2", "-c");
+	ck_assert_int_eq(dt_sh("(head -c 1536 /dev/urandom; cat member.qcow2; head -c 5000 /dev/urandom) > pkg.bin"), 0);
+	struct stat st;
+	ck_assert_int_eq(stat(dt_path("member.qcow2"), &st), 0);
+	int fd = open(dt_path("pkg.bin"), O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	od_err e;
+	disk *d = disk_open_range(fd, 1536, (uint64_t)st.st_size, "pkg.bin:member.qcow2", DISK_RDONLY, &e);
+	close(fd);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	ck_assert_str_eq(disk_format(d), "qcow2");
+	disk *ref = dt_open(dt_path("member.qcow2.ref"), DISK_RDONLY);
+	dt_assert_same(d, ref);
+	dt_check_map(d);
+	disk_close(ref);
+	disk_close(d);
+	/* a range cut short: tables past its end are errors, not reads of
+	 * the bytes that follow in the enclosing file */
+	fd = open(dt_path("pkg.bin"), O_RDONLY);
+	d = disk_open_range(fd, 1536, (uint64_t)st.st_size / 2, "cut.qcow2", DISK_RDONLY, &e);
+	close(fd);
+	if (d) {
+		unsigned char *b = malloc(disk_size(d));
+		ck_assert_int_eq(disk_pread(d, b, disk_size(d), 0, &e), -1);
+		free(b);
+		disk_close(d);
+	}
+}
+END_TEST
+
 /* ---- hostile images ---- */
 
 static const char *hostile_base(const char *name, const char *opts)
@@ -252,12 +286,16 @@ int main(void)
 	tcase_add_test(tc, t_zero_clusters);
 	tcase_add_test(tc, t_backing_chain);
 	tcase_add_test(tc, t_snapshot_dirty);
+	tcase_add_test(tc, t_in_range);
 	suite_add_tcase(s, tc);
 	TCase *th = tcase_create("hostile");
 	tcase_add_test(th, t_hostile_header);
 	tcase_add_test(th, t_hostile_tables);
 	tcase_add_test(th, t_backing_loop);
 	suite_add_tcase(s, th);
+	/* made here, in the parent, so that it is removed even when a
+	 * test fails in its forked child */
+	dt_setup();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -470,6 +470,9 @@ int main(void)
 	tcase_add_test(tc, t_check);
 	tcase_add_test(tc, t_compare);
 	suite_add_tcase(s, tc);
+	/* made here, in the parent, so that it is removed even when a
+	 * test fails in its forked child */
+	dt_setup();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

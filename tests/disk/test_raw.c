@@ -120,6 +120,9 @@ int main(void)
 	tcase_add_test(tc, test_raw_range);
 	tcase_add_test(tc, test_raw_create);
 	suite_add_tcase(s, tc);
+	/* made here, in the parent, so that it is removed even when a
+	 * test fails in its forked child */
+	dt_setup();
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
