@@ -31,6 +31,17 @@ expect_grep "small, large" "$T_TMP/err" "the error lists the options"
 expect_exit 2 "a bad forward is a usage error" -- "$O" deploy tiny.ova --accept-eula --forward 80
 [ "$(count_instances)" -eq 0 ] && ok "refused deploys leave no instance" || fail "refused deploys left an instance"
 
+# On a terminal, the EULA is shown and asked for.
+if command -v script >/dev/null; then
+	printf 'n\n' | script -qec "'$O' deploy '$T_TMP/tiny.ova' --name tty1" /dev/null >tty.txt 2>&1
+	expect_grep "License agreement 1 of 1" tty.txt "the EULA is shown on a terminal"
+	expect_grep "declined" tty.txt "declining deploys nothing"
+	[ "$(count_instances)" -eq 0 ] && ok "a declined EULA leaves no instance" || fail "a declined EULA left an instance"
+	printf 'y\n' | script -qec "'$O' deploy '$T_TMP/tiny.ova' --name tty1" /dev/null >tty.txt 2>&1
+	expect_grep "Deployed tty1" tty.txt "accepting on the terminal deploys"
+	"$O" -q rm tty1
+fi
+
 # A tampered package (one byte of the disk member) is refused before anything is made.
 cp tiny.ova bad.ova
 set -- $(python3 -c "import tarfile; m=tarfile.open('bad.ova').getmember('tiny-disk1.vmdk'); print(m.offset_data, m.size)")
@@ -77,6 +88,9 @@ if [ -r /usr/share/seabios/bios.bin ] && command -v qemu-system-x86_64 >/dev/nul
 	"$O" list > list.txt
 	expect_grep '^t2 +running' list.txt "list shows t2 running"
 	expect_exit 2 "rm of a running instance is refused" -- "$O" rm t2
+	# console: attach, then detach with Ctrl-A x
+	printf '\001x' | timeout 20 "$O" console t2 >console.txt 2>&1
+	[ $? -eq 0 ] && ok "console attaches and Ctrl-A x detaches" || fail "console did not detach"
 	expect_exit 2 "starting it twice is refused" -- "$O" start t2
 	i=0
 	while [ $i -lt 100 ] && ! grep -q SeaBIOS "$OVFDEPLOY_HOME/instances/t2/console.log" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
