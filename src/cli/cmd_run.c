@@ -35,6 +35,9 @@ static void usage(FILE *f)
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
 		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
 		"                        10.0.2.3; host ports forwarded to the guest\n"
+		"  --kernel BZIMAGE      boot Linux directly (64-bit boot protocol), no firmware\n"
+		"  --initrd FILE         with --kernel: an initramfs\n"
+		"  --append CMDLINE      with --kernel: the command line (default console=ttyS0)\n"
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
@@ -164,6 +167,9 @@ int cmd_run(int argc, char **argv)
 		{ "user", required_argument, NULL, 'U' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "reboot", no_argument, NULL, 'r' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -219,6 +225,9 @@ int cmd_run(int argc, char **argv)
 		case 'R': cfg.rng = false; break;
 		case 'N': cfg.no_sandbox = true; break;
 		case 'r': reboot = true; break;
+		case 'k': cfg.kernel = optarg; break;
+		case 'i': cfg.initrd = optarg; break;
+		case 'a': cfg.cmdline = optarg; break;
 		case 'n':
 			if (cfg.net.enabled)
 				return cli_usage_error("run", "one --net for now");
@@ -255,6 +264,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (cfg.kernel && cfg.firmware)
+		return cli_usage_error("run", "--kernel and --firmware exclude each other");
+	if (!cfg.kernel && (cfg.initrd || cfg.cmdline))
+		return cli_usage_error("run", "--initrd and --append need --kernel");
 	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
 	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
 		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);

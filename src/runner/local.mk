@@ -8,6 +8,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/host.c \
 	src/runner/acpi.c \
 	src/runner/sandbox.c \
+	src/runner/linux.h \
+	src/runner/linux.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
 	src/runner/kvm.c \
