@@ -175,6 +175,9 @@ printf 'short' >"$T_TMP/short.bin"
 expect_exit 1 "firmware not a multiple of 4 KiB is refused" -- "$OVFDEPLOY" run --firmware "$T_TMP/short.bin" --timeout 1
 expect_exit 3 "missing firmware is an I/O error" -- "$OVFDEPLOY" run --firmware "$T_TMP/none.bin" --timeout 1
 expect_exit 2 "--memory below 16 MiB is a usage error" -- "$OVFDEPLOY" run --memory 1M --firmware "$T_TMP/SERIAL.bin"
+expect_exit 2 "--disk with an unknown option is a usage error" -- "$OVFDEPLOY" run --disk "$T_TMP/SERIAL.bin,fast"
+expect_exit 2 "--disk readonly with an overlay is a usage error" -- \
+	"$OVFDEPLOY" run --disk "$T_TMP/SERIAL.bin,readonly,overlay=$T_TMP/o.qcow2"
 expect_exit 2 "--cpus 0 is a usage error" -- "$OVFDEPLOY" run --cpus 0
 expect_exit 2 "--console with an unknown kind is a usage error" -- "$OVFDEPLOY" run --console tcp:1
 done_testing
