@@ -31,10 +31,15 @@ static void usage(FILE *f)
 		"\n"
 		"  --cpus N              virtual CPUs (default 1)\n"
 		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
-		"  --disk FILE[,readonly]  a disk image (raw, qcow2, VMDK) as virtio-blk; repeatable\n"
+		"  --disk FILE[,readonly|,overlay=QCOW2]  a disk image (raw, qcow2, VMDK) as\n"
+		"                        virtio-blk; with overlay, writes go to a qcow2 overlay\n"
+		"                        (made on first use) and FILE is only read; repeatable\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
 		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
 		"                        10.0.2.3; host ports forwarded to the guest\n"
+		"  --kernel BZIMAGE      boot Linux directly (64-bit boot protocol), no firmware\n"
+		"  --initrd FILE         with --kernel: an initramfs\n"
+		"  --append CMDLINE      with --kernel: the command line (default console=ttyS0)\n"
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
@@ -140,6 +145,33 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+/* --disk BASE,overlay=OVL: guest writes go to a qcow2 overlay whose
+ * backing file is BASE (which is only read); the overlay is made on first
+ * use and reused after, so a streamOptimized VMDK straight from an OVA can
+ * boot without conversion. */
+static disk *open_overlay(const char *base, const char *ovl, od_err *e)
+{
+	if (access(ovl, F_OK) != 0) {
+		disk *b = disk_open(base, DISK_RDONLY, e);
+		if (!b)
+			return NULL;
+		char *abs = realpath(base, NULL);
+		struct disk_create_opts o = { .backing_file = abs, .backing_format = disk_format(b) };
+		disk *d = abs ? disk_create(ovl, "qcow2", disk_size(b), &o, e) : NULL;
+		if (!abs)
+			od_err_errno(e, errno, "%s", base);
+		disk_close(b);
+		free(abs);
+		if (!d)
+			return NULL;
+		int rc = disk_commit(d, e);
+		disk_close(d);
+		if (rc < 0)
+			return NULL;
+	}
+	return disk_open(ovl, DISK_RDWR, e);
+}
+
 static int open_out(const char *path, int *fd, od_err *e)
 {
 	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -164,6 +196,9 @@ int cmd_run(int argc, char **argv)
 		{ "user", required_argument, NULL, 'U' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "reboot", no_argument, NULL, 'r' },
+		{ "kernel", required_argument, NULL, 'k' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -219,6 +254,9 @@ int cmd_run(int argc, char **argv)
 		case 'R': cfg.rng = false; break;
 		case 'N': cfg.no_sandbox = true; break;
 		case 'r': reboot = true; break;
+		case 'k': cfg.kernel = optarg; break;
+		case 'i': cfg.initrd = optarg; break;
+		case 'a': cfg.cmdline = optarg; break;
 		case 'n':
 			if (cfg.net.enabled)
 				return cli_usage_error("run", "one --net for now");
@@ -255,6 +293,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+	if (cfg.kernel && cfg.firmware)
+		return cli_usage_error("run", "--kernel and --firmware exclude each other");
+	if (!cfg.kernel && (cfg.initrd || cfg.cmdline))
+		return cli_usage_error("run", "--initrd and --append need --kernel");
 	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
 	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
 		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);
@@ -274,17 +316,33 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 		bool ro = false;
-		char *comma = strchr(path, ',');
-		if (comma) {
-			*comma = 0;
-			if (strcmp(comma + 1, "readonly") != 0) {
-				rc = cli_usage_error("run", "--disk %s: unknown option '%s'", disk_args[i], comma + 1);
-				free(path);
-				goto out;
-			}
-			ro = true;
+		const char *overlay = NULL;
+		char *dopts = strchr(path, ',');
+		if (dopts)
+			*dopts++ = 0;
+		bool bad = false;
+		for (char *o = dopts; o && *o && !bad;) {
+			char *next = strchr(o, ',');
+			if (next)
+				*next++ = 0;
+			if (!strcmp(o, "readonly"))
+				ro = true;
+			else if (!strncmp(o, "overlay=", 8) && o[8])
+				overlay = o + 8;
+			else
+				bad = true;
+			o = next;
 		}
-		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, &e);
+		if (bad || (ro && overlay)) {
+			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly] or FILE[,overlay=FILE]", disk_args[i]);
+			free(path);
+			goto out;
+		}
+		disk *d;
+		if (overlay)
+			d = open_overlay(path, overlay, &e);
+		else
+			d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, &e);
 		free(path);
 		if (!d) {
 			rc = cli_fail(&e);

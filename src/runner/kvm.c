@@ -17,6 +17,7 @@
 #include "runner/vmm.h"
 #include "runner/virtio.h"
 #include "runner/acpi.h"
+#include "runner/linux.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -442,7 +443,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		return kvm_ioctl_err(e, "KVM_SET_IDENTITY_MAP_ADDR");
 	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)TSS_ADDR) < 0)
 		return kvm_ioctl_err(e, "KVM_SET_TSS_ADDR");
-	if (setup_memory(vm, cfg, e) < 0 || setup_firmware(vm, cfg, e) < 0)
+	if (setup_memory(vm, cfg, e) < 0 || (!cfg->kernel && setup_firmware(vm, cfg, e) < 0))
 		return -1;
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return kvm_ioctl_err(e, "KVM_CREATE_IRQCHIP");
@@ -468,6 +469,14 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
 		return -1;
+	if (cfg->kernel) {
+		/* no firmware routes the PCI interrupts: do what SeaBIOS does,
+		 * which is what the DSDT's _PRT describes */
+		pci_cfg_write(vm->pci, 0x08, 0x60, 4, 0x0b0b0a0a);
+		struct linux_entry entry;
+		if (linux_load(vm, cfg, &entry, e) < 0 || linux_setup_vcpu(vm->vcpus[0].fd, &entry, e) < 0)
+			return -1;
+	}
 	return 0;
 }
 

@@ -8,6 +8,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/host.c \
 	src/runner/acpi.c \
 	src/runner/sandbox.c \
+	src/runner/linux.h \
+	src/runner/linux.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
 	src/runner/kvm.c \
@@ -30,10 +32,10 @@ CLEANFILES += src/runner/dsdt.hex src/runner/dsdt.aml
 EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
-TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh
-EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/lib.sh \
+TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh
+EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/guest.S tests/runner/guest.ld \
-	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c
+	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c tests/runner/kernel.S
 
 check_PROGRAMS += tests/runner/test_devices
 tests_runner_test_devices_SOURCES = tests/runner/test_devices.c

@@ -49,6 +49,9 @@ struct vm_config {
 	unsigned cpus;          /* 1..VM_MAX_CPUS */
 	uint64_t memory;        /* bytes of guest RAM, multiple of 1 MiB */
 	const char *firmware;   /* flat image mapped to end at 4 GiB; NULL = SeaBIOS */
+	const char *kernel;     /* direct Linux boot instead of firmware: a bzImage */
+	const char *initrd;     /* with kernel: an initramfs, or NULL */
+	const char *cmdline;    /* with kernel: NULL = "console=ttyS0" */
 	int console_fd;         /* where the UART's output goes */
 	int console_in_fd;      /* console input, -1 for none */
 	int console_listen_fd;  /* a listening socket: its one client at a time

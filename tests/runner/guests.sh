@@ -137,11 +137,47 @@ else
 fi
 expect_exit 2 "--user with an unknown user is a usage error" -- "$OVFDEPLOY" run --user no-such-user-xyz
 
+# direct Linux boot: a stand-in bzImage (kernel.S) entered in 64-bit mode
+if command -v objcopy >/dev/null && gcc -c -o "$T_TMP/k.o" "$top_srcdir/tests/runner/kernel.S" &&
+	objcopy -O binary -j .text "$T_TMP/k.o" "$T_TMP/bzImage"; then
+	printf 'INITRD-OK\r\n\0' >"$T_TMP/initrd"
+	"$OVFDEPLOY" run --memory 64M --kernel "$T_TMP/bzImage" --initrd "$T_TMP/initrd" --append "console=ttyS0 od=1" \
+		--console "file:$T_TMP/k.out" --timeout 20 2>"$T_TMP/k.err"
+	rc=$?
+	[ $rc -eq 0 ] && grep -q 'cmdline: console=ttyS0 od=1' "$T_TMP/k.out" && grep -q INITRD-OK "$T_TMP/k.out" &&
+		grep -q 'BOOT PARAMS PASS' "$T_TMP/k.out" &&
+		ok "--kernel/--initrd/--append: 64-bit entry with boot_params, then power-off" ||
+		{ fail "direct kernel boot (exit $rc)"; cat "$T_TMP/k.out" "$T_TMP/k.err"; }
+	expect_exit 1 "a file that is no bzImage is refused" -- "$OVFDEPLOY" run --kernel "$T_TMP/SERIAL.bin" --timeout 5
+	# corrupted headers are refused with an error, never a crash or a boot
+	for mut in "0x1f1 255" "0x201 255" "0x260 0xffffffff" "0x206 0x0200" "0x236 0"; do
+		python3 - "$T_TMP/bzImage" "$T_TMP/bad" $mut <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], 'rb').read())
+off, val = int(sys.argv[3], 0), int(sys.argv[4], 0)
+size = 4 if val > 0xffff else (2 if val > 0xff or off in (0x206, 0x236) else 1)
+d[off:off + size] = val.to_bytes(size, 'little')
+open(sys.argv[2], 'wb').write(d)
+PY
+		"$OVFDEPLOY" run --memory 16M --kernel "$T_TMP/bad" --console "file:$T_TMP/bad.out" --timeout 5 2>"$T_TMP/bad.err"
+		rc=$?
+		if [ $rc -ge 1 ] && [ $rc -le 3 ] && ! grep -q PASS "$T_TMP/bad.out"; then ok "bzImage with $mut refused"
+		else fail "bzImage with $mut: exit $rc"; cat "$T_TMP/bad.err"; fi
+	done
+	expect_exit 2 "--kernel with --firmware is a usage error" -- \
+		"$OVFDEPLOY" run --kernel "$T_TMP/bzImage" --firmware "$T_TMP/SERIAL.bin"
+else
+	echo "# cannot build the stand-in kernel: direct boot not tested"
+fi
+
 # bad firmware images are refused before the guest starts
 printf 'short' >"$T_TMP/short.bin"
 expect_exit 1 "firmware not a multiple of 4 KiB is refused" -- "$OVFDEPLOY" run --firmware "$T_TMP/short.bin" --timeout 1
 expect_exit 3 "missing firmware is an I/O error" -- "$OVFDEPLOY" run --firmware "$T_TMP/none.bin" --timeout 1
 expect_exit 2 "--memory below 16 MiB is a usage error" -- "$OVFDEPLOY" run --memory 1M --firmware "$T_TMP/SERIAL.bin"
+expect_exit 2 "--disk with an unknown option is a usage error" -- "$OVFDEPLOY" run --disk "$T_TMP/SERIAL.bin,fast"
+expect_exit 2 "--disk readonly with an overlay is a usage error" -- \
+	"$OVFDEPLOY" run --disk "$T_TMP/SERIAL.bin,readonly,overlay=$T_TMP/o.qcow2"
 expect_exit 2 "--cpus 0 is a usage error" -- "$OVFDEPLOY" run --cpus 0
 expect_exit 2 "--console with an unknown kind is a usage error" -- "$OVFDEPLOY" run --console tcp:1
 done_testing

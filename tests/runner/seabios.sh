@@ -20,7 +20,7 @@ dd if="$T_TMP/mbr.bin" of="$T_TMP/disk.img" conv=notrunc status=none
 
 out=$T_TMP/console.txt
 log=$T_TMP/fw.log
-"$OVFDEPLOY" run --cpus 2 --memory 4G --firmware $BIOS --disk "$T_TMP/disk.img,readonly" \
+"$OVFDEPLOY" run --cpus 2 --memory 4G --firmware $BIOS --disk "$T_TMP/disk.img,overlay=$T_TMP/overlay.qcow2" \
 	--console "file:$out" --firmware-log "$log" --timeout 150 2>"$T_TMP/err"
 rc=$?
 [ $rc -eq 0 ] && ok "ACPI power-off ends the run with status 0" ||
@@ -35,4 +35,8 @@ expect_grep 'qemu/e820: addr 0x0000000100000000 len 0x0000000040000000' "$log" \
 expect_grep 'found virtio-blk' "$log" "SeaBIOS found the virtio-blk device"
 expect_grep 'Found 2 cpu\(s\)' "$log" "the second vCPU started (INIT/SIPI through the in-kernel LAPIC)"
 expect_grep 'PS2 keyboard initialized' "$log" "the i8042 keyboard (PNP0303 in the DSDT)"
+if command -v qemu-img >/dev/null; then
+	qemu-img info "$T_TMP/overlay.qcow2" >"$T_TMP/info" 2>&1
+	expect_grep "backing file: $T_TMP/disk.img" "$T_TMP/info" "--disk ...,overlay=: a qcow2 overlay over the disk"
+fi
 done_testing

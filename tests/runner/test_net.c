@@ -103,12 +103,16 @@ START_TEST(test_dhcp)
 	}
 	/* the frame split oddly: header and the first bytes in one buffer */
 	size_t len = dhcp_discover(ram + 0x9000 + 12);
-	set_desc(0x4000, 0, 0x9000, 12 + 5, VIRTQ_DESC_F_NEXT, 1);
-	set_desc(0x4000, 1, 0x9000 + 17, (uint32_t)len - 5, 0, 0);
-	offer(0x5000, &tx_avail, 16, 0);
+	/* transmit heads differ from receive heads: the two must not mix */
+	set_desc(0x4000, 5, 0x9000, 12 + 5, VIRTQ_DESC_F_NEXT, 6);
+	set_desc(0x4000, 6, 0x9000 + 17, (uint32_t)len - 5, 0, 0);
+	offer(0x5000, &tx_avail, 16, 5);
 	for (int i = 0; i < 40 && used_idx(0x3000) == 0; i++)
 		virtio_net_service(n, -1, 50);
 	ck_assert_uint_eq(used_idx(0x6000), 1); /* the frame was sent */
+	uint32_t tx_id;
+	memcpy(&tx_id, ram + 0x6000 + 4, 4);
+	ck_assert_uint_eq(tx_id, 5);
 	ck_assert_uint_ge(used_idx(0x3000), 1); /* and an answer received */
 	uint32_t rlen;
 	memcpy(&rlen, ram + 0x3000 + 8, 4);

@@ -54,7 +54,9 @@ struct virtio_net {
 	struct net_timer timers[MAX_TIMERS];
 	struct pollfd pfd[MAX_POLL];
 	nfds_t npfd;
-	struct virtq_chain chain;
+	/* two chains: slirp may answer (and fill a receive chain) from inside
+	 * slirp_input, while a transmit chain is still being served */
+	struct virtq_chain rx_chain, tx_chain;
 	uint8_t frame[MAX_FRAME + 12];
 	uint64_t rx_dropped;
 };
@@ -82,22 +84,22 @@ static ssize_t net_send_packet(const void *buf, size_t len, void *opaque)
 		n->rx_dropped++;
 		return (ssize_t)len;
 	}
-	int r = virtq_pop(v->vm, q, &n->chain, NULL);
+	int r = virtq_pop(v->vm, q, &n->rx_chain, NULL);
 	if (r < 0) {
 		virtio_needs_reset(v);
 		return (ssize_t)len;
 	}
-	if (r == 0 || n->chain.writable < hdr_len(n) + len) {
+	if (r == 0 || n->rx_chain.writable < hdr_len(n) + len) {
 		if (r == 1)
-			virtq_push(q, n->chain.head, 0); /* too small: give it back empty */
+			virtq_push(q, n->rx_chain.head, 0); /* too small: give it back empty */
 		n->rx_dropped++;
 		return (ssize_t)len;
 	}
 	uint8_t hdr[12] = { 0 };
 	hdr[10] = 1; /* num_buffers */
-	virtq_chain_write(&n->chain, 0, hdr, hdr_len(n));
-	virtq_chain_write(&n->chain, hdr_len(n), buf, len);
-	virtq_push(q, n->chain.head, (uint32_t)(hdr_len(n) + len));
+	virtq_chain_write(&n->rx_chain, 0, hdr, hdr_len(n));
+	virtq_chain_write(&n->rx_chain, hdr_len(n), buf, len);
+	virtq_push(q, n->rx_chain.head, (uint32_t)(hdr_len(n) + len));
 	if (virtq_should_notify(q))
 		virtio_signal_used(v);
 	return (ssize_t)len;
@@ -174,18 +176,18 @@ void virtio_net_tx(struct virtio_net *n)
 	struct virtq *q = &v->vq[TXQ];
 	bool pushed = false;
 	for (unsigned i = 0; i < NET_QUEUE_SIZE; i++) {
-		int r = virtq_pop(v->vm, q, &n->chain, NULL);
+		int r = virtq_pop(v->vm, q, &n->tx_chain, NULL);
 		if (r < 0) {
 			virtio_needs_reset(v);
 			break;
 		}
 		if (r == 0)
 			break;
-		uint64_t len = n->chain.readable;
+		uint64_t len = n->tx_chain.readable;
 		unsigned h = hdr_len(n);
-		if (len > h && len - h <= MAX_FRAME && virtq_chain_read(&n->chain, h, n->frame, len - h))
+		if (len > h && len - h <= MAX_FRAME && virtq_chain_read(&n->tx_chain, h, n->frame, len - h))
 			slirp_input(n->slirp, n->frame, (int)(len - h));
-		virtq_push(q, n->chain.head, 0);
+		virtq_push(q, n->tx_chain.head, 0);
 		pushed = true;
 	}
 	if (pushed && virtq_should_notify(q))

@@ -1,0 +1,70 @@
+#!/bin/sh
+# full_boot.sh - a small Linux appliance boots to a marker line and powers
+# off, through direct kernel boot and through SeaBIOS from a disk.  Only on
+# hosts with hardware virtualization (vmx or svm): under PVM a kernel's
+# boot takes hours.  The kernel is $OVFDEPLOY_TEST_KERNEL or the host's
+# /boot/vmlinuz-*; the initramfs is busybox-static with an /init that
+# prints the marker and powers off (ACPI S5).
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/runner/lib.sh"
+grep -qw -e vmx -e svm /proc/cpuinfo || skip "no vmx/svm: a full Linux boot is too slow here (PVM)"
+need_kvm
+kernel=${OVFDEPLOY_TEST_KERNEL:-$(ls /boot/vmlinuz-* 2>/dev/null | tail -n 1)}
+[ -n "$kernel" ] && [ -r "$kernel" ] || skip "no kernel (set OVFDEPLOY_TEST_KERNEL)"
+BB=/bin/busybox
+[ -x $BB ] && $BB --list 2>/dev/null | grep -qx poweroff || skip "busybox-static missing"
+command -v python3 >/dev/null || skip "python3 missing (writes the cpio archive)"
+
+# the initramfs, as a newc cpio written by python (no cpio tool needed)
+python3 - "$T_TMP/initrd" $BB <<'PY'
+import os, sys
+out = open(sys.argv[1], 'wb')
+ino = [1]
+def entry(name, mode, data=b'', target=None):
+    body = target.encode() if target else data
+    hdr = '070701' + ''.join('%08x' % v for v in (
+        ino[0], mode, 0, 0, 1, 0, len(body), 0, 0, 0, 0, len(name) + 1, 0))
+    ino[0] += 1
+    out.write(hdr.encode() + name.encode() + b'\0')
+    out.write(b'\0' * ((4 - (110 + len(name) + 1) % 4) % 4))
+    out.write(body)
+    out.write(b'\0' * ((4 - len(body) % 4) % 4))
+for d in ('bin', 'dev', 'proc', 'sys'):
+    entry(d, 0o040755)
+entry('bin/busybox', 0o100755, open(sys.argv[2], 'rb').read())
+for a in ('sh', 'echo', 'poweroff', 'mount'):
+    entry('bin/' + a, 0o120777, target='busybox')
+entry('init', 0o100755, b'#!/bin/sh\n/bin/busybox mount -t proc proc /proc\n'
+      b'echo OVFDEPLOY-APPLIANCE-UP\n/bin/busybox poweroff -f\n')
+entry('TRAILER!!!', 0)
+PY
+
+"$OVFDEPLOY" run --memory 256M --kernel "$kernel" --initrd "$T_TMP/initrd" \
+	--append "console=ttyS0 panic=-1 quiet" --console "file:$T_TMP/direct.out" --timeout 120 2>"$T_TMP/direct.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q OVFDEPLOY-APPLIANCE-UP "$T_TMP/direct.out" &&
+	ok "direct boot: the appliance came up and powered off" ||
+	{ fail "direct boot (exit $rc)"; tail -20 "$T_TMP/direct.out"; cat "$T_TMP/direct.err"; }
+# the same appliance from a disk: SeaBIOS, syslinux, kernel and initrd
+MBR=/usr/lib/syslinux/mbr/mbr.bin
+if [ -r $MBR ] && command -v mkfs.fat >/dev/null && command -v syslinux >/dev/null && command -v mcopy >/dev/null &&
+	command -v sfdisk >/dev/null; then
+	d=$T_TMP
+	printf 'DEFAULT linux\nLABEL linux\n KERNEL vmlinuz\n INITRD initrd\n APPEND console=ttyS0 panic=-1 quiet\n' >"$d/syslinux.cfg"
+	truncate -s 63M "$d/part.img" && mkfs.fat -n BOOT "$d/part.img" >/dev/null &&
+		syslinux --install "$d/part.img" &&
+		mcopy -i "$d/part.img" "$kernel" ::vmlinuz && mcopy -i "$d/part.img" "$d/initrd" ::initrd &&
+		mcopy -i "$d/part.img" "$d/syslinux.cfg" ::syslinux.cfg &&
+		truncate -s 64M "$d/disk.img" &&
+		echo 'start=2048, type=6, bootable' | sfdisk -q "$d/disk.img" &&
+		dd if="$d/part.img" of="$d/disk.img" bs=512 seek=2048 conv=notrunc status=none &&
+		dd if=$MBR of="$d/disk.img" bs=440 count=1 conv=notrunc status=none || fail "could not make the disk"
+	"$OVFDEPLOY" run --memory 256M --disk "$d/disk.img" --console "file:$d/disk.out" --timeout 120 2>"$d/disk.err"
+	rc=$?
+	[ $rc -eq 0 ] && grep -q OVFDEPLOY-APPLIANCE-UP "$d/disk.out" &&
+		ok "SeaBIOS + syslinux boot: the appliance came up and powered off" ||
+		{ fail "disk boot (exit $rc)"; tail -20 "$d/disk.out"; cat "$d/disk.err"; }
+else
+	echo "# syslinux, mtools or dosfstools missing: disk boot not tested"
+fi
+done_testing
