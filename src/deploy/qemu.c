@@ -192,8 +192,10 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		PUSH("-mon");
 		PUSH("chardev=con0,mode=readline");
 	} else {
-		if (!s->console_socket)
-			return od_err_set(e, OD_E_USAGE, "a background instance needs a console socket");
+		if (!s->console_socket) {
+			od_err_set(e, OD_E_USAGE, "a background instance needs a console socket");
+			goto fail;
+		}
 		ESC(p1, s->console_socket);
 		PUSH("-chardev");
 		PUSH("socket,id=con0,path=%s,server=on,wait=off%s%s", p1, logopt, s->console_log ? p2 : "");
@@ -205,8 +207,10 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		PUSH("-qmp");
 		PUSH("unix:%s,server=on,wait=off", p1);
 	}
-	if (daemonize && !s->pidfile)
-		return od_err_set(e, OD_E_USAGE, "a background instance needs a pid file");
+	if (daemonize && !s->pidfile) {
+		od_err_set(e, OD_E_USAGE, "a background instance needs a pid file");
+		goto fail;
+	}
 	if (daemonize)
 		PUSH("-daemonize");
 	/* In the foreground too, so that 'ovfdeploy list' sees the instance run. */
