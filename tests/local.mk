@@ -8,3 +8,6 @@ TESTS += tests/util/test_util
 
 TESTS += tests/cli/basics.sh
 EXTRA_DIST += tests/cli/basics.sh tests/cli/lib.sh
+
+TESTS += tests/fuzz/fuzz-script.sh
+EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/README.md

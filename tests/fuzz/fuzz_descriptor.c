@@ -4,7 +4,7 @@
  * in every configuration, check every property default.
  *
  * Built two ways:
- *   - with clang and libFuzzer by tests/fuzz/build.sh (the real fuzzer);
+ *   - with clang and libFuzzer by scripts/fuzz (the real fuzzer);
  *   - with -DFUZZ_STANDALONE by 'make check' (tests/fuzz/fuzz_smoke): a
  *     main() that feeds the harness the files named on the command line and
  *     a fixed number of deterministic mutations of each, so the harness

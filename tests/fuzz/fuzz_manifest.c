@@ -1,7 +1,7 @@
 /* fuzz_manifest.c - libFuzzer harness for the manifest and certificate
  * parsers: any bytes must give either a parsed result or a clean error,
- * never a crash, a leak or an unbounded allocation.  Build with
- * tests/fuzz/build-pkg.sh (clang, -fsanitize=fuzzer,address,undefined). */
+ * never a crash, a leak or an unbounded allocation.  Built and run by
+ * scripts/fuzz (clang, -fsanitize=fuzzer,address,undefined). */
 #include "config.h"
 #include "ovf/ovf.h"
 

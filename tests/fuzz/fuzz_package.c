@@ -1,7 +1,7 @@
 /* fuzz_package.c - libFuzzer harness for the package reader: the input is
  * written to a memory file and opened as an OVA, then verified (every
- * member streamed, hashed, gzip inflated under its bound).  Build with
- * tests/fuzz/build-pkg.sh. */
+ * member streamed, hashed, gzip inflated under its bound).  Built and run by
+ * scripts/fuzz. */
 #define _GNU_SOURCE
 #include "config.h"
 #include "ovf/ovf.h"

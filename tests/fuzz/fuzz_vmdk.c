@@ -1,14 +1,10 @@
 /* fuzz_vmdk.c - libFuzzer harness for the VMDK reader: open, map, read
  * everything that maps as data, info and a deep check, on arbitrary bytes.
  *
- * Not part of `make check`.  Build and run by hand from the top of a
- * configured tree:
+ * Built and run by scripts/fuzz, with seeds made by qemu-img
+ * (monolithicSparse, streamOptimized) and a text descriptor:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -pthread -I. -Isrc \
- *     tests/fuzz/fuzz_vmdk.c src/disk/?*.c src/util/?*.c \
- *     -ldeflate -lz -lzstd -o fuzz_vmdk
- *   mkdir -p corpus && cp SMALL-IMAGES.vmdk corpus/   # e.g. made by qemu-img, a few KiB each
- *   ./fuzz_vmdk -max_len=262144 -max_total_time=300 -rss_limit_mb=2048 corpus
+ *   scripts/fuzz 300 vmdk
  *
  * The RSS limit is raised because ASan's quarantine of freed blocks plus
  * the per-image caches can pass 512 MB over a long run; that is not a leak
