@@ -22,7 +22,7 @@ C
 if [ "$(cd "$top_builddir" && pwd)" = "$(cd "$top_srcdir" && pwd)" ]; then
 	out=$top_builddir/tests/fuzz/out
 else
-	out=$T_TMP/out
+	out=$T_TMP/fuzz-out
 fi
 fuzz() { FUZZ_BUILDDIR=$top_builddir sh "$top_srcdir/scripts/fuzz" "$@"; }
 
