@@ -83,6 +83,11 @@ void cli_progress_init(struct cli_progress *p, const char *label, bool force);
 void cli_progress_cb(void *ctx, uint64_t done, uint64_t total);
 void cli_progress_done(struct cli_progress *p);
 
+/* Print a package verification report (verify and unpack share it). */
+struct ovf_package;
+struct ovf_verify_report;
+void cli_print_verify(const struct ovf_package *p, const struct ovf_verify_report *r);
+
 /* Subcommands: argv[0] is the command name. */
 #define CLI_COMMANDS(X) \
 	X(inspect, "show what an appliance contains and needs") \

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void cli_print_verify(const ovf_package *p, const struct ovf_verify_report *r);
 
 static void usage(FILE *f)
 {

@@ -25,7 +25,6 @@ static void usage(FILE *f)
 }
 
 /* Shared with unpack: print a verify report as text or JSON. */
-void cli_print_verify(const ovf_package *p, const struct ovf_verify_report *r);
 
 void cli_print_verify(const ovf_package *p, const struct ovf_verify_report *r)
 {
