@@ -337,8 +337,8 @@ int cmd_deploy(int argc, char **argv)
 		return rc;
 	}
 	if (!cli.quiet && !cli.json && pl.config)
-		fprintf(stderr, "Deployment option: %s%s\n", pl.config->id ? pl.config->id : "?",
-			pl.config->label ? "" : "");
+		fprintf(stderr, "Deployment option: %s%s%s\n", pl.config->id ? pl.config->id : "?",
+			pl.config->label ? ", " : "", pl.config->label ? pl.config->label : "");
 	cli_progress_init(&prog, "preparing disks", false);
 	struct instance in;
 	if (deploy_create(&pl, &o, &in, &e) < 0) {
