@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 static void usage(FILE *f)
@@ -35,6 +36,7 @@ static void usage(FILE *f)
 		"  --require-signature         refuse unsigned packages\n"
 		"  --ca-file FILE              trust these CA certificates instead of the system store\n"
 		"  --skip-verify               do not check the manifest and signature (dangerous)\n"
+		"  --reverify                  verify again even if this unchanged file verified before\n"
 		"  --start                     with 'deploy': start in the foreground afterwards\n"
 		"  --json                      print the instance as JSON (deploy without --start)\n"
 		"  -q, --quiet                 print only errors\n"
@@ -204,7 +206,7 @@ static int parse_forward(const char *s, struct vmspec_forward *f)
 int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
-	       O_CAFILE, O_SKIP, O_START, O_RUN };
+	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -217,6 +219,7 @@ int cmd_deploy(int argc, char **argv)
 		{"require-signature", no_argument, NULL, O_REQSIG},
 		{"ca-file", required_argument, NULL, O_CAFILE},
 		{"skip-verify", no_argument, NULL, O_SKIP},
+		{"reverify", no_argument, NULL, O_REVERIFY},
 		{"start", no_argument, NULL, O_START},
 		{"run", no_argument, NULL, O_RUN}, /* set by main for "ovfdeploy APP.ova" */
 		CLI_COMMON_LONGOPTS,
@@ -277,6 +280,7 @@ int cmd_deploy(int argc, char **argv)
 		case O_REQSIG: o.require_signature = true; break;
 		case O_CAFILE: o.ca_file = optarg; break;
 		case O_SKIP: o.skip_verify = true; break;
+		case O_REVERIFY: o.reverify = true; break;
 		case O_START:
 		case O_RUN: start = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
@@ -307,9 +311,19 @@ int cmd_deploy(int argc, char **argv)
 	}
 	cli_progress_done(&prog);
 	if (pl.verified && !cli.quiet && !cli.json) {
-		fprintf(stderr, "Verified %zu file%s%s%s\n", pl.verify.nfiles, pl.verify.nfiles == 1 ? "" : "s",
+		size_t n = pl.verify_cached ? pl.cached_nfiles : pl.verify.nfiles;
+		fprintf(stderr, "Verified %zu file%s%s%s", n, n == 1 ? "" : "s",
 			pl.verify.has_cert ? ", signed by " : " (unsigned package)",
 			pl.verify.has_cert && pl.verify.cert.subject ? pl.verify.cert.subject : "");
+		if (pl.verify_cached) {
+			char when[64] = "";
+			time_t t = (time_t)pl.verified_at;
+			struct tm tm;
+			if (gmtime_r(&t, &tm))
+				strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+			fprintf(stderr, " (remembered: this unchanged file verified on %s; --reverify checks again)", when);
+		}
+		fputc('\n', stderr);
 	}
 	int rc = handle_eulas(&pl, accept);
 	for (size_t i = 0; rc == 0 && i < nprops_files; i++)

@@ -91,8 +91,14 @@ int deploy_plan_open(const char *package, const struct deploy_opts *o, struct de
 			.ca_file = o->ca_file, .require_signature = o->require_signature,
 			.progress = o->progress, .progress_ctx = o->progress_ctx,
 		};
-		if (ovf_verify(pl->pkg, &vo, &pl->verify, e) < 0)
-			goto fail;
+		if (!o->reverify &&
+		    deploy_verify_cache_lookup(package, o, &pl->verify, &pl->cached_nfiles, &pl->verified_at)) {
+			pl->verify_cached = true;
+		} else {
+			if (ovf_verify(pl->pkg, &vo, &pl->verify, e) < 0)
+				goto fail;
+			deploy_verify_cache_store(package, o, &pl->verify);
+		}
 		pl->verified = true;
 		if (!pl->verify.ok) {
 			/* Name the first thing that failed; `verify` shows them all. */

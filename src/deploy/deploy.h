@@ -146,6 +146,7 @@ struct deploy_opts {
 	const char *name;                /* instance name; NULL = from the product */
 	const char *deployment_option;   /* NULL = the default */
 	bool skip_verify;
+	bool reverify;                   /* ignore a remembered verification (verify_cache.c) */
 	bool require_signature;
 	const char *ca_file;
 	enum deploy_backend backend;
@@ -163,10 +164,22 @@ struct deploy_prop {
 	bool from_user;
 };
 
+/* The verification cache (verify_cache.c): a package file that verified is
+ * remembered by its identity (path, inode, size, mtime, ctime) so that the
+ * next deploy of the same, unchanged file skips the hashing.  Lookup fills
+ * `r` with an ok verdict (and the signer's subject) on a hit; errors are
+ * never reported, a miss just means verifying again. */
+bool deploy_verify_cache_lookup(const char *package, const struct deploy_opts *o, struct ovf_verify_report *r,
+				size_t *nfiles, long long *verified_at);
+void deploy_verify_cache_store(const char *package, const struct deploy_opts *o, const struct ovf_verify_report *r);
+
 struct deploy_plan {
 	ovf_package *pkg;
 	struct ovf_verify_report verify;
 	bool verified;
+	bool verify_cached;                /* the verdict came from verify_cache.c: */
+	size_t cached_nfiles;              /*   files that verified then */
+	long long verified_at;             /*   when (seconds since the epoch) */
 	const struct ovf_virtual_system *vs;
 	const struct ovf_config *config;   /* NULL when the package has no options */
 	struct ovf_hardware hw;

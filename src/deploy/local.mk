@@ -3,7 +3,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.h \
 	src/deploy/qemu.c \
 	src/deploy/instance.c \
-	src/deploy/deploy.c
+	src/deploy/deploy.c \
+	src/deploy/verify_cache.c
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
 check_PROGRAMS += tests/deploy/test_qemu
@@ -20,5 +21,7 @@ TESTS += tests/deploy/test_instance
 
 TESTS += tests/deploy/deploy-cli.sh
 EXTRA_DIST += tests/deploy/deploy-cli.sh
+TESTS += tests/deploy/verify-cache.sh
+EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
