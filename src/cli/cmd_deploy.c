@@ -78,7 +78,7 @@ static char *ask(const char *prompt, bool secret)
 	return line;
 }
 
-static int load_props_file(struct deploy_plan *pl, const char *path, od_err *e)
+static int load_props_file(struct deploy_plan *plans, size_t nplans, const char *path, od_err *e)
 {
 	char *data;
 	size_t len;
@@ -104,7 +104,7 @@ static int load_props_file(struct deploy_plan *pl, const char *path, od_err *e)
 			break;
 		}
 		*eq = '\0';
-		rc = deploy_plan_set_prop(pl, p, eq + 1, e);
+		rc = deploy_plans_set_prop(plans, nplans, p, eq + 1, e);
 		if (rc < 0)
 			od_err_prefix(e, "%s:%d", path, lineno);
 	}
@@ -325,9 +325,40 @@ int cmd_deploy(int argc, char **argv)
 		}
 		fputc('\n', stderr);
 	}
-	int rc = handle_eulas(&pl, accept);
+	/* A VirtualSystemCollection becomes one instance per VirtualSystem,
+	 * NAME-SYSTEMID, each told its siblings' properties. */
+	size_t nplans = pl.pkg->env->nsystems ? pl.pkg->env->nsystems : 1;
+	struct deploy_plan *plans = calloc(nplans, sizeof *plans);
+	struct deploy_plan **sibs = calloc(nplans * nplans, sizeof *sibs);
+	struct instance *made = calloc(nplans, sizeof *made);
+	size_t nmade = 0, nopen = 1;
+	int rc = 0;
+	if (!plans || !sibs || !made) {
+		free(plans);
+		free(sibs);
+		free(made);
+		deploy_plan_free(&pl);
+		od_err_nomem(&e);
+		return cli_fail(&e);
+	}
+	plans[0] = pl;
+	for (; rc == 0 && nopen < nplans; nopen++)
+		if (deploy_plan_open_system(&plans[0], nopen, &o, &plans[nopen], &e) < 0)
+			rc = cli_fail(&e);
+	for (size_t i = 0; rc == 0 && nplans > 1 && i < nplans; i++) {
+		size_t k = 0;
+		for (size_t j = 0; j < nplans; j++)
+			if (j != i)
+				sibs[i * nplans + k++] = &plans[j];
+		plans[i].siblings = &sibs[i * nplans];
+		plans[i].nsiblings = k;
+	}
+	if (rc == 0 && nplans > 1 && !cli.quiet && !cli.json)
+		fprintf(stderr, "The package holds a collection of %zu virtual systems: one instance each\n", nplans);
+	for (size_t i = 0; rc == 0 && i < nplans; i++)
+		rc = handle_eulas(&plans[i], accept);
 	for (size_t i = 0; rc == 0 && i < nprops_files; i++)
-		if (load_props_file(&pl, props_files[i], &e) < 0)
+		if (load_props_file(plans, nplans, props_files[i], &e) < 0)
 			rc = cli_fail(&e);
 	for (size_t i = 0; rc == 0 && i < nprops; i++) {
 		char *kv = od_strdup(props[i]), *eq = kv ? strchr(kv, '=') : NULL;
@@ -338,46 +369,121 @@ int cmd_deploy(int argc, char **argv)
 			break;
 		}
 		*eq = '\0';
-		if (deploy_plan_set_prop(&pl, kv, eq + 1, &e) < 0)
+		if (deploy_plans_set_prop(plans, nplans, kv, eq + 1, &e) < 0)
 			rc = cli_fail(&e);
 		free(kv);
 	}
-	if (rc == 0 && interactive())
-		ask_props(&pl);
-	if (rc == 0 && deploy_plan_check(&pl, &e) < 0)
-		rc = cli_fail(&e);
-	if (rc) {
-		deploy_plan_free(&pl);
+	for (size_t i = 0; rc == 0 && interactive() && i < nplans; i++) {
+		if (nplans > 1 && plans[i].nprops)
+			fprintf(stderr, "Properties of %s:\n", plans[i].vs->id ? plans[i].vs->id : "?");
+		ask_props(&plans[i]);
+	}
+	for (size_t i = 0; rc == 0 && i < nplans; i++)
+		if (deploy_plan_check(&plans[i], &e) < 0) {
+			if (nplans > 1)
+				od_err_prefix(&e, "%s", plans[i].vs->id ? plans[i].vs->id : "?");
+			rc = cli_fail(&e);
+		}
+	if (rc == 0 && !cli.quiet && !cli.json && plans[0].config)
+		fprintf(stderr, "Deployment option: %s%s%s\n", plans[0].config->id ? plans[0].config->id : "?",
+			plans[0].config->label ? ", " : "", plans[0].config->label ? plans[0].config->label : "");
+	char *base = NULL;
+	if (rc == 0 && nplans > 1) {
+		base = o.name ? od_strdup(o.name) : deploy_default_name(&plans[0]);
+		if (!base) {
+			od_err_nomem(&e);
+			rc = cli_fail(&e);
+		}
+	}
+	for (size_t i = 0; rc == 0 && i < nplans; i++) {
+		struct deploy_opts oi = o;
+		char *member = NULL;
+		if (nplans > 1) {
+			member = deploy_member_name(base, &plans[i]);
+			if (!member) {
+				od_err_nomem(&e);
+				rc = cli_fail(&e);
+				break;
+			}
+			oi.name = member;
+			if (i > 0)
+				oi.nforwards = 0; /* host ports go to the first system only */
+		}
+		cli_progress_init(&prog, "preparing disks", false);
+		int crc = deploy_create(&plans[i], &oi, &made[nmade], &e);
+		cli_progress_done(&prog);
+		free(member);
+		if (crc < 0) {
+			rc = cli_fail(&e);
+			break;
+		}
+		struct instance *in = &made[nmade++];
+		for (size_t w = 0; w < plans[i].warnings.n; w++)
+			cli_warn("%s", plans[i].warnings.v[w]);
+		if (!cli.quiet && !cli.json)
+			fprintf(stderr, "Instance %s: %u CPU%s, %llu MiB, %zu disk%s, in %s\n", in->name, in->spec.cpus,
+				in->spec.cpus == 1 ? "" : "s", (unsigned long long)(in->spec.memory >> 20), in->spec.ndisks,
+				in->spec.ndisks == 1 ? "" : "s", in->dir);
+	}
+	free(base);
+	if (rc != 0) {
+		/* All or nothing: a collection half deployed is not deployed. */
+		for (size_t i = 0; i < nmade; i++) {
+			char *name = od_strdup(made[i].name);
+			instance_free(&made[i]);
+			if (name)
+				instance_remove(name, NULL);
+			free(name);
+		}
+		nmade = 0;
+	}
+	for (size_t i = nopen; i-- > 0;)
+		deploy_plan_free(&plans[i]);
+	free(plans);
+	free(sibs);
+	if (rc != 0) {
+		free(made);
 		return rc;
 	}
-	if (!cli.quiet && !cli.json && pl.config)
-		fprintf(stderr, "Deployment option: %s%s%s\n", pl.config->id ? pl.config->id : "?",
-			pl.config->label ? ", " : "", pl.config->label ? pl.config->label : "");
-	cli_progress_init(&prog, "preparing disks", false);
-	struct instance in;
-	if (deploy_create(&pl, &o, &in, &e) < 0) {
-		cli_progress_done(&prog);
-		deploy_plan_free(&pl);
-		return cli_fail(&e);
-	}
-	cli_progress_done(&prog);
-	for (size_t i = 0; i < pl.warnings.n; i++)
-		cli_warn("%s", pl.warnings.v[i]);
-	deploy_plan_free(&pl);
-	if (!cli.quiet && !cli.json)
-		fprintf(stderr, "Instance %s: %u CPU%s, %llu MiB, %zu disk%s, in %s\n", in.name, in.spec.cpus,
-			in.spec.cpus == 1 ? "" : "s", (unsigned long long)(in.spec.memory >> 20), in.spec.ndisks,
-			in.spec.ndisks == 1 ? "" : "s", in.dir);
 	if (!start) {
-		if (cli.json)
-			print_instance_json(&in);
-		else
-			cli_info("Deployed %s; start it with 'ovfdeploy start %s'\n", in.name, in.name);
-		instance_free(&in);
+		if (cli.json && nplans > 1)
+			fputs("[\n", stdout);
+		for (size_t i = 0; i < nmade; i++) {
+			if (cli.json) {
+				if (i)
+					fputs(",\n", stdout);
+				print_instance_json(&made[i]);
+			} else {
+				cli_info("Deployed %s; start it with 'ovfdeploy start %s'\n", made[i].name, made[i].name);
+			}
+		}
+		if (cli.json && nplans > 1)
+			fputs("]\n", stdout);
+		for (size_t i = 0; i < nmade; i++)
+			instance_free(&made[i]);
+		free(made);
 		return EXIT_OK;
 	}
 	char why[256];
 	int status = 0;
+	if (nmade > 1) {
+		/* Several machines cannot share one terminal: each starts in the
+		 * background, with its console a command away. */
+		for (size_t i = 0; rc == 0 && i < nmade; i++) {
+			deploy_backend_choose(made[i].backend, why, sizeof why);
+			if (deploy_start(&made[i], false, &status, why, sizeof why, &e) < 0)
+				rc = cli_fail(&e);
+			else if (!cli.quiet)
+				fprintf(stderr, "Started %s with %s; 'ovfdeploy console %s' attaches\n", made[i].name, why,
+					made[i].name);
+		}
+		for (size_t i = 0; i < nmade; i++)
+			instance_free(&made[i]);
+		free(made);
+		return rc;
+	}
+	struct instance in = made[0];
+	free(made);
 	deploy_backend_choose(in.backend, why, sizeof why);
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);

@@ -32,10 +32,10 @@ void deploy_plan_free(struct deploy_plan *pl)
 	}
 	free(pl->props);
 	ovf_hardware_free(&pl->hw);
-	if (pl->verified)
+	if (pl->verified && !pl->borrowed)
 		ovf_verify_report_free(&pl->verify);
 	ovf_warnings_free(&pl->warnings);
-	if (pl->pkg)
+	if (pl->pkg && !pl->borrowed)
 		ovf_package_close(pl->pkg);
 	memset(pl, 0, sizeof *pl);
 }
@@ -48,20 +48,49 @@ static char *full_key(const struct ovf_product *pr, const struct ovf_property *p
 			   pr->instance ? "." : "", pr->instance ? pr->instance : "");
 }
 
+/* The chain of collections from the envelope's content down to `target`,
+ * outermost first; returns the depth, or -1 when `target` is not below
+ * `node`.  The descriptor parser bounds nesting, and so does OUTER_MAX. */
+#define OUTER_MAX 16
+static int find_outer(const struct ovf_virtual_system *node, const struct ovf_virtual_system *target,
+		      const struct ovf_virtual_system **chain, int depth)
+{
+	if (node == target)
+		return depth;
+	if (!node->is_collection || depth >= OUTER_MAX)
+		return -1;
+	chain[depth] = node;
+	for (size_t i = 0; i < node->nchildren; i++) {
+		int d = find_outer(&node->children[i], target, chain, depth + 1);
+		if (d >= 0)
+			return d;
+	}
+	return -1;
+}
+
+/* A system's properties: those of the collections around it (OVF: a
+ * collection's ProductSection properties apply to its members), then its
+ * own. */
 static int collect_props(struct deploy_plan *pl, od_err *e)
 {
-	const struct ovf_virtual_system *vs = pl->vs;
+	const struct ovf_virtual_system *chain[OUTER_MAX + 1];
+	int depth = pl->pkg->env->content ? find_outer(pl->pkg->env->content, pl->vs, chain, 0) : -1;
+	if (depth < 0)
+		depth = 0;
+	chain[depth] = pl->vs;
 	size_t total = 0;
-	for (size_t i = 0; i < vs->nproducts; i++)
-		total += vs->products[i].nprops;
+	for (int c = 0; c <= depth; c++)
+		for (size_t i = 0; i < chain[c]->nproducts; i++)
+			total += chain[c]->products[i].nprops;
 	if (!total)
 		return 0;
 	pl->props = calloc(total, sizeof *pl->props);
 	if (!pl->props)
 		return od_err_nomem(e);
 	const char *cfg = pl->config ? pl->config->id : NULL;
-	for (size_t i = 0; i < vs->nproducts; i++) {
-		const struct ovf_product *pr = &vs->products[i];
+	for (int c = 0; c <= depth; c++)
+	for (size_t i = 0; i < chain[c]->nproducts; i++) {
+		const struct ovf_product *pr = &chain[c]->products[i];
 		for (size_t j = 0; j < pr->nprops; j++) {
 			const struct ovf_property *p = &pr->props[j];
 			struct deploy_prop *dp = &pl->props[pl->nprops];
@@ -116,11 +145,6 @@ int deploy_plan_open(const char *package, const struct deploy_opts *o, struct de
 		od_err_set(e, OD_E_INVALID, "%s: the descriptor has no VirtualSystem to deploy", package);
 		goto fail;
 	}
-	if (env->nsystems > 1) {
-		od_err_set(e, OD_E_UNSUPPORTED, "%s: the descriptor has %zu virtual systems; deploying a VirtualSystemCollection as several machines is not supported yet",
-			   package, env->nsystems);
-		goto fail;
-	}
 	/* Deployability: refuse what validate calls an error. */
 	struct ovf_diags diags = {0};
 	int nerr = ovf_validate(env, 0, &diags, e);
@@ -165,6 +189,56 @@ fail:
 	return -1;
 }
 
+int deploy_plan_open_system(const struct deploy_plan *first, size_t idx, const struct deploy_opts *o,
+			    struct deploy_plan *pl, od_err *e)
+{
+	(void)o;
+	memset(pl, 0, sizeof *pl);
+	const ovf_envelope *env = first->pkg->env;
+	if (idx >= env->nsystems)
+		return od_err_set(e, OD_E_INTERNAL, "no virtual system %zu in %s", idx, first->pkg->path);
+	pl->pkg = first->pkg;
+	pl->borrowed = true;
+	pl->verify = first->verify;
+	pl->verified = first->verified;
+	pl->verify_cached = first->verify_cached;
+	pl->system_index = idx;
+	pl->vs = env->systems[idx];
+	pl->config = first->config;
+	if (ovf_hardware_get(env, pl->vs, pl->config ? pl->config->id : NULL, &pl->hw, e) < 0 ||
+	    collect_props(pl, e) < 0) {
+		od_err_prefix(e, "%s", pl->vs->id ? pl->vs->id : "virtual system");
+		deploy_plan_free(pl);
+		return -1;
+	}
+	return 0;
+}
+
+char *deploy_member_name(const char *base, const struct deploy_plan *pl)
+{
+	const char *id = pl->vs->id ? pl->vs->id : "";
+	char out[INSTANCE_NAME_MAX + 1];
+	size_t n = 0;
+	/* Room for BASE, "-" and at least a few characters of the id. */
+	for (const char *p = base; *p && n < INSTANCE_NAME_MAX / 2; p++)
+		out[n++] = *p;
+	out[n++] = '-';
+	size_t start = n;
+	for (const char *p = id; *p && n < INSTANCE_NAME_MAX; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isalnum(c) || c == '_' || c == '-')
+			out[n++] = (char)c;
+		else if (n > start && out[n - 1] != '-')
+			out[n++] = '-';
+	}
+	while (n > start && out[n - 1] == '-')
+		n--;
+	if (n == start)
+		n += (size_t)snprintf(out + n, sizeof out - n, "%zu", pl->system_index + 1);
+	out[n < INSTANCE_NAME_MAX ? n : INSTANCE_NAME_MAX] = '\0';
+	return od_strdup(out);
+}
+
 int deploy_plan_set_prop(struct deploy_plan *pl, const char *key, const char *value, od_err *e)
 {
 	struct deploy_prop *found = NULL;
@@ -192,6 +266,33 @@ int deploy_plan_set_prop(struct deploy_plan *pl, const char *key, const char *va
 	free(found->value);
 	found->value = v;
 	found->from_user = true;
+	return 0;
+}
+
+static bool plan_has_prop(const struct deploy_plan *pl, const char *key)
+{
+	for (size_t i = 0; i < pl->nprops; i++)
+		if (!strcmp(pl->props[i].key, key) || !strcmp(pl->props[i].prop->key, key))
+			return true;
+	return false;
+}
+
+int deploy_plans_set_prop(struct deploy_plan *plans, size_t n, const char *key, const char *value, od_err *e)
+{
+	if (n == 1)
+		return deploy_plan_set_prop(plans, key, value, e);
+	size_t applied = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!plan_has_prop(&plans[i], key))
+			continue;
+		if (deploy_plan_set_prop(&plans[i], key, value, e) < 0) {
+			od_err_prefix(e, "%s", plans[i].vs->id ? plans[i].vs->id : "virtual system");
+			return -1;
+		}
+		applied++;
+	}
+	if (!applied)
+		return od_err_set(e, OD_E_USAGE, "the appliance has no property '%s' (see 'ovfdeploy inspect')", key);
 	return 0;
 }
 
@@ -409,6 +510,26 @@ static int build_env(struct deploy_plan *pl, struct instance *in, od_err *e)
 		return od_err_nomem(e);
 	for (size_t i = 0; i < pl->nprops; i++)
 		props[i] = (struct ovf_env_property){pl->props[i].key, pl->props[i].value ? pl->props[i].value : ""};
+	/* Members of a collection also see their siblings' properties, each
+	 * sibling as an Entity (DSP8027), so that a web server learns, say,
+	 * its database's address. */
+	struct ovf_env_entity *ents = calloc(pl->nsiblings ? pl->nsiblings : 1, sizeof *ents);
+	if (!ents) {
+		free(props);
+		return od_err_nomem(e);
+	}
+	int rc = 0;
+	for (size_t s = 0; rc == 0 && s < pl->nsiblings; s++) {
+		const struct deploy_plan *sp = pl->siblings[s];
+		struct ovf_env_property *sprops = calloc(sp->nprops ? sp->nprops : 1, sizeof *sprops);
+		if (!sprops) {
+			rc = od_err_nomem(e);
+			break;
+		}
+		for (size_t i = 0; i < sp->nprops; i++)
+			sprops[i] = (struct ovf_env_property){sp->props[i].key, sp->props[i].value ? sp->props[i].value : ""};
+		ents[s] = (struct ovf_env_entity){.id = sp->vs->id ? sp->vs->id : "", .props = sprops, .nprops = sp->nprops};
+	}
 	struct ovf_env_doc doc = {
 		.id = pl->vs->id ? pl->vs->id : "",
 		.platform_kind = "ovfdeploy",
@@ -417,9 +538,15 @@ static int build_env(struct deploy_plan *pl, struct instance *in, od_err *e)
 		.locale = "en_US",
 		.props = props,
 		.nprops = pl->nprops,
+		.entities = ents,
+		.nentities = pl->nsiblings,
 	};
 	od_buf xml = {0};
-	int rc = ovf_env_build(&doc, &xml, e);
+	if (rc == 0)
+		rc = ovf_env_build(&doc, &xml, e);
+	for (size_t s = 0; s < pl->nsiblings; s++)
+		free((void *)ents[s].props);
+	free(ents);
 	free(props);
 	if (rc < 0)
 		return -1;

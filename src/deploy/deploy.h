@@ -185,10 +185,27 @@ struct deploy_plan {
 	struct ovf_hardware hw;
 	struct deploy_prop *props; size_t nprops;
 	struct ovf_warnings warnings;       /* hardware mapped to what we provide, etc. */
+	/* A VirtualSystemCollection deploys as one instance per VirtualSystem.
+	 * The first plan owns the package and the verification; the others,
+	 * from deploy_plan_open_system(), borrow them.  `siblings` (set by the
+	 * caller) are the collection's other plans: their properties reach
+	 * this system's OVF environment as Entity sections (DSP8027). */
+	size_t system_index;
+	bool borrowed;
+	struct deploy_plan *const *siblings; size_t nsiblings;
 };
 int deploy_plan_open(const char *package, const struct deploy_opts *o, struct deploy_plan *pl, od_err *e);
 /* Set a property by full key or, when unambiguous, by its short key. */
+/* Plan VirtualSystem `idx` (1 .. package's nsystems - 1) of the package
+ * `first` was opened for, with the same options. */
+int deploy_plan_open_system(const struct deploy_plan *first, size_t idx, const struct deploy_opts *o,
+			    struct deploy_plan *pl, od_err *e);
+/* The instance name of a collection member: BASE-SYSTEMID (made safe). */
+char *deploy_member_name(const char *base, const struct deploy_plan *pl);
 int deploy_plan_set_prop(struct deploy_plan *pl, const char *key, const char *value, od_err *e);
+/* Set a property on every plan of a collection that has it (a collection's
+ * own properties belong to all its members); an error when none has it. */
+int deploy_plans_set_prop(struct deploy_plan *plans, size_t n, const char *key, const char *value, od_err *e);
 /* Every property must now hold a value its type and qualifiers accept. */
 int deploy_plan_check(const struct deploy_plan *pl, od_err *e);
 void deploy_plan_free(struct deploy_plan *pl);

@@ -21,7 +21,8 @@ TESTS += tests/deploy/test_instance
 
 TESTS += tests/deploy/deploy-cli.sh
 EXTRA_DIST += tests/deploy/deploy-cli.sh
-TESTS += tests/deploy/verify-cache.sh
+TESTS += tests/deploy/verify-cache.sh tests/deploy/collection.sh
+EXTRA_DIST += tests/deploy/collection.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
