@@ -4,6 +4,7 @@
 # overlays, the environment CD, start/stop/list/rm through QEMU.  (The
 # sample appliance's boot is tested by tests/sample.)
 . "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/deploy/deploylib.sh"
 command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
 command -v python3 >/dev/null || skip "python3 not installed"
 export OVFDEPLOY_HOME="$T_TMP/home"
@@ -11,12 +12,7 @@ O=$OVFDEPLOY
 cd "$T_TMP"
 
 # An appliance: the sample descriptor around a 16 MiB disk holding a marker.
-mkdir app
-truncate -s 16M d.raw
-printf 'ovfdeploy-marker' | dd of=d.raw conv=notrunc 2>/dev/null
-"$O" -q convert -O vmdk -o subformat=streamOptimized d.raw app/tiny-disk1.vmdk || { fail "convert"; done_testing; exit 1; }
-cp "$top_srcdir/samples/tiny.ovf" app/
-"$O" -q pack app/tiny.ovf -o tiny.ova || { fail "pack"; done_testing; exit 1; }
+make_tiny_app 16M
 
 count_instances() { ls "$OVFDEPLOY_HOME/instances" 2>/dev/null | wc -l; }
 

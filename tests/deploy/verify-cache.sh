@@ -4,18 +4,14 @@
 # any change to the file, even one that restores its mtime, misses the cache
 # and is verified (and refused) in full.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/deploy/deploylib.sh"
 command -v python3 >/dev/null || skip "python3 not installed"
 export OVFDEPLOY_HOME="$T_TMP/home"
 O=$OVFDEPLOY
 cd "$T_TMP"
 cache="$OVFDEPLOY_HOME/cache/verified"
 
-mkdir app
-truncate -s 4M d.raw
-printf 'ovfdeploy-marker' | dd of=d.raw conv=notrunc 2>/dev/null
-"$O" -q convert -O vmdk -o subformat=streamOptimized d.raw app/tiny-disk1.vmdk || { fail "convert"; done_testing; exit 1; }
-cp "$top_srcdir/samples/tiny.ovf" app/
-"$O" -q pack app/tiny.ovf -o tiny.ova || { fail "pack"; done_testing; exit 1; }
+make_tiny_app 4M
 
 deploy() { # NAME [options]: deploy tiny.ova, then remove the instance again
 	n=$1; shift
