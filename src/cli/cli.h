@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <getopt.h>
 #include <stdio.h>
 
 #include "util/util.h"
@@ -48,6 +49,14 @@ int cli_exit_code(int errcode);
 	{"verbose", no_argument, NULL, 'v'}, \
 	{"help", no_argument, NULL, 'h'}
 bool cli_common_opt(int opt);
+/* getopt_long for a command, handling what every command shares: the
+ * common options, and -h/--help, which prints `usage` on stdout and returns
+ * CLI_OPT_HELP.  Returns the next option of the command's own, or -1.
+ * Options may follow operands (`check disk.qcow2 --json`), as in
+ * qemu-img; `--` ends them.  Set optind = 1 before the first call. */
+#define CLI_OPT_HELP (-2)
+int cli_next_opt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		 void (*usage)(FILE *));
 
 /* ---- JSON output ------------------------------------------------------------
  * A streaming writer: keys are escaped, strings are escaped (invalid UTF-8

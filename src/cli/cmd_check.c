@@ -30,14 +30,9 @@ int cmd_check(int argc, char **argv)
 	const char *fmt = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:qvh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		if (cli_common_opt(c))
-			continue;
+	while ((c = cli_next_opt(argc, argv, "f:qvh", longopts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case 'D': deep = true; break;
 		case 'f': fmt = optarg; break;
 		default: return cli_usage_error("check", "unknown option");

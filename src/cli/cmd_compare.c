@@ -27,14 +27,9 @@ int cmd_compare(int argc, char **argv)
 	bool force_progress = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:F:pqvh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		if (cli_common_opt(c))
-			continue;
+	while ((c = cli_next_opt(argc, argv, "f:F:pqvh", longopts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case 'f': fa = optarg; break;
 		case 'F': fb = optarg; break;
 		case 'p': force_progress = true; break;

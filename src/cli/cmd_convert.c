@@ -74,14 +74,9 @@ int cmd_convert(int argc, char **argv)
 	bool force_progress = false;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+O:f:co:j:pqvh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return EXIT_OK;
-		}
-		if (cli_common_opt(c))
-			continue;
+	while ((c = cli_next_opt(argc, argv, "O:f:co:j:pqvh", longopts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case 'O': o.format = optarg; break;
 		case 'f': in_fmt = optarg; break;
 		case 'c': o.create.compress = true; break;

@@ -234,7 +234,7 @@ int cmd_deploy(int argc, char **argv)
 	/* main() calls us as "deploy" for the implicit form; it passes --run. */
 	int opt;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
+	while ((opt = cli_next_opt(argc, argv, "qvh", longopts, usage)) != -1) {
 		od_err e;
 		switch (opt) {
 		case O_NAME: o.name = optarg; break;
@@ -283,10 +283,8 @@ int cmd_deploy(int argc, char **argv)
 		case O_REVERIFY: o.reverify = true; break;
 		case O_START:
 		case O_RUN: start = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
+		case CLI_OPT_HELP: return EXIT_OK;
 		default:
-			if (cli_common_opt(opt))
-				break;
 			return cli_usage_error("deploy", "unknown option");
 		}
 	}

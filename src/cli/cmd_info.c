@@ -118,13 +118,9 @@ int cmd_info(int argc, char **argv)
 	const char *fmt = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+f:qvh", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
+	while ((c = cli_next_opt(argc, argv, "f:qvh", longopts, usage)) != -1) {
+		if (c == CLI_OPT_HELP)
 			return EXIT_OK;
-		}
-		if (cli_common_opt(c))
-			continue;
 		if (c == 'f')
 			fmt = optarg;
 		else

@@ -517,13 +517,10 @@ int cmd_inspect(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
+	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
+		if (c == CLI_OPT_HELP)
 			return EXIT_OK;
-		}
-		if (!cli_common_opt(c))
-			return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
+		return cli_usage_error("inspect", "unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("inspect", optind >= argc ? "no descriptor given" : "one descriptor at a time");

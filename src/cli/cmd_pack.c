@@ -182,10 +182,9 @@ int cmd_pack(int argc, char **argv)
 	od_err e;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qvh", opts, NULL)) != -1) {
-		if (cli_common_opt(c))
-			continue;
+	while ((c = cli_next_opt(argc, argv, "o:qvh", opts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case 'o': out = optarg; break;
 		case 'D':
 			po.digest = ovf_digest_from_name(optarg);
@@ -245,7 +244,6 @@ int cmd_pack(int argc, char **argv)
 			gen_opt = true;
 			break;
 		}
-		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error("pack", "unknown option");
 		}
 	}

@@ -32,13 +32,11 @@ int cmd_unpack(int argc, char **argv)
 	struct ovf_unpack_opts uo = {0};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
-		if (cli_common_opt(c))
-			continue;
+	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case 'C': uo.verify.ca_file = optarg; break;
 		case 'R': uo.verify.require_signature = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error("unpack", "unknown option");
 		}
 	}

@@ -77,18 +77,16 @@ int cmd_validate(int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+qvh", opts, NULL)) != -1) {
+	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case O_LAX: flags |= OVF_VALIDATE_LAX; break;
 		case O_REMOTE: flags |= OVF_VALIDATE_ALLOW_REMOTE; break;
 		case O_STRICT: strict = true; break;
 		case O_NOSCHEMA: do_schema = false; break;
 		case O_SCHEMAONLY: do_deploy = false; break;
 		case O_SCHEMADIR: schemadir = optarg; break;
-		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			if (cli_common_opt(c))
-				break;
 			return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -118,13 +118,11 @@ int cmd_verify(int argc, char **argv)
 	struct ovf_verify_opts vo = {0};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qvh", opts, NULL)) != -1) {
-		if (cli_common_opt(c))
-			continue;
+	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
 		switch (c) {
+		case CLI_OPT_HELP: return EXIT_OK;
 		case 'C': vo.ca_file = optarg; break;
 		case 'R': vo.require_signature = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
 		default: return cli_usage_error("verify", "unknown option");
 		}
 	}

@@ -64,3 +64,17 @@ bool cli_common_opt(int opt)
 	default: return false;
 	}
 }
+
+int cli_next_opt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		 void (*usage)(FILE *))
+{
+	for (;;) {
+		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (c == 'h') {
+			usage(stdout);
+			return CLI_OPT_HELP;
+		}
+		if (c == -1 || !cli_common_opt(c))
+			return c;
+	}
+}
