@@ -1,4 +1,4 @@
 # Hardening (issue #7): crash consistency under SIGKILL, bounded memory and
 # time on hostile inputs, and valgrind memcheck over the CLI.
-TESTS += tests/hardening/crash.sh
-EXTRA_DIST += tests/hardening/crash.sh tests/hardening/lib.sh
+TESTS += tests/hardening/crash.sh tests/hardening/limits.sh
+EXTRA_DIST += tests/hardening/crash.sh tests/hardening/limits.sh tests/hardening/lib.sh tests/hardening/hostile.py
