@@ -11,3 +11,4 @@ EXTRA_DIST += tests/cli/basics.sh tests/cli/lib.sh
 
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/README.md
+include tests/hardening/local.mk

@@ -80,6 +80,21 @@ int cmd_list(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct instance in;
+		int partial = instance_partial(names[i]);
+		if (partial != INSTANCE_COMPLETE) {
+			/* Being deployed, or left by a deploy that was killed
+			 * ('rm' or a new deploy of the name removes it). */
+			const char *state = partial == INSTANCE_CREATING ? "creating" : "incomplete";
+			if (cli.json) {
+				json_obj_begin(&w, NULL);
+				json_str(&w, "name", names[i]);
+				json_str(&w, "state", state);
+				json_obj_end(&w);
+			} else if (!cli.quiet) {
+				printf("%-24s %-8s %-8s %s\n", names[i], state, "-", "-");
+			}
+			continue;
+		}
 		if (instance_load(names[i], &in, &e) < 0) {
 			cli_warn("%s", e.msg);
 			rc = EXIT_INVALID;

@@ -130,6 +130,11 @@ void instance_list_free(char **names, size_t n);
 pid_t instance_running_pid(const struct instance *in);
 /* Remove a stopped instance and everything in its directory. */
 int instance_remove(const char *name, od_err *e);
+/* Whether NAME's directory lacks instance.conf: INSTANCE_CREATING while a
+ * deploy makes it, INSTANCE_ABANDONED when that deploy died (SIGKILL, power
+ * cut); INSTANCE_COMPLETE otherwise (absent too). */
+enum { INSTANCE_COMPLETE, INSTANCE_CREATING, INSTANCE_ABANDONED };
+int instance_partial(const char *name);
 
 /* ---- deploying a package -------------------------------------------------------
  * deploy_plan_open() reads and verifies the package and works out what the

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -124,14 +125,70 @@ static int instance_runtime_paths(struct instance *in)
 	return s->pidfile && s->console_socket && s->control_socket && s->console_log ? 0 : -1;
 }
 
+/* An instance is complete once instance.conf exists: deploy writes it last.
+ * Until then the deploying process holds an flock on the directory (this
+ * fd, one instance per process), so that a directory without instance.conf
+ * and without the lock is known for what a killed deploy left: list shows it
+ * as incomplete, and rm or a new deploy of the same name removes it. */
+static int creating_fd = -1;
+static dev_t creating_dev;
+static ino_t creating_ino;
+
+static void creating_release(void)
+{
+	if (creating_fd >= 0)
+		close(creating_fd);
+	creating_fd = -1;
+}
+
+/* Whether `dir` is the instance this process is creating. */
+static bool creating_is(const char *dir)
+{
+	struct stat st;
+	return creating_fd >= 0 && stat(dir, &st) == 0 && st.st_dev == creating_dev && st.st_ino == creating_ino;
+}
+
+int instance_partial(const char *name)
+{
+	if (instance_name_check(name, NULL) < 0)
+		return INSTANCE_COMPLETE;
+	od_err ig;
+	char *dir = instance_dir(name, &ig);
+	char *conf = dir ? od_asprintf("%s/instance.conf", dir) : NULL;
+	int state = INSTANCE_COMPLETE;
+	struct stat st;
+	if (conf && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && lstat(conf, &st) < 0 && errno == ENOENT) {
+		state = INSTANCE_ABANDONED;
+		if (creating_is(dir)) {
+			state = INSTANCE_CREATING;
+		} else {
+			int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+				state = INSTANCE_CREATING;
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	free(conf);
+	free(dir);
+	return state;
+}
+
+static int rm_tree(const char *dir);
+
 int instance_create(struct instance *in, od_err *e)
 {
 	char *dir = instance_dir(in->name, e);
 	if (!dir)
 		return -1;
+	/* What a killed deploy left under this name is not an instance. */
+	if (instance_partial(in->name) == INSTANCE_ABANDONED)
+		rm_tree(dir);
 	if (mkdir(dir, 0700) < 0) {
 		int err = errno;
-		if (err == EEXIST)
+		if (err == EEXIST && instance_partial(in->name) == INSTANCE_CREATING)
+			od_err_set(e, OD_E_USAGE, "an instance named '%s' is being deployed by another process", in->name);
+		else if (err == EEXIST)
 			od_err_set(e, OD_E_USAGE, "an instance named '%s' exists already (remove it with 'ovfdeploy rm %s', or choose another --name)",
 				   in->name, in->name);
 		else
@@ -139,6 +196,24 @@ int instance_create(struct instance *in, od_err *e)
 		free(dir);
 		return -1;
 	}
+	creating_release();
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int lr = fd < 0 ? od_err_errno(e, errno, "%s", dir) : od_tmp_lock(fd, dir, e);
+	if (lr == 0 && fstat(fd, &st) < 0)
+		lr = od_err_errno(e, errno, "%s", dir);
+	if (lr != 0) {
+		/* lr > 0: another deploy took our fresh directory for a leftover. */
+		if (lr > 0)
+			od_err_set(e, OD_E_USAGE, "an instance named '%s' is being deployed by another process", in->name);
+		if (fd >= 0)
+			close(fd);
+		free(dir);
+		return -1;
+	}
+	creating_fd = fd;
+	creating_dev = st.st_dev;
+	creating_ino = st.st_ino;
 	free(in->dir);
 	in->dir = dir;
 	if (instance_runtime_paths(in) < 0)
@@ -225,6 +300,9 @@ int instance_save(const struct instance *in, od_err *e)
 		rc = od_atomic_commit(&af, e);
 	else if (rc == 0)
 		od_atomic_abort(&af);
+	/* The instance is complete: no need to hold it any more. */
+	if (rc == 0 && creating_is(in->dir))
+		creating_release();
 	free(path);
 	od_buf_free(&b);
 	return rc;
@@ -486,10 +564,32 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path) < 0 ? -1 : 0;
 }
 
+static int rm_tree(const char *dir)
+{
+	/* FTW_PHYS: never follow a symlink out of the instance directory. */
+	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int instance_remove(const char *name, od_err *e)
 {
 	struct instance in;
-	if (instance_load(name, &in, e) == 0) {
+	int partial = instance_partial(name);
+	if (partial == INSTANCE_CREATING) {
+		char *dir = instance_dir(name, e);
+		bool ours = dir && creating_is(dir);
+		if (!ours) {
+			free(dir);
+			return od_err_set(e, OD_E_USAGE, "instance '%s' is being deployed by another process", name);
+		}
+		/* Our own deploy failed: remove what it made. */
+		int rc = rm_tree(dir);
+		if (rc < 0)
+			od_err_errno(e, errno, "cannot remove %s", dir);
+		creating_release();
+		free(dir);
+		return rc < 0 ? -1 : 0;
+	}
+	if (partial == INSTANCE_COMPLETE && instance_load(name, &in, e) == 0) {
 		pid_t pid = instance_running_pid(&in);
 		instance_free(&in);
 		if (pid)
@@ -501,8 +601,7 @@ int instance_remove(const char *name, od_err *e)
 	char *dir = instance_dir(name, e);
 	if (!dir)
 		return -1;
-	/* FTW_PHYS: never follow a symlink out of the instance directory. */
-	int rc = nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	int rc = rm_tree(dir);
 	if (rc < 0)
 		od_err_errno(e, errno, "cannot remove %s", dir);
 	free(dir);

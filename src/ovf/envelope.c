@@ -1124,6 +1124,81 @@ static void refuse_entity_decl(void *ctx, const xmlChar *name, int type, const x
 
 static void envelope_free_vs(struct ovf_virtual_system *vs);
 
+/* The shape of the document, bounded before libxml2 builds anything.  The
+ * 16 MiB size cap is not enough on its own: 16 MiB of "<a/>" is four million
+ * nodes, over 500 MiB as a tree, and libxml2 2.9 checks an element's
+ * attributes for duplicates pairwise, so 200000 attributes on one element
+ * take minutes (both found by tests/hardening/limits.sh).  Real descriptors
+ * have hundreds of elements and a dozen attributes on the busiest one.  The
+ * scan is a cheap over-approximation: every '=' outside quotes in a start tag
+ * counts as an attribute; comments, CDATA and processing instructions are
+ * skipped; anything malformed is left for the parser to report. */
+#define XML_ELEMENTS_MAX 100000
+#define XML_ATTRS_MAX 1000
+
+static long count_lines(const char *buf, size_t from, size_t to, long line)
+{
+	for (size_t i = from; i < to; i++)
+		if (buf[i] == '\n')
+			line++;
+	return line;
+}
+
+static int check_shape(const char *buf, size_t len, const char *name, od_err *e)
+{
+	static const struct {
+		const char *open, *close;
+	} skip[] = {{"!--", "-->"}, {"![CDATA[", "]]>"}, {"?", "?>"}};
+	size_t elements = 0, i = 0, done = 0;
+	long line = 1;
+	while (i < len) {
+		const char *lt = memchr(buf + i, '<', len - i);
+		if (!lt)
+			break;
+		i = (size_t)(lt - buf) + 1;
+		size_t rest = len - i;
+		bool skipped = false;
+		for (size_t k = 0; k < sizeof skip / sizeof skip[0]; k++) {
+			size_t ol = strlen(skip[k].open);
+			if (rest < ol || memcmp(buf + i, skip[k].open, ol) != 0)
+				continue;
+			const char *end = memmem(buf + i + ol, rest - ol, skip[k].close, strlen(skip[k].close));
+			if (!end)
+				return 0; /* unterminated: the parser says so */
+			i = (size_t)(end - buf) + strlen(skip[k].close);
+			skipped = true;
+			break;
+		}
+		if (skipped || rest == 0 || buf[i] == '!' || buf[i] == '/')
+			continue;
+		if (++elements > XML_ELEMENTS_MAX) {
+			line = count_lines(buf, done, i, line);
+			return od_err_set(e, OD_E_INVALID, "%s:%ld: more than %d elements; refused (descriptors have hundreds)",
+					  name, line, XML_ELEMENTS_MAX);
+		}
+		size_t attrs = 0, start = i;
+		char quote = 0;
+		for (; i < len; i++) {
+			char c = buf[i];
+			if (quote) {
+				if (c == quote)
+					quote = 0;
+			} else if (c == '"' || c == '\'') {
+				quote = c;
+			} else if (c == '=') {
+				if (++attrs > XML_ATTRS_MAX) {
+					line = count_lines(buf, done, start, line);
+					return od_err_set(e, OD_E_INVALID, "%s:%ld: an element with more than %d attributes; refused",
+							  name, line, XML_ATTRS_MAX);
+				}
+			} else if (c == '>') {
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 xmlDoc *ovf_xml_read(const char *buf, size_t len, const char *name, struct ovf_diags *ns_warnings, od_err *e)
 {
 	if (!name)
@@ -1137,7 +1212,7 @@ xmlDoc *ovf_xml_read(const char *buf, size_t len, const char *name, struct ovf_d
 		od_err_set(e, OD_E_INVALID, "%s: the descriptor is empty", name);
 		return NULL;
 	}
-	if (check_bytes(buf, len, name, e) < 0)
+	if (check_bytes(buf, len, name, e) < 0 || check_shape(buf, len, name, e) < 0)
 		return NULL;
 
 	xmlInitParser();

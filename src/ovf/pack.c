@@ -43,6 +43,7 @@ struct plan {
 	struct out_member *v;
 	size_t n;
 	char **temps;       /* compressed temporaries to unlink at the end */
+	int *tempfds;       /* and their fds, kept open to hold their locks */
 	size_t ntemps;
 };
 
@@ -56,8 +57,11 @@ static void plan_free(struct plan *pl)
 	for (size_t i = 0; i < pl->ntemps; i++) {
 		unlink(pl->temps[i]);
 		free(pl->temps[i]);
+		if (pl->tempfds[i] >= 0)
+			close(pl->tempfds[i]);
 	}
 	free(pl->temps);
+	free(pl->tempfds);
 }
 
 static int plan_add(struct plan *pl, const char *name, const char *src, uint64_t off, uint64_t size, time_t mtime,
@@ -287,23 +291,42 @@ static int gz_data(void *ctx, const void *buf, size_t len, od_err *e)
 }
 
 /* Compress a References file (chunks joined) into a temporary file beside
- * the output; returns its path and size. */
-static int compress_file(const ovf_package *p, const struct ovf_file *f, const char *outdir, char **tmp,
-			 uint64_t *size, od_err *e)
+ * the output; returns its path, size and fd.  The fd stays open until the
+ * temporary is removed: it holds the lock that tells a later pack to the
+ * same output that this temporary is not a killed run's (od_tmp_clean). */
+static int compress_file(const ovf_package *p, const struct ovf_file *f, const char *outdir, const char *outbase,
+			 char **tmp, int *tmpfd, uint64_t *size, od_err *e)
 {
-	*tmp = od_asprintf("%s/.ovfdeploy-gz.XXXXXX", outdir);
+	*tmpfd = -1;
+	*tmp = od_asprintf("%s/.%s.gz-XXXXXX.tmp", outdir, outbase);
 	if (!*tmp)
 		return od_err_nomem(e);
 	struct gz_ctx *g = calloc(1, sizeof *g);
 	if (!g)
 		return od_err_nomem(e);
-	g->fd = mkstemp(*tmp);
-	g->path = *tmp;
-	if (g->fd < 0) {
-		int err = errno;
-		free(g);
-		return od_err_errno(e, err, "%s", *tmp);
+	size_t tl = strlen(*tmp);
+	for (int tries = 0;; tries++) {
+		memcpy(*tmp + tl - 10, "XXXXXX", 6);
+		g->fd = mkostemps(*tmp, 4, O_CLOEXEC);
+		if (g->fd < 0) {
+			int err = errno;
+			free(g);
+			return od_err_errno(e, err, "%s", *tmp);
+		}
+		int lr = od_tmp_lock(g->fd, *tmp, e);
+		if (lr == 0)
+			break;
+		close(g->fd);
+		if (lr < 0 || tries == 8) {
+			if (lr < 0)
+				unlink(*tmp);
+			else
+				od_err_set(e, OD_E_IO, "%s: temporary files keep disappearing", *tmp);
+			free(g);
+			return -1;
+		}
 	}
+	g->path = *tmp;
 	/* gzip wrapper (16 + window bits), level 6: zlib's default balance. */
 	if (deflateInit2(&g->z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		close(g->fd);
@@ -324,7 +347,7 @@ static int compress_file(const ovf_package *p, const struct ovf_file *f, const c
 		rc = od_err_errno(e, errno, "%s", *tmp);
 	if (rc == 0)
 		*size = (uint64_t)st.st_size;
-	close(g->fd);
+	*tmpfd = g->fd;
 	free(g);
 	return rc;
 }
@@ -353,6 +376,7 @@ static int build_plan(const ovf_package *p, const struct ovf_pack_opts *o, const
 	char *outdir = dir_of(out);
 	if (!outdir)
 		return od_err_nomem(e);
+	const char *outbase = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < p->env->nfiles; i++) {
 		const struct ovf_file *f = &p->env->files[i];
@@ -388,17 +412,25 @@ static int build_plan(const ovf_package *p, const struct ovf_pack_opts *o, const
 		time_t mt = mtime_of(v[0]->path);
 		if (compress) {
 			char *tmp = NULL;
-			int cr = compress_file(p, f, outdir, &tmp, &size, e);
+			int tmpfd = -1;
+			int cr = compress_file(p, f, outdir, outbase, &tmp, &tmpfd, &size, e);
 			char **nt = tmp ? realloc(pl->temps, (pl->ntemps + 1) * sizeof *nt) : NULL;
-			if (!nt) {
+			if (nt)
+				pl->temps = nt;
+			int *nf = nt ? realloc(pl->tempfds, (pl->ntemps + 1) * sizeof *nf) : NULL;
+			if (nf)
+				pl->tempfds = nf;
+			if (!nt || !nf) {
 				if (tmp)
 					unlink(tmp);
+				if (tmpfd >= 0)
+					close(tmpfd);
 				free(tmp);
 				free(v);
 				rc = cr < 0 ? -1 : od_err_nomem(e);
 				break;
 			}
-			pl->temps = nt;
+			pl->tempfds[pl->ntemps] = tmpfd;
 			pl->temps[pl->ntemps++] = tmp;
 			if (cr < 0) {
 				free(v);

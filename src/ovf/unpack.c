@@ -152,6 +152,17 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		return od_err_set(e, OD_E_USAGE, "%s: not a usable destination name", dest);
 	}
 
+	/* A killed unpack to the same destination left its temporary directory:
+	 * remove it (only if its writer is gone) before counting free space. */
+	char *prefix = od_asprintf(".%s.", base);
+	if (!prefix) {
+		free(c1);
+		free(c2);
+		return od_err_nomem(e);
+	}
+	od_tmp_clean(parent, prefix, "");
+	free(prefix);
+
 	/* Room for what the package declares, before writing anything. */
 	uint64_t need = p->descriptor_len + p->manifest_len + p->cert_len;
 	for (size_t i = 0; i < p->env->nfiles; i++) {
@@ -185,19 +196,35 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		free(c2);
 		return od_err_nomem(e);
 	}
-	if (!mkdtemp(tmp)) {
-		od_err_errno(e, errno, "%s: cannot create a temporary directory", tmp);
-		free(tmp);
-		free(c1);
-		free(c2);
-		return -1;
-	}
-	struct writer w = {.fd = -1, .tmp = tmp};
-	w.dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct writer w = {.fd = -1, .dirfd = -1, .tmp = tmp};
 	int rc = -1;
-	if (w.dirfd < 0) {
-		od_err_errno(e, errno, "%s", tmp);
-		goto out;
+	/* The directory stays locked while we live, so that a later unpack knows
+	 * it from one whose writer was killed (od_tmp_clean). */
+	size_t tlen = strlen(tmp);
+	for (int tries = 0;; tries++) {
+		memcpy(tmp + tlen - 6, "XXXXXX", 6);
+		if (!mkdtemp(tmp)) {
+			od_err_errno(e, errno, "%s: cannot create a temporary directory", tmp);
+			goto out;
+		}
+		w.dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (w.dirfd < 0) {
+			od_err_errno(e, errno, "%s", tmp);
+			rmdir(tmp);
+			goto out;
+		}
+		int lr = od_tmp_lock(w.dirfd, tmp, e);
+		if (lr == 0)
+			break;
+		close(w.dirfd);
+		w.dirfd = -1;
+		if (lr < 0)
+			rmdir(tmp);
+		if (lr < 0 || tries == 8) {
+			if (lr > 0)
+				od_err_set(e, OD_E_IO, "%s: temporary directories keep disappearing", dest);
+			goto out;
+		}
 	}
 	/* mkdtemp makes it private; the result is an ordinary directory. */
 	fchmod(w.dirfd, 0755);

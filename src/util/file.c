@@ -2,12 +2,14 @@
 #include "config.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -126,22 +128,48 @@ int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
 	/* The temporary name starts with a dot and ends in .tmp so that a user
 	 * who finds one after a crash knows what it is; it lives in the same
 	 * directory so that rename() is atomic. */
-	af->tmp = od_asprintf("%s/.%s.XXXXXX.tmp", dirname(copy1), basename(copy2));
-	free(copy1);
-	free(copy2);
-	if (!af->tmp) {
+	const char *dir = dirname(copy1), *base = basename(copy2);
+	af->tmp = od_asprintf("%s/.%s.XXXXXX.tmp", dir, base);
+	char *prefix = od_asprintf(".%s.", base);
+	if (!af->tmp || !prefix) {
+		free(copy1);
+		free(copy2);
+		free(prefix);
+		free(af->tmp);
 		free(af->path);
-		af->path = NULL;
+		af->path = af->tmp = NULL;
 		return od_err_nomem(e);
 	}
-	af->fd = mkostemps(af->tmp, 4, O_CLOEXEC);
-	if (af->fd < 0) {
-		int err = errno;
-		od_err_errno(e, err, "%s: cannot create a temporary file", path);
-		free(af->path);
-		free(af->tmp);
-		af->path = af->tmp = NULL;
-		return -1;
+	/* What a writer killed before us left for this destination. */
+	od_tmp_clean(dir, prefix, ".tmp");
+	free(prefix);
+	free(copy1);
+	free(copy2);
+	size_t len = strlen(af->tmp);
+	for (int tries = 0;; tries++) {
+		memcpy(af->tmp + len - 10, "XXXXXX", 6);
+		af->fd = mkostemps(af->tmp, 4, O_CLOEXEC);
+		if (af->fd < 0) {
+			int err = errno;
+			od_err_errno(e, err, "%s: cannot create a temporary file", path);
+			free(af->path);
+			free(af->tmp);
+			af->path = af->tmp = NULL;
+			return -1;
+		}
+		int rc = od_tmp_lock(af->fd, af->tmp, e);
+		if (rc == 0)
+			break;
+		close(af->fd);
+		af->fd = -1;
+		if (rc < 0 || tries == 8) {
+			if (rc > 0)
+				od_err_set(e, OD_E_IO, "%s: temporary files keep disappearing", path);
+			free(af->path);
+			free(af->tmp);
+			af->path = af->tmp = NULL;
+			return -1;
+		}
 	}
 	/* mkostemps creates 0600; give the file the mode the caller asked for. */
 	fchmod(af->fd, (mode_t)mode);
@@ -194,4 +222,116 @@ void od_atomic_abort(od_atomic_file *af)
 	free(af->tmp);
 	free(af->path);
 	af->tmp = af->path = NULL;
+}
+
+/* ---- temporaries left by dead writers ---------------------------------------- */
+
+int od_tmp_lock(int fd, const char *path, od_err *e)
+{
+	/* Blocking: a cleaner holds the lock only while it removes the thing. */
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			return od_err_errno(e, errno, "%s: cannot lock", path);
+	}
+	/* A cleaner may have taken the new, still unlocked, temporary for a dead
+	 * writer's and removed it: then the name no longer leads to our file. */
+	struct stat a, b;
+	if (fstat(fd, &a) < 0)
+		return od_err_errno(e, errno, "%s", path);
+	if (lstat(path, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+		return 1;
+	return 0;
+}
+
+static bool tmp_name_matches(const char *name, const char *prefix, const char *suffix)
+{
+	size_t n = strlen(name), pl = strlen(prefix), sl = strlen(suffix);
+	if (n < pl + sl + 6 || strncmp(name, prefix, pl) != 0 || strcmp(name + n - sl, suffix) != 0)
+		return false;
+	const char *mid = name + pl;
+	size_t ml = n - pl - sl;
+	if (ml == 9 && !strncmp(mid, "gz-", 3)) {
+		mid += 3;
+		ml -= 3;
+	}
+	if (ml != 6)
+		return false;
+	for (size_t i = 0; i < 6; i++)
+		if (!(mid[i] >= 'a' && mid[i] <= 'z') && !(mid[i] >= 'A' && mid[i] <= 'Z') && !(mid[i] >= '0' && mid[i] <= '9'))
+			return false;
+	return true;
+}
+
+/* Remove everything under the directory `fd`, never following a symlink.
+ * The depth bound keeps a hostile tree from exhausting the stack or fds. */
+static void rm_tree_fd(int fd, int depth)
+{
+	int dup_fd = dup(fd);
+	if (dup_fd < 0)
+		return;
+	DIR *d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct stat st;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth >= 32)
+				continue;
+			int sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0)
+				continue;
+			rm_tree_fd(sub, depth + 1);
+			close(sub);
+			unlinkat(fd, de->d_name, AT_REMOVEDIR);
+		} else {
+			unlinkat(fd, de->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+void od_tmp_clean(const char *dir, const char *prefix, const char *suffix)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	int scan = dup(dfd);
+	DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+	if (!d) {
+		if (scan >= 0)
+			close(scan);
+		close(dfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!tmp_name_matches(de->d_name, prefix, suffix))
+			continue;
+		int fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		struct stat a, b;
+		/* Only our own files and directories, only when nobody holds them,
+		 * and only if the name still leads to what we locked. */
+		if (fstat(fd, &a) == 0 && a.st_uid == geteuid() && (S_ISREG(a.st_mode) || S_ISDIR(a.st_mode)) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0 && fstatat(dfd, de->d_name, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			if (S_ISDIR(a.st_mode)) {
+				rm_tree_fd(fd, 0);
+				unlinkat(dfd, de->d_name, AT_REMOVEDIR);
+			} else {
+				unlinkat(dfd, de->d_name, 0);
+			}
+		}
+		close(fd);
+	}
+	closedir(d);
+	close(dfd);
 }

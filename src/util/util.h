@@ -114,6 +114,22 @@ int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e);
 int od_atomic_commit(od_atomic_file *af, od_err *e);
 void od_atomic_abort(od_atomic_file *af);
 
+/* Temporaries that survive their writer.  Nothing can clean up after a
+ * SIGKILL or a power cut, so every temporary of ours is held under an
+ * exclusive flock() for as long as its writer lives (the kernel drops it when
+ * the process dies, however it dies), and the next writer to the same
+ * destination removes the ones nobody holds.  A temporary is named
+ * PREFIX[TAG]XXXXXX[SUFFIX] (XXXXXX from mkstemp/mkdtemp, TAG "" or "gz-"):
+ * only such names are ever touched, so a user's file is never removed.
+ *
+ * od_tmp_lock takes the lock on a temporary just made at `path` (file or
+ * directory fd), and fails if someone removed it before the lock was taken
+ * (the caller then makes another).  od_tmp_clean removes, in `dir`, the
+ * unlocked temporaries named PREFIX...SUFFIX, files and whole directory trees;
+ * it is best effort and never fails. */
+int od_tmp_lock(int fd, const char *path, od_err *e);
+void od_tmp_clean(const char *dir, const char *prefix, const char *suffix);
+
 /* ---- progress --------------------------------------------------------------
  * Libraries report progress through this callback; the CLI decides whether
  * and how to draw it.  `total` may be 0 when unknown. */
