@@ -230,8 +230,13 @@ int od_tmp_lock(int fd, const char *path, od_err *e)
 {
 	/* Blocking: a cleaner holds the lock only while it removes the thing. */
 	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR)
-			return od_err_errno(e, errno, "%s: cannot lock", path);
+		if (errno == EINTR)
+			continue;
+		/* A file system without locks (some network ones): write without
+		 * one.  Cleaners cannot lock there either, so they remove nothing. */
+		if (errno == ENOLCK || errno == EOPNOTSUPP || errno == EINVAL)
+			break;
+		return od_err_errno(e, errno, "%s: cannot lock", path);
 	}
 	/* A cleaner may have taken the new, still unlocked, temporary for a dead
 	 * writer's and removed it: then the name no longer leads to our file. */
