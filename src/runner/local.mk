@@ -49,6 +49,12 @@ tests_runner_test_virtio_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_virtio_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_virtio
 
+check_PROGRAMS += tests/runner/test_msix_pcicfg
+tests_runner_test_msix_pcicfg_SOURCES = tests/runner/test_msix_pcicfg.c
+tests_runner_test_msix_pcicfg_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_msix_pcicfg_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_msix_pcicfg
+
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c
 tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)
