@@ -110,8 +110,9 @@ int main(int argc, char **argv)
 	virtq_enable(vm, &q, &e);
 	const uint32_t req = 64 << 10;
 	uint64_t total = 0, size = disk_size(d);
-	struct timespec t0, t1;
+	struct timespec t0, t1, c0, c1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	uint16_t idx = 0;
 	struct virtq_chain *c = malloc(sizeof *c);
 	for (uint64_t off = 0; off + req <= size; off += req) {
@@ -135,8 +136,13 @@ int main(int argc, char **argv)
 		total += req;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
 	double s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("%s (%s): %.0f MB/s\n", argv[1], disk_format(d), total / s / 1e6);
+	double cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
+	/* on a shared machine the wall-clock figure is mostly other load: the
+	 * CPU-time one says what the code costs */
+	printf("%s (%s): %.0f MB/s, %.0f MB/s of CPU time\n", argv[1], disk_format(d), total / s / 1e6,
+	       total / cpu / 1e6);
 	return 0;
 }
 EOF
