@@ -424,7 +424,8 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 			s->plist[n++] = (struct par_grain){g + i, gte, dst};
 	}
 	*done = count;
-	if (n >= 4 && !s->pool) {
+	/* a thread that may not start threads (a sandboxed vCPU) inflates alone */
+	if (n >= 4 && !s->pool && od_pool_allowed()) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		unsigned t = cpus > 1 ? (unsigned)cpus : 1;
 		if (t > VMDK_PAR_MAX)

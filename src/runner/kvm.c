@@ -227,6 +227,7 @@ static void *vcpu_thread(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	if (!vm->no_sandbox) {
 		od_err e;
+		od_pool_forbid(); /* the disk library must not start threads here */
 		if (sandbox_vcpu(&e) < 0) {
 			end_with_error(vm, "vCPU %u: %s", v->id, e.msg);
 			return NULL;
