@@ -424,7 +424,8 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 			s->plist[n++] = (struct par_grain){g + i, gte, dst};
 	}
 	*done = count;
-	if (n >= 4 && !s->pool) {
+	/* a thread that may not start threads (a sandboxed vCPU) inflates alone */
+	if (n >= 4 && !s->pool && od_pool_allowed()) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		unsigned t = cpus > 1 ? (unsigned)cpus : 1;
 		if (t > VMDK_PAR_MAX)
@@ -490,6 +491,13 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t of
 			break;
 		} else if (gte <= 1) {
 			memset(buf, 0, n);
+		} else if (s->compressed && n == s->grain_bytes && !(s->gbuf_valid && s->gbuf_idx == g)) {
+			/* A whole grain (a virtio-blk request of one grain, the
+			 * common case) inflates straight into the caller's buffer:
+			 * going through gbuf would copy every byte once more, and
+			 * nothing will read part of it again soon. */
+			if ((rc = read_compressed(s, &s->inf, g, gte, buf, NULL, e)) < 0)
+				break;
 		} else if (s->compressed) {
 			if (!s->gbuf_valid || s->gbuf_idx != g) {
 				s->gbuf_valid = false;

@@ -32,8 +32,10 @@ CLEANFILES += src/runner/dsdt.hex src/runner/dsdt.aml
 EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
-TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh
+TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
+	tests/runner/msix_blk.sh
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
+	tests/runner/msix_blk.sh tests/runner/msix_guest.S \
 	tests/runner/guest.S tests/runner/guest.ld \
 	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c tests/runner/kernel.S
 
@@ -48,6 +50,12 @@ tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c
 tests_runner_test_virtio_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_virtio_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_virtio
+
+check_PROGRAMS += tests/runner/test_msix_pcicfg
+tests_runner_test_msix_pcicfg_SOURCES = tests/runner/test_msix_pcicfg.c
+tests_runner_test_msix_pcicfg_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_msix_pcicfg_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_msix_pcicfg
 
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c

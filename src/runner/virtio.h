@@ -67,10 +67,16 @@ bool virtq_chain_write(const struct virtq_chain *c, uint64_t off, const void *sr
 
 /* ---- virtio over PCI, transitional (virtio_pci.c) ----
  * Legacy interface in I/O BAR 0 (with the device config after the 20-byte
- * header), modern interface in 64-bit memory BAR 4 (common config, ISR,
- * device config, notifications) described by vendor capabilities.  INTx
- * only: no MSI-X. */
+ * header, 24 bytes when MSI-X is on), modern interface in 64-bit memory
+ * BAR 4 (common config, ISR, device config, notifications) described by
+ * vendor capabilities, plus the PCI configuration access capability.
+ * Interrupts: MSI-X (table and PBA in 32-bit memory BAR 1, one vector per
+ * queue plus one for configuration changes), INTx while MSI-X is off. */
 #define VIRTIO_MAX_QUEUES 4
+#define VIRTIO_MSIX_MAX (VIRTIO_MAX_QUEUES + 1)
+#define VIRTIO_MSI_NO_VECTOR 0xffff
+#define VIRTIO_MSIX_BAR 1
+#define VIRTIO_MSIX_PBA 0x800 /* offset of the PBA in the MSI-X BAR */
 #define VIRTIO_F_VERSION_1 (1ull << 32)
 
 #define VIRTIO_STATUS_ACK 1
@@ -102,13 +108,27 @@ struct virtio_dev {
 	uint16_t queue_sel;
 	unsigned nqueues;
 	struct virtq vq[VIRTIO_MAX_QUEUES];
+	/* MSI-X: table entries as the guest wrote them (address, data,
+	 * vector control), pending bits, and the vectors the driver chose,
+	 * each < msix_nvec or VIRTIO_MSI_NO_VECTOR.  msix_cap is 0 when the
+	 * device has no MSI-X (KVM without MSI injection). */
+	unsigned msix_cap, msix_nvec;
+	uint8_t msix_table[16 * VIRTIO_MSIX_MAX];
+	uint32_t msix_pending;
+	uint16_t config_vector;
+	uint16_t queue_vector[VIRTIO_MAX_QUEUES];
+	unsigned pcicfg_cap; /* offset of the VIRTIO_PCI_CAP_PCI_CFG capability */
 };
 
 /* Initialise the transport and add the device to the bus. */
 int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned nqueues, uint16_t queue_size,
 		    uint64_t features, unsigned cfg_size, const struct virtio_ops *ops, void *opaque, od_err *e);
 void virtio_pci_uninit(struct virtio_dev *v);
-/* Raise the queue interrupt (ISR bit 0, INTx). */
+/* Tell the driver that queue `q` has used buffers: its MSI-X vector, or
+ * ISR bit 0 and INTx while MSI-X is off. */
+void virtio_signal_queue(struct virtio_dev *v, unsigned q);
+/* The same when the caller does not know the queue: every vector a queue
+ * uses (spurious ones are harmless, drivers check the used ring). */
 void virtio_signal_used(struct virtio_dev *v);
 /* The device hit a guest error: stop until the driver resets it. */
 void virtio_needs_reset(struct virtio_dev *v);

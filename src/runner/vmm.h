@@ -54,6 +54,10 @@ bool vm_io_dispatch(struct vm *vm, int space, uint64_t addr, uint8_t *data, unsi
 /* ---- interrupts and life cycle ---------------------------------------------- */
 /* Drive an ISA/IOAPIC interrupt line (level: 1 asserted, 0 deasserted). */
 void vm_set_irq(struct vm *vm, unsigned irq, int level);
+/* Deliver one message-signalled interrupt (the address/data pair a guest
+ * wrote into an MSI-X table entry) through KVM_SIGNAL_MSI.  A fake VM only
+ * counts it and keeps the last pair, for the tests. */
+void vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
 /* Ask the VM to stop with this reason (first reason wins). */
 void vm_request_end(struct vm *vm, int reason);
 
@@ -118,6 +122,9 @@ struct pci_dev {
 	void *opaque;
 	/* optional hook after the guest wrote config space */
 	void (*cfg_written)(struct pci_dev *d, unsigned off, unsigned size);
+	/* optional hook before the guest reads config space, for registers
+	 * whose value is computed at read time (virtio's pci_cfg window) */
+	void (*cfg_reading)(struct pci_dev *d, unsigned off, unsigned size);
 };
 struct pci_bus *pci_new(struct vm *vm, od_err *e);
 void pci_free(struct pci_bus *b);
@@ -174,6 +181,12 @@ struct vm {
 
 	/* interrupt lines as last set, for tests of fake VMs */
 	int irq_level[24];
+	/* MSIs sent by a fake VM: how many, and the last address/data */
+	unsigned long msi_count;
+	uint64_t msi_addr;
+	uint32_t msi_data;
+	/* KVM cannot inject MSIs (no KVM_CAP_SIGNAL_MSI): devices offer no MSI-X */
+	bool no_msi;
 
 	unsigned ncpus;
 	bool no_sandbox;

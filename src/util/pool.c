@@ -52,8 +52,24 @@ static void *worker(void *p_)
 	return NULL;
 }
 
+static _Thread_local bool pool_forbidden;
+
+void od_pool_forbid(void)
+{
+	pool_forbidden = true;
+}
+
+bool od_pool_allowed(void)
+{
+	return !pool_forbidden;
+}
+
 od_pool *od_pool_new(unsigned nthreads, unsigned queue_max, od_err *e)
 {
+	if (pool_forbidden) {
+		od_err_set(e, OD_E_UNSUPPORTED, "this thread may not start worker threads");
+		return NULL;
+	}
 	if (!nthreads) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 		nthreads = n > 0 ? (unsigned)n : 1;

@@ -147,5 +147,12 @@ int od_pool_submit(od_pool *p, void (*fn)(void *arg), void *arg, od_err *e);
 /* Wait until every submitted job has finished. */
 void od_pool_wait(od_pool *p);
 void od_pool_free(od_pool *p);
+/* Forbid the calling thread to start pools from now on: od_pool_new then
+ * fails, and code that can do without workers asks od_pool_allowed()
+ * before anything else a pool needs (sysconf reads /sys).  The runner's
+ * vCPU threads serve disk reads under a seccomp filter that kills the
+ * process on clone or open, so they must never start one. */
+void od_pool_forbid(void);
+bool od_pool_allowed(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "util/util.h"
 
 #include <check.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
@@ -202,6 +203,30 @@ START_TEST(test_pool)
 }
 END_TEST
 
+/* od_pool_forbid() holds for the calling thread only */
+static void *forbidding_thread(void *arg)
+{
+	od_err e;
+	od_pool_forbid();
+	*(bool *)arg = !od_pool_allowed() && od_pool_new(1, 0, &e) == NULL && e.code == OD_E_UNSUPPORTED;
+	return NULL;
+}
+
+START_TEST(test_pool_forbid)
+{
+	bool refused = false;
+	pthread_t t;
+	ck_assert_int_eq(pthread_create(&t, NULL, forbidding_thread, &refused), 0);
+	pthread_join(t, NULL);
+	ck_assert(refused);
+	ck_assert(od_pool_allowed());
+	od_err e;
+	od_pool *p = od_pool_new(1, 0, &e);
+	ck_assert_ptr_nonnull(p);
+	od_pool_free(p);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -214,6 +239,7 @@ int main(void)
 	tcase_add_test(tc, test_atomic_file);
 	tcase_add_test(tc, test_pread_short);
 	tcase_add_test(tc, test_pool);
+	tcase_add_test(tc, test_pool_forbid);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -205,6 +205,8 @@ uint32_t pci_cfg_read(struct pci_bus *b, unsigned bdf, unsigned off, unsigned si
 {
 	struct pci_dev *d = dev_of(b, bdf);
 	uint32_t v = 0;
+	if (d && d->cfg_reading && off < 256)
+		d->cfg_reading(d, off, size > 4 ? 4 : size);
 	for (unsigned i = 0; i < size && i < 4; i++) {
 		uint8_t byte = 0xff;
 		if (d && off + i < 256)

@@ -168,7 +168,7 @@ static void blk_notify(struct virtio_dev *v, unsigned qi)
 		pushed = true;
 	}
 	if (pushed && virtq_should_notify(q))
-		virtio_signal_used(v);
+		virtio_signal_queue(v, qi);
 }
 
 static const struct virtio_ops blk_ops = {

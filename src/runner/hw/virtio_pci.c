@@ -4,17 +4,31 @@
  * which SeaBIOS and Linux prefer when they see the capabilities.  Both
  * views share one device state; only the modern view offers
  * VIRTIO_F_VERSION_1 (bit 32, which the legacy 32-bit feature register
- * cannot show).  Interrupts are INTx, level-triggered, acknowledged by
- * reading the ISR.  No MSI-X: its vector registers read "no vector". */
+ * cannot show).
+ *
+ * Interrupts: while the driver has not enabled MSI-X, INTx, level-triggered,
+ * acknowledged by reading the ISR.  With MSI-X on, each queue and the
+ * configuration-change event send the vector the driver chose for them
+ * (the ISR bits are still set, as drivers that poll it expect); a masked
+ * vector sets its pending bit instead and fires when unmasked; "no vector"
+ * means no interrupt at all, as the spec says.  Every vector number and
+ * table access comes from the guest and is checked against msix_nvec.
+ *
+ * The PCI configuration access capability (cfg_type 5) is a window in
+ * config space through which a driver reaches any BAR without mapping it
+ * (SeaBIOS uses it for a 64-bit BAR placed above 4 GiB while it runs in
+ * 32-bit mode). */
 #include "config.h"
 #include "runner/virtio.h"
 
 #include <string.h>
 
-/* legacy header (no MSI-X): device config follows at 0x14 */
+/* legacy header: device config follows at 0x14, or at 0x18 when MSI-X
+ * is enabled, the two vector registers taking 0x14-0x17 */
 enum {
 	L_HOST_FEATURES = 0x00, L_GUEST_FEATURES = 0x04, L_QUEUE_PFN = 0x08, L_QUEUE_NUM = 0x0c,
 	L_QUEUE_SEL = 0x0e, L_QUEUE_NOTIFY = 0x10, L_STATUS = 0x12, L_ISR = 0x13, L_CONFIG = 0x14,
+	L_CONFIG_VECTOR = 0x14, L_QUEUE_VECTOR = 0x16, L_CONFIG_MSIX = 0x18,
 };
 /* modern BAR 4 layout */
 #define M_COMMON 0x0000
@@ -24,7 +38,14 @@ enum {
 #define M_BAR_SIZE 0x4000
 #define M_NOTIFY_MUL 4
 #define COMMON_SIZE 0x38
-#define NO_VECTOR 0xffff
+#define NO_VECTOR VIRTIO_MSI_NO_VECTOR
+/* MSI-X BAR: the table from 0, the PBA at VIRTIO_MSIX_PBA */
+#define MSIX_BAR_SIZE 0x1000
+#define MSIX_CTRL_MASK 0x40   /* message control, high byte: function mask */
+#define MSIX_CTRL_ENABLE 0x80 /* ... and MSI-X enable */
+/* the pci_cfg capability: bar at +4, offset at +8, length at +12, data +16 */
+#define PCICFG_LEN 20
+#define PCICFG_DATA 16
 
 static void st16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
 static void st32(uint8_t *p, uint32_t v) { st16(p, v); st16(p + 2, v >> 16); }
@@ -33,15 +54,96 @@ static uint16_t ld16(const uint8_t *p) { return p[0] | p[1] << 8; }
 static uint32_t ld32(const uint8_t *p) { return ld16(p) | (uint32_t)ld16(p + 2) << 16; }
 static uint64_t ld64(const uint8_t *p) { return ld32(p) | (uint64_t)ld32(p + 4) << 32; }
 
+/* ---- interrupts ---- */
+
+static bool msix_on(const struct virtio_dev *v)
+{
+	return v->msix_cap && (v->pci.cfg[v->msix_cap + 3] & MSIX_CTRL_ENABLE);
+}
+
+static bool msix_masked(const struct virtio_dev *v, unsigned vec)
+{
+	return (v->pci.cfg[v->msix_cap + 3] & MSIX_CTRL_MASK) || (v->msix_table[16 * vec + 12] & 1);
+}
+
+/* A function with MSI-X enabled must not use INTx. */
 static void update_intx(struct virtio_dev *v)
 {
-	pci_set_intx(&v->pci, v->isr != 0);
+	pci_set_intx(&v->pci, v->isr != 0 && !msix_on(v));
+}
+
+static void msix_send(struct virtio_dev *v, unsigned vec)
+{
+	const uint8_t *e = v->msix_table + 16 * vec;
+	vm_signal_msi(v->vm, ld64(e), ld32(e + 8));
+}
+
+static void msix_fire(struct virtio_dev *v, uint16_t vec)
+{
+	if (vec >= v->msix_nvec)
+		return; /* VIRTIO_MSI_NO_VECTOR: the driver wants no interrupt */
+	if (msix_masked(v, vec))
+		v->msix_pending |= 1u << vec;
+	else
+		msix_send(v, vec);
+}
+
+/* After an unmask (of an entry or of the function): what was held back. */
+static void msix_flush_pending(struct virtio_dev *v)
+{
+	if (!msix_on(v))
+		return;
+	for (unsigned vec = 0; vec < v->msix_nvec; vec++) {
+		if ((v->msix_pending & (1u << vec)) && !msix_masked(v, vec)) {
+			v->msix_pending &= ~(1u << vec);
+			msix_send(v, vec);
+		}
+	}
+}
+
+void virtio_signal_queue(struct virtio_dev *v, unsigned q)
+{
+	v->isr |= 1;
+	if (msix_on(v)) {
+		if (q < v->nqueues)
+			msix_fire(v, v->queue_vector[q]);
+	} else {
+		update_intx(v);
+	}
 }
 
 void virtio_signal_used(struct virtio_dev *v)
 {
 	v->isr |= 1;
-	update_intx(v);
+	if (!msix_on(v)) {
+		update_intx(v);
+		return;
+	}
+	uint32_t sent = 0; /* each vector once, even if queues share it */
+	for (unsigned q = 0; q < v->nqueues; q++) {
+		uint16_t vec = v->queue_vector[q];
+		if (vec < v->msix_nvec && !(sent & (1u << vec))) {
+			sent |= 1u << vec;
+			msix_fire(v, vec);
+		}
+	}
+}
+
+static void signal_config(struct virtio_dev *v)
+{
+	v->isr |= 2;
+	if (msix_on(v))
+		msix_fire(v, v->config_vector);
+	else
+		update_intx(v);
+}
+
+/* A vector number the driver wrote: kept if the table has it, otherwise
+ * the register reads back "no vector", which is how the spec lets a driver
+ * see that the mapping failed. */
+static uint16_t check_vector(const struct virtio_dev *v, uint32_t vec)
+{
+	return vec < v->msix_nvec ? (uint16_t)vec : NO_VECTOR;
 }
 
 void virtio_needs_reset(struct virtio_dev *v)
@@ -50,10 +152,8 @@ void virtio_needs_reset(struct virtio_dev *v)
 	for (unsigned i = 0; i < v->nqueues; i++)
 		v->vq[i].ready = false;
 	/* tell a modern driver through a config-change interrupt */
-	if (v->status & VIRTIO_STATUS_DRIVER_OK) {
-		v->isr |= 2;
-		update_intx(v);
-	}
+	if (v->status & VIRTIO_STATUS_DRIVER_OK)
+		signal_config(v);
 }
 
 static void device_reset(struct virtio_dev *v)
@@ -63,8 +163,13 @@ static void device_reset(struct virtio_dev *v)
 	v->driver_features = 0;
 	v->dfselect = v->gfselect = 0;
 	v->queue_sel = 0;
-	for (unsigned i = 0; i < v->nqueues; i++)
+	v->config_vector = NO_VECTOR;
+	for (unsigned i = 0; i < v->nqueues; i++) {
 		virtq_reset(&v->vq[i]);
+		v->queue_vector[i] = NO_VECTOR;
+	}
+	/* the MSI-X table and pending bits are PCI state, not virtio state:
+	 * a virtio reset leaves them */
 	update_intx(v);
 	if (v->ops->reset)
 		v->ops->reset(v);
@@ -113,12 +218,14 @@ static void legacy_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, 
 {
 	struct virtio_dev *v = opaque;
 	struct virtq *q = v->queue_sel < v->nqueues ? &v->vq[v->queue_sel] : NULL;
-	if (off >= L_CONFIG) {
+	/* the header grows by the two vector registers while MSI-X is on */
+	unsigned cfg_off = msix_on(v) ? L_CONFIG_MSIX : L_CONFIG;
+	if (off >= cfg_off) {
 		if (!is_write)
-			device_cfg(v, (unsigned)off - L_CONFIG, data, size);
+			device_cfg(v, (unsigned)off - cfg_off, data, size);
 		return;
 	}
-	uint8_t reg[L_CONFIG];
+	uint8_t reg[L_CONFIG_MSIX];
 	memset(reg, 0, sizeof reg);
 	if (!is_write) {
 		st32(reg + L_HOST_FEATURES, (uint32_t)v->features);
@@ -127,12 +234,14 @@ static void legacy_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, 
 		st16(reg + L_QUEUE_NUM, q ? q->max_size : 0);
 		st16(reg + L_QUEUE_SEL, v->queue_sel);
 		reg[L_STATUS] = v->status;
+		st16(reg + L_CONFIG_VECTOR, v->config_vector);
+		st16(reg + L_QUEUE_VECTOR, q ? v->queue_vector[v->queue_sel] : NO_VECTOR);
 		memset(data, 0, size);
 		if (off == L_ISR) {
 			data[0] = read_isr(v);
 			return;
 		}
-		if (off + size <= L_CONFIG)
+		if (off + size <= cfg_off)
 			memcpy(data, reg + off, size);
 		return;
 	}
@@ -159,6 +268,13 @@ static void legacy_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, 
 	case L_QUEUE_SEL: v->queue_sel = (uint16_t)val; break;
 	case L_QUEUE_NOTIFY: notify(v, val & 0xffff); break;
 	case L_STATUS: set_status(v, (uint8_t)val); break;
+	case L_CONFIG_VECTOR: /* only reached with MSI-X on, see cfg_off */
+		v->config_vector = check_vector(v, val & 0xffff);
+		break;
+	case L_QUEUE_VECTOR:
+		if (q)
+			v->queue_vector[v->queue_sel] = check_vector(v, val & 0xffff);
+		break;
 	}
 }
 
@@ -172,14 +288,14 @@ static void common_snapshot(struct virtio_dev *v, uint8_t *b)
 	st32(b + 0x04, v->dfselect < 2 ? (uint32_t)(v->features >> (32 * v->dfselect)) : 0);
 	st32(b + 0x08, v->gfselect);
 	st32(b + 0x0c, v->gfselect < 2 ? (uint32_t)(v->driver_features >> (32 * v->gfselect)) : 0);
-	st16(b + 0x10, NO_VECTOR);
+	st16(b + 0x10, v->config_vector);
 	st16(b + 0x12, v->nqueues);
 	b[0x14] = v->status;
 	b[0x15] = v->generation;
 	st16(b + 0x16, v->queue_sel);
 	if (q) {
 		st16(b + 0x18, q->size);
-		st16(b + 0x1a, NO_VECTOR);
+		st16(b + 0x1a, v->queue_vector[v->queue_sel]);
 		st16(b + 0x1c, q->ready);
 		st16(b + 0x1e, v->queue_sel); /* notify offset = queue index */
 		st64(b + 0x20, q->desc_gpa);
@@ -210,8 +326,13 @@ static void common_write(struct virtio_dev *v, unsigned off, const uint8_t *data
 	}
 	if (touches(off, size, 0x14, 1))
 		set_status(v, b[0x14]);
+	if (touches(off, size, 0x10, 2))
+		v->config_vector = check_vector(v, ld16(b + 0x10));
 	if (touches(off, size, 0x16, 2))
 		v->queue_sel = ld16(b + 0x16);
+	/* the vector of the queue selected before this write */
+	if (q && touches(off, size, 0x1a, 2))
+		v->queue_vector[q - v->vq] = check_vector(v, ld16(b + 0x1a));
 	if (!q || q->ready)
 		return; /* queue fields are fixed while the queue runs */
 	if (touches(off, size, 0x18, 2)) {
@@ -269,6 +390,105 @@ static void modern_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, 
 		memset(data, 0xff, size);
 }
 
+/* ---- MSI-X BAR: table and PBA ---- */
+
+static void msix_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, bool is_write)
+{
+	struct virtio_dev *v = opaque;
+	uint64_t table = 16ull * v->msix_nvec;
+	if (off < table) {
+		unsigned vec = (unsigned)off / 16;
+		if (!is_write) {
+			/* any size reads; the part past the table reads 0 */
+			unsigned n = off + size <= table ? size : (unsigned)(table - off);
+			memset(data, 0, size);
+			memcpy(data, v->msix_table + off, n);
+			return;
+		}
+		/* the PCI spec allows only aligned dword and qword writes, which
+		 * then stay inside one entry; others are dropped */
+		if ((size != 4 && size != 8) || off % size)
+			return;
+		bool was_masked = v->msix_table[16 * vec + 12] & 1;
+		memcpy(v->msix_table + off, data, size);
+		/* vector control: bit 0 (mask) is the only writable bit */
+		v->msix_table[16 * vec + 12] &= 1;
+		memset(v->msix_table + 16 * vec + 13, 0, 3);
+		if (was_masked && !(v->msix_table[16 * vec + 12] & 1))
+			msix_flush_pending(v);
+		return;
+	}
+	if (is_write)
+		return; /* the PBA is read-only, the rest reserved */
+	memset(data, 0, size);
+	if (off >= VIRTIO_MSIX_PBA && off < VIRTIO_MSIX_PBA + 8) {
+		uint8_t pba[8];
+		st64(pba, v->msix_pending);
+		unsigned o = (unsigned)(off - VIRTIO_MSIX_PBA);
+		memcpy(data, pba + o, size <= 8 - o ? size : 8 - o);
+	}
+}
+
+/* ---- config space hooks: MSI-X control, the pci_cfg window ---- */
+
+/* The BAR access that the pci_cfg capability's bar/offset/length select,
+ * all guest-written: false (and no access) unless the length is 1, 2 or 4,
+ * the offset a multiple of it, and the range inside an existing BAR. */
+static bool pcicfg_target(struct virtio_dev *v, struct pci_bar **bar, uint32_t *off, unsigned *len)
+{
+	const uint8_t *c = v->pci.cfg + v->pcicfg_cap;
+	unsigned b = c[4];
+	uint32_t o = ld32(c + 8), l = ld32(c + 12);
+	if (b >= 6 || v->pci.bar[b].type == PCI_BAR_NONE)
+		return false;
+	if ((l != 1 && l != 2 && l != 4) || o % l || o >= v->pci.bar[b].size || l > v->pci.bar[b].size - o)
+		return false;
+	*bar = &v->pci.bar[b];
+	*off = o;
+	*len = l;
+	return true;
+}
+
+static bool touches_data(const struct virtio_dev *v, unsigned off, unsigned size)
+{
+	return v->pcicfg_cap && off < v->pcicfg_cap + PCICFG_LEN && v->pcicfg_cap + PCICFG_DATA < off + size;
+}
+
+static void cfg_reading(struct pci_dev *d, unsigned off, unsigned size)
+{
+	struct virtio_dev *v = d->opaque;
+	struct pci_bar *bar;
+	uint32_t o;
+	unsigned len;
+	if (!touches_data(v, off, size) || !pcicfg_target(v, &bar, &o, &len))
+		return;
+	/* the read has the BAR's side effects (reading the ISR acknowledges
+	 * it), as the spec wants: it is the same access by another path */
+	uint8_t *win = d->cfg + v->pcicfg_cap + PCICFG_DATA;
+	uint8_t buf[4] = { 0 };
+	bar->fn(bar->opaque, o, buf, len, false);
+	memcpy(win, buf, 4);
+}
+
+static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
+{
+	struct virtio_dev *v = d->opaque;
+	if (v->msix_cap && off <= v->msix_cap + 3 && v->msix_cap + 3 < off + size) {
+		/* enable or function mask may have changed: INTx follows the
+		 * enable bit, and an unmask delivers what was pending */
+		update_intx(v);
+		msix_flush_pending(v);
+	}
+	struct pci_bar *bar;
+	uint32_t o;
+	unsigned len;
+	if (touches_data(v, off, size) && pcicfg_target(v, &bar, &o, &len)) {
+		uint8_t buf[4];
+		memcpy(buf, d->cfg + v->pcicfg_cap + PCICFG_DATA, 4);
+		bar->fn(bar->opaque, o, buf, len, true);
+	}
+}
+
 static void add_cap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, bool notify_cap)
 {
 	uint8_t cap[20] = { 0x09, 0, notify_cap ? 20 : 16, type, 4 /* BAR */, 0, 0, 0 };
@@ -311,7 +531,7 @@ int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned
 	pci_init_header(d, 0x1af4, legacy_id, class_rev, 0x1af4, (uint16_t)type);
 	d->cfg[0x3d] = 1; /* INTA# */
 	uint64_t lsize = 32;
-	while (lsize < L_CONFIG + cfg_size)
+	while (lsize < L_CONFIG_MSIX + cfg_size)
 		lsize *= 2;
 	pci_set_bar(d, 0, PCI_BAR_IO, lsize, legacy_io, v);
 	pci_set_bar(d, 4, PCI_BAR_MEM64, M_BAR_SIZE, modern_io, v);
@@ -320,7 +540,37 @@ int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned
 	if (cfg_size)
 		add_cap(d, 4, M_DEVICE, cfg_size, false);
 	add_cap(d, 2, M_NOTIFY, M_NOTIFY_MUL * nqueues, true);
+	/* pci_cfg: the driver writes bar, offset, length and data */
+	uint8_t pcicfg[PCICFG_LEN] = { 0x09, 0, PCICFG_LEN, 5 };
+	v->pcicfg_cap = pci_add_cap(d, pcicfg, PCICFG_LEN);
+	if (v->pcicfg_cap) {
+		d->wmask[v->pcicfg_cap + 4] = 0xff;
+		memset(d->wmask + v->pcicfg_cap + 8, 0xff, 12);
+	}
+	v->config_vector = NO_VECTOR;
+	for (unsigned i = 0; i < nqueues; i++)
+		v->queue_vector[i] = NO_VECTOR;
+	if (!vm->no_msi) {
+		/* one vector per queue and one for configuration changes, every
+		 * entry masked at reset as the PCI spec requires */
+		v->msix_nvec = nqueues + 1;
+		for (unsigned i = 0; i < v->msix_nvec; i++)
+			v->msix_table[16 * i + 12] = 1;
+		uint8_t cap[12] = { 0x11, 0 };
+		st16(cap + 2, (uint16_t)(v->msix_nvec - 1)); /* table size - 1; enable and mask off */
+		st32(cap + 4, 0 | VIRTIO_MSIX_BAR);          /* table at 0 in BAR 1 */
+		st32(cap + 8, VIRTIO_MSIX_PBA | VIRTIO_MSIX_BAR);
+		v->msix_cap = pci_add_cap(d, cap, sizeof cap);
+		if (v->msix_cap) {
+			d->wmask[v->msix_cap + 3] = MSIX_CTRL_ENABLE | MSIX_CTRL_MASK;
+			pci_set_bar(d, VIRTIO_MSIX_BAR, PCI_BAR_MEM32, MSIX_BAR_SIZE, msix_io, v);
+		} else {
+			v->msix_nvec = 0;
+		}
+	}
 	d->opaque = v;
+	d->cfg_written = cfg_written;
+	d->cfg_reading = cfg_reading;
 	return pci_add(vm->pci, d, e);
 }
 

@@ -59,7 +59,7 @@ static void rng_notify(struct virtio_dev *v, unsigned qi)
 		pushed = true;
 	}
 	if (pushed && virtq_should_notify(q))
-		virtio_signal_used(v);
+		virtio_signal_queue(v, qi);
 }
 
 static void rng_cfg_read(struct virtio_dev *v, unsigned off, uint8_t *data, unsigned size)
