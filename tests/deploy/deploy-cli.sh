@@ -13,6 +13,8 @@ cd "$T_TMP"
 
 # An appliance: the sample descriptor around a 16 MiB disk holding a marker.
 make_tiny_app 16M
+# A host port nobody holds now, so that parallel runs do not collide.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 count_instances() { ls "$OVFDEPLOY_HOME/instances" 2>/dev/null | wc -l; }
 
@@ -49,7 +51,7 @@ expect_grep "does not verify.*tiny-disk1.vmdk" "$T_TMP/err" "the error names the
 [ "$(count_instances)" -eq 0 ] && ok "a refused package leaves no instance" || fail "a refused package left an instance"
 
 expect_exit 0 "deploy the large option" -- "$O" deploy tiny.ova --accept-eula --name t1 --deployment-option large \
-	--prop appliance.greeting='Hi <there> & "you"' --forward 18080:80
+	--prop appliance.greeting='Hi <there> & "you"' --forward $port:80
 dir1="$OVFDEPLOY_HOME/instances/t1"
 expect_grep '^cpus=2$' "$dir1/instance.conf" "large: 2 CPUs"
 expect_grep "^memory=$((512 << 20))\$" "$dir1/instance.conf" "large: 512 MiB"
@@ -76,7 +78,7 @@ expect_exit 0 "t2 does not see it" -- "$O" compare "$OVFDEPLOY_HOME/instances/t2
 expect_exit 0 "the package is untouched" -- "$O" verify tiny.ova
 
 expect_exit 0 "list --json" -- "$O" --json list
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [i["name"] for i in d]==["t1","t2"], d; assert d[0]["forwards"]==[{"host":18080,"guest":80}], d' "$T_TMP/out" \
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [i["name"] for i in d]==["t1","t2"], d; assert d[0]["forwards"]==[{"host":int(sys.argv[2]),"guest":80}], d' "$T_TMP/out" "$port" \
 	&& ok "list --json names both, with forwards" || fail "list --json content"
 
 if [ -r /usr/share/seabios/bios.bin ] && command -v qemu-system-x86_64 >/dev/null; then
