@@ -411,6 +411,9 @@ int cmd_run(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned total_ms = cfg.timeout_ms;
 	int run_rc;
+	/* --reboot builds the next machine in this thread, which the main
+	 * seccomp filter would forbid (open, new KVM objects) */
+	cfg.confine_caller = !reboot;
 	for (;;) {
 		run_rc = vm_run(&cfg, &end, &e);
 		if (run_rc < 0 || end != VM_END_RESET || !reboot)
