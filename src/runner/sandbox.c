@@ -99,7 +99,7 @@ static const int main_calls[] = {
  * would be cut short by the filter.  A shipped build never has them. */
 static const int sanitizer_calls[] = {
 	SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
-	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents64), SCMP_SYS(prctl), SCMP_SYS(clone),
+	SCMP_SYS(readlink), SCMP_SYS(readlinkat), SCMP_SYS(getdents), SCMP_SYS(getdents64), SCMP_SYS(prctl), SCMP_SYS(clone),
 	SCMP_SYS(ptrace), SCMP_SYS(wait4), SCMP_SYS(sigaltstack), SCMP_SYS(rt_sigaction), SCMP_SYS(getppid),
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(prlimit64), SCMP_SYS(getrlimit), SCMP_SYS(tgkill),
 	SCMP_SYS(kill), SCMP_SYS(lseek), SCMP_SYS(pipe2), SCMP_SYS(dup2), SCMP_SYS(uname),
