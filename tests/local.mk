@@ -12,3 +12,20 @@ EXTRA_DIST += tests/cli/basics.sh tests/cli/lib.sh
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/README.md
 include tests/hardening/local.mk
+
+# ---- the runner's sandbox (issues #5 and #7): seccomp, --user, hostile
+# guest memory and I/O.  ovfdeploy_hook is ovfdeploy with the test hook of
+# src/runner/hw/misc.c compiled in (OD_SANDBOX_TEST_HOOK): check_PROGRAMS
+# only, never installed; its misc.o takes the place of librunner.a's.
+check_PROGRAMS += tests/runner/ovfdeploy_hook
+tests_runner_ovfdeploy_hook_SOURCES = $(ovfdeploy_SOURCES) src/runner/hw/misc.c
+tests_runner_ovfdeploy_hook_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) -DOD_SANDBOX_TEST_HOOK
+tests_runner_ovfdeploy_hook_LDADD = $(ovfdeploy_LDADD)
+check_PROGRAMS += tests/runner/sandbox_io
+tests_runner_sandbox_io_SOURCES = tests/runner/sandbox_io.c
+tests_runner_sandbox_io_CFLAGS = $(TEST_CFLAGS)
+tests_runner_sandbox_io_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/sandbox_io tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests/runner/net-dhcp.sh
+EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests/runner/sandbox_guest.S \
+	tests/runner/net-dhcp.sh tests/runner/dhcp_guest.S
+# ---- end of the sandbox block

@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
 		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
 		"                        then run as NAME before the guest starts\n"
-		"  --no-sandbox          do not confine vCPU threads with seccomp (debugging)\n"
+		"  --no-sandbox          do not confine the runner's threads with seccomp (debugging)\n"
 		"  --firmware-log FILE   write the firmware's debug port (0x402) to FILE\n"
 		"  --reboot              a guest reset reboots the machine instead of ending\n"
 		"                        the run\n"
@@ -411,6 +411,9 @@ int cmd_run(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned total_ms = cfg.timeout_ms;
 	int run_rc;
+	/* --reboot builds the next machine in this thread, which the main
+	 * seccomp filter would forbid (open, new KVM objects) */
+	cfg.confine_caller = !reboot;
 	for (;;) {
 		run_rc = vm_run(&cfg, &end, &e);
 		if (run_rc < 0 || end != VM_END_RESET || !reboot)

@@ -885,6 +885,9 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			.cpus = in->spec.cpus, .memory = in->spec.memory, .firmware = in->spec.firmware,
 			.console_fd = logfd, .console_in_fd = -1, .console_listen_fd = ls, .fwlog_fd = -1,
 			.shutdown_fd = pipefd[0], .shutdown_grace_ms = 3600 * 1000,
+			/* after the run this process only logs, closes its disks,
+			 * unlinks two files and exits: the main seccomp list */
+			.confine_caller = true,
 		};
 		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &ce);
 		shutdown_pipe_w = pipefd[1];

@@ -18,6 +18,7 @@
 #include "runner/virtio.h"
 #include "runner/acpi.h"
 #include "runner/linux.h"
+#include "runner/sandbox.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -233,6 +234,9 @@ static void *vcpu_thread(void *arg)
 			return NULL;
 		}
 	}
+	/* vm_run holds dev_lock until every other thread is confined too */
+	pthread_mutex_lock(&vm->dev_lock);
+	pthread_mutex_unlock(&vm->dev_lock);
 
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -595,6 +599,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 
 	int rc = 0;
+	pthread_mutex_lock(&vm->dev_lock); /* no guest code before all filters */
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (err) {
@@ -610,6 +615,11 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		vm_request_end(vm, VM_END_ERROR);
 		rc = -1;
 	}
+	if (rc == 0 && cfg->confine_caller && !cfg->no_sandbox && sandbox_main(e) < 0) {
+		vm_request_end(vm, VM_END_ERROR);
+		rc = -1;
+	}
+	pthread_mutex_unlock(&vm->dev_lock);
 
 	uint64_t deadline = cfg->timeout_ms ? now_ms() + cfg->timeout_ms : 0;
 	uint64_t hard_stop = 0; /* set when a shutdown was asked */

@@ -7,6 +7,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/acpi.h \
 	src/runner/host.c \
 	src/runner/acpi.c \
+	src/runner/sandbox.h \
 	src/runner/sandbox.c \
 	src/runner/linux.h \
 	src/runner/linux.c \

@@ -61,7 +61,14 @@ struct vm_config {
 	unsigned ndisks;
 	bool rng;               /* add a virtio-rng device */
 	struct vm_net net;      /* a virtio-net NIC on user networking */
-	bool no_sandbox;        /* skip the vCPU threads' seccomp filters */
+	bool no_sandbox;        /* skip the threads' seccomp filters */
+	bool confine_caller;    /* the calling thread runs the event loop under
+				   the main seccomp filter and stays confined
+				   after vm_run returns: set it when all the
+				   caller does afterwards is tidy up (close,
+				   flush disks, restore the terminal, print,
+				   unlink the console socket) and exit;
+				   see src/runner/sandbox.c for the list */
 	bool drop_privs;        /* after opening everything, become uid/gid */
 	unsigned uid, gid;
 	unsigned timeout_ms;    /* 0 = none */

@@ -9,11 +9,22 @@
  *   0x60, 0x64   an i8042 keyboard controller with a keyboard and no mouse:
  *                enough for firmware's self tests and keyboard set-up, and
  *                the reset line (command 0xFE, or output port bit 0).
- * Every reset ends the run (VM_END_RESET). */
+ * Every reset ends the run (VM_END_RESET).
+ *
+ * Test builds only (OD_SANDBOX_TEST_HOOK, tests/runner/ovfdeploy_hook,
+ * never the installed binary): port 0x5E0 makes the vCPU thread do what a
+ * guest exploit would, so tests can show the seccomp filter stopping it. */
 #include "config.h"
 #include "runner/vmm.h"
 
 #include <errno.h>
+#ifdef OD_SANDBOX_TEST_HOOK
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -135,10 +146,60 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 	kbd_irq(m);
 }
 
+#ifdef OD_SANDBOX_TEST_HOOK
+#define HOOK_PORT 0x5e0
+/* Written value: what to attempt from this (vCPU) thread.  Read: the result
+ * of the last attempt, 1 = the call succeeded, 0 = it failed (the process
+ * is killed before a forbidden call returns). */
+static uint8_t hook_result;
+static void sandbox_hook(struct misc *m, uint8_t what)
+{
+	static const char marker[] = "OD sandbox test hook";
+	int r = -1;
+	switch (what) {
+	case 1: /* a network connection out of the guest's reach */
+		r = socket(AF_INET, SOCK_STREAM, 0);
+		break;
+	case 2: { /* run a program */
+		char *const argv[] = { (char *)"true", NULL };
+		r = execve("/bin/true", argv, argv + 1);
+		break;
+	}
+	case 3: /* a new vCPU: only KVM_RUN and the interrupt ioctls pass */
+		r = ioctl(m->vm->vm_fd, KVM_CREATE_VCPU, 31ul);
+		break;
+	case 4: { /* executable memory for injected code */
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		r = p == MAP_FAILED ? -1 : 0;
+		break;
+	}
+	case 5: /* open a host file: refused, without a kill (see sandbox.c) */
+		r = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+		break;
+	case 6: /* write to a descriptor the vCPU legitimately has: allowed */
+		r = m->fwlog_fd >= 0 ? (int)write(m->fwlog_fd, marker, sizeof marker - 1) : 0;
+		break;
+	}
+	hook_result = r >= 0;
+	if (what == 5 && r >= 0)
+		close(r);
+}
+#endif
+
 static void misc_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, bool is_write)
 {
 	struct misc *m = opaque;
 	switch (port) {
+#ifdef OD_SANDBOX_TEST_HOOK
+	case HOOK_PORT:
+		if (is_write)
+			sandbox_hook(m, data[0]);
+		else {
+			memset(data, 0, size);
+			data[0] = hook_result;
+		}
+		return;
+#endif
 	case 0x80:
 		if (!is_write)
 			memset(data, 0xff, size);
@@ -181,7 +242,12 @@ static void misc_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, b
 	}
 }
 
-static const uint16_t misc_ports[] = { 0x60, 0x64, 0x80, 0x92, 0x402, 0xcf9 };
+static const uint16_t misc_ports[] = {
+	0x60, 0x64, 0x80, 0x92, 0x402, 0xcf9,
+#ifdef OD_SANDBOX_TEST_HOOK
+	HOOK_PORT,
+#endif
+};
 
 struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e)
 {

@@ -16,10 +16,12 @@
  * it change under its feet. */
 #include "config.h"
 #include "runner/virtio.h"
+#include "runner/sandbox.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <slirp/libslirp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,10 @@ struct virtio_net {
 	int kick_fd;
 	pthread_t thread;
 	bool thread_started;
+	/* the thread's seccomp filter is in place (or failed: filter_err) */
+	sem_t filtered;
+	bool filter_failed;
+	od_err filter_err;
 	struct net_timer timers[MAX_TIMERS];
 	struct pollfd pfd[MAX_POLL];
 	nfds_t npfd;
@@ -299,6 +305,13 @@ bool virtio_net_service(struct virtio_net *n, int stop_fd, int max_wait_ms)
 static void *net_thread(void *arg)
 {
 	struct virtio_net *n = arg;
+	/* confined before it sees a guest frame: virtio_net_start waits for
+	 * this, and the vCPUs wait for virtio_net_start */
+	if (!n->vm->no_sandbox && sandbox_net(&n->filter_err) < 0)
+		n->filter_failed = true;
+	sem_post(&n->filtered);
+	if (n->filter_failed)
+		return NULL;
 	while (virtio_net_service(n, n->vm->end_fd, -1))
 		;
 	return NULL;
@@ -355,10 +368,21 @@ struct virtio_net *virtio_net_new(struct vm *vm, const struct vm_net *cfg, od_er
 
 int virtio_net_start(struct virtio_net *n, od_err *e)
 {
+	if (sem_init(&n->filtered, 0, 0) < 0)
+		return od_err_errno(e, errno, "virtio-net: semaphore");
 	int err = pthread_create(&n->thread, NULL, net_thread, n);
-	if (err)
+	if (err) {
+		sem_destroy(&n->filtered);
 		return od_err_errno(e, err, "virtio-net thread");
+	}
 	n->thread_started = true;
+	while (sem_wait(&n->filtered) < 0 && errno == EINTR)
+		;
+	sem_destroy(&n->filtered);
+	if (n->filter_failed) {
+		*e = n->filter_err;
+		return -1;
+	}
 	return 0;
 }
 
