@@ -3,10 +3,8 @@
 # guest msix_guest.S enables MSI-X, reads sector 0 through the legacy
 # interface (header shifted by the vector registers) and waits for the
 # message on its local APIC.
-#
-# --no-sandbox: MSIs are injected with KVM_SIGNAL_MSI from the vCPU
-# thread, an ioctl the seccomp filter (sandbox.c) has to allow; until it
-# does, a sandboxed VMM would be killed at the first message.
+# It runs sandboxed: MSIs are injected with KVM_SIGNAL_MSI from the vCPU
+# thread, an ioctl every thread's seccomp filter (sandbox.c) allows.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/runner/lib.sh"
 need_kvm
@@ -17,7 +15,7 @@ gcc -m32 -c -o "$T_TMP/msix.o" "$top_srcdir/tests/runner/msix_guest.S" &&
 
 printf 'MSIX' >"$T_TMP/disk.raw"
 truncate -s 1M "$T_TMP/disk.raw"
-"$OVFDEPLOY" run --no-sandbox --memory 16M --firmware "$T_TMP/msix.bin" --disk "$T_TMP/disk.raw,readonly" \
+"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/msix.bin" --disk "$T_TMP/disk.raw,readonly" \
 	--console "file:$T_TMP/msix.out" --timeout 60 2>"$T_TMP/msix.err"
 rc=$?
 if [ $rc -eq 0 ] && grep -q 'MSIX PASS' "$T_TMP/msix.out"; then
