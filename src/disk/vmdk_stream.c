@@ -367,7 +367,10 @@ int vmdk_stream_create(disk *d, uint64_t sectors, const struct disk_create_opts 
 		struct batch *b = &w->b[i];
 		b->w = w;
 		b->done = true;
-		b->comp = libdeflate_alloc_compressor(6);
+		/* Level 4, not zlib's default 6: on a half-full ext4 image it
+		 * costs 22% less CPU for a file 1% larger than QEMU's (which
+		 * uses zlib at 6); level 3 is 1.4% larger, 2 is 2% larger. */
+		b->comp = libdeflate_alloc_compressor(4);
 		b->in = malloc(w->bgrains * w->grain_bytes);
 		if (b->comp) {
 			size_t bound = libdeflate_zlib_compress_bound(b->comp, w->grain_bytes);
