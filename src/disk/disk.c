@@ -121,7 +121,7 @@ static void direct_piece_run(void *arg)
  * -1 on a real error, 1 when direct I/O cannot go on (EINVAL: refused by
  * the filesystem): the caller then writes the whole range the ordinary way
  * (pieces already written are simply written again, with the same bytes),
- * and the direct descriptor is dropped for good. */
+ * and the direct descriptor is not used again for this file. */
 static int direct_write(disk *d, const void *buf, size_t len, uint64_t pos, od_err *e)
 {
 	struct direct_piece pc[DIRECT_PIECES];
