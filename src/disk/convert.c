@@ -163,11 +163,8 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 	unsigned started = 0;
 	pthread_t th[NREAD];
 	struct reader_arg ra[NREAD];
-	/* Page-aligned windows: the output's bulk writes can then go around
-	 * the page cache (see disk_io in driver.h). */
 	for (unsigned k = 0; k < NSLOT; k++)
-		if (posix_memalign((void **)&r.buf[k], 4096, WIN) != 0) {
-			r.buf[k] = NULL;
+		if (!(r.buf[k] = malloc(WIN))) {
 			od_err_nomem(e);
 			goto out;
 		}

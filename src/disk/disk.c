@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,153 +43,6 @@ int disk_io_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 	return od_pread_all(d->io.fd, buf, len, pos, d->name, e);
 }
 
-/* ---- direct output ------------------------------------------------------
- * 4096 suits every device in use (512-byte and 4K sectors); a filesystem
- * that wants more refuses with EINVAL and we fall back. */
-#define DIRECT_ALIGN 4096u
-
-static bool direct_aligned(const void *buf, size_t len, uint64_t pos)
-{
-	return len && ((uintptr_t)buf | len | pos) % DIRECT_ALIGN == 0;
-}
-
-static void direct_off(disk *d)
-{
-	if (d->io.dpool)
-		od_pool_free(d->io.dpool); /* idle: every batch waits for its pieces */
-	d->io.dpool = NULL;
-	if (d->io.dfd >= 0)
-		close(d->io.dfd);
-	d->io.dfd = -1;
-}
-
-/* Write [c, c+n) at pos through the O_DIRECT descriptor, in full.  Returns
- * 0, or an errno value; EINVAL also stands for "cannot continue directly"
- * (the filesystem refused, or a short write left an unaligned rest). */
-static int direct_pwrite_all(int fd, const char *c, size_t n, uint64_t pos)
-{
-	while (n) {
-		if (!direct_aligned(c, n, pos))
-			return EINVAL;
-		ssize_t w = pwrite(fd, c, n, (off_t)pos);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno;
-		if (w == 0)
-			return EIO;
-		c += w;
-		n -= (size_t)w;
-		pos += (uint64_t)w;
-	}
-	return 0;
-}
-
-/* A direct write is synchronous: one at a time, the disk would sit idle
- * between them.  Large writes are cut into pieces written at once by a
- * few helper threads, so that several requests are in flight. */
-#define DIRECT_PIECES 4
-#define DIRECT_PIECE_MIN (256u << 10)
-
-struct direct_batch {
-	pthread_mutex_t m;
-	pthread_cond_t cv;
-	unsigned left;
-};
-
-struct direct_piece {
-	struct direct_batch *b;
-	int fd;
-	const char *p;
-	size_t n;
-	uint64_t pos;
-	int err;
-};
-
-static void direct_piece_run(void *arg)
-{
-	struct direct_piece *pc = arg;
-	pc->err = direct_pwrite_all(pc->fd, pc->p, pc->n, pc->pos);
-	pthread_mutex_lock(&pc->b->m);
-	if (--pc->b->left == 0)
-		pthread_cond_signal(&pc->b->cv);
-	pthread_mutex_unlock(&pc->b->m);
-}
-
-/* Write through the O_DIRECT descriptor.  Returns 0 when all was written,
- * -1 on a real error, 1 when direct I/O cannot go on (EINVAL: refused by
- * the filesystem): the caller then writes the whole range the ordinary way
- * (pieces already written are simply written again, with the same bytes),
- * and the direct descriptor is not used again for this file. */
-static int direct_write(disk *d, const void *buf, size_t len, uint64_t pos, od_err *e)
-{
-	struct direct_piece pc[DIRECT_PIECES];
-	unsigned np = 1;
-	size_t piece = len;
-	if (len >= 2 * (size_t)DIRECT_PIECE_MIN && d->io.dpool) {
-		/* whole 4 KiB blocks per piece, the last one takes the rest */
-		piece = (len / DIRECT_PIECES + DIRECT_ALIGN - 1) / DIRECT_ALIGN * DIRECT_ALIGN;
-		if (piece < DIRECT_PIECE_MIN)
-			piece = DIRECT_PIECE_MIN;
-		np = (unsigned)((len + piece - 1) / piece);
-	}
-	struct direct_batch b;
-	pthread_mutex_init(&b.m, NULL);
-	pthread_cond_init(&b.cv, NULL);
-	b.left = 0;
-	const char *c = buf;
-	for (unsigned k = 0; k < np; k++) {
-		size_t off = k * piece;
-		pc[k] = (struct direct_piece){&b, d->io.dfd, c + off, k + 1 < np ? piece : len - off, pos + off, 0};
-	}
-	/* pieces 1.. go to the helpers, piece 0 is ours */
-	for (unsigned k = 1; k < np; k++) {
-		pthread_mutex_lock(&b.m);
-		b.left++;
-		pthread_mutex_unlock(&b.m);
-		if (od_pool_submit(d->io.dpool, direct_piece_run, &pc[k], NULL) < 0) {
-			pthread_mutex_lock(&b.m);
-			b.left--;
-			pthread_mutex_unlock(&b.m);
-			pc[k].err = direct_pwrite_all(pc[k].fd, pc[k].p, pc[k].n, pc[k].pos);
-		}
-	}
-	pc[0].err = direct_pwrite_all(pc[0].fd, pc[0].p, pc[0].n, pc[0].pos);
-	pthread_mutex_lock(&b.m);
-	while (b.left)
-		pthread_cond_wait(&b.cv, &b.m);
-	pthread_mutex_unlock(&b.m);
-	pthread_mutex_destroy(&b.m);
-	pthread_cond_destroy(&b.cv);
-	int rc = 0;
-	for (unsigned k = 0; k < np; k++) {
-		if (pc[k].err == EINVAL && rc == 0) {
-			rc = 1;
-		} else if (pc[k].err && pc[k].err != EINVAL) {
-			return od_err_errno(e, pc[k].err, "%s: write at offset 0x%llx", d->name,
-					    (unsigned long long)pc[k].pos);
-		}
-	}
-	if (rc == 1)
-		__atomic_store_n(&d->io.direct_refused, true, __ATOMIC_RELAXED);
-	return rc;
-}
-
-/* Open the direct descriptor of a created file by reopening d->io.fd's
- * entry under /proc/self/fd: the same inode, whatever happens to the
- * temporary name meanwhile.  Failure is not an error: writes then all go
- * through the page cache. */
-static void direct_open(disk *d)
-{
-	char p[64];
-	snprintf(p, sizeof p, "/proc/self/fd/%d", d->io.fd);
-	d->io.dfd = open(p, O_WRONLY | O_DIRECT | O_CLOEXEC);
-	/* Made here, not on first use, so that writers on several threads
-	 * (the API allows it) never race to create it. */
-	if (d->io.dfd >= 0)
-		d->io.dpool = od_pool_new(DIRECT_PIECES - 1, DIRECT_PIECES, NULL);
-}
-
 int disk_io_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e)
 {
 	uint64_t pos;
@@ -200,13 +52,6 @@ int disk_io_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e
 		return od_err_set(e, OD_E_INVALID, "%s: write past the end of the range", d->name);
 	if (!od_add_u64(d->io.base, off, &pos))
 		return od_err_set(e, OD_E_INVALID, "%s: offset 0x%llx overflows", d->name, (unsigned long long)off);
-	if (d->io.dfd >= 0 && !__atomic_load_n(&d->io.direct_refused, __ATOMIC_RELAXED) &&
-	    direct_aligned(buf, len, pos)) {
-		int rc = direct_write(d, buf, len, pos, e);
-		if (rc <= 0)
-			return rc;
-		/* the direct path gave up: all of it goes through the cache */
-	}
 	return od_pwrite_all(d->io.fd, buf, len, pos, d->name, e);
 }
 
@@ -231,7 +76,6 @@ static disk *disk_alloc(const char *name, const char *path, unsigned flags, od_e
 		return NULL;
 	}
 	d->io.fd = -1;
-	d->io.dfd = -1;
 	d->flags = flags;
 	d->name = od_strdup(name);
 	d->path = od_strdup(path);
@@ -247,7 +91,6 @@ static disk *disk_alloc(const char *name, const char *path, unsigned flags, od_e
 
 static void disk_free(disk *d)
 {
-	direct_off(d);
 	if (d->io.fd >= 0)
 		close(d->io.fd);
 	free(d->name);
@@ -433,7 +276,6 @@ void disk_close(disk *d)
 		return;
 	if (d->drv && d->drv->close)
 		d->drv->close(d);
-	direct_off(d);
 	if (d->out) {
 		/* The fd belongs to the temporary file: the abort closes it and
 		 * removes the file, so nothing appears at the path. */
@@ -515,7 +357,6 @@ disk *disk_create(const char *path, const char *format, uint64_t size, const str
 	}
 	d->io.fd = d->out->fd;
 	d->io.writable = true;
-	direct_open(d);
 	if (drv->create(d, size, o ? o : &defaults, e) < 0) {
 		disk_close(d);
 		return NULL;
@@ -534,9 +375,6 @@ int disk_commit(disk *d, od_err *e)
 		return -1;
 	if (d->drv->flush && d->drv->flush(d, e) < 0)
 		return -1;
-	/* Direct writes have all completed (they are synchronous); the fsync
-	 * of the commit makes them and the file's metadata durable. */
-	direct_off(d);
 	int rc = od_atomic_commit(d->out, e);
 	free(d->out);
 	d->out = NULL;

@@ -19,15 +19,6 @@ struct disk_io {
 	uint64_t length; /* for ranges: the range length; for files: size at open */
 	bool is_range;
 	bool writable;
-	/* A second descriptor on the same created file, opened O_DIRECT, or -1.
-	 * Bulk writes that are aligned in memory, offset and length go through
-	 * it: they skip the page cache, whose allocation and later writeback
-	 * cost more CPU than the conversion itself, and they reach the disk
-	 * while we work, so the fsync before the rename has little left.  The
-	 * rest (headers, tables, tails) goes through fd as before. */
-	int dfd;
-	od_pool *dpool; /* helpers that write pieces of large direct writes */
-	bool direct_refused; /* the filesystem refused O_DIRECT: dfd is unused */
 };
 int disk_io_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e);
 int disk_io_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e);

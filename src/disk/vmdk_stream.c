@@ -47,7 +47,7 @@ struct vmdk_stream {
 	uint32_t gt[VMDK_GTES];
 	uint64_t gt_idx;           /* grain table being filled */
 	uint64_t out_off;          /* next file byte to write */
-	unsigned char *stage;      /* STAGE_BYTES, page-aligned: see out_write */
+	unsigned char *stage;      /* STAGE_BYTES: see out_write */
 	size_t slen;               /* bytes staged, for file bytes [out_off - slen, out_off) */
 	uint64_t next_in;          /* lowest guest offset still accepted */
 	struct vmdk_header h;
@@ -96,11 +96,10 @@ static void compress_job(void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* The file is written strictly in order, in records of any size.  They are
- * gathered in a page-aligned stage and written STAGE_BYTES at a time, at
- * offsets that are multiples of it: such writes go around the page cache
- * (see disk_io in driver.h), which saves the CPU the compressors need.
- * What is left at the end is written by stage_flush. */
+/* The file is written strictly in order, in records of any size (markers
+ * and tables of one sector, batches of grains).  They are gathered in a
+ * stage and written STAGE_BYTES at a time: few large writes instead of
+ * many small ones.  What is left at the end is written by stage_flush. */
 #define STAGE_BYTES (2u << 20)
 
 static int stage_flush(struct vmdk_stream *w, od_err *e)
@@ -370,8 +369,7 @@ int vmdk_stream_create(disk *d, uint64_t sectors, const struct disk_create_opts 
 	}
 	w->ngd = (uint32_t)ngd;
 	w->gd = calloc(ngd, 4);
-	if (posix_memalign((void **)&w->stage, 4096, STAGE_BYTES) != 0)
-		w->stage = NULL;
+	w->stage = malloc(STAGE_BYTES);
 	w->pool = od_pool_new(o->threads, 0, e);
 	if (!w->gd || !w->stage || !w->pool) {
 		if (w->pool)

@@ -111,10 +111,10 @@ START_TEST(test_raw_create)
 }
 END_TEST
 
-/* A created image's aligned bulk writes go around the page cache, cut into
- * pieces written at once; unaligned ones (buffer, offset or length) go
- * through the cache.  Whatever the mix, over the same and neighbouring
- * blocks, the committed file must hold exactly what was written last. */
+/* A created image takes writes of every alignment and size (aligned in
+ * memory, offset and length, or not; large or small; over each other and
+ * over the unaligned tail): the committed file must hold exactly what was
+ * written last. */
 START_TEST(test_raw_create_direct)
 {
 	const char *p = dt_path("direct.raw");
