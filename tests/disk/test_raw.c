@@ -111,6 +111,50 @@ START_TEST(test_raw_create)
 }
 END_TEST
 
+/* A created image takes writes of every alignment and size (aligned in
+ * memory, offset and length, or not; large or small; over each other and
+ * over the unaligned tail): the committed file must hold exactly what was
+ * written last. */
+START_TEST(test_raw_create_direct)
+{
+	const char *p = dt_path("direct.raw");
+	const size_t size = (8u << 20) + 512; /* a tail shorter than a block */
+	od_err e;
+	disk *d = disk_create(p, "raw", size, NULL, &e);
+	ck_assert_msg(d != NULL, "%s", e.msg);
+	unsigned char *want = calloc(1, size), *got = malloc(size), *b;
+	ck_assert_int_eq(posix_memalign((void **)&b, 4096, 4u << 20), 0);
+	struct {
+		size_t boff, len;
+		uint64_t off;
+	} w[] = {
+		{0, (3u << 20) + 8192, 4096},   /* aligned, several pieces, a short last one */
+		{0, 600u << 10, 5u << 20},       /* aligned, pieces of the minimum size */
+		{1, 70000, 100},                /* unaligned everything */
+		{0, 4096, 8192},                /* aligned, one block, over the first write */
+		{0, 1u << 20, 2u << 20},        /* aligned, over a part written directly */
+		{4096, 4608, (8u << 20) - 4096}, /* aligned start, runs into the unaligned tail */
+		{0, 512, 8u << 20},             /* the tail alone */
+	};
+	for (size_t i = 0; i < sizeof w / sizeof w[0]; i++) {
+		dt_fill(b + w[i].boff, w[i].len, (unsigned)(i + 11));
+		ck_assert_msg(disk_pwrite(d, b + w[i].boff, w[i].len, w[i].off, &e) == 0, "%s", e.msg);
+		memcpy(want + w[i].off, b + w[i].boff, w[i].len);
+	}
+	/* the handle reads back what was written, before and after the commit */
+	ck_assert_int_eq(disk_pread(d, got, size, 0, &e), 0);
+	ck_assert_int_eq(memcmp(got, want, size), 0);
+	ck_assert_int_eq(disk_commit(d, &e), 0);
+	disk_close(d);
+	int fd = open(p, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pread(fd, got, size, 0) == (ssize_t)size);
+	close(fd);
+	ck_assert_int_eq(memcmp(got, want, size), 0);
+	free(want), free(got), free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("raw");
@@ -119,6 +163,7 @@ int main(void)
 	tcase_add_test(tc, test_raw_write);
 	tcase_add_test(tc, test_raw_range);
 	tcase_add_test(tc, test_raw_create);
+	tcase_add_test(tc, test_raw_create_direct);
 	suite_add_tcase(s, tc);
 	/* made here, in the parent, so that it is removed even when a
 	 * test fails in its forked child */

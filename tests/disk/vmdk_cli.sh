@@ -21,6 +21,13 @@ for sub in streamOptimized monolithicSparse; do
 	expect_exit 0 "our check accepts $sub" -- "$O" check --deep $sub.vmdk
 	expect_exit 0 "our compare agrees ($sub)" -- "$O" compare src.raw $sub.vmdk
 done
+# a stream larger than the writer's 2 MiB output stage (random data does
+# not compress): written in several aligned pieces plus an unaligned rest
+head -c 5000000 /dev/urandom > big.raw
+truncate -s 6291456 big.raw
+expect_exit 0 "convert 5 MB of noise to a stream" -- "$O" convert -O vmdk -o subformat=streamOptimized big.raw big.vmdk
+expect_exit 0 "qemu-img check accepts the large stream" -- qemu-img check big.vmdk
+expect_exit 0 "qemu-img compare agrees (large stream)" -- qemu-img compare big.raw big.vmdk
 expect_exit 0 "convert -c to vmdk" -- "$O" convert -O vmdk -c -o adapter_type=ide src.raw c.vmdk
 expect_exit 0 "qemu-img compare agrees (-c)" -- qemu-img compare src.raw c.vmdk
 expect_exit 0 "info of our stream" -- "$O" info c.vmdk
