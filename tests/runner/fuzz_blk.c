@@ -4,9 +4,9 @@
  * hostile driver would write them.  Not part of `make check`; build and run:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -I src -I . \
- *     tests/runner/fuzz_blk.c src/runner/vm.c src/runner/virtio_ring.c \
+ *     tests/runner/fuzz_blk.c src/runner/vm.c src/runner/virtio_ring.c tests/fuzz/vmm_stubs.c \
  *     src/runner/hw/virtio_pci.c src/runner/hw/virtio_blk.c src/runner/hw/pci.c \
- *     src/util/err.c src/util/str.c src/disk/*.c src/util/file.c src/util/pool.c \
+ *     src/util/err.c src/util/str.c src/disk/(every .c) src/util/file.c src/util/pool.c \
  *     -ldeflate -lz -lzstd -pthread -o fuzz_blk && ./fuzz_blk -max_total_time=60
  */
 #include "config.h"
