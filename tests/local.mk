@@ -25,7 +25,11 @@ check_PROGRAMS += tests/runner/sandbox_io
 tests_runner_sandbox_io_SOURCES = tests/runner/sandbox_io.c
 tests_runner_sandbox_io_CFLAGS = $(TEST_CFLAGS)
 tests_runner_sandbox_io_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
-TESTS += tests/runner/sandbox_io tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests/runner/net-dhcp.sh
-EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests/runner/sandbox_guest.S \
+check_PROGRAMS += tests/runner/sandbox_net
+tests_runner_sandbox_net_SOURCES = tests/runner/sandbox_net.c
+tests_runner_sandbox_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
+tests_runner_sandbox_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/sandbox_net tests/runner/sandbox_io tests/runner/sandbox-seccomp.sh tests/runner/sandbox-reaper.sh tests/runner/sandbox-user.sh tests/runner/net-dhcp.sh
+EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests/runner/sandbox-reaper.sh tests/runner/sandbox_guest.S \
 	tests/runner/net-dhcp.sh tests/runner/dhcp_guest.S
 # ---- end of the sandbox block

@@ -587,6 +587,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		free_vm(vm);
 		return -1;
 	}
+	int reaper = vm_spawn_reaper(vm); /* VM teardown after our exit */
 
 	/* vCPU threads are stopped with SIGUSR1, which interrupts KVM_RUN;
 	 * every thread blocks it except while in the vCPU loop */
@@ -727,5 +728,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		rc = -1;
 	}
 	free_vm(vm);
+	if (reaper >= 0)
+		close(reaper);
 	return rc;
 }

@@ -21,6 +21,13 @@
 int sandbox_net(od_err *e);
 int sandbox_main(od_err *e);
 
+/* A child process that holds the VM's file so that the kernel's slow VM
+ * teardown happens after our exit, not before (vm.c says why and how it is
+ * confined).  Call once the machine is built, before any thread starts;
+ * close the returned descriptor after vm_free.  -1: none, no harm. */
+struct vm;
+int vm_spawn_reaper(struct vm *vm);
+
 /* True when this build runs under ASan/UBSan, whose runtimes need more
  * system calls (see sandbox.c). */
 bool sandbox_sanitizer_build(void);
