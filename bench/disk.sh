@@ -9,7 +9,10 @@
 #
 # Note when reading the figures: qemu-img convert writes its output with
 # cache=unsafe by default and never syncs it; ours fsyncs the output before
-# renaming it into place, so that a crash never leaves a partial image.
+# renaming it into place, so that a crash never leaves a partial image.  The
+# raw <-> qcow2 cases are therefore also run with both syncing (qemu-img -t
+# writeback) and with neither (ours -t unsafe), and a "floor" line shows what
+# writing the bytes durably costs on this disk.
 # The "floor" line times a plain durable write of the same bytes (dd, then
 # fsync): what a converter that keeps its output crash-safe pays on this
 # machine before doing any work at all.
@@ -102,6 +105,9 @@ bench "qcow2 -> raw" o.raw q.raw "-O raw q.qcow2" "-O raw q.qcow2" in.raw
 # at close), which is what ours always does
 bench "raw -> qcow2 (qemu synced)" o.qcow2 q2.qcow2 "-O qcow2 in.raw" "-t writeback -O qcow2 in.raw" in.raw
 bench "qcow2 -> raw (qemu synced)" o.raw q.raw "-O raw q.qcow2" "-t writeback -O raw q.qcow2" in.raw
+# and both unsynced: ours with -t unsafe, qemu-img's default
+bench "raw -> qcow2 (both unsafe)" o.qcow2 q2.qcow2 "-t unsafe -O qcow2 in.raw" "-O qcow2 in.raw" in.raw
+bench "qcow2 -> raw (both unsafe)" o.raw q.raw "-t unsafe -O raw q.qcow2" "-O raw q.qcow2" in.raw
 rm -f o.raw q.raw o.qcow2 q2.qcow2
 bench "raw -> qcow2 compressed" oc.qcow2 qc.qcow2 "-O qcow2 -c in.raw" "-O qcow2 -c in.raw" in.raw
 bench "compressed qcow2 -> raw" o.raw q.raw "-O raw qc.qcow2" "-O raw qc.qcow2" in.raw

@@ -24,6 +24,9 @@ static void usage(FILE *f)
 		"                  compression_type=zlib|zstd, refcount_bits=1..64,\n"
 		"                  subformat=NAME, adapter_type=NAME\n"
 		"  -j THREADS      compression threads (default: online CPUs)\n"
+		"  -t CACHE        writeback (default): the output is fsynced before it is\n"
+		"                  renamed into place; unsafe: no fsync, as qemu-img's default\n"
+		"                  (an OS crash or power cut may then leave a short file)\n"
 		"  -p              show a progress bar even when stderr is not a terminal\n"
 		"  --json          print a summary as JSON\n");
 }
@@ -74,11 +77,17 @@ int cmd_convert(int argc, char **argv)
 	bool force_progress = false;
 	int c;
 	optind = 1;
-	while ((c = cli_next_opt(argc, argv, "O:f:co:j:pqvh", longopts, usage)) != -1) {
+	while ((c = cli_next_opt(argc, argv, "O:f:co:j:t:pqvh", longopts, usage)) != -1) {
 		switch (c) {
 		case CLI_OPT_HELP: return EXIT_OK;
 		case 'O': o.format = optarg; break;
 		case 'f': in_fmt = optarg; break;
+		case 't':
+			if (!strcmp(optarg, "unsafe"))
+				o.create.unsafe_cache = true;
+			else if (strcmp(optarg, "writeback") != 0)
+				return cli_usage_error("convert", "-t %s: supported: writeback (default), unsafe", optarg);
+			break;
 		case 'c': o.create.compress = true; break;
 		case 'o':
 			if (parse_o(optarg, &o.create) != 0)

@@ -197,7 +197,7 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 		/* The output is fsync'ed before it is renamed into place.  Start
 		 * writeback as we go, so that the disk works while we convert
 		 * and the final sync has little left to do. */
-		if (i % 16 == 15 && dst->io.fd >= 0)
+		if (i % 16 == 15 && dst->io.fd >= 0 && !copts.unsafe_cache)
 			sync_file_range(dst->io.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		pthread_mutex_lock(&r.m);
 		r.full[k] = false;

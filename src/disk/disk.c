@@ -357,6 +357,7 @@ disk *disk_create(const char *path, const char *format, uint64_t size, const str
 	}
 	d->io.fd = d->out->fd;
 	d->io.writable = true;
+	d->out->no_sync = o && o->unsafe_cache;
 	if (drv->create(d, size, o ? o : &defaults, e) < 0) {
 		disk_close(d);
 		return NULL;

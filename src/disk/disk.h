@@ -78,6 +78,9 @@ struct disk_create_opts {
 	const char *backing_format;
 	const char *adapter_type; /* vmdk: ddb.adapterType, default "lsilogic" */
 	unsigned threads;         /* compression workers; 0 = online CPUs */
+	/* qemu-img's -t unsafe: no fsync before the rename (see od_atomic_file
+	 * in util.h for what that gives up).  The default syncs. */
+	bool unsafe_cache;
 };
 /* Create a new image.  Writers of sequential formats (streamOptimized VMDK)
  * accept disk_pwrite only at increasing offsets.  The image is complete only

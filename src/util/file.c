@@ -178,7 +178,7 @@ int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
 
 int od_atomic_commit(od_atomic_file *af, od_err *e)
 {
-	if (fsync(af->fd) < 0) {
+	if (!af->no_sync && fsync(af->fd) < 0) {
 		int err = errno;
 		od_atomic_abort(af);
 		return od_err_errno(e, err, "%s: fsync", af->path ? af->path : "output");
@@ -197,7 +197,7 @@ int od_atomic_commit(od_atomic_file *af, od_err *e)
 		return -1;
 	}
 	/* Make the rename itself durable. */
-	char *copy = od_strdup(af->path);
+	char *copy = af->no_sync ? NULL : od_strdup(af->path);
 	if (copy) {
 		int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd >= 0) {

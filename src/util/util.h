@@ -109,6 +109,12 @@ typedef struct od_atomic_file {
 	int fd;
 	char *path;
 	char *tmp;
+	/* Set after od_atomic_open when the user asked for qemu-img's
+	 * cache=unsafe: commit renames without the fsyncs.  Every process still
+	 * sees the output appear whole or not at all, and a killed writer
+	 * leaves nothing at `path`; only an OS crash or a power cut may leave
+	 * the destination empty or short.  Never the default. */
+	bool no_sync;
 } od_atomic_file;
 int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e);
 int od_atomic_commit(od_atomic_file *af, od_err *e);
