@@ -624,6 +624,7 @@ struct ovf_pack_opts {
 	bool compress;                /* gzip files (ovf:compression="gzip") */
 	const char *sign_key;         /* PEM private key, or NULL */
 	const char *sign_cert;        /* PEM certificate chain, or NULL (taken from the key file) */
+	bool no_sync;                 /* skip the fsync before the rename (see od_atomic_file) */
 	od_progress_fn progress;
 	void *progress_ctx;
 };

@@ -483,6 +483,7 @@ struct writer {
 	int fd;
 	uint64_t off;
 	uint64_t kicked;     /* bytes before this offset have been handed to writeback */
+	bool no_writeback;   /* --no-sync: nothing will wait for the disk */
 	const char *out;
 	od_progress_fn progress;
 	void *pctx;
@@ -499,7 +500,7 @@ struct writer {
 
 static void kick_writeback(struct writer *wr)
 {
-	if (wr->off - wr->kicked < WRITEBACK_STEP)
+	if (wr->no_writeback || wr->off - wr->kicked < WRITEBACK_STEP)
 		return;
 	/* Advisory: a failure only means the fsync does all the work. */
 	(void)sync_file_range(wr->fd, (off_t)wr->kicked, (off_t)(wr->off - wr->kicked), SYNC_FILE_RANGE_WRITE);
@@ -855,7 +856,9 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 	if (od_atomic_open(&af, out, 0644, e) < 0)
 		goto out;
 	af_open = true;
-	struct writer wr = {.fd = af.fd, .out = out, .progress = o->progress, .pctx = o->progress_ctx};
+	af.no_sync = o->no_sync;
+	struct writer wr = {.fd = af.fd, .out = out, .progress = o->progress, .pctx = o->progress_ctx,
+			    .no_writeback = o->no_sync};
 	for (size_t i = 0; i < pl.n; i++)
 		wr.total += pl.v[i].size;
 	time_t dmt = mtime_of(p->descriptor_member->path);
