@@ -115,7 +115,9 @@ int od_pread_all(int fd, void *p, size_t n, uint64_t off, const char *what, od_e
 
 int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
 {
+	/* Callers pass the struct uninitialised: every field is set here. */
 	af->fd = -1;
+	af->no_sync = false;
 	af->path = od_strdup(path);
 	char *copy1 = od_strdup(path), *copy2 = od_strdup(path);
 	if (!af->path || !copy1 || !copy2) {

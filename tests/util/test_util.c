@@ -141,8 +141,12 @@ START_TEST(test_atomic_file)
 	ck_assert_int_eq(access(path, F_OK), -1);
 	od_atomic_abort(&af);
 	ck_assert_int_eq(count_entries(tmpdir), 0);
-	/* committed: appears complete, with the requested mode */
+	/* committed: appears complete, with the requested mode; callers pass
+	 * the struct uninitialised, so open must set every field (no_sync was
+	 * once left as garbage, which skipped the fsync at random) */
+	memset(&af, 0xa5, sizeof af);
 	ck_assert_int_eq(od_atomic_open(&af, path, 0640, &e), 0);
+	ck_assert(!af.no_sync);
 	ck_assert_int_eq(od_write_all(af.fd, "hello", 5, "out", &e), 0);
 	ck_assert_int_eq(od_atomic_commit(&af, &e), 0);
 	char *data;
