@@ -116,6 +116,12 @@ void instance_free(struct instance *in);
 /* Names are [A-Za-z0-9._-], at most INSTANCE_NAME_MAX, not starting with '.'
  * or '-': they become directory names and must not escape the store. */
 int instance_name_check(const char *name, od_err *e);
+/* Where ovfdeploy keeps state, created (0700) if needed; caller frees.
+ * DATA: $OVFDEPLOY_HOME/SUB, $XDG_DATA_HOME/ovfdeploy/SUB or
+ * ~/.local/share/ovfdeploy/SUB; CACHE: $OVFDEPLOY_HOME/cache/SUB,
+ * $XDG_CACHE_HOME/ovfdeploy/SUB or ~/.cache/ovfdeploy/SUB. */
+enum deploy_dir_kind { DEPLOY_DIR_DATA, DEPLOY_DIR_CACHE };
+char *deploy_dir(enum deploy_dir_kind kind, const char *sub, od_err *e);
 /* The store directory, created if needed; caller frees. */
 char *instance_root(od_err *e);
 /* Make NAME's directory (refusing an existing instance); sets in->dir. */

@@ -70,29 +70,41 @@ static int mkdir_p(char *path, od_err *e)
 	return 0;
 }
 
-char *instance_root(od_err *e)
+/* Where ovfdeploy keeps state of one kind, created (0700) if missing:
+ * $OVFDEPLOY_HOME/SUB (cache: $OVFDEPLOY_HOME/cache/SUB), else under the XDG
+ * data or cache home, else under ~/.local/share or ~/.cache. */
+char *deploy_dir(enum deploy_dir_kind kind, const char *sub, od_err *e)
 {
+	bool cache = kind == DEPLOY_DIR_CACHE;
 	const char *home = getenv("OVFDEPLOY_HOME");
-	char *root;
+	const char *xdg = getenv(cache ? "XDG_CACHE_HOME" : "XDG_DATA_HOME");
+	const char *user = getenv("HOME");
+	char *dir;
 	if (home && *home)
-		root = od_asprintf("%s/instances", home);
-	else if (getenv("XDG_DATA_HOME") && *getenv("XDG_DATA_HOME"))
-		root = od_asprintf("%s/ovfdeploy/instances", getenv("XDG_DATA_HOME"));
-	else if (getenv("HOME") && *getenv("HOME"))
-		root = od_asprintf("%s/.local/share/ovfdeploy/instances", getenv("HOME"));
+		dir = od_asprintf("%s/%s%s", home, cache ? "cache/" : "", sub);
+	else if (xdg && *xdg)
+		dir = od_asprintf("%s/ovfdeploy/%s", xdg, sub);
+	else if (user && *user)
+		dir = od_asprintf("%s/%s/ovfdeploy/%s", user, cache ? ".cache" : ".local/share", sub);
 	else {
-		od_err_set(e, OD_E_USAGE, "cannot find a place for instances: set HOME or XDG_DATA_HOME");
+		od_err_set(e, OD_E_USAGE, "cannot find a place for %s: set HOME or %s", sub,
+			   cache ? "XDG_CACHE_HOME" : "XDG_DATA_HOME");
 		return NULL;
 	}
-	if (!root) {
+	if (!dir) {
 		od_err_nomem(e);
 		return NULL;
 	}
-	if (mkdir_p(root, e) < 0) {
-		free(root);
+	if (mkdir_p(dir, e) < 0) {
+		free(dir);
 		return NULL;
 	}
-	return root;
+	return dir;
+}
+
+char *instance_root(od_err *e)
+{
+	return deploy_dir(DEPLOY_DIR_DATA, "instances", e);
 }
 
 static char *instance_dir(const char *name, od_err *e)

@@ -43,34 +43,6 @@
 #define CACHE_MAX_AGE (7 * 24 * 3600)
 #define ENTRY_MAX 4096   /* an entry is a few short lines */
 
-static char *cache_dir(void)
-{
-	const char *home = getenv("OVFDEPLOY_HOME");
-	if (home && *home)
-		return od_asprintf("%s/cache/verified", home);
-	const char *xdg = getenv("XDG_CACHE_HOME");
-	if (xdg && *xdg)
-		return od_asprintf("%s/ovfdeploy/verified", xdg);
-	home = getenv("HOME");
-	if (home && *home)
-		return od_asprintf("%s/.cache/ovfdeploy/verified", home);
-	return NULL;
-}
-
-static int mkdirs(char *path)
-{
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		int rc = mkdir(path, 0700);
-		*p = '/';
-		if (rc < 0 && errno != EEXIST)
-			return -1;
-	}
-	return mkdir(path, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int stat_key(od_buf *k, const char *what, const char *real, const struct stat *st)
 {
 	return od_buf_printf(k, "%s %s\n%llu %llu %llu %lld.%09ld %lld.%09ld\n", what, real,
@@ -111,7 +83,8 @@ static char *entry_path(const char *package, const struct deploy_opts *o)
 	char hex[2 * sizeof md + 1];
 	for (size_t i = 0; i < sizeof md; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	char *dir = cache_dir();
+	od_err e;
+	char *dir = deploy_dir(DEPLOY_DIR_CACHE, "verified", &e);
 	if (!dir)
 		return NULL;
 	char *path = od_asprintf("%s/%s", dir, hex);
@@ -184,14 +157,6 @@ void deploy_verify_cache_store(const char *package, const struct deploy_opts *o,
 	char *path = entry_path(package, o);
 	if (!path)
 		return;
-	char *dir = od_strdup(path);
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-	if (!slash || (*slash = '\0', mkdirs(dir) < 0)) {
-		free(dir);
-		free(path);
-		return;
-	}
-	free(dir);
 	long long now = (long long)time(NULL);
 	long long expires = now + CACHE_MAX_AGE;
 	if (r->has_cert) {
