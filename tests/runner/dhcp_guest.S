@@ -161,22 +161,7 @@ fail:
 	call	puts
 	pop	%si
 	call	puts
-reset:
-	mov	$0xcf9, %dx
-	mov	$0x06, %al
-	out	%al, %dx
-hang:
-	hlt
-	jmp	hang
-
-puts:
-	lodsb
-	test	%al, %al
-	jz	1f
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	jmp	puts
-1:	ret
+#include "guest_lib.inc"
 
 msg_pass:	.asciz "OFFER 10.0.2.15\r\nPASS\r\n"
 msg_fail:	.asciz "FAIL "

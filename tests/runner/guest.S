@@ -171,22 +171,7 @@ pass:
 fail:
 	mov	$msg_fail, %si
 	call	puts
-reset:
-	mov	$0xcf9, %dx
-	mov	$0x06, %al
-	out	%al, %dx
-hang:
-	hlt
-	jmp	hang
-
-puts:
-	lodsb
-	test	%al, %al
-	jz	1f
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	jmp	puts
-1:	ret
+#include "guest_lib.inc"
 
 msg_pass: .asciz "PASS\r\n"
 msg_fail: .asciz "FAIL\r\n"

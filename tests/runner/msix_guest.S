@@ -229,12 +229,7 @@ fail:
 	call	puts
 	mov	$LIN(m_fail), %esi
 	call	puts
-reset:
-	mov	$0xcf9, %dx
-	mov	$0x06, %al
-	out	%al, %dx
-7:	hlt
-	jmp	7b
+	jmp	reset
 
 /* The handler does not return: the guest only waited for this, and the
  * x86 emulation of this host's KVM (PVM) stops at an iret in protected
@@ -262,14 +257,7 @@ cfgw:
 	out	%eax, %dx
 	ret
 
-puts:
-	lodsb
-	test	%al, %al
-	jz	1f
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	jmp	puts
-1:	ret
+#include "guest_lib.inc"
 
 	.balign	8
 gdt:

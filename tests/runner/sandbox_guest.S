@@ -26,21 +26,9 @@ start:
 	jz	1f
 	mov	$msg_allowed, %si
 1:	call	puts
-	mov	$0xcf9, %dx
-	mov	$0x06, %al
-	out	%al, %dx
-hang:
-	hlt
-	jmp	hang
+	jmp	reset
 
-puts:
-	lodsb
-	test	%al, %al
-	jz	1f
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	jmp	puts
-1:	ret
+#include "guest_lib.inc"
 
 msg_ready:	.asciz "READY\r\n"
 msg_allowed:	.asciz "ALLOWED\r\n"
