@@ -41,25 +41,25 @@ EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_d
 	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c tests/runner/kernel.S
 
 check_PROGRAMS += tests/runner/test_devices
-tests_runner_test_devices_SOURCES = tests/runner/test_devices.c
+tests_runner_test_devices_SOURCES = tests/runner/test_devices.c tests/runner/fakeio.h
 tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_devices_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_devices
 
 check_PROGRAMS += tests/runner/test_virtio
-tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c
+tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c tests/runner/fakeio.h
 tests_runner_test_virtio_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_virtio_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_virtio
 
 check_PROGRAMS += tests/runner/test_msix_pcicfg
-tests_runner_test_msix_pcicfg_SOURCES = tests/runner/test_msix_pcicfg.c
+tests_runner_test_msix_pcicfg_SOURCES = tests/runner/test_msix_pcicfg.c tests/runner/fakeio.h
 tests_runner_test_msix_pcicfg_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_msix_pcicfg_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_msix_pcicfg
 
 check_PROGRAMS += tests/runner/test_acpi
-tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c
+tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c tests/runner/fakeio.h
 tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_acpi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_acpi

@@ -3,6 +3,7 @@
  * without errors) and the PM block (power-off, power button, timer). */
 #include "config.h"
 #include "runner/acpi.h"
+#include "fakeio.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -94,17 +95,8 @@ END_TEST
 
 static struct vm *vm;
 
-static void out(uint16_t port, unsigned size, uint32_t v)
-{
-	uint8_t d[4] = { v, v >> 8, v >> 16, v >> 24 };
-	vm_io_dispatch(vm, VM_PIO, port, d, size, true);
-}
-static uint32_t in(uint16_t port, unsigned size)
-{
-	uint8_t d[4] = { 0 };
-	vm_io_dispatch(vm, VM_PIO, port, d, size, false);
-	return d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
-}
+static void out(uint16_t port, unsigned size, uint32_t v) { fake_out(vm, port, size, v, NULL); }
+static uint32_t in(uint16_t port, unsigned size) { return fake_in(vm, port, size, NULL); }
 
 START_TEST(test_pm)
 {

@@ -3,6 +3,7 @@
  * would drive it, and DMA goes to fake guest memory. */
 #include "config.h"
 #include "runner/vmm.h"
+#include "fakeio.h"
 #include "runner/sandbox.h"
 #include "disk/disk.h"
 
@@ -34,18 +35,8 @@ static void teardown(void)
 	vm = NULL;
 }
 
-static uint32_t in(uint16_t port, unsigned size)
-{
-	uint8_t d[8] = { 0 };
-	vm_io_dispatch(vm, VM_PIO, port, d, size, false);
-	return d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
-}
-
-static void out(uint16_t port, unsigned size, uint32_t v)
-{
-	uint8_t d[4] = { v, v >> 8, v >> 16, v >> 24 };
-	vm_io_dispatch(vm, VM_PIO, port, d, size, true);
-}
+static uint32_t in(uint16_t port, unsigned size) { return fake_in(vm, port, size, NULL); }
+static void out(uint16_t port, unsigned size, uint32_t v) { fake_out(vm, port, size, v, NULL); }
 
 /* ---- guest memory and dispatch ---- */
 

@@ -4,6 +4,7 @@
  * than the queue, bad indexes, odd lengths), then both PCI interfaces. */
 #include "config.h"
 #include "runner/virtio.h"
+#include "fakeio.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -339,29 +340,19 @@ END_TEST
 
 /* ---- through PCI: legacy and modern ---- */
 
-static void out(uint16_t port, unsigned size, uint32_t v)
-{
-	uint8_t d[4] = { v, v >> 8, v >> 16, v >> 24 };
-	vm_io_dispatch(vm, VM_PIO, port, d, size, true);
-}
-static uint32_t in(uint16_t port, unsigned size)
-{
-	uint8_t d[4] = { 0 };
-	vm_io_dispatch(vm, VM_PIO, port, d, size, false);
-	return d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
-}
+static void out(uint16_t port, unsigned size, uint32_t v) { fake_out(vm, port, size, v, NULL); }
+static uint32_t in(uint16_t port, unsigned size) { return fake_in(vm, port, size, NULL); }
 static void mmio_w(uint64_t a, unsigned size, uint64_t v)
 {
-	uint8_t d[8];
-	memcpy(d, &v, 8);
-	ck_assert(vm_io_dispatch(vm, VM_MMIO, a, d, size, true));
+	bool claimed;
+	fake_mmio_w(vm, a, size, v, &claimed);
+	ck_assert(claimed);
 }
 static uint64_t mmio_r(uint64_t a, unsigned size)
 {
-	uint8_t d[8] = { 0 };
-	ck_assert(vm_io_dispatch(vm, VM_MMIO, a, d, size, false));
-	uint64_t v;
-	memcpy(&v, d, 8);
+	bool claimed;
+	uint64_t v = fake_mmio_r(vm, a, size, &claimed);
+	ck_assert(claimed);
 	return v;
 }
 

@@ -1,0 +1,50 @@
+/* fakeio.h - a guest's port and MMIO accesses in the device unit tests,
+ * through the VM's dispatch table as a vCPU exit would go, values
+ * little-endian as on x86.  `claimed` (may be NULL) tells whether a device
+ * took the access: tests of unassigned ports and odd sizes want to see
+ * that it did not. */
+#ifndef OD_TESTS_RUNNER_FAKEIO_H
+#define OD_TESTS_RUNNER_FAKEIO_H
+#include "runner/vmm.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline void fake_out(struct vm *vm, uint16_t port, unsigned size, uint32_t v, bool *claimed)
+{
+	uint8_t d[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
+	bool c = vm_io_dispatch(vm, VM_PIO, port, d, size, true);
+	if (claimed)
+		*claimed = c;
+}
+
+static inline uint32_t fake_in(struct vm *vm, uint16_t port, unsigned size, bool *claimed)
+{
+	uint8_t d[8] = { 0 };
+	bool c = vm_io_dispatch(vm, VM_PIO, port, d, size, false);
+	if (claimed)
+		*claimed = c;
+	return d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
+}
+
+static inline void fake_mmio_w(struct vm *vm, uint64_t a, unsigned size, uint64_t v, bool *claimed)
+{
+	uint8_t d[8];
+	memcpy(d, &v, 8);
+	bool c = vm_io_dispatch(vm, VM_MMIO, a, d, size, true);
+	if (claimed)
+		*claimed = c;
+}
+
+static inline uint64_t fake_mmio_r(struct vm *vm, uint64_t a, unsigned size, bool *claimed)
+{
+	uint8_t d[8] = { 0 };
+	bool c = vm_io_dispatch(vm, VM_MMIO, a, d, size, false);
+	if (claimed)
+		*claimed = c;
+	uint64_t v;
+	memcpy(&v, d, 8);
+	return v;
+}
+#endif
