@@ -65,7 +65,7 @@ tests_runner_test_acpi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_acpi
 
 check_PROGRAMS += tests/runner/test_net
-tests_runner_test_net_SOURCES = tests/runner/test_net.c
+tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h
 tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
 tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_net

@@ -47,4 +47,23 @@ static inline uint64_t fake_mmio_r(struct vm *vm, uint64_t a, unsigned size, boo
 	memcpy(&v, d, 8);
 	return v;
 }
+
+/* Virtqueue set-up as a driver writes it in guest memory: descriptor `i`
+ * of the table at `table`, and one more head offered in the available ring
+ * at `avail` (ring of `size` entries, `*idx` the driver's running index). */
+static inline void fake_desc(uint8_t *table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+	uint8_t *d = table + 16 * i;
+	memcpy(d, &addr, 8);
+	memcpy(d + 8, &len, 4);
+	memcpy(d + 12, &flags, 2);
+	memcpy(d + 14, &next, 2);
+}
+
+static inline void fake_offer(uint8_t *avail, uint16_t *idx, uint16_t size, uint16_t head)
+{
+	memcpy(avail + 4 + 2 * (*idx % size), &head, 2);
+	(*idx)++;
+	memcpy(avail + 2, idx, 2);
+}
 #endif

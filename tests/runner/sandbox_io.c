@@ -15,6 +15,7 @@
  * A guard region around guest RAM must stay untouched throughout. */
 #include "config.h"
 #include "runner/vmm.h"
+#include "fakeio.h"
 #include "runner/virtio.h"
 #include "runner/acpi.h"
 
@@ -87,11 +88,7 @@ END_TEST
 
 static void set_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *d = low(table) + 16 * i;
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
+	fake_desc(low(table), i, addr, len, flags, next);
 }
 
 static void offer_one(uint64_t avail, uint16_t head)

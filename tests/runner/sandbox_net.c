@@ -10,6 +10,7 @@
  * the child must end with status 0, not SIGSYS. */
 #include "config.h"
 #include "runner/virtio.h"
+#include "fakeio.h"
 #include "runner/sandbox.h"
 
 #include <arpa/inet.h>
@@ -31,18 +32,12 @@ static uint16_t tx_avail;
 
 static void set_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *d = ram + table + 16 * i;
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
+	fake_desc(ram + table, i, addr, len, flags, next);
 }
 
 static void offer(uint64_t avail, uint16_t *idx, uint16_t size, uint16_t head)
 {
-	memcpy(ram + avail + 4 + 2 * (*idx % size), &head, 2);
-	(*idx)++;
-	memcpy(ram + avail + 2, idx, 2);
+	fake_offer(ram + avail, idx, size, head);
 }
 
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t s)

@@ -4,6 +4,7 @@
  * posted are dropped without harm; hostile transmit chains are refused. */
 #include "config.h"
 #include "runner/virtio.h"
+#include "fakeio.h"
 
 #include <check.h>
 #include <stdlib.h>
@@ -14,18 +15,12 @@ static uint8_t *ram;
 
 static void set_desc(uint64_t table, unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *d = ram + table + 16 * i;
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
+	fake_desc(ram + table, i, addr, len, flags, next);
 }
 
 static void offer(uint64_t avail, uint16_t *idx, uint16_t size, uint16_t head)
 {
-	memcpy(ram + avail + 4 + 2 * (*idx % size), &head, 2);
-	(*idx)++;
-	memcpy(ram + avail + 2, idx, 2);
+	fake_offer(ram + avail, idx, size, head);
 }
 
 static uint16_t used_idx(uint64_t used)

@@ -82,20 +82,13 @@ static void queue_init(uint16_t size)
 
 static void set_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
 {
-	uint8_t *d = ram + 0x1000 + 16 * i;
-	memcpy(d, &addr, 8);
-	memcpy(d + 8, &len, 4);
-	memcpy(d + 12, &flags, 2);
-	memcpy(d + 14, &next, 2);
+	fake_desc(ram + 0x1000, i, addr, len, flags, next);
 }
 
 static uint16_t avail_idx;
 static void offer(uint16_t head)
 {
-	uint16_t slot = avail_idx % q.size;
-	memcpy(ram + 0x2000 + 4 + 2 * slot, &head, 2);
-	avail_idx++;
-	memcpy(ram + 0x2002, &avail_idx, 2);
+	fake_offer(ram + 0x2000, &avail_idx, q.size, head);
 }
 
 static void blk_header(uint64_t gpa, uint32_t type, uint64_t sector)
