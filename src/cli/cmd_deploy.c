@@ -341,7 +341,7 @@ int cmd_deploy(int argc, char **argv)
 	}
 	plans[0] = pl;
 	for (; rc == 0 && nopen < nplans; nopen++)
-		if (deploy_plan_open_system(&plans[0], nopen, &o, &plans[nopen], &e) < 0)
+		if (deploy_plan_open_system(&plans[0], nopen, &plans[nopen], &e) < 0)
 			rc = cli_fail(&e);
 	for (size_t i = 0; rc == 0 && nplans > 1 && i < nplans; i++) {
 		size_t k = 0;

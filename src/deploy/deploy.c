@@ -189,10 +189,8 @@ fail:
 	return -1;
 }
 
-int deploy_plan_open_system(const struct deploy_plan *first, size_t idx, const struct deploy_opts *o,
-			    struct deploy_plan *pl, od_err *e)
+int deploy_plan_open_system(const struct deploy_plan *first, size_t idx, struct deploy_plan *pl, od_err *e)
 {
-	(void)o;
 	memset(pl, 0, sizeof *pl);
 	const ovf_envelope *env = first->pkg->env;
 	if (idx >= env->nsystems)

@@ -206,13 +206,13 @@ struct deploy_plan {
 	struct deploy_plan *const *siblings; size_t nsiblings;
 };
 int deploy_plan_open(const char *package, const struct deploy_opts *o, struct deploy_plan *pl, od_err *e);
-/* Set a property by full key or, when unambiguous, by its short key. */
 /* Plan VirtualSystem `idx` (1 .. package's nsystems - 1) of the package
- * `first` was opened for, with the same options. */
-int deploy_plan_open_system(const struct deploy_plan *first, size_t idx, const struct deploy_opts *o,
-			    struct deploy_plan *pl, od_err *e);
+ * `first` was opened for, sharing its package, verification and
+ * deployment option. */
+int deploy_plan_open_system(const struct deploy_plan *first, size_t idx, struct deploy_plan *pl, od_err *e);
 /* The instance name of a collection member: BASE-SYSTEMID (made safe). */
 char *deploy_member_name(const char *base, const struct deploy_plan *pl);
+/* Set a property by full key or, when unambiguous, by its short key. */
 int deploy_plan_set_prop(struct deploy_plan *pl, const char *key, const char *value, od_err *e);
 /* Set a property on every plan of a collection that has it (a collection's
  * own properties belong to all its members); an error when none has it. */
