@@ -50,7 +50,9 @@ static char *full_key(const struct ovf_product *pr, const struct ovf_property *p
 
 /* The chain of collections from the envelope's content down to `target`,
  * outermost first; returns the depth, or -1 when `target` is not below
- * `node`.  The descriptor parser bounds nesting, and so does OUTER_MAX. */
+ * `node` within OUTER_MAX levels.  The descriptor parser already drops
+ * systems nested deeper than 16 collections (envelope.c, MAX_DEPTH), so
+ * -1 is a defence, reported as an error rather than ignored. */
 #define OUTER_MAX 16
 static int find_outer(const struct ovf_virtual_system *node, const struct ovf_virtual_system *target,
 		      const struct ovf_virtual_system **chain, int depth)
@@ -74,9 +76,11 @@ static int find_outer(const struct ovf_virtual_system *node, const struct ovf_vi
 static int collect_props(struct deploy_plan *pl, od_err *e)
 {
 	const struct ovf_virtual_system *chain[OUTER_MAX + 1];
-	int depth = pl->pkg->env->content ? find_outer(pl->pkg->env->content, pl->vs, chain, 0) : -1;
+	int depth = pl->pkg->env->content ? find_outer(pl->pkg->env->content, pl->vs, chain, 0) : 0;
 	if (depth < 0)
-		depth = 0;
+		return od_err_set(e, OD_E_UNSUPPORTED,
+				  "virtual system '%s' is nested in more than %d collections; its properties cannot be gathered",
+				  pl->vs->id ? pl->vs->id : "?", OUTER_MAX);
 	chain[depth] = pl->vs;
 	size_t total = 0;
 	for (int c = 0; c <= depth; c++)

@@ -143,4 +143,23 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	"$O" -q rm r-db && "$O" -q rm r-web && ok "both stop and go" || fail "stop/rm"
 fi
 [ "$(count_instances)" -eq 0 ] && ok "nothing left" || fail "left: $(ls "$OVFDEPLOY_HOME/instances")"
+
+# A system nested deeper than the parser follows (16 collections) is refused
+# with a reason, never deployed without its collections' properties.
+mkdir deep
+cp app/db.vmdk deep/
+{
+	sed -n '1,/<\/DiskSection>/p' app/shop.ovf | grep -v 'f-web\|d-web'
+	i=0; while [ $i -lt 20 ]; do echo "<VirtualSystemCollection ovf:id=\"c$i\"><Info>level $i</Info>"; i=$((i + 1)); done
+	system db 1 128 d-db 5432
+	i=0; while [ $i -lt 20 ]; do echo "</VirtualSystemCollection>"; i=$((i + 1)); done
+	echo "</Envelope>"
+} >deep/deep.ovf
+if "$O" -q pack deep/deep.ovf -o deep.ova 2>"$T_TMP/err"; then
+	expect_exit 1 "a system 20 collections deep is refused" -- "$O" deploy deep.ova --name d
+	expect_grep "no VirtualSystem to deploy|nested" "$T_TMP/err" "the error says why"
+	[ "$(count_instances)" -eq 0 ] && ok "the refusal leaves nothing" || fail "left: $(ls "$OVFDEPLOY_HOME/instances")"
+else
+	fail "pack the deep package: $(cat "$T_TMP/err")"
+fi
 done_testing
