@@ -24,45 +24,83 @@ head -c 10M /dev/urandom | dd of=src.raw bs=1M seek=20 conv=notrunc status=none
 yes 'crash consistency line' | head -c 2M | dd of=src.raw bs=1M seek=36 conv=notrunc status=none
 "$O" -q convert -O qcow2 src.raw src.qcow2 || { fail "convert the source to qcow2"; done_testing; exit 1; }
 
-# kill_once DESC -- CMD...: start CMD, SIGKILL it after a random delay in
-# [0, 1.2 x its measured duration $DUR_MS], reap it.  Sets KILLED=1 when it
-# was still running (it may have finished first: that must be fine too).
+# A campaign kills one command many times.  The command is a template, $tmpl,
+# evaluated with $v (the variant under test) and $dest (the destination) set.
+# kill_once: start $tmpl, SIGKILL it after a random delay in [0, 1.2 x its
+# measured duration $DUR_MS], reap it.  Sets KILLED=1 when it was still
+# running (it may have finished first: that must be fine too) and $what to
+# the words that name this kill in failures.
 kill_once() {
-	desc=$1; shift 2
 	d=$(rand_delay "$DUR_MS")
-	"$@" >/dev/null 2>"$T_TMP/kill.err" &
+	what="$name $v killed after ${d}s"
+	# exec: the pid killed is the command's own, not that of a shell around it.
+	eval "exec $tmpl" >/dev/null 2>"$T_TMP/kill.err" &
 	pid=$!
 	sleep "$d"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	rc=$?
-	LAST_DELAY=$d
 	KILLED=0
 	case $rc in
 	137) KILLED=1 ;;
 	0) ;;
-	*) fail "$desc exited $rc by itself (before the kill after ${d}s)"; sed 's/^/  | /' "$T_TMP/kill.err" | head -5 ;;
+	*) fail "$name $v exited $rc by itself (before the kill after ${d}s)"; sed 's/^/  | /' "$T_TMP/kill.err" | head -5 ;;
 	esac
 }
+
+# bad WORDS: the kill left a destination that is neither absent nor complete.
+bad() { BAD=$((BAD + 1)); fail "$what: $*"; }
 
 # leftovers DIR PATTERN: names in DIR (hidden ones included) matching the
 # extended regex PATTERN, on one line.
 leftovers() { ls -A "$1" 2>/dev/null | grep -E -- "$2" | tr '\n' ' '; }
 
-# after_kill DESC DIR PATTERN -- CMD...: when a temporary was left in DIR,
-# the next complete run of CMD must remove it.
+# after_kill DIR PATTERN: when a temporary was left in DIR, the next complete
+# run of $tmpl must remove it.
 after_kill() {
-	desc=$1; dir=$2; pat=$3; shift 4
+	dir=$1; pat=$2
 	left=$(leftovers "$dir" "$pat")
 	[ -z "$left" ] && return 0
 	LEFT_SEEN=$((LEFT_SEEN + 1))
-	"$@" >/dev/null 2>"$T_TMP/err"
+	eval "$tmpl" >/dev/null 2>"$T_TMP/err"
 	rc=$?
 	left2=$(leftovers "$dir" "$pat")
 	if [ $rc -eq 0 ] && [ -z "$left2" ]; then CLEANED=$((CLEANED + 1)); else
-		fail "$desc: the next run (exit $rc) did not remove the leftover temporaries: $left2"
+		fail "$what: the next run (exit $rc) did not remove the leftover temporaries: $left2"
 		sed 's/^/  | /' "$T_TMP/err" | head -5
 	fi
+}
+
+# campaign NAME TEMPLATE VARIANT...: each variant runs once to $probe to
+# measure it (then ${NAME}_reset removes the probe), then $KILLS runs to $out,
+# over the variants in turn, are killed at random moments; before each,
+# ${NAME}_reset clears $out, after each ${NAME}_check judges what the kill
+# left (and calls after_kill).
+campaign() {
+	name=$1; tmpl=$2; shift 2
+	nvar=$# KILLED_N=0 BAD=0 LEFT_SEEN=0 CLEANED=0 INCOMPLETE=0 FAILS0=$T_FAILS
+	i=0 durs=
+	for v in "$@"; do
+		dest=$probe
+		measure eval "$tmpl"
+		eval "dur_$i=\$DUR_MS"
+		durs="$durs $DUR_MS"
+		"${name}_reset"
+		i=$((i + 1))
+	done
+	echo "# $name durations (ms):$durs"
+	k=0
+	while [ $k -lt "$KILLS" ]; do
+		j=$((k % nvar))
+		eval "v=\${$((j + 1))}; DUR_MS=\$dur_$j"
+		dest=$out
+		"${name}_reset"
+		kill_once
+		KILLED_N=$((KILLED_N + KILLED))
+		"${name}_check"
+		k=$((k + 1))
+	done
+	summary "$name"
 }
 
 summary() {
@@ -95,32 +133,15 @@ fi
 
 # ---- convert ----------------------------------------------------------------
 mkdir conv
-set -- "-O qcow2" "-O qcow2 -c -j 1" "-O vmdk -c" "-O raw"
-nvar=$#
-i=0 KILLED_N=0 BAD=0 LEFT_SEEN=0 CLEANED=0 INCOMPLETE=0 FAILS0=$T_FAILS
-for opts in "$@"; do
-	measure "$O" convert $opts src.qcow2 conv/probe
-	eval "dur_$i=\$DUR_MS"
-	rm -f conv/probe
-	i=$((i + 1))
-done
-echo "# convert durations (ms): $dur_0 $dur_1 $dur_2 $dur_3"
-k=0
-while [ $k -lt "$KILLS" ]; do
-	v=$((k % nvar))
-	eval "opts=\${$((v + 1))}; DUR_MS=\$dur_$v"
-	rm -f conv/out
-	kill_once "convert $opts" -- "$O" convert $opts src.qcow2 conv/out
-	KILLED_N=$((KILLED_N + KILLED))
-	if [ -e conv/out ]; then
-		if ! qemu-img compare -q src.raw conv/out 2>/dev/null || ! "$O" compare src.raw conv/out >/dev/null 2>&1; then
-			BAD=$((BAD + 1)); fail "convert $opts killed after ${LAST_DELAY}s: conv/out exists and differs from the source"
-		fi
+convert_reset() { rm -f "$dest"; }
+convert_check() {
+	if [ -e "$dest" ] && { ! qemu-img compare -q src.raw "$dest" 2>/dev/null || ! "$O" compare src.raw "$dest" >/dev/null 2>&1; }; then
+		bad "$dest exists and differs from the source"
 	fi
-	after_kill "convert $opts" conv '^\.' -- "$O" convert $opts src.qcow2 conv/out
-	k=$((k + 1))
-done
-summary "convert"
+	after_kill conv '^\.'
+}
+probe=conv/probe; out=conv/out
+campaign convert '"$O" convert $v src.qcow2 "$dest"' "-O qcow2" "-O qcow2 -c -j 1" "-O vmdk -c" "-O raw"
 
 # ---- pack -------------------------------------------------------------------
 mkdir app packs
@@ -128,120 +149,78 @@ mkdir app packs
 cp "$top_srcdir/samples/tiny.ovf" app/
 openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out key.crt -days 2 -subj /CN=crash >/dev/null 2>&1 \
 	&& cat key.crt >> key.pem && sign="--sign key.pem" || sign=
-set -- "" "--compress" "--chunk-size 4M $sign"
-nvar=$#
-i=0 KILLED_N=0 BAD=0 LEFT_SEEN=0 CLEANED=0 INCOMPLETE=0 FAILS0=$T_FAILS
-for opts in "$@"; do
-	measure "$O" pack $opts app/tiny.ovf -o packs/probe.ova
-	eval "dur_$i=\$DUR_MS"
-	rm -f packs/probe.ova
-	i=$((i + 1))
-done
-echo "# pack durations (ms): $dur_0 $dur_1 $dur_2"
-k=0
-while [ $k -lt "$KILLS" ]; do
-	v=$((k % nvar))
-	eval "opts=\${$((v + 1))}; DUR_MS=\$dur_$v"
-	rm -f packs/out.ova
-	kill_once "pack $opts" -- "$O" pack $opts app/tiny.ovf -o packs/out.ova
-	KILLED_N=$((KILLED_N + KILLED))
-	if [ -e packs/out.ova ] && ! "$O" verify --ca-file key.crt packs/out.ova >/dev/null 2>&1; then
-		BAD=$((BAD + 1)); fail "pack $opts killed after ${LAST_DELAY}s: packs/out.ova exists and does not verify"
+pack_reset() { rm -f "$dest"; }
+pack_check() {
+	if [ -e "$dest" ] && ! "$O" verify --ca-file key.crt "$dest" >/dev/null 2>&1; then
+		bad "$dest exists and does not verify"
 	fi
-	after_kill "pack $opts" packs '^\.' -- "$O" pack $opts app/tiny.ovf -o packs/out.ova
-	k=$((k + 1))
-done
-summary "pack"
+	after_kill packs '^\.'
+}
+probe=packs/probe.ova; out=packs/out.ova
+campaign pack '"$O" pack $v app/tiny.ovf -o "$dest"' "" "--compress" "--chunk-size 4M $sign"
 
 # ---- unpack -----------------------------------------------------------------
 "$O" -q pack app/tiny.ovf -o plain.ova && "$O" -q pack --compress app/tiny.ovf -o gz.ova || fail "pack the inputs"
 mkdir un
-set -- plain.ova gz.ova
-nvar=$#
-i=0 KILLED_N=0 BAD=0 LEFT_SEEN=0 CLEANED=0 INCOMPLETE=0 FAILS0=$T_FAILS
-for ova in "$@"; do
-	measure "$O" unpack "$ova" un/probe
-	eval "dur_$i=\$DUR_MS"
-	rm -rf un/probe
-	i=$((i + 1))
-done
-echo "# unpack durations (ms): $dur_0 $dur_1"
-k=0
-while [ $k -lt "$KILLS" ]; do
-	v=$((k % nvar))
-	eval "ova=\${$((v + 1))}; DUR_MS=\$dur_$v"
-	rm -rf un/out
-	kill_once "unpack $ova" -- "$O" unpack "$ova" un/out
-	KILLED_N=$((KILLED_N + KILLED))
-	if [ -e un/out ]; then
-		# Complete: every file there, and the manifest checks.
-		if ! [ -f un/out/tiny.ovf ] || ! [ -f un/out/tiny.mf ] || ! [ -f un/out/tiny-disk1.vmdk ] ||
-		   ! "$O" verify un/out >/dev/null 2>&1; then
-			BAD=$((BAD + 1)); fail "unpack $ova killed after ${LAST_DELAY}s: un/out is incomplete: $(ls -A un/out | tr '\n' ' ')"
-		fi
+unpack_reset() { rm -rf "$dest"; }
+unpack_check() {
+	# Complete: every file there, and the manifest checks.
+	if [ -e "$dest" ] && { ! [ -f "$dest/tiny.ovf" ] || ! [ -f "$dest/tiny.mf" ] || ! [ -f "$dest/tiny-disk1.vmdk" ] ||
+	   ! "$O" verify "$dest" >/dev/null 2>&1; }; then
+		bad "$dest is incomplete: $(ls -A "$dest" | tr '\n' ' ')"
 	fi
-	rm -rf un/out
-	after_kill "unpack $ova" un '^\.' -- "$O" unpack "$ova" un/out
-	k=$((k + 1))
-done
-summary "unpack"
+	rm -rf "$dest"
+	after_kill un '^\.'
+}
+probe=un/probe; out=un/out
+campaign unpack '"$O" unpack "$v" "$dest"' plain.ova gz.ova
 
 # ---- deploy -----------------------------------------------------------------
 # 'deploy' without --start only makes the instance: nothing boots.  The
 # compressed package makes it do real work (the disk becomes a base image).
 inst=$OVFDEPLOY_HOME/instances
-set -- plain.ova gz.ova
-nvar=$#
-i=0 KILLED_N=0 BAD=0 LEFT_SEEN=0 CLEANED=0 INCOMPLETE=0 FAILS0=$T_FAILS
-for ova in "$@"; do
-	measure "$O" deploy --accept-eula --name probe "$ova"
-	eval "dur_$i=\$DUR_MS"
-	"$O" -q rm probe || fail "rm probe"
-	i=$((i + 1))
-done
-echo "# deploy durations (ms): $dur_0 $dur_1"
-k=0
-while [ $k -lt "$KILLS" ]; do
-	v=$((k % nvar))
-	eval "ova=\${$((v + 1))}; DUR_MS=\$dur_$v"
-	partial=0
-	kill_once "deploy $ova" -- "$O" deploy --accept-eula --name c1 "$ova"
-	KILLED_N=$((KILLED_N + KILLED))
-	what="deploy $ova killed after ${LAST_DELAY}s"
+deploy_reset() {
+	[ -e "$inst/$dest" ] || return 0
+	"$O" -q rm "$dest" || fail "rm $dest"
+}
+deploy_check() {
 	"$O" list >list.out 2>list.err
 	rc=$?
-	if [ -e "$inst/c1" ]; then
+	partial=0
+	if [ -e "$inst/$dest" ]; then
 		# Complete (stopped), or left incomplete by the kill: either way
 		# list says so without failing.
-		if [ $rc -ne 0 ] || ! grep -Eq '^c1 +(stopped|incomplete) ' list.out; then
-			BAD=$((BAD + 1)); fail "$what: list (exit $rc) does not show c1 stopped or incomplete: $(cat list.out list.err)"
+		if [ $rc -ne 0 ] || ! grep -Eq "^$dest +(stopped|incomplete) " list.out; then
+			bad "list (exit $rc) does not show $dest stopped or incomplete: $(cat list.out list.err)"
 		fi
-		partial=0
-		grep -Eq '^c1 +incomplete ' list.out && partial=1 && INCOMPLETE=$((INCOMPLETE + 1))
+		grep -Eq "^$dest +incomplete " list.out && partial=1 && INCOMPLETE=$((INCOMPLETE + 1))
 		# Every other incomplete one is left for the redeploy below to
 		# replace; the others must go with rm.
 		if [ $partial -eq 1 ] && [ $((INCOMPLETE % 2)) -eq 0 ]; then :
-		elif ! "$O" rm c1 >/dev/null 2>"$T_TMP/err"; then
-			BAD=$((BAD + 1)); fail "$what: rm c1 fails: $(cat "$T_TMP/err")"
+		elif ! "$O" rm "$dest" >/dev/null 2>"$T_TMP/err"; then
+			bad "rm $dest fails: $(cat "$T_TMP/err")"
 		fi
-	elif [ $rc -ne 0 ] || grep -q c1 list.out; then
-		BAD=$((BAD + 1)); fail "$what: no instance, yet list (exit $rc) says: $(cat list.out list.err)"
+	elif [ $rc -ne 0 ] || grep -q "$dest" list.out; then
+		bad "no instance, yet list (exit $rc) says: $(cat list.out list.err)"
 	fi
-	if [ -e "$inst/c1" ] && ! { [ $partial -eq 1 ] && [ $((INCOMPLETE % 2)) -eq 0 ]; }; then
-		BAD=$((BAD + 1)); fail "$what: the instance directory is still there after rm"
-		rm -rf "$inst/c1"
+	if [ -e "$inst/$dest" ] && ! { [ $partial -eq 1 ] && [ $((INCOMPLETE % 2)) -eq 0 ]; }; then
+		bad "the instance directory is still there after rm"
+		rm -rf "${inst:?}/$dest"
 	fi
-	after_kill "deploy $ova" "$inst" '^\.' -- "$O" deploy --accept-eula --name c2 "$ova"
+	# The next deploy, under another name, removes what the kill left.
+	dest=c2
+	after_kill "$inst" '^\.'
 	"$O" -q rm c2 2>/dev/null
+	dest=$out
 	# A redeploy under the same name works and gives a usable instance.
-	if "$O" -q deploy --accept-eula --name c1 "$ova" >/dev/null 2>"$T_TMP/err" &&
-	   "$O" compare "$inst/c1/disk0.qcow2" src.raw >/dev/null 2>&1; then :; else
-		BAD=$((BAD + 1)); fail "$what: redeploying c1 fails: $(head -3 "$T_TMP/err")"
+	if "$O" -q deploy --accept-eula --name "$dest" "$v" >/dev/null 2>"$T_TMP/err" &&
+	   "$O" compare "$inst/$dest/disk0.qcow2" src.raw >/dev/null 2>&1; then :; else
+		bad "redeploying $dest fails: $(head -3 "$T_TMP/err")"
 	fi
-	"$O" -q rm c1 2>/dev/null
-	k=$((k + 1))
-done
-summary "deploy"
+	"$O" -q rm "$dest" 2>/dev/null
+}
+probe=probe; out=c1
+campaign deploy '"$O" deploy --accept-eula --name "$dest" "$v"' plain.ova gz.ova
 echo "# deploy: $INCOMPLETE kills left an incomplete instance (listed as such, removed by rm or replaced by a redeploy)"
 left=$(ls -A "$inst")
 [ -z "$left" ] && ok "no instance and nothing else is left in the instances directory" || fail "left in instances: $left"
