@@ -1,5 +1,7 @@
 # Unit tests of src/util and end-to-end tests of the CLI skeleton.  Each area
 # (src/ovf, src/disk, src/runner) lists its own tests in its local.mk.
+# check_run.h: the runner every Check test's main() shares.
+EXTRA_DIST += tests/check_run.h
 check_PROGRAMS += tests/util/test_util
 tests_util_test_util_SOURCES = tests/util/test_util.c
 tests_util_test_util_CFLAGS = $(TEST_CFLAGS)

@@ -4,6 +4,7 @@
 #include "deploy/deploy.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,15 +158,10 @@ END_TEST
 int main(void)
 {
 	Suite *su = suite_create("deploy-instance");
-	TCase *tc = tcase_create("core");
+	TCase *tc = od_check_tcase(su, "core");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_hostile_conf);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(su);
 }

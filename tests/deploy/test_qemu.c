@@ -6,6 +6,7 @@
 #include "runner/vm.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,16 +172,11 @@ END_TEST
 int main(void)
 {
 	Suite *su = suite_create("deploy-qemu");
-	TCase *tc = tcase_create("core");
+	TCase *tc = od_check_tcase(su, "core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_argv_basic);
 	tcase_add_test(tc, test_argv_refusals);
 	tcase_add_test(tc, test_backend_choice);
 	tcase_add_test(tc, test_real_qemu_start_stop);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(su);
 }

@@ -5,6 +5,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <check.h>
+#include "../check_run.h"
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
 #include <stdio.h>
@@ -195,16 +196,11 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("env");
-	TCase *tc = tcase_create("core");
+	TCase *tc = od_check_tcase(s, "core");
 	tcase_add_test(tc, test_build_roundtrip);
 	tcase_add_test(tc, test_refuses_control_chars);
 	tcase_add_test(tc, test_schema_valid);
 	tcase_add_test(tc, test_iso);
 	tcase_add_test(tc, test_iso_bad_dir);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(s);
 }

@@ -6,6 +6,7 @@
 #include "ovf/ovf.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -529,7 +530,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("ovf_model");
-	TCase *tc = tcase_create("model");
+	TCase *tc = od_check_tcase(s, "model");
 	tcase_add_test(tc, test_model_full);
 	tcase_add_test(tc, test_hardware);
 	tcase_add_test(tc, test_ovf09);
@@ -537,8 +538,7 @@ int main(void)
 	tcase_add_test(tc, test_property_check);
 	tcase_add_test(tc, test_config_applies);
 	tcase_add_test(tc, test_multiline_tag_line);
-	suite_add_tcase(s, tc);
-	TCase *th = tcase_create("hostile");
+	TCase *th = od_check_tcase(s, "hostile");
 	tcase_add_test(th, test_xxe);
 	tcase_add_test(th, test_billion_laughs);
 	tcase_add_test(th, test_plain_doctype);
@@ -548,10 +548,5 @@ int main(void)
 	tcase_add_test(th, test_encoding_mismatch);
 	tcase_add_test(th, test_not_ovf);
 	tcase_add_test(th, test_deep);
-	suite_add_tcase(s, th);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

@@ -4,6 +4,7 @@
 #include "ovf/ovf.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <string.h>
 
 static uint64_t mult_of(const char *s, enum ovf_unit_base want, bool want_odd)
@@ -113,16 +114,11 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("ovf_units");
-	TCase *tc = tcase_create("units");
+	TCase *tc = od_check_tcase(s, "units");
 	tcase_add_test(tc, test_standard);
 	tcase_add_test(tc, test_variants);
 	tcase_add_test(tc, test_refused);
 	tcase_add_test(tc, test_bytes);
 	tcase_add_test(tc, test_integers);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

@@ -9,6 +9,7 @@
 #include "ovf/ovf.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -442,7 +443,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("ovf_validate");
-	TCase *tc = tcase_create("rules");
+	TCase *tc = od_check_tcase(s, "rules");
 	tcase_add_test(tc, test_template_clean);
 	tcase_add_loop_test(tc, test_rule, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, test_all_codes_covered);
@@ -451,10 +452,5 @@ int main(void)
 	tcase_add_test(tc, test_allow_remote);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_bounded_work);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }
