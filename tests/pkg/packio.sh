@@ -65,6 +65,26 @@ else
 	echo "# no writable /dev/shm: tmpfs not checked"
 fi
 
+# Killed while replacing an existing package with --no-sync (between the
+# exchange and the removal of the old file, say): the destination is at
+# every moment the old package or the new one, whole, and what a kill
+# leaves beside it the next run removes.
+make_appliance ksrc k kdisk.img:20971520
+"$O" -q pack --no-sync ksrc -o k.ova || fail "pack the first k.ova"
+start=$(date +%s%N); "$O" -q pack --no-sync ksrc -o k.ova; ms=$((($(date +%s%N) - start) / 1000000))
+bad=0 killed=0 left=0
+for n in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	d=$(awk -v ms="$ms" -v n="$n" 'BEGIN { srand(n); printf "%.3f", rand() * ms * 1.2 / 1000 }')
+	"$O" -q pack --no-sync ksrc -o k.ova & pid=$!
+	sleep "$d"; kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null && : || killed=$((killed + 1))
+	"$O" -q verify k.ova >/dev/null 2>&1 || { bad=$((bad + 1)); echo "  | k.ova does not verify after a kill at ${d}s"; }
+	[ -n "$(ls -A . | grep '^\.k\.ova\.')" ] && left=$((left + 1))
+	"$O" -q pack --no-sync ksrc -o k.ova || bad=$((bad + 1))
+	[ -z "$(ls -A . | grep '^\.k\.ova\.')" ] || { bad=$((bad + 1)); echo "  | the next run left $(ls -A . | grep '^\.k')"; }
+done
+[ $bad = 0 ] && ok "--no-sync replace killed 12 times ($killed while running, $left left a temporary): always a whole package" ||
+	fail "--no-sync replace: $bad bad outcomes in 12 kills"
+
 # Which path each mode takes, seen in its system calls.
 if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null; then
 	direct_ok=0
