@@ -165,7 +165,9 @@ od_seqw *od_seqw_new(int fd, uint64_t start, uint64_t size_hint, bool durable, c
 	w->cur = -1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	for (int i = 0; i < SEQW_NBUF; i++) {
+	/* Not durable, the caller's buffers are written as they come (see
+	 * below): no buffers of ours. */
+	for (int i = 0; durable && i < SEQW_NBUF; i++) {
 		void *p = NULL;
 		if (posix_memalign(&p, SEQW_ALIGN, SEQW_BUF) != 0) {
 			od_seqw_free(w);
