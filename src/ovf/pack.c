@@ -482,7 +482,8 @@ static int build_plan(const ovf_package *p, const struct ovf_pack_opts *o, const
 /* Everything goes through a sequential writer (od_seqw): when durable, it
  * writes with O_DIRECT and several writes in flight, so the disk works
  * while we read and hash and the final fsync has little left to do; with
- * --no-sync, buffered writes from its own thread, which overlap our reads. */
+ * --no-sync, plain buffered writes straight from our buffer, while the
+ * hasher thread digests the previous one. */
 struct writer {
 	od_seqw *sw;
 	uint64_t off;
@@ -528,8 +529,8 @@ static int reserve(struct writer *wr, uint64_t bytes, uint64_t *at, od_err *e)
 }
 
 /* Each member is read once: pread into one of our buffers, handed to the
- * writer (a copy into its buffer; its threads write) and to a hasher
- * thread.  Reading, hashing and writing then overlap, so a member costs
+ * writer (durable: a copy into its aligned buffer, its threads write) and
+ * to a hasher thread.  Reading, hashing and writing then overlap, so a member costs
  * about the slowest of the three instead of their sum.  (copy_file_range
  * spared the copy but read the source twice, once more for the hash, and
  * left the kernel to write the package out at the fsync.)  The ring holds
