@@ -67,6 +67,6 @@ check_PROGRAMS += tests/pkg/test_pkg
 tests_pkg_test_pkg_SOURCES = tests/pkg/test_pkg.c
 tests_pkg_test_pkg_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS)
 tests_pkg_test_pkg_LDADD = $(OVF_LIBS) $(TEST_LIBS)
-TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh
-EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh \
+TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh tests/pkg/packio.sh
+EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/packio.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh \
 	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_package.c tests/fuzz/build-pkg.sh

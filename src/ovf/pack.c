@@ -479,40 +479,25 @@ static int build_plan(const ovf_package *p, const struct ovf_pack_opts *o, const
 
 /* ---- writing ----------------------------------------------------------------- */
 
+/* Everything goes through a sequential writer (od_seqw): when durable, it
+ * writes with O_DIRECT and several writes in flight, so the disk works
+ * while we read and hash and the final fsync has little left to do; with
+ * --no-sync, plain buffered writes straight from our buffer, while the
+ * hasher thread digests the previous one. */
 struct writer {
-	int fd;
+	od_seqw *sw;
 	uint64_t off;
-	uint64_t kicked;     /* bytes before this offset have been handed to writeback */
-	bool no_writeback;   /* --no-sync: nothing will wait for the disk */
 	const char *out;
 	od_progress_fn progress;
 	void *pctx;
 	uint64_t done, total;
 };
 
-/* The package is fsynced before it is renamed into place.  Left alone, the
- * kernel would start writing it out only under memory pressure or after
- * its dirty timeout, and that fsync would then wait for the whole file.
- * Handing each finished stretch to writeback as we go (without waiting)
- * lets the disk work while we copy and hash, so the final fsync only waits
- * for the tail. */
-#define WRITEBACK_STEP (8u << 20)
-
-static void kick_writeback(struct writer *wr)
-{
-	if (wr->no_writeback || wr->off - wr->kicked < WRITEBACK_STEP)
-		return;
-	/* Advisory: a failure only means the fsync does all the work. */
-	(void)sync_file_range(wr->fd, (off_t)wr->kicked, (off_t)(wr->off - wr->kicked), SYNC_FILE_RANGE_WRITE);
-	wr->kicked = wr->off;
-}
-
 static int put(struct writer *wr, const void *p, size_t n, od_err *e)
 {
-	if (od_write_all(wr->fd, p, n, wr->out, e) < 0)
+	if (od_seqw_write(wr->sw, p, n, e) < 0)
 		return -1;
 	wr->off += n;
-	kick_writeback(wr);
 	return 0;
 }
 
@@ -543,11 +528,14 @@ static int reserve(struct writer *wr, uint64_t bytes, uint64_t *at, od_err *e)
 	return 0;
 }
 
-/* Hashing runs on its own thread, one buffer behind the copy: reading and
- * writing (kernel copies) and hashing (CPU) then overlap on two cores, so a
- * member costs about max(copy, hash) instead of their sum.  The ring holds
- * NBUF buffers; the copier fills and writes one, queues it, and the hasher
- * gives it back once digested. */
+/* Each member is read once: pread into one of our buffers, handed to the
+ * writer (durable: a copy into its aligned buffer, its threads write) and
+ * to a hasher thread.  Reading, hashing and writing then overlap, so a member costs
+ * about the slowest of the three instead of their sum.  (copy_file_range
+ * spared the copy but read the source twice, once more for the hash, and
+ * left the kernel to write the package out at the fsync.)  The ring holds
+ * NBUF buffers; the copier fills one, queues it, and the hasher gives it
+ * back once digested. */
 #define NBUF 4
 
 struct hpipe {
@@ -587,123 +575,12 @@ static void *hasher_main(void *arg)
 	return NULL;
 }
 
-/* The kernel copy: copy_file_range moves the member's bytes from the source's
- * page cache to the package's without a trip through our buffers (here it
- * copies 1 GiB in 1.7 s where read+write takes 2.7 s), while a second
- * thread reads the same range (cheap: the pages are cached or being read
- * in) and hashes it.  The hash and the copy read the file separately, so a
- * file that changes meanwhile is detected by comparing its size, mtime and
- * ctime before and after, and reported instead of packed with a digest that
- * does not match its bytes. */
-struct khash {
-	int fd;
-	uint64_t off, size;
-	char *buf;
-	ovf_hasher *h;
-	const char *name;
-	int rc;
-	od_err err;
-};
-
-static void *khash_main(void *arg)
-{
-	struct khash *k = arg;
-	k->rc = 0;
-	for (uint64_t done = 0; k->rc == 0 && done < k->size;) {
-		size_t n = k->size - done < IO_CHUNK ? (size_t)(k->size - done) : IO_CHUNK;
-		k->rc = od_pread_all(k->fd, k->buf, n, k->off + done, k->name, &k->err);
-		if (k->rc == 0)
-			k->rc = ovf_hasher_update(k->h, k->buf, n, &k->err);
-		done += n;
-	}
-	return NULL;
-}
-
-static bool same_file_state(const struct stat *a, const struct stat *b)
-{
-	return a->st_size == b->st_size && a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec && a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-/* Returns 1 when the kernel cannot copy between these files (nothing was
- * written: the caller copies through buffers), 0 when done, -1 on error. */
-static int kernel_copy_member(struct writer *wr, struct out_member *m, int fd, ovf_hasher *h, char *buf, od_err *e)
-{
-	struct stat before, after;
-	if (fstat(fd, &before) < 0)
-		return od_err_errno(e, errno, "%s", m->src);
-	if (m->size == 0)
-		return 1;
-	/* Probe with the first piece before starting the hasher. */
-	loff_t in = (loff_t)m->off;
-	size_t first = m->size < IO_CHUNK ? (size_t)m->size : IO_CHUNK;
-	ssize_t got = copy_file_range(fd, &in, wr->fd, NULL, first, 0);
-	if (got < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP || errno == EBADF))
-		return 1;
-	if (got < 0)
-		return od_err_errno(e, errno, "%s: cannot copy %s into it", wr->out, m->src);
-	struct khash k = {.fd = fd, .off = m->off, .size = m->size, .buf = buf, .h = h, .name = m->src};
-	pthread_t th;
-	bool threaded = pthread_create(&th, NULL, khash_main, &k) == 0;
-	int rc = 0;
-	uint64_t done = 0;
-	for (;;) {
-		if (got == 0) {
-			rc = od_err_set(e, OD_E_IO, "%s: the file shrank while it was being packed", m->src);
-			break;
-		}
-		done += (uint64_t)got;
-		wr->off += (uint64_t)got;
-		wr->done += (uint64_t)got;
-		kick_writeback(wr);
-		if (wr->progress)
-			wr->progress(wr->pctx, wr->done, wr->total);
-		if (done >= m->size)
-			break;
-		uint64_t left = m->size - done;
-		size_t n = left < (8u << 20) ? (size_t)left : (8u << 20);
-		got = copy_file_range(fd, &in, wr->fd, NULL, n, 0);
-		if (got < 0) {
-			rc = od_err_errno(e, errno, "%s: cannot copy %s into it", wr->out, m->src);
-			break;
-		}
-	}
-	if (threaded)
-		pthread_join(th, NULL);
-	else
-		khash_main(&k);
-	if (rc == 0 && k.rc < 0) {
-		*e = k.err;
-		rc = -1;
-	}
-	if (rc == 0 && (fstat(fd, &after) < 0 || !same_file_state(&before, &after)))
-		rc = od_err_set(e, OD_E_IO, "%s: the file changed while it was being packed", m->src);
-	return rc;
-}
-
 static int copy_member(struct writer *wr, struct out_member *m, unsigned algs, char **bufs, od_err *e)
 {
 	int fd = open(m->src, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return od_err_errno(e, errno, "%s", m->src);
 	posix_fadvise(fd, (off_t)m->off, (off_t)m->size, POSIX_FADV_SEQUENTIAL);
-	{
-		ovf_hasher *h = ovf_hasher_new(algs, e);
-		if (!h) {
-			close(fd);
-			return -1;
-		}
-		int k = kernel_copy_member(wr, m, fd, h, bufs[0], e);
-		for (int a = OVF_DIGEST_SHA1; k == 0 && a <= OVF_DIGEST_SHA512; a++)
-			if (algs & (1u << a))
-				k = ovf_hasher_final(h, a, m->digest[a], e);
-		ovf_hasher_free(h);
-		if (k <= 0) {
-			close(fd);
-			return k < 0 ? -1 : pad(wr, m->size, e);
-		}
-	}
 	struct hpipe hp = {.h = ovf_hasher_new(algs, e)};
 	if (!hp.h) {
 		close(fd);
@@ -793,6 +670,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 	char *bufs[NBUF] = {0}, *mfname = NULL, *certname = NULL;
 	od_atomic_file af = {.fd = -1};
 	bool af_open = false;
+	od_seqw *sw = NULL;
 
 	/* The descriptor's own name in the OVA: its base name. */
 	const char *dname = strrchr(p->descriptor_member->name, '/');
@@ -857,10 +735,29 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 		goto out;
 	af_open = true;
 	af.no_sync = o->no_sync;
-	struct writer wr = {.fd = af.fd, .out = out, .progress = o->progress, .pctx = o->progress_ctx,
-			    .no_writeback = o->no_sync};
+	struct writer wr = {.out = out, .progress = o->progress, .pctx = o->progress_ctx};
 	for (size_t i = 0; i < pl.n; i++)
 		wr.total += pl.v[i].size;
+	/* The package's size, for the writer to reserve: headers, padded
+	 * members, the two zero blocks.  0 (unknown) if it overflows. */
+	uint64_t pkg_size = 0;
+	{
+		uint64_t sizes[3] = {desc.len, mf_len, reuse_cert ? p->cert_len : o->sign_key ? cert_max : 0};
+		bool okz = true;
+		for (size_t i = 0; okz && i < 3 + pl.n; i++) {
+			uint64_t sz = i < 3 ? sizes[i] : pl.v[i - 3].size;
+			if (i == 2 && !reuse_cert && !o->sign_key)
+				continue;
+			uint64_t padded;
+			okz = od_add_u64(sz, BLOCK - 1, &padded) && od_add_u64(pkg_size, BLOCK + padded / BLOCK * BLOCK, &pkg_size);
+		}
+		if (!okz || !od_add_u64(pkg_size, 2 * BLOCK, &pkg_size))
+			pkg_size = 0;
+	}
+	wr.sw = od_seqw_new(af.fd, 0, pkg_size, !o->no_sync, out, e);
+	if (!wr.sw)
+		goto out;
+	sw = wr.sw;
 	time_t dmt = mtime_of(p->descriptor_member->path);
 	if (p->kind == OVF_PKG_OVA)
 		dmt = time(NULL);
@@ -900,6 +797,14 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 		uint64_t at;
 		if (reserve(&wr, 2 * BLOCK, &at, e) < 0)
 			goto out;
+	}
+	/* Everything written; the slots below are patched with plain pwrite. */
+	if (od_seqw_finish(sw, e) < 0)
+		goto out;
+	if (pkg_size && od_seqw_offset(sw) != pkg_size) {
+		od_err_set(e, OD_E_INTERNAL, "package is %llu bytes, %llu were expected",
+			   (unsigned long long)od_seqw_offset(sw), (unsigned long long)pkg_size);
+		goto out;
 	}
 
 	/* The manifest, now that every digest is known. */
@@ -984,6 +889,7 @@ int ovf_pack(const char *src, const char *out, const struct ovf_pack_opts *o, st
 	af_open = false;
 	rc = 0;
 out:
+	od_seqw_free(sw);
 	if (af_open)
 		od_atomic_abort(&af);
 	plan_free(&pl);

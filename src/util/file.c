@@ -178,6 +178,41 @@ int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
 	return 0;
 }
 
+/* Unsynced output replacing an existing file: swap the two names, then
+ * remove the old file.  A plain rename() over an existing file makes ext4
+ * (auto_da_alloc, on by default) write out the new file's delayed-allocation
+ * blocks inside the rename, a heuristic for programs that forget to fsync:
+ * measured here, renaming a fresh, unsynced 1 GiB file over a 6-byte one
+ * took 1.7-1.8 s, the exchange and unlink 5 ms.  The caller asked not to
+ * wait for the disk (no_sync documents that an OS crash may leave the
+ * destination empty or short), and other processes still see the old file
+ * or the new one whole, never a mix: RENAME_EXCHANGE is atomic.
+ * Returns 0 when done, 1 when the caller should rename() instead (no
+ * destination yet, not a regular file, a file system or kernel without
+ * RENAME_EXCHANGE), -1 on error. */
+static int replace_by_exchange(od_atomic_file *af, od_err *e)
+{
+	struct stat st;
+	if (lstat(af->path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 1;
+	if (renameat2(AT_FDCWD, af->tmp, AT_FDCWD, af->path, RENAME_EXCHANGE) < 0)
+		return 1;
+	/* Now af->tmp names what was at the destination.  Someone may have put
+	 * a directory or a symlink there since the lstat: that is not ours to
+	 * remove, so swap back and let rename() report it as it would have. */
+	if (lstat(af->tmp, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (renameat2(AT_FDCWD, af->tmp, AT_FDCWD, af->path, RENAME_EXCHANGE) < 0)
+			return od_err_errno(e, errno, "%s: the destination changed while it was replaced (it is now at %s)",
+					    af->path, af->tmp);
+		return 1;
+	}
+	/* If we die before this unlink, the old file is left under a temporary
+	 * name nobody holds, and the next writer to this destination removes
+	 * it (od_tmp_clean). */
+	unlink(af->tmp);
+	return 0;
+}
+
 int od_atomic_commit(od_atomic_file *af, od_err *e)
 {
 	if (!af->no_sync && fsync(af->fd) < 0) {
@@ -192,7 +227,15 @@ int od_atomic_commit(od_atomic_file *af, od_err *e)
 		return od_err_errno(e, err, "%s: close", af->path ? af->path : "output");
 	}
 	af->fd = -1;
-	if (rename(af->tmp, af->path) < 0) {
+	int xr = af->no_sync ? replace_by_exchange(af, e) : 1;
+	if (xr < 0) {
+		/* af->tmp is not ours any more: leave it. */
+		free(af->tmp);
+		free(af->path);
+		af->tmp = af->path = NULL;
+		return -1;
+	}
+	if (xr > 0 && rename(af->tmp, af->path) < 0) {
 		int err = errno;
 		od_err_errno(e, err, "%s: rename into place", af->path);
 		od_atomic_abort(af);

@@ -136,6 +136,28 @@ void od_atomic_abort(od_atomic_file *af);
 int od_tmp_lock(int fd, const char *path, od_err *e);
 void od_tmp_clean(const char *dir, const char *prefix, const char *suffix);
 
+/* ---- sequential writer ------------------------------------------------------
+ * Writes a file front to back from `start` on, as fast as the disk allows
+ * (seqw.c): when `durable` (the caller fsyncs at the end), with O_DIRECT
+ * from aligned buffers and several writes in flight, the file preallocated
+ * to `size_hint` bytes (0: unknown); elsewhere, or where O_DIRECT is
+ * refused, buffered writes from a writer thread.  The caller keeps no other
+ * writes to `fd` going meanwhile.  od_seqw_finish writes the rest (the last
+ * partial block buffered), waits for every write, leaves the fd without
+ * O_DIRECT and trims the preallocation to what was written; the fd then
+ * takes ordinary writes again (patching reserved slots, say).  A write
+ * error is reported by a later od_seqw_write or by od_seqw_finish.
+ * od_seqw_free after finish, or instead of it to abandon the output.
+ * OVFDEPLOY_TEST_NO_DIRECT=1 forces the buffered path (tests only). */
+typedef struct od_seqw od_seqw;
+od_seqw *od_seqw_new(int fd, uint64_t start, uint64_t size_hint, bool durable, const char *what, od_err *e);
+int od_seqw_write(od_seqw *w, const void *p, size_t n, od_err *e);
+uint64_t od_seqw_offset(const od_seqw *w);
+/* true while writes go O_DIRECT (tests, and callers that want to know) */
+bool od_seqw_direct(const od_seqw *w);
+int od_seqw_finish(od_seqw *w, od_err *e);
+void od_seqw_free(od_seqw *w);
+
 /* ---- progress --------------------------------------------------------------
  * Libraries report progress through this callback; the CLI decides whether
  * and how to draw it.  `total` may be 0 when unknown. */

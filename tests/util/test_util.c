@@ -231,6 +231,239 @@ START_TEST(test_pool_forbid)
 }
 END_TEST
 
+/* ---- od_seqw --------------------------------------------------------------- */
+
+/* The byte at offset i of every test file: not periodic in 512 or 4096, so
+ * a block written at the wrong offset shows. */
+static unsigned char pattern_at(uint64_t i) { return (unsigned char)((i * 2654435761u) >> 13 ^ i / 4093); }
+
+/* Write `size` bytes from `start` on through an od_seqw, in pieces of
+ * `piece` bytes, then check the whole file (the first `start` bytes are
+ * 'h') and that the fd takes unaligned writes afterwards.  Returns whether
+ * the writer used O_DIRECT. */
+static bool seqw_roundtrip(const char *path, uint64_t start, uint64_t size, uint64_t hint, bool durable, size_t piece)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	od_err e;
+	unsigned char *head = malloc(start + 1);
+	memset(head, 'h', start + 1);
+	ck_assert_int_eq(od_pwrite_all(fd, head, start, 0, "t", &e), 0);
+	free(head);
+	od_seqw *w = od_seqw_new(fd, start, hint, durable, "t", &e);
+	ck_assert_ptr_nonnull(w);
+	unsigned char *buf = malloc(piece);
+	uint64_t done = 0;
+	while (done < size) {
+		size_t n = size - done < piece ? (size_t)(size - done) : piece;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern_at(done + i);
+		ck_assert_int_eq(od_seqw_write(w, buf, n, &e), 0);
+		done += n;
+		ck_assert_uint_eq(od_seqw_offset(w), start + done);
+	}
+	bool direct = od_seqw_direct(w);
+	ck_assert_msg(od_seqw_finish(w, &e) == 0, "%s", e.msg);
+	od_seqw_free(w);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_DIRECT, 0);
+	struct stat st;
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	/* exactly what was written: a larger preallocation is given back */
+	ck_assert_uint_eq((uint64_t)st.st_size, start + size);
+	unsigned char *got = malloc(size + start + 1);
+	ck_assert_int_eq(od_pread_all(fd, got, start + size, 0, "t", &e), 0);
+	for (uint64_t i = 0; i < start; i++)
+		ck_assert_uint_eq(got[i], 'h');
+	for (uint64_t i = 0; i < size; i++)
+		if (got[start + i] != pattern_at(i))
+			ck_abort_msg("size %llu: byte %llu differs", (unsigned long long)size, (unsigned long long)i);
+	/* ordinary writes again: patch an odd spot */
+	if (size > 10) {
+		ck_assert_int_eq(od_pwrite_all(fd, "XY", 2, start + 7, "t", &e), 0);
+		ck_assert_int_eq(od_pread_all(fd, got, 2, start + 7, "t", &e), 0);
+		ck_assert(got[0] == 'X' && got[1] == 'Y');
+	}
+	free(got);
+	free(buf);
+	close(fd);
+	unlink(path);
+	return direct;
+}
+
+/* Sizes around the block sizes and the writer's 4 MiB buffer. */
+static const uint64_t seqw_sizes[] = {0, 1, 511, 512, 513, 4095, 4096, 4097, (4u << 20) - 1, 4u << 20,
+				      (4u << 20) + 4097, (9u << 20) + 123, (25u << 20) + 512};
+
+/* Can this file system take O_DIRECT at all?  Some (tmpfs before Linux
+ * 6.6) cannot: then the direct path cannot be checked there. */
+static bool fs_takes_direct(const char *dir)
+{
+	char p[128];
+	snprintf(p, sizeof p, "%s/probe", dir);
+	int fd = open(p, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	unlink(p);
+	return fd >= 0;
+}
+
+START_TEST(test_seqw_direct)
+{
+	mk_tmpdir();
+	char path[128];
+	snprintf(path, sizeof path, "%s/out", tmpdir);
+	bool can = fs_takes_direct(tmpdir);
+	if (!can)
+		fprintf(stderr, "# %s does not take O_DIRECT: only the fallback is checked\n", tmpdir);
+	for (size_t i = 0; i < sizeof seqw_sizes / sizeof seqw_sizes[0]; i++) {
+		uint64_t sz = seqw_sizes[i];
+		/* size known, unknown, and over-estimated */
+		bool d1 = seqw_roundtrip(path, 0, sz, sz, true, 1u << 20);
+		bool d2 = seqw_roundtrip(path, 0, sz, 0, true, 65536 + 7);
+		bool d3 = seqw_roundtrip(path, 0, sz, sz + 100000, true, 3000);
+		if (can)
+			ck_assert(d1 && d2 && d3);
+	}
+	/* an unaligned start cannot go O_DIRECT: buffered, still right */
+	ck_assert(!seqw_roundtrip(path, 1000, (5u << 20) + 3, 0, true, 1u << 20));
+	/* not durable: never O_DIRECT */
+	ck_assert(!seqw_roundtrip(path, 0, (5u << 20) + 3, 0, false, 1u << 20));
+	rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(test_seqw_buffered)
+{
+	/* The fallback where O_DIRECT is refused, forced. */
+	mk_tmpdir();
+	char path[128];
+	snprintf(path, sizeof path, "%s/out", tmpdir);
+	setenv("OVFDEPLOY_TEST_NO_DIRECT", "1", 1);
+	for (size_t i = 0; i < sizeof seqw_sizes / sizeof seqw_sizes[0]; i++) {
+		ck_assert(!seqw_roundtrip(path, 0, seqw_sizes[i], seqw_sizes[i], true, 1u << 20));
+		ck_assert(!seqw_roundtrip(path, 0, seqw_sizes[i], 0, false, 4096 + 1));
+	}
+	unsetenv("OVFDEPLOY_TEST_NO_DIRECT");
+	rmdir(tmpdir);
+	/* tmpfs, if there is one: whichever path it takes must be right */
+	struct stat st;
+	if (stat("/dev/shm", &st) == 0 && access("/dev/shm", W_OK) == 0) {
+		strcpy(path, "/dev/shm/od-seqw-XXXXXX");
+		int fd = mkstemp(path);
+		ck_assert_int_ge(fd, 0);
+		close(fd);
+		seqw_roundtrip(path, 0, (9u << 20) + 123, (9u << 20) + 123, true, 1u << 20);
+		seqw_roundtrip(path, 0, 4097, 0, false, 1000);
+	}
+}
+END_TEST
+
+START_TEST(test_seqw_errors)
+{
+	mk_tmpdir();
+	char path[128];
+	snprintf(path, sizeof path, "%s/ro", tmpdir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	close(fd);
+	static char big[1u << 20];
+	for (int durable = 0; durable < 2; durable++) {
+		/* a read-only fd: every write fails; the error names the file
+		 * and comes back from a write or, at the latest, from finish */
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(fd, 0);
+		od_err e;
+		od_seqw *w = od_seqw_new(fd, 0, 0, durable, "ro-out", &e);
+		ck_assert_ptr_nonnull(w);
+		int rc = 0;
+		for (int i = 0; rc == 0 && i < 40; i++)
+			rc = od_seqw_write(w, big, sizeof big, &e);
+		if (rc == 0)
+			rc = od_seqw_finish(w, &e);
+		ck_assert_int_eq(rc, -1);
+		ck_assert_ptr_nonnull(strstr(e.msg, "ro-out"));
+		od_seqw_free(w);
+		close(fd);
+	}
+	/* abandoned half way: no finish, nothing leaks or hangs */
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	od_err e;
+	od_seqw *w = od_seqw_new(fd, 0, 64u << 20, true, "t", &e);
+	ck_assert_ptr_nonnull(w);
+	for (int i = 0; i < 20; i++)
+		ck_assert_int_eq(od_seqw_write(w, big, sizeof big - 5, &e), 0);
+	od_seqw_free(w);
+	ck_assert_int_eq(fcntl(fd, F_GETFL) & O_DIRECT, 0);
+	close(fd);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
+START_TEST(test_atomic_no_sync_replace)
+{
+	/* no_sync over an existing file: swapped in (RENAME_EXCHANGE, see
+	 * file.c), the old one removed, nothing else left */
+	mk_tmpdir();
+	char path[128];
+	snprintf(path, sizeof path, "%s/out.ova", tmpdir);
+	od_err e;
+	for (int round = 0; round < 2; round++) {
+		od_atomic_file af;
+		ck_assert_int_eq(od_atomic_open(&af, path, 0644, &e), 0);
+		af.no_sync = true;
+		const char *text = round ? "second" : "first";
+		ck_assert_int_eq(od_write_all(af.fd, text, strlen(text), "out", &e), 0);
+		ck_assert_int_eq(od_atomic_commit(&af, &e), 0);
+		char *data;
+		size_t len;
+		ck_assert_int_eq(od_read_file(path, 100, &data, &len, &e), 0);
+		ck_assert_str_eq(data, text);
+		free(data);
+		ck_assert_int_eq(count_entries(tmpdir), 1);
+	}
+	unlink(path);
+	/* a directory in the way: refused as rename() refuses it, and left
+	 * alone with what it holds */
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	char inner[160];
+	snprintf(inner, sizeof inner, "%s/keep", path);
+	FILE *f = fopen(inner, "w");
+	fclose(f);
+	od_atomic_file af;
+	ck_assert_int_eq(od_atomic_open(&af, path, 0644, &e), 0);
+	af.no_sync = true;
+	ck_assert_int_eq(od_atomic_commit(&af, &e), -1);
+	ck_assert_int_eq(access(inner, F_OK), 0);
+	ck_assert_int_eq(count_entries(tmpdir), 1);
+	unlink(inner);
+	rmdir(path);
+	/* a symlink in the way is replaced, as rename() does; its target is
+	 * not touched */
+	char target[160];
+	snprintf(target, sizeof target, "%s/target", tmpdir);
+	f = fopen(target, "w");
+	fputs("target", f);
+	fclose(f);
+	ck_assert_int_eq(symlink("target", path), 0);
+	ck_assert_int_eq(od_atomic_open(&af, path, 0644, &e), 0);
+	af.no_sync = true;
+	ck_assert_int_eq(od_write_all(af.fd, "new", 3, "out", &e), 0);
+	ck_assert_int_eq(od_atomic_commit(&af, &e), 0);
+	struct stat st;
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	char *data;
+	size_t len;
+	ck_assert_int_eq(od_read_file(target, 100, &data, &len, &e), 0);
+	ck_assert_str_eq(data, "target");
+	free(data);
+	ck_assert_int_eq(count_entries(tmpdir), 2);
+	unlink(path);
+	unlink(target);
+	rmdir(tmpdir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("util");
@@ -244,6 +477,12 @@ int main(void)
 	tcase_add_test(tc, test_pread_short);
 	tcase_add_test(tc, test_pool);
 	tcase_add_test(tc, test_pool_forbid);
+	tcase_add_test(tc, test_seqw_direct);
+	tcase_add_test(tc, test_seqw_buffered);
+	tcase_add_test(tc, test_seqw_errors);
+	tcase_add_test(tc, test_atomic_no_sync_replace);
+	/* 25 MiB files written many times over on a shared disk */
+	tcase_set_timeout(tc, 240);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
