@@ -6,6 +6,7 @@
 #include "ovf/pkg_internal.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -380,7 +381,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("pkg");
-	TCase *tc = tcase_create("core");
+	TCase *tc = od_check_tcase(s, "core");
 	tcase_add_test(tc, test_manifest_canonical);
 	tcase_add_test(tc, test_manifest_variants);
 	tcase_add_test(tc, test_manifest_errors);
@@ -390,10 +391,5 @@ int main(void)
 	tcase_add_test(tc, test_inflater);
 	tcase_add_test(tc, test_pack_open);
 	tcase_add_test(tc, test_tar_headers);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

@@ -4,6 +4,7 @@
 #include "util/util.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -467,7 +468,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("util");
-	TCase *tc = tcase_create("core");
+	TCase *tc = od_check_tcase(s, "core");
 	tcase_add_test(tc, test_parse_size);
 	tcase_add_test(tc, test_arith);
 	tcase_add_test(tc, test_errors);
@@ -483,10 +484,5 @@ int main(void)
 	tcase_add_test(tc, test_atomic_no_sync_replace);
 	/* 25 MiB files written many times over on a shared disk */
 	tcase_set_timeout(tc, 240);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(s);
 }
