@@ -532,6 +532,38 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 #define VMDK_RA_MAX_SLOTS 32u
 #define VMDK_RA_MAX_BYTES (8u << 20)
 
+/* The queued slot of the lowest grain (the one the reader wants first),
+ * or NULL.  Under ra->lock. */
+static struct ra_slot *ra_next_queued(struct readahead *ra)
+{
+	struct ra_slot *best = NULL;
+	for (unsigned i = 0; i < ra->nslots; i++)
+		if (ra->slot[i].state == RA_QUEUED && (!best || ra->slot[i].g < best->g))
+			best = &ra->slot[i];
+	return best;
+}
+
+/* Inflate queued slot q with inflater inf: called and returns under
+ * ra->lock, which it drops meanwhile.  While RA_BUSY nobody else touches
+ * the slot's buffer or grain. */
+static void ra_inflate(struct readahead *ra, struct ra_slot *q, struct inflater *inf)
+{
+	q->state = RA_BUSY;
+	uint64_t g = q->g;
+	uint32_t gte = q->gte;
+	pthread_mutex_unlock(&ra->lock);
+	od_err err;
+	int rc = read_compressed(ra->s, inf, g, gte, q->buf, NULL, &err);
+	pthread_mutex_lock(&ra->lock);
+	if (rc < 0) {
+		q->err = err;
+		q->state = RA_FAILED;
+	} else {
+		q->state = RA_READY;
+	}
+	pthread_cond_broadcast(&ra->done);
+}
+
 static void *ra_worker_main(void *arg)
 {
 	struct ra_worker *w = arg;
@@ -557,33 +589,12 @@ static void *ra_worker_main(void *arg)
 		pthread_cond_broadcast(&ra->done);
 	}
 	for (;;) {
-		struct ra_slot *best = NULL;
-		while (!ra->stop) {
-			/* the lowest queued grain: the one the reader wants first */
-			for (unsigned i = 0; i < ra->nslots; i++)
-				if (ra->slot[i].state == RA_QUEUED && (!best || ra->slot[i].g < best->g))
-					best = &ra->slot[i];
-			if (best)
-				break;
+		struct ra_slot *q = NULL;
+		while (!ra->stop && !(q = ra_next_queued(ra)))
 			pthread_cond_wait(&ra->work, &ra->lock);
-		}
 		if (ra->stop)
 			break;
-		best->state = RA_BUSY;
-		uint64_t g = best->g;
-		uint32_t gte = best->gte;
-		pthread_mutex_unlock(&ra->lock);
-		/* while RA_BUSY nobody else touches the slot's buffer or grain */
-		od_err err;
-		int rc = read_compressed(ra->s, &w->inf, g, gte, best->buf, NULL, &err);
-		pthread_mutex_lock(&ra->lock);
-		if (rc < 0) {
-			best->err = err;
-			best->state = RA_FAILED;
-		} else {
-			best->state = RA_READY;
-		}
-		pthread_cond_broadcast(&ra->done);
+		ra_inflate(ra, q, &w->inf);
 	}
 	pthread_mutex_unlock(&ra->lock);
 	return NULL;
@@ -759,8 +770,18 @@ static int ra_take(struct vmdk_sparse *s, uint64_t g, uint64_t in, size_t n, uns
 		x->state = RA_FREE;
 		x = NULL;
 	}
-	while (x && x->state == RA_BUSY)
-		pthread_cond_wait(&ra->done, &ra->lock);
+	while (x && x->state == RA_BUSY) {
+		/* Rather than wait idle for the worker, inflate the next queued
+		 * grain meanwhile: with one worker, it would otherwise always
+		 * be busy with just the grain the reader wants next, and the
+		 * two would take turns instead of working at once. */
+		struct ra_slot *q = ra_next_queued(ra);
+		if (!q) {
+			pthread_cond_wait(&ra->done, &ra->lock);
+			continue;
+		}
+		ra_inflate(ra, q, &s->inf);
+	}
 	if (x && x->state == RA_READY) {
 		memcpy(dst, x->buf + in, n);
 		/* read to its end: done with it (a partial read keeps it for

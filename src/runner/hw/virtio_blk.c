@@ -232,9 +232,9 @@ static int blk_worker_init(void *ctx, od_err *e)
 	return vm->no_sandbox ? 0 : sandbox_vcpu(e);
 }
 
-/* Workers per disk: one per online CPU up to 4.  Guest reads of a
- * streamOptimized VMDK are otherwise inflated on the vCPU thread alone;
- * with workers it mostly copies grains they already inflated. */
+/* Workers per disk: one per online CPU but one (the vCPU thread inflates
+ * too while it waits for them), up to 4.  Guest reads of a streamOptimized
+ * VMDK are otherwise inflated on the vCPU thread alone. */
 #define BLK_READAHEAD_MAX 4
 
 int virtio_blk_add(struct vm *vm, struct disk *d, bool readonly, od_err *e)
@@ -242,7 +242,7 @@ int virtio_blk_add(struct vm *vm, struct disk *d, bool readonly, od_err *e)
 	if (vm->nblk == VM_MAX_DISKS)
 		return od_err_set(e, OD_E_USAGE, "at most %d disks", VM_MAX_DISKS);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned nra = cpus > BLK_READAHEAD_MAX ? BLK_READAHEAD_MAX : cpus > 1 ? (unsigned)cpus : 0;
+	unsigned nra = cpus > BLK_READAHEAD_MAX ? BLK_READAHEAD_MAX : cpus > 1 ? (unsigned)cpus - 1 : 0;
 	if (nra && disk_readahead_start(d, nra, blk_worker_init, vm, e) < 0)
 		return -1; /* the message names the image */
 	struct blk_backend be = {
