@@ -36,7 +36,7 @@ struct inflater {
 #define VMDK_PAR_MAX 8u       /* worker threads at most */
 struct par_grain {
 	uint64_t g;
-	uint32_t gte;
+	uint32_t gte, next; /* next: see read_compressed */
 	unsigned char *dst; /* where the whole grain goes in the caller's buffer */
 };
 struct par_job {
@@ -54,7 +54,8 @@ struct par_job {
 enum ra_state { RA_FREE, RA_QUEUED, RA_BUSY, RA_READY, RA_FAILED };
 struct ra_slot {
 	uint64_t g;          /* grain number (valid unless RA_FREE) */
-	uint32_t gte;        /* its grain table entry, looked up by the reader */
+	uint32_t gte, next;  /* its grain table entry and the next grain's,
+				looked up by the reader (see read_compressed) */
 	int state;
 	unsigned char *buf;  /* grain_bytes */
 	od_err err;          /* RA_FAILED: what the worker's read said */
@@ -380,9 +381,21 @@ static int get_gte(struct vmdk_sparse *s, uint64_t g, uint32_t *gte, od_err *e)
 	return 0;
 }
 
+/* The grain table entry of grain g+1, as a size hint for read_compressed;
+ * 0 when unknown (past the end, or its table cannot be read: the read of
+ * that grain will say so, not this one). */
+static uint32_t next_gte(struct vmdk_sparse *s, uint64_t g)
+{
+	uint32_t gte = 0;
+	od_err ignored;
+	if (g + 1 >= s->ngrains || get_gte(s, g + 1, &gte, &ignored) < 0)
+		return 0;
+	return gte;
+}
+
 /* Inflate compressed grain `g` whose header is at `sector` into `out`
  * (grain_bytes).  `lba_out` gets the sector the grain header claims. */
-static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t g, uint32_t sector,
+static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t g, uint32_t sector, uint32_t next,
 			   unsigned char *out, uint64_t *lba_out, od_err *e)
 {
 	uint64_t off = (uint64_t)sector * VMDK_SECTOR;
@@ -396,8 +409,15 @@ static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t
 	size_t avail = s->file_size - off < s->cbuf_size ? (size_t)(s->file_size - off) : s->cbuf_size;
 	/* Read the header first; a grain is usually much smaller than the
 	 * two-grain buffer, and reading the maximum every time would double
-	 * the I/O. */
-	size_t first = avail < 4096 ? avail : 4096;
+	 * the I/O.  But when the caller knows where the next grain starts
+	 * (`next`, its grain table entry, 0 if unknown), writers put grains
+	 * one after the other, so the gap is this grain's record: read it in
+	 * one go.  Only a size to read: what the header says still rules. */
+	size_t first = 4096;
+	if (next > sector && (uint64_t)(next - sector) * VMDK_SECTOR <= s->cbuf_size)
+		first = (size_t)(next - sector) * VMDK_SECTOR;
+	if (first > avail)
+		first = avail;
 	if (disk_io_pread(s->io, inf->cbuf, first, off, e) < 0)
 		return -1;
 	uint64_t lba = hl == 12 ? vmdk_le64(inf->cbuf) : g * s->h.grain;
@@ -435,7 +455,8 @@ static void par_job_run(void *arg)
 	struct par_job *j = arg;
 	j->rc = 0;
 	for (size_t i = j->first; i < j->n; i += j->stride)
-		if (read_compressed(j->s, &j->inf, j->list[i].g, j->list[i].gte, j->list[i].dst, NULL, &j->err) < 0) {
+		if (read_compressed(j->s, &j->inf, j->list[i].g, j->list[i].gte, j->list[i].next, j->list[i].dst, NULL,
+				    &j->err) < 0) {
 			j->rc = -1;
 			return;
 		}
@@ -462,7 +483,7 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 		if (gte <= 1)
 			memset(dst, 0, s->grain_bytes);
 		else
-			s->plist[n++] = (struct par_grain){g + i, gte, dst};
+			s->plist[n++] = (struct par_grain){g + i, gte, next_gte(s, g + i), dst};
 	}
 	*done = count;
 	/* a thread that may not start threads (a sandboxed vCPU) inflates alone */
@@ -485,7 +506,8 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 	}
 	if (n < 4 || !s->pool) {
 		for (size_t i = 0; i < n; i++)
-			if (read_compressed(s, &s->inf, s->plist[i].g, s->plist[i].gte, s->plist[i].dst, NULL, e) < 0)
+			if (read_compressed(s, &s->inf, s->plist[i].g, s->plist[i].gte, s->plist[i].next, s->plist[i].dst,
+					    NULL, e) < 0)
 				return -1;
 		return 0;
 	}
@@ -553,7 +575,7 @@ static void ra_inflate(struct readahead *ra, struct ra_slot *q, struct inflater 
 	uint32_t gte = q->gte;
 	pthread_mutex_unlock(&ra->lock);
 	od_err err;
-	int rc = read_compressed(ra->s, inf, g, gte, q->buf, NULL, &err);
+	int rc = read_compressed(ra->s, inf, g, gte, q->next, q->buf, NULL, &err);
 	pthread_mutex_lock(&ra->lock);
 	if (rc < 0) {
 		q->err = err;
@@ -746,7 +768,8 @@ static void ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uin
 		}
 		if (!free_slot)
 			break;
-		*free_slot = (struct ra_slot){ .g = g, .gte = gte, .state = RA_QUEUED, .buf = free_slot->buf };
+		*free_slot = (struct ra_slot){ .g = g, .gte = gte, .next = next_gte(s, g), .state = RA_QUEUED,
+					       .buf = free_slot->buf };
 		queued++;
 	}
 	if (queued > 1)
@@ -838,12 +861,12 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t of
 			 * common case) inflates straight into the caller's buffer:
 			 * going through gbuf would copy every byte once more, and
 			 * nothing will read part of it again soon. */
-			if ((rc = read_compressed(s, &s->inf, g, gte, buf, NULL, e)) < 0)
+			if ((rc = read_compressed(s, &s->inf, g, gte, next_gte(s, g), buf, NULL, e)) < 0)
 				break;
 		} else if (s->compressed) {
 			if (!s->gbuf_valid || s->gbuf_idx != g) {
 				s->gbuf_valid = false;
-				if ((rc = read_compressed(s, &s->inf, g, gte, s->gbuf, NULL, e)) < 0)
+				if ((rc = read_compressed(s, &s->inf, g, gte, next_gte(s, g), s->gbuf, NULL, e)) < 0)
 					break;
 				s->gbuf_valid = true;
 				s->gbuf_idx = g;
@@ -1202,7 +1225,7 @@ int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result
 				uint64_t lba = 0;
 				od_err ce;
 				if (deep) {
-					if (read_compressed(s, &s->inf, g, gte, s->gbuf, &lba, &ce) < 0) {
+					if (read_compressed(s, &s->inf, g, gte, 0, s->gbuf, &lba, &ce) < 0) {
 						r->corruptions++;
 						disk_check_msg(r, "%s", ce.msg);
 						continue;
