@@ -757,6 +757,12 @@ static void ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uin
 			break;
 		if (gte <= 1)
 			continue;
+		/* A record longer than a grain is deflate's stored block: its
+		 * "inflating" is a copy, which the reader does as fast as a
+		 * worker, and through a slot would only add a second copy. */
+		uint32_t next = next_gte(s, g);
+		if (next > gte && (uint64_t)(next - gte) * VMDK_SECTOR > s->grain_bytes)
+			continue;
 		struct ra_slot *free_slot = NULL;
 		for (; cursor < ra->nslots; cursor++) {
 			struct ra_slot *x = &ra->slot[cursor];
@@ -768,7 +774,7 @@ static void ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uin
 		}
 		if (!free_slot)
 			break;
-		*free_slot = (struct ra_slot){ .g = g, .gte = gte, .next = next_gte(s, g), .state = RA_QUEUED,
+		*free_slot = (struct ra_slot){ .g = g, .gte = gte, .next = next, .state = RA_QUEUED,
 					       .buf = free_slot->buf };
 		queued++;
 	}
