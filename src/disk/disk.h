@@ -55,8 +55,9 @@ int disk_flush(disk *d, od_err *e);
  * sequential reads where that pays: today the grains of compressed
  * (streamOptimized) VMDK extents, in `d` and its backing chain, which are
  * otherwise inflated one at a time on the reading thread.  Other formats
- * ignore it.  Without this call nothing changes: reads are done inline and
- * no thread is ever started for a single-grain read.
+ * ignore it.  Without this call nothing changes: grains are inflated on
+ * the reading thread (reads of several grains at once on a pool started
+ * on first use, where od_pool_allowed()).
  *
  * For callers whose reading threads may not start threads (the runner's
  * sandboxed vCPUs): call it before confining them.  Each worker first runs

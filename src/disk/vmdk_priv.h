@@ -3,7 +3,8 @@
  *
  * vmdk.c        the driver table: probe, open (descriptor + extents), dispatch
  * vmdk_desc.c   the text descriptor: parse hostile text, generate ours
- * vmdk_sparse.c hosted sparse extents (KDMV): read, map, check, random write
+ * vmdk_sparse.c hosted sparse extents (KDMV): read, map, check, random write,
+ *               readahead workers for compressed grains
  * vmdk_stream.c the streamOptimized writer (parallel compression)
  *
  * On-disk facts follow VMware's "Virtual Disk Format 1.1" technote: all
