@@ -76,8 +76,10 @@ struct readahead {
 	int (*thread_init)(void *ctx, od_err *e);
 	void *init_ctx;
 	/* reader side, under the extent's lock: the grain after the last read,
-	 * to tell sequential access from random */
-	uint64_t next_g;
+	 * to tell sequential access from random, and the grain up to which
+	 * ra_schedule has looked (grains before it are queued or not worth
+	 * it: a sequential read looks only further on) */
+	uint64_t next_g, scanned;
 };
 struct ra_worker {
 	struct readahead *ra;
@@ -735,18 +737,20 @@ static struct ra_slot *ra_find(struct readahead *ra, uint64_t g)
  * far as slots allow.  Slots holding grains outside [keep, to) are free to
  * take, except those a worker is inflating.  Called under s->lock.  A grain
  * table that cannot be read just ends the queueing: the read that needs
- * that grain will meet the error itself. */
-static void ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uint64_t to)
+ * that grain will meet the error itself.  Returns the grain it stopped at
+ * (`to` when it went through). */
+static uint64_t ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uint64_t to)
 {
 	struct readahead *ra = s->ra;
 	if (to > s->ngrains)
 		to = s->ngrains;
 	if (from >= to)
-		return;
+		return from;
 	unsigned queued = 0;
+	uint64_t g = from;
 	pthread_mutex_lock(&ra->lock);
 	unsigned cursor = 0;
-	for (uint64_t g = from; g < to; g++) {
+	for (; g < to; g++) {
 		if (ra_find(ra, g))
 			continue;
 		uint32_t gte;
@@ -783,6 +787,7 @@ static void ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uin
 	else if (queued)
 		pthread_cond_signal(&ra->work);
 	pthread_mutex_unlock(&ra->lock);
+	return g;
 }
 
 /* Serve [in, in+n) of compressed grain g from a readahead slot if one has
@@ -835,10 +840,15 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t of
 	if (s->ra && len) {
 		/* Queue this request's later grains; and when it continues the
 		 * previous one, the grains after it, as far as slots go. */
+		struct readahead *ra = s->ra;
 		uint64_t g0 = off / s->grain_bytes, gend = (off + len - 1) / s->grain_bytes + 1;
-		bool seq = g0 == s->ra->next_g || g0 + 1 == s->ra->next_g;
-		s->ra->next_g = gend;
-		ra_schedule(s, g0, g0 + 1, seq ? gend + s->ra->nslots : gend);
+		bool seq = g0 == ra->next_g || g0 + 1 == ra->next_g;
+		/* going on sequentially, what was looked at already is done
+		 * with: without that, data deflate stored (nothing to queue)
+		 * would be looked at 33 times a grain */
+		uint64_t from = seq && ra->scanned > g0 + 1 ? ra->scanned : g0 + 1;
+		ra->next_g = gend;
+		ra->scanned = ra_schedule(s, g0, from, seq ? gend + ra->nslots : gend);
 	}
 	while (len) {
 		uint64_t g = off / s->grain_bytes, in = off % s->grain_bytes;
