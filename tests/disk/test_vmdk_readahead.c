@@ -367,7 +367,7 @@ START_TEST(test_served_ahead)
 		unsigned char *b = malloc(G);
 		od_err e;
 		ck_assert_int_eq(disk_pread(d, b, G, 0, &e), 0);
-		sleep_ms(500); /* grains 1..32 are inflated meanwhile */
+		sleep_ms(1000); /* grains 1..32 are inflated meanwhile, even on a busy machine */
 		put_le(dt_path("a2.vmdk"), sec * 512 + 12 + 40, 0xdeadbeefcafef00dull, 8);
 		int rc = 0;
 		for (uint64_t g = 1; g <= K && rc == 0; g++)
