@@ -11,7 +11,8 @@
 #      guest memory, without KVM: raw, qcow2, and streamOptimized VMDK twice,
 #      once of random data (deflate stores it: the read path's overhead) and
 #      once of this host's /usr files (real inflating, what a deployed
-#      appliance disk costs)
+#      appliance disk costs); with the runner's readahead workers, or RA=n
+#      of them (RA=0: inflate inline, as before disk_readahead_start)
 # Usage: bench/runner.sh [BUILDDIR]   (default: the source tree)
 # Not a test: it prints figures and takes a minute or so.
 set -u
@@ -91,6 +92,7 @@ cat >"$tmp/blk.c" <<'EOF'
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e) { return disk_pread(c, b, l, o, e); }
 int main(int argc, char **argv)
 {
@@ -101,6 +103,10 @@ int main(int argc, char **argv)
 		printf("%s: read as %s, not %s: this build's disk library lacks the driver\n", argv[1], disk_format(d), argv[2]);
 		return 0;
 	}
+	/* readahead workers as virtio_blk_add starts them (RA=0: none) */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned nra = getenv("RA") ? (unsigned)atoi(getenv("RA")) : cpus > 4 ? 4 : cpus > 1 ? (unsigned)cpus - 1 : 0;
+	if (nra && disk_readahead_start(d, nra, NULL, NULL, &e) < 0) { fprintf(stderr, "%s\n", e.msg); return 1; }
 	struct vm *vm = vm_new_fake(64 << 20, &e);
 	vm->pci = pci_new(vm, &e);
 	struct blk_backend be = { d, disk_size(d), rd, NULL, NULL };
@@ -141,8 +147,8 @@ int main(int argc, char **argv)
 	double cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9;
 	/* on a shared machine the wall-clock figure is mostly other load: the
 	 * CPU-time one says what the code costs */
-	printf("%s (%s): %.0f MB/s, %.0f MB/s of CPU time\n", argv[1], disk_format(d), total / s / 1e6,
-	       total / cpu / 1e6);
+	printf("%s (%s, %u readahead workers): %.0f MB/s, %.0f MB/s of CPU time\n", argv[1], disk_format(d), nra,
+	       total / s / 1e6, total / cpu / 1e6);
 	return 0;
 }
 EOF

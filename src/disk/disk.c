@@ -309,6 +309,25 @@ int disk_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e)
 	return len ? d->drv->pwrite(d, buf, len, off, e) : 0;
 }
 
+int disk_readahead_start(disk *d, unsigned nthreads, int (*thread_init)(void *ctx, od_err *e), void *ctx,
+			 od_err *e)
+{
+	/* The base of an overlay is where a deployed disk's data is, so the
+	 * whole chain gets workers; but a hostile chain of many-extent VMDKs
+	 * must not make us start thousands of threads: DISK_READAHEAD_SETS
+	 * sets at most. */
+	unsigned sets = DISK_READAHEAD_SETS;
+	for (disk *x = d; x && sets; x = x->backing) {
+		if (!x->drv->readahead_start)
+			continue;
+		int n = x->drv->readahead_start(x, nthreads, sets, thread_init, ctx, e);
+		if (n < 0)
+			return -1;
+		sets -= (unsigned)n;
+	}
+	return 0;
+}
+
 int disk_flush(disk *d, od_err *e)
 {
 	return d->drv->flush ? d->drv->flush(d, e) : 0;

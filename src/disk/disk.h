@@ -51,6 +51,24 @@ int disk_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e);
 int disk_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e);
 int disk_flush(disk *d, od_err *e);
 
+/* Start `nthreads` worker threads (at most 8 per image) that read ahead of
+ * sequential reads where that pays: today the grains of compressed
+ * (streamOptimized) VMDK extents, in `d` and its backing chain, which are
+ * otherwise inflated one at a time on the reading thread.  Other formats
+ * ignore it.  Without this call nothing changes: grains are inflated on
+ * the reading thread (reads of several grains at once on a pool started
+ * on first use, where od_pool_allowed()).
+ *
+ * For callers whose reading threads may not start threads (the runner's
+ * sandboxed vCPUs): call it before confining them.  Each worker first runs
+ * `thread_init(ctx, e)` if not NULL (the runner installs its seccomp
+ * filter there); it returns only once every worker has, and if any
+ * thread_init fails, it stops them all and returns that error.  Workers
+ * block all signals, and are stopped and joined by disk_close. */
+#define DISK_READAHEAD_SETS 4 /* images/extents given workers at most */
+int disk_readahead_start(disk *d, unsigned nthreads, int (*thread_init)(void *ctx, od_err *e), void *ctx,
+			 od_err *e);
+
 /* What lies at a guest offset. */
 enum disk_extent_kind {
 	DISK_EXT_DATA = 0,  /* allocated, must be read */

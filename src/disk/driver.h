@@ -45,6 +45,12 @@ struct disk_driver {
 	int (*finish)(disk *d, od_err *e);
 	int (*info)(disk *d, struct disk_info *info, od_err *e);
 	int (*check)(disk *d, bool deep, struct disk_check_result *r, od_err *e); /* NULL: no check (exit 63) */
+	/* Start worker threads for reads (see disk_readahead_start) in this
+	 * image only, not its backing chain, for at most `max_sets` sets of
+	 * workers (VMDK: one per compressed extent); returns the number of
+	 * sets started, or -1.  NULL: nothing to gain. */
+	int (*readahead_start)(disk *d, unsigned nthreads, unsigned max_sets, int (*thread_init)(void *ctx, od_err *e),
+			       void *ctx, od_err *e);
 };
 
 struct disk {

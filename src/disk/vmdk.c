@@ -685,6 +685,22 @@ static int vmdk_check(disk *d, bool deep, struct disk_check_result *r, od_err *e
 	return 0;
 }
 
+static int vmdk_readahead_start(disk *d, unsigned nthreads, unsigned max_sets,
+				int (*thread_init)(void *ctx, od_err *e), void *ctx, od_err *e)
+{
+	struct vmdk *v = d->priv;
+	int n = 0;
+	for (size_t i = 0; i < v->next && (unsigned)n < max_sets; i++) {
+		if (!v->ext[i].sp)
+			continue;
+		int r = vmdk_sparse_readahead_start(v->ext[i].sp, nthreads, thread_init, ctx, e);
+		if (r < 0)
+			return -1;
+		n += r;
+	}
+	return n;
+}
+
 const struct disk_driver disk_driver_vmdk = {
 	.name = "vmdk",
 	.probe = vmdk_probe,
@@ -698,4 +714,5 @@ const struct disk_driver disk_driver_vmdk = {
 	.finish = vmdk_finish,
 	.info = vmdk_info,
 	.check = vmdk_check,
+	.readahead_start = vmdk_readahead_start,
 };

@@ -3,7 +3,8 @@
  *
  * vmdk.c        the driver table: probe, open (descriptor + extents), dispatch
  * vmdk_desc.c   the text descriptor: parse hostile text, generate ours
- * vmdk_sparse.c hosted sparse extents (KDMV): read, map, check, random write
+ * vmdk_sparse.c hosted sparse extents (KDMV): read, map, check, random write,
+ *               readahead workers for compressed grains
  * vmdk_stream.c the streamOptimized writer (parallel compression)
  *
  * On-disk facts follow VMware's "Virtual Disk Format 1.1" technote: all
@@ -115,6 +116,11 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf, size_t len, uint64_t off
 int vmdk_sparse_pwrite(struct vmdk_sparse *s, const void *buf, size_t len, uint64_t off, od_err *e);
 int vmdk_sparse_map(struct vmdk_sparse *s, uint64_t off, uint64_t len, uint64_t *run, int *kind, od_err *e);
 int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result *r, od_err *e);
+/* Start readahead workers for a compressed extent (see
+ * disk_readahead_start): 1 when started, 0 when not worth it (plain
+ * grains, already started), -1 on error.  Stopped by vmdk_sparse_close. */
+int vmdk_sparse_readahead_start(struct vmdk_sparse *s, unsigned nthreads, int (*thread_init)(void *ctx, od_err *e),
+				void *ctx, od_err *e);
 /* Create a fresh monolithicSparse layout on d->io. */
 int vmdk_sparse_create(disk *d, uint64_t sectors, uint64_t grain_sectors, const char *desc_text,
 		       struct vmdk_sparse **out, od_err *e);

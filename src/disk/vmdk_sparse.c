@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <libdeflate.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ struct inflater {
 #define VMDK_PAR_MAX 8u       /* worker threads at most */
 struct par_grain {
 	uint64_t g;
-	uint32_t gte;
+	uint32_t gte, next; /* next: see read_compressed */
 	unsigned char *dst; /* where the whole grain goes in the caller's buffer */
 };
 struct par_job {
@@ -45,6 +46,45 @@ struct par_job {
 	size_t n, stride, first;
 	int rc;
 	od_err err;
+};
+
+/* Readahead for sequential reads of a compressed extent (see
+ * vmdk_sparse_readahead_start).  A slot holds one inflated grain: queued for
+ * a worker, being inflated, ready to copy out, or failed with its error. */
+enum ra_state { RA_FREE, RA_QUEUED, RA_BUSY, RA_READY, RA_FAILED };
+struct ra_slot {
+	uint64_t g;          /* grain number (valid unless RA_FREE) */
+	uint32_t gte, next;  /* its grain table entry and the next grain's,
+				looked up by the reader (see read_compressed) */
+	int state;
+	unsigned char *buf;  /* grain_bytes */
+	od_err err;          /* RA_FAILED: what the worker's read said */
+};
+struct readahead {
+	struct vmdk_sparse *s;
+	pthread_mutex_t lock;
+	pthread_cond_t work;   /* a slot was queued, or stop */
+	pthread_cond_t done;   /* a slot left RA_BUSY, or a worker started */
+	struct ra_slot *slot;
+	unsigned nslots;
+	struct ra_worker *w;
+	unsigned nthreads;     /* threads created (and to be joined) */
+	unsigned started;      /* workers through their thread_init */
+	int init_rc;           /* a thread_init failure (-1), reported by start */
+	od_err init_err;
+	bool stop;
+	int (*thread_init)(void *ctx, od_err *e);
+	void *init_ctx;
+	/* reader side, under the extent's lock: the grain after the last read,
+	 * to tell sequential access from random, and the grain up to which
+	 * ra_schedule has looked (grains before it are queued or not worth
+	 * it: a sequential read looks only further on) */
+	uint64_t next_g, scanned;
+};
+struct ra_worker {
+	struct readahead *ra;
+	pthread_t thread;
+	struct inflater inf;
 };
 
 struct vmdk_sparse {
@@ -70,6 +110,7 @@ struct vmdk_sparse {
 	unsigned njobs;
 	struct par_grain *plist;
 	uint64_t alloc_end;    /* writable: next free sector at the end of the file */
+	struct readahead *ra;  /* NULL unless vmdk_sparse_readahead_start ran */
 	pthread_mutex_t lock;
 };
 
@@ -274,10 +315,13 @@ fail:
 	return -1;
 }
 
+static void ra_free(struct readahead *ra);
+
 void vmdk_sparse_close(struct vmdk_sparse *s)
 {
 	if (!s)
 		return;
+	ra_free(s->ra); /* first: its workers read through s */
 	free(s->gd);
 	free(s->rgd);
 	free(s->cache);
@@ -339,9 +383,21 @@ static int get_gte(struct vmdk_sparse *s, uint64_t g, uint32_t *gte, od_err *e)
 	return 0;
 }
 
+/* The grain table entry of grain g+1, as a size hint for read_compressed;
+ * 0 when unknown (past the end, or its table cannot be read: the read of
+ * that grain will say so, not this one). */
+static uint32_t next_gte(struct vmdk_sparse *s, uint64_t g)
+{
+	uint32_t gte = 0;
+	od_err ignored;
+	if (g + 1 >= s->ngrains || get_gte(s, g + 1, &gte, &ignored) < 0)
+		return 0;
+	return gte;
+}
+
 /* Inflate compressed grain `g` whose header is at `sector` into `out`
  * (grain_bytes).  `lba_out` gets the sector the grain header claims. */
-static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t g, uint32_t sector,
+static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t g, uint32_t sector, uint32_t next,
 			   unsigned char *out, uint64_t *lba_out, od_err *e)
 {
 	uint64_t off = (uint64_t)sector * VMDK_SECTOR;
@@ -355,8 +411,15 @@ static int read_compressed(struct vmdk_sparse *s, struct inflater *inf, uint64_t
 	size_t avail = s->file_size - off < s->cbuf_size ? (size_t)(s->file_size - off) : s->cbuf_size;
 	/* Read the header first; a grain is usually much smaller than the
 	 * two-grain buffer, and reading the maximum every time would double
-	 * the I/O. */
-	size_t first = avail < 4096 ? avail : 4096;
+	 * the I/O.  But when the caller knows where the next grain starts
+	 * (`next`, its grain table entry, 0 if unknown), writers put grains
+	 * one after the other, so the gap is this grain's record: read it in
+	 * one go.  Only a size to read: what the header says still rules. */
+	size_t first = 4096;
+	if (next > sector && (uint64_t)(next - sector) * VMDK_SECTOR <= s->cbuf_size)
+		first = (size_t)(next - sector) * VMDK_SECTOR;
+	if (first > avail)
+		first = avail;
 	if (disk_io_pread(s->io, inf->cbuf, first, off, e) < 0)
 		return -1;
 	uint64_t lba = hl == 12 ? vmdk_le64(inf->cbuf) : g * s->h.grain;
@@ -394,7 +457,8 @@ static void par_job_run(void *arg)
 	struct par_job *j = arg;
 	j->rc = 0;
 	for (size_t i = j->first; i < j->n; i += j->stride)
-		if (read_compressed(j->s, &j->inf, j->list[i].g, j->list[i].gte, j->list[i].dst, NULL, &j->err) < 0) {
+		if (read_compressed(j->s, &j->inf, j->list[i].g, j->list[i].gte, j->list[i].next, j->list[i].dst, NULL,
+				    &j->err) < 0) {
 			j->rc = -1;
 			return;
 		}
@@ -421,7 +485,7 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 		if (gte <= 1)
 			memset(dst, 0, s->grain_bytes);
 		else
-			s->plist[n++] = (struct par_grain){g + i, gte, dst};
+			s->plist[n++] = (struct par_grain){g + i, gte, next_gte(s, g + i), dst};
 	}
 	*done = count;
 	/* a thread that may not start threads (a sandboxed vCPU) inflates alone */
@@ -444,7 +508,8 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 	}
 	if (n < 4 || !s->pool) {
 		for (size_t i = 0; i < n; i++)
-			if (read_compressed(s, &s->inf, s->plist[i].g, s->plist[i].gte, s->plist[i].dst, NULL, e) < 0)
+			if (read_compressed(s, &s->inf, s->plist[i].g, s->plist[i].gte, s->plist[i].next, s->plist[i].dst,
+					    NULL, e) < 0)
 				return -1;
 		return 0;
 	}
@@ -468,16 +533,328 @@ static int pread_parallel(struct vmdk_sparse *s, unsigned char *buf, size_t len,
 	return 0;
 }
 
+/* ---- readahead ------------------------------------------------------------
+ *
+ * A streamOptimized disk read by a guest is bound by one core's inflate
+ * speed, and in the runner that core is the vCPU thread's, which may not
+ * start threads once it is sandboxed.  So the runner starts a few workers
+ * at set-up; when reads look sequential, the reader (under the extent's
+ * lock, where the grain tables are) queues the next grains in a small
+ * fixed set of slots, the workers inflate them, and the reader mostly
+ * copies inflated grains out.  A request of several grains also queues its
+ * own later grains, so it is inflated in parallel even without a pattern.
+ *
+ * Workers only call read_compressed, which reads fields that never change
+ * once the extent is open (compressed extents are read-only) and the file
+ * with pread; all hostile-file checks are its own.  The slots are guarded
+ * by ra->lock, taken after the extent's lock, never before.  A grain a
+ * worker failed to read keeps its error in its slot; the read that needs
+ * that grain returns it (a slot evicted unread just drops it: the grain is
+ * read again if ever wanted).  Memory: nslots grains plus one compressed
+ * buffer per worker, fixed at start. */
+#define VMDK_RA_MAX_THREADS 8u
+#define VMDK_RA_MAX_SLOTS 32u
+#define VMDK_RA_MAX_BYTES (8u << 20)
+
+/* The queued slot of the lowest grain (the one the reader wants first),
+ * or NULL.  Under ra->lock. */
+static struct ra_slot *ra_next_queued(struct readahead *ra)
+{
+	struct ra_slot *best = NULL;
+	for (unsigned i = 0; i < ra->nslots; i++)
+		if (ra->slot[i].state == RA_QUEUED && (!best || ra->slot[i].g < best->g))
+			best = &ra->slot[i];
+	return best;
+}
+
+/* Inflate queued slot q with inflater inf: called and returns under
+ * ra->lock, which it drops meanwhile.  While RA_BUSY nobody else touches
+ * the slot's buffer or grain. */
+static void ra_inflate(struct readahead *ra, struct ra_slot *q, struct inflater *inf)
+{
+	q->state = RA_BUSY;
+	uint64_t g = q->g;
+	uint32_t gte = q->gte;
+	pthread_mutex_unlock(&ra->lock);
+	od_err err;
+	int rc = read_compressed(ra->s, inf, g, gte, q->next, q->buf, NULL, &err);
+	pthread_mutex_lock(&ra->lock);
+	if (rc < 0) {
+		q->err = err;
+		q->state = RA_FAILED;
+	} else {
+		q->state = RA_READY;
+	}
+	pthread_cond_broadcast(&ra->done);
+}
+
+static void *ra_worker_main(void *arg)
+{
+	struct ra_worker *w = arg;
+	struct readahead *ra = w->ra;
+	if (ra->thread_init) {
+		od_err err;
+		int rc = ra->thread_init(ra->init_ctx, &err);
+		pthread_mutex_lock(&ra->lock);
+		if (rc < 0 && ra->init_rc == 0) {
+			ra->init_rc = -1;
+			ra->init_err = err;
+		}
+		ra->started++;
+		pthread_cond_broadcast(&ra->done);
+		if (rc < 0) {
+			/* never serve unconfined: start fails and stops us all */
+			pthread_mutex_unlock(&ra->lock);
+			return NULL;
+		}
+	} else {
+		pthread_mutex_lock(&ra->lock);
+		ra->started++;
+		pthread_cond_broadcast(&ra->done);
+	}
+	for (;;) {
+		struct ra_slot *q = NULL;
+		while (!ra->stop && !(q = ra_next_queued(ra)))
+			pthread_cond_wait(&ra->work, &ra->lock);
+		if (ra->stop)
+			break;
+		ra_inflate(ra, q, &w->inf);
+	}
+	pthread_mutex_unlock(&ra->lock);
+	return NULL;
+}
+
+/* Stop and join the workers (each finishes the grain it is inflating),
+ * then free everything. */
+static void ra_free(struct readahead *ra)
+{
+	if (!ra)
+		return;
+	pthread_mutex_lock(&ra->lock);
+	ra->stop = true;
+	pthread_cond_broadcast(&ra->work);
+	pthread_mutex_unlock(&ra->lock);
+	for (unsigned i = 0; i < ra->nthreads; i++)
+		pthread_join(ra->w[i].thread, NULL);
+	for (unsigned i = 0; ra->w && i < VMDK_RA_MAX_THREADS; i++) {
+		free(ra->w[i].inf.cbuf);
+		if (ra->w[i].inf.dec)
+			libdeflate_free_decompressor(ra->w[i].inf.dec);
+	}
+	for (unsigned i = 0; ra->slot && i < ra->nslots; i++)
+		free(ra->slot[i].buf);
+	free(ra->slot);
+	free(ra->w);
+	pthread_cond_destroy(&ra->work);
+	pthread_cond_destroy(&ra->done);
+	pthread_mutex_destroy(&ra->lock);
+	free(ra);
+}
+
+int vmdk_sparse_readahead_start(struct vmdk_sparse *s, unsigned nthreads, int (*thread_init)(void *ctx, od_err *e),
+				void *ctx, od_err *e)
+{
+	if (!s->compressed || s->ra || nthreads == 0)
+		return 0; /* plain grains are a pread away: nothing to gain */
+	if (nthreads > VMDK_RA_MAX_THREADS)
+		nthreads = VMDK_RA_MAX_THREADS;
+	struct readahead *ra = calloc(1, sizeof *ra);
+	if (!ra)
+		return od_err_nomem(e);
+	pthread_mutex_init(&ra->lock, NULL);
+	pthread_cond_init(&ra->work, NULL);
+	pthread_cond_init(&ra->done, NULL);
+	ra->s = s;
+	ra->thread_init = thread_init;
+	ra->init_ctx = ctx;
+	ra->nslots = (unsigned)(VMDK_RA_MAX_BYTES / s->grain_bytes);
+	if (ra->nslots > VMDK_RA_MAX_SLOTS)
+		ra->nslots = VMDK_RA_MAX_SLOTS;
+	ra->slot = calloc(ra->nslots, sizeof *ra->slot);
+	ra->w = calloc(VMDK_RA_MAX_THREADS, sizeof *ra->w);
+	if (!ra->slot || !ra->w)
+		goto nomem;
+	for (unsigned i = 0; i < ra->nslots; i++)
+		if (!(ra->slot[i].buf = malloc(s->grain_bytes)))
+			goto nomem;
+	for (unsigned i = 0; i < nthreads; i++) {
+		ra->w[i].ra = ra;
+		ra->w[i].inf.cbuf = malloc(s->cbuf_size);
+		ra->w[i].inf.dec = libdeflate_alloc_decompressor();
+		if (!ra->w[i].inf.cbuf || !ra->w[i].inf.dec)
+			goto nomem;
+	}
+	/* Workers take no signals: whatever the process's handlers do is the
+	 * business of the threads that expect them (in the runner, a worker's
+	 * filter would not allow what a handler might call). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = 0;
+	for (unsigned i = 0; i < nthreads && !err; i++) {
+		err = pthread_create(&ra->w[i].thread, NULL, ra_worker_main, &ra->w[i]);
+		if (!err)
+			ra->nthreads = i + 1;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		od_err_errno(e, err, "%s: starting readahead thread %u", s->io->name, ra->nthreads);
+		ra_free(ra);
+		return -1;
+	}
+	/* Wait until every worker has run thread_init: the caller (the
+	 * runner) must know they are all confined before it goes on. */
+	pthread_mutex_lock(&ra->lock);
+	while (ra->started < ra->nthreads)
+		pthread_cond_wait(&ra->done, &ra->lock);
+	int rc = ra->init_rc;
+	if (rc < 0)
+		*e = ra->init_err;
+	pthread_mutex_unlock(&ra->lock);
+	if (rc < 0) {
+		od_err_prefix(e, "%s: readahead thread", s->io->name);
+		ra_free(ra);
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->ra = ra;
+	pthread_mutex_unlock(&s->lock);
+	return 1;
+nomem:
+	ra_free(ra);
+	return od_err_nomem(e);
+}
+
+static struct ra_slot *ra_find(struct readahead *ra, uint64_t g)
+{
+	for (unsigned i = 0; i < ra->nslots; i++)
+		if (ra->slot[i].state != RA_FREE && ra->slot[i].g == g)
+			return &ra->slot[i];
+	return NULL;
+}
+
+/* Queue grains [from, to) that are compressed data and not queued yet, as
+ * far as slots allow.  Slots holding grains outside [keep, to) are free to
+ * take, except those a worker is inflating.  Called under s->lock.  A grain
+ * table that cannot be read just ends the queueing: the read that needs
+ * that grain will meet the error itself.  Returns the grain it stopped at
+ * (`to` when it went through). */
+static uint64_t ra_schedule(struct vmdk_sparse *s, uint64_t keep, uint64_t from, uint64_t to)
+{
+	struct readahead *ra = s->ra;
+	if (to > s->ngrains)
+		to = s->ngrains;
+	if (from >= to)
+		return from;
+	unsigned queued = 0;
+	uint64_t g = from;
+	pthread_mutex_lock(&ra->lock);
+	unsigned cursor = 0;
+	for (; g < to; g++) {
+		if (ra_find(ra, g))
+			continue;
+		uint32_t gte;
+		od_err ignored;
+		/* held across the rare grain table read: workers only wait
+		 * for it when they finish a grain meanwhile */
+		if (get_gte(s, g, &gte, &ignored) < 0)
+			break;
+		if (gte <= 1)
+			continue;
+		/* A record longer than a grain is deflate's stored block: its
+		 * "inflating" is a copy, which the reader does as fast as a
+		 * worker, and through a slot would only add a second copy. */
+		uint32_t next = next_gte(s, g);
+		if (next > gte && (uint64_t)(next - gte) * VMDK_SECTOR > s->grain_bytes)
+			continue;
+		struct ra_slot *free_slot = NULL;
+		for (; cursor < ra->nslots; cursor++) {
+			struct ra_slot *x = &ra->slot[cursor];
+			if (x->state == RA_FREE || (x->state != RA_BUSY && (x->g < keep || x->g >= to))) {
+				free_slot = x;
+				cursor++;
+				break;
+			}
+		}
+		if (!free_slot)
+			break;
+		*free_slot = (struct ra_slot){ .g = g, .gte = gte, .next = next, .state = RA_QUEUED,
+					       .buf = free_slot->buf };
+		queued++;
+	}
+	if (queued > 1)
+		pthread_cond_broadcast(&ra->work);
+	else if (queued)
+		pthread_cond_signal(&ra->work);
+	pthread_mutex_unlock(&ra->lock);
+	return g;
+}
+
+/* Serve [in, in+n) of compressed grain g from a readahead slot if one has
+ * it: returns 1 when served (or 0 when the caller must inflate the grain
+ * itself, which it also does for a grain still only queued: waiting for a
+ * worker to get to it would be slower), -1 with the worker's error. */
+static int ra_take(struct vmdk_sparse *s, uint64_t g, uint64_t in, size_t n, unsigned char *dst, od_err *e)
+{
+	struct readahead *ra = s->ra;
+	int rc = 0;
+	pthread_mutex_lock(&ra->lock);
+	struct ra_slot *x = ra_find(ra, g);
+	if (x && x->state == RA_QUEUED) {
+		x->state = RA_FREE;
+		x = NULL;
+	}
+	while (x && x->state == RA_BUSY) {
+		/* Rather than wait idle for the worker, inflate the next queued
+		 * grain meanwhile: with one worker, it would otherwise always
+		 * be busy with just the grain the reader wants next, and the
+		 * two would take turns instead of working at once. */
+		struct ra_slot *q = ra_next_queued(ra);
+		if (!q) {
+			pthread_cond_wait(&ra->done, &ra->lock);
+			continue;
+		}
+		ra_inflate(ra, q, &s->inf);
+	}
+	if (x && x->state == RA_READY) {
+		memcpy(dst, x->buf + in, n);
+		/* read to its end: done with it (a partial read keeps it for
+		 * the rest of the grain) */
+		if (in + n == s->grain_bytes)
+			x->state = RA_FREE;
+		rc = 1;
+	} else if (x && x->state == RA_FAILED) {
+		*e = x->err;
+		x->state = RA_FREE;
+		rc = -1;
+	}
+	pthread_mutex_unlock(&ra->lock);
+	return rc;
+}
+
 int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t off, od_err *e)
 {
 	unsigned char *buf = buf_;
 	int rc = 0;
 	pthread_mutex_lock(&s->lock);
+	if (s->ra && len) {
+		/* Queue this request's later grains; and when it continues the
+		 * previous one, the grains after it, as far as slots go. */
+		struct readahead *ra = s->ra;
+		uint64_t g0 = off / s->grain_bytes, gend = (off + len - 1) / s->grain_bytes + 1;
+		bool seq = g0 == ra->next_g || g0 + 1 == ra->next_g;
+		/* going on sequentially, what was looked at already is done
+		 * with: without that, data deflate stored (nothing to queue)
+		 * would be looked at 33 times a grain */
+		uint64_t from = seq && ra->scanned > g0 + 1 ? ra->scanned : g0 + 1;
+		ra->next_g = gend;
+		ra->scanned = ra_schedule(s, g0, from, seq ? gend + ra->nslots : gend);
+	}
 	while (len) {
 		uint64_t g = off / s->grain_bytes, in = off % s->grain_bytes;
 		size_t n = s->grain_bytes - in < len ? (size_t)(s->grain_bytes - in) : len;
 		uint32_t gte = 0;
-		if (s->compressed && in == 0 && len >= 4 * s->grain_bytes && g < s->ngrains) {
+		if (s->compressed && !s->ra && in == 0 && len >= 4 * s->grain_bytes && g < s->ngrains) {
 			size_t k = 0;
 			if ((rc = pread_parallel(s, buf, len, g, &k, e)) < 0)
 				break;
@@ -491,17 +868,21 @@ int vmdk_sparse_pread(struct vmdk_sparse *s, void *buf_, size_t len, uint64_t of
 			break;
 		} else if (gte <= 1) {
 			memset(buf, 0, n);
+		} else if (s->ra && (rc = ra_take(s, g, in, n, buf, e)) != 0) {
+			if (rc < 0)
+				break;
+			rc = 0;
 		} else if (s->compressed && n == s->grain_bytes && !(s->gbuf_valid && s->gbuf_idx == g)) {
 			/* A whole grain (a virtio-blk request of one grain, the
 			 * common case) inflates straight into the caller's buffer:
 			 * going through gbuf would copy every byte once more, and
 			 * nothing will read part of it again soon. */
-			if ((rc = read_compressed(s, &s->inf, g, gte, buf, NULL, e)) < 0)
+			if ((rc = read_compressed(s, &s->inf, g, gte, next_gte(s, g), buf, NULL, e)) < 0)
 				break;
 		} else if (s->compressed) {
 			if (!s->gbuf_valid || s->gbuf_idx != g) {
 				s->gbuf_valid = false;
-				if ((rc = read_compressed(s, &s->inf, g, gte, s->gbuf, NULL, e)) < 0)
+				if ((rc = read_compressed(s, &s->inf, g, gte, next_gte(s, g), s->gbuf, NULL, e)) < 0)
 					break;
 				s->gbuf_valid = true;
 				s->gbuf_idx = g;
@@ -860,7 +1241,7 @@ int vmdk_sparse_check(struct vmdk_sparse *s, bool deep, struct disk_check_result
 				uint64_t lba = 0;
 				od_err ce;
 				if (deep) {
-					if (read_compressed(s, &s->inf, g, gte, s->gbuf, &lba, &ce) < 0) {
+					if (read_compressed(s, &s->inf, g, gte, 0, s->gbuf, &lba, &ce) < 0) {
 						r->corruptions++;
 						disk_check_msg(r, "%s", ce.msg);
 						continue;

@@ -8,6 +8,9 @@
  * deep check must end with a result or an error, never a crash or a hang.
  * Build with --enable-sanitizers to catch memory errors as well; for open
  * ended fuzzing see tests/fuzz/fuzz_vmdk.c.
+ * Each damaged image is also read with readahead workers (the runner's
+ * way) and without, 4 KiB at a time from the start then backwards: the two
+ * must fail on the same reads and agree on the bytes of the others.
  */
 #include "config.h"
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -40,6 +43,28 @@ static void exercise(int fd, size_t len)
 	if (disk_check(d, true, &r, &e) == 0)
 		disk_check_result_free(&r);
 	disk_close(d);
+}
+
+static void exercise_readahead(int fd, size_t len)
+{
+	od_err e;
+	disk *a = disk_open_range(fd, 0, len, "fuzz.vmdk", DISK_RDONLY, &e);
+	if (!a)
+		return;
+	disk *b = disk_open_range(fd, 0, len, "fuzz.vmdk", DISK_RDONLY, &e);
+	ck_assert_msg(b != NULL, "opens once, not twice: %s", e.msg);
+	if (disk_readahead_start(b, 2, NULL, NULL, &e) < 0)
+		ck_abort_msg("readahead: %s", e.msg);
+	static unsigned char x[4096], y[4096];
+	uint64_t size = disk_size(a), n = size < 400 * sizeof x ? size / sizeof x : 400;
+	for (uint64_t i = 0; i < 2 * n; i++) {
+		uint64_t off = (i < n ? i : 2 * n - 1 - i) * sizeof x;
+		int ra = disk_pread(a, x, sizeof x, off, &e), rb = disk_pread(b, y, sizeof y, off, &e);
+		ck_assert_msg(ra == rb, "read at %llu: %d inline, %d with readahead", (unsigned long long)off, ra, rb);
+		ck_assert_msg(ra < 0 || memcmp(x, y, sizeof x) == 0, "read at %llu differs", (unsigned long long)off);
+	}
+	disk_close(b);
+	disk_close(a);
 }
 
 static unsigned char *slurp(const char *path, size_t *len)
@@ -103,6 +128,7 @@ static void damage_many(const char *name, unsigned rounds, uint64_t seed)
 		ck_assert_int_eq(ftruncate(fd, 0), 0);
 		ck_assert(pwrite(fd, m, mlen, 0) == (ssize_t)mlen);
 		exercise(fd, mlen);
+		exercise_readahead(fd, mlen);
 	}
 	close(fd);
 	free(m);

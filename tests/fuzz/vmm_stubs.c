@@ -18,3 +18,10 @@ int sandbox_net(od_err *e)
 	(void)e;
 	return 0;
 }
+
+/* virtio_blk_add confines the disk readahead workers with this filter */
+int sandbox_vcpu(od_err *e)
+{
+	(void)e;
+	return 0;
+}
