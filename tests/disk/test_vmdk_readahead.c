@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #define SZ (6u << 20)
@@ -47,12 +48,44 @@ static void put_le(const char *path, uint64_t off, uint64_t v, int n)
 }
 
 static atomic_uint inits;
+static _Atomic pid_t worker_tid[8];
 
 static int count_init(void *ctx, od_err *e)
 {
 	(void)ctx, (void)e;
-	atomic_fetch_add(&inits, 1);
+	unsigned i = atomic_fetch_add(&inits, 1);
+	if (i < 8)
+		atomic_store(&worker_tid[i], (pid_t)syscall(SYS_gettid));
 	return 0;
+}
+
+/* Wait until every worker has been asleep (waiting for work) at five looks
+ * in a row, 10 ms apart: then whatever was queued has been inflated.  A
+ * fixed pause is not enough on a loaded machine. */
+static void wait_workers_idle(void)
+{
+	unsigned n = atomic_load(&inits), quiet = 0;
+	for (int tries = 0; tries < 3000 && quiet < 5; tries++) {
+		bool asleep = true;
+		for (unsigned i = 0; i < n && i < 8; i++) {
+			char path[64], buf[256];
+			snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)atomic_load(&worker_tid[i]));
+			int fd = open(path, O_RDONLY);
+			ck_assert_int_ge(fd, 0);
+			ssize_t r = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			ck_assert_int_gt(r, 0);
+			buf[r] = 0;
+			const char *st = strrchr(buf, ')'); /* "tid (comm) S ..." */
+			ck_assert_ptr_nonnull(st);
+			if (st[2] != 'S')
+				asleep = false;
+		}
+		quiet = asleep ? quiet + 1 : 0;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_msg(quiet >= 5, "the readahead workers never went idle");
 }
 
 /* Open `name` with `nthreads` readahead workers. */
@@ -367,7 +400,8 @@ START_TEST(test_served_ahead)
 		unsigned char *b = malloc(G);
 		od_err e;
 		ck_assert_int_eq(disk_pread(d, b, G, 0, &e), 0);
-		sleep_ms(1000); /* grains 1..32 are inflated meanwhile, even on a busy machine */
+		if (ra)
+			wait_workers_idle(); /* grains 1..32 are inflated by now */
 		put_le(dt_path("a2.vmdk"), sec * 512 + 12 + 40, 0xdeadbeefcafef00dull, 8);
 		int rc = 0;
 		for (uint64_t g = 1; g <= K && rc == 0; g++)
