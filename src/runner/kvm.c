@@ -17,6 +17,7 @@
 #include "runner/vmm.h"
 #include "runner/virtio.h"
 #include "runner/acpi.h"
+#include "runner/smbios.h"
 #include "runner/linux.h"
 #include "runner/sandbox.h"
 
@@ -383,10 +384,27 @@ static int setup_fw_cfg(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	    fw_cfg_add_file(f, "etc/boot-fail-wait", no_reboot, 4, e) < 0 ||
 	    fw_cfg_add_file(f, "bootorder", "", 0, e) < 0)
 		return -1;
+	/* ready SMBIOS tables spare SeaBIOS building its own (smbios.c) */
+	struct smbios_machine sm = { vm->ncpus, vm->low_ram, vm->high_ram, 0, 0 };
+	const struct kvm_cpuid2 *cpuid = vm->cpuid;
+	for (unsigned i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 1) {
+			sm.cpuid_1_eax = cpuid->entries[i].eax;
+			sm.cpuid_1_edx = cpuid->entries[i].edx;
+		}
+	struct smbios_tables s;
+	if (smbios_build(&s, &sm, e) < 0)
+		return -1;
+	int rc = 0;
+	if (fw_cfg_add_file(f, "etc/smbios/smbios-anchor", s.anchor, sizeof s.anchor, e) < 0 ||
+	    fw_cfg_add_file(f, "etc/smbios/smbios-tables", s.tables, s.tables_len, e) < 0)
+		rc = -1;
+	smbios_free(&s);
+	if (rc < 0)
+		return -1;
 	struct acpi_tables a;
 	if (acpi_build(&a, vm->ncpus, e) < 0)
 		return -1;
-	int rc = 0;
 	if (fw_cfg_add_file(f, "etc/acpi/tables", a.tables, a.tables_len, e) < 0 ||
 	    fw_cfg_add_file(f, "etc/acpi/rsdp", a.rsdp, sizeof a.rsdp, e) < 0 ||
 	    fw_cfg_add_file(f, "etc/table-loader", a.loader, a.loader_len, e) < 0)

@@ -7,6 +7,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/acpi.h \
 	src/runner/host.c \
 	src/runner/acpi.c \
+	src/runner/smbios.h \
+	src/runner/smbios.c \
 	src/runner/sandbox.h \
 	src/runner/sandbox.c \
 	src/runner/linux.h \

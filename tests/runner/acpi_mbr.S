@@ -1,9 +1,11 @@
 /* acpi_mbr.S - a boot sector that SeaBIOS loads from a virtio disk.  It
  * goes to 32-bit flat mode, finds the RSDP in the BIOS area, checks the
- * checksums of the RSDP, RSDT, FADT and DSDT, prints PASS on COM1 and
- * powers the machine off through the FADT's PM1a control block (SLP_TYP 0,
- * our \_S5, with SLP_EN): the runner then exits with status 0.  On a
- * failure it prints "FAIL <what>" and halts. */
+ * checksums of the RSDP, RSDT, FADT and DSDT, prints PASS on COM1, then
+ * finds the SMBIOS entry point in the F segment, checks its checksum and
+ * that it is version 2.8 (ours: the tables SeaBIOS builds itself say 2.4)
+ * and prints PASS again, and powers the machine off through the FADT's
+ * PM1a control block (SLP_TYP 0, our \_S5, with SLP_EN): the runner then
+ * exits with status 0.  On a failure it prints "FAIL <what>" and halts. */
 	.code16
 	.section .text
 	.globl _start
@@ -69,6 +71,22 @@ pm32:
 	jnz	fail
 	mov	$m_pass, %esi
 	call	puts
+	mov	$m_smbios, %esi
+	mov	$0xf0000, %edi		/* "_SM_": 16-byte aligned in F0000-FFFFF */
+1:	cmpl	$0x5f4d535f, (%edi)
+	je	2f
+	add	$16, %edi
+	cmp	$0x100000, %edi
+	jb	1b
+	jmp	fail
+2:	cmpw	$0x0802, 6(%edi)	/* SMBIOS 2.8 */
+	jne	fail
+	mov	$31, %ecx
+	call	sum
+	jnz	fail
+	call	puts			/* "SMBIOS PASS" */
+	mov	$m_pass + 4, %esi
+	call	puts
 	mov	64(%ebp), %edx		/* PM1a_CNT_BLK */
 	in	%dx, %ax
 	and	$0xc3ff, %ax		/* SLP_TYP 0 */
@@ -110,6 +128,7 @@ puts:
 7:	ret
 
 m_pass:	.asciz	"ACPI PASS\r\n"
+m_smbios: .asciz "SMBIOS"
 m_fail:	.asciz	"ACPI FAIL "
 m_rsdp:	.asciz	"RSDP\r\n"
 m_rsdt:	.asciz	"RSDT\r\n"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # seabios.sh - the runner boots Debian's unmodified SeaBIOS with two vCPUs
 # and a virtio disk whose boot sector (acpi_mbr.S) checks the ACPI tables
-# SeaBIOS installed from our fw_cfg files and powers off through PM1a.
+# and the SMBIOS entry point SeaBIOS installed from our fw_cfg files and
+# powers off through PM1a.
 # 4 GiB of RAM puts 1 GiB above the PCI hole.
 # The banner on the serial console proves PCI (the i440FX SeaBIOS looks
 # for), fw_cfg (etc/sercon-port), CMOS and the UART; the boot sector's PASS
@@ -27,8 +28,10 @@ rc=$?
 	{ fail "exit status $rc, expected 0 (power-off)"; sed 's/^/  | /' "$T_TMP/err"; }
 expect_grep 'SeaBIOS \(version [^)]+\)' "$out" "SeaBIOS banner on the serial console"
 expect_grep 'ACPI PASS' "$out" "the boot sector found checksummed RSDP, RSDT, FADT and DSDT"
+expect_grep 'SMBIOS PASS' "$out" "SeaBIOS installed our SMBIOS tables (a checksummed 2.8 entry point)"
 expect_grep 'Running on QEMU \(i440fx\)' "$log" "SeaBIOS recognises the i440FX host bridge"
 expect_grep 'QEMU fw_cfg DMA interface supported' "$log" "fw_cfg DMA interface found"
+expect_grep 'Copying SMBIOS' "$log" "SeaBIOS copied the SMBIOS tables"
 expect_grep 'sercon: using ioport 0x3f8' "$log" "serial console from etc/sercon-port"
 expect_grep 'qemu/e820: addr 0x0000000100000000 len 0x0000000040000000' "$log" \
 	"4 GiB: 3 GiB below the PCI hole, 1 GiB above 4 GiB (guest RAM is mapped lazily)"

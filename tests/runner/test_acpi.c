@@ -1,8 +1,10 @@
 /* test_acpi.c - the ACPI tables (layout, pointers and checksums once
  * relocated as the firmware's loader does, and that iasl decompiles them
- * without errors) and the PM block (power-off, power button, timer). */
+ * without errors), the PM block (power-off, power button, timer), and the
+ * SMBIOS tables (entry point, structure walk, what they describe). */
 #include "config.h"
 #include "runner/acpi.h"
+#include "runner/smbios.h"
 #include "fakeio.h"
 
 #include <check.h>
@@ -134,12 +136,174 @@ START_TEST(test_pm)
 }
 END_TEST
 
+/* ---- SMBIOS ---- */
+
+static uint16_t ld16(const uint8_t *p) { return p[0] | p[1] << 8; }
+
+/* What a walk over the structure table found. */
+struct smbios_seen {
+	unsigned count, max, types[16], ntypes;
+	unsigned type4, type17, type19;
+	uint64_t dimm_mb, mapped_kib;
+	uint8_t cores;
+};
+
+/* Walk the table as an OS does: formatted part, then a string set ending
+ * in a double NUL; every string number a structure uses must exist. */
+static void walk(const struct smbios_tables *t, struct smbios_seen *w)
+{
+	memset(w, 0, sizeof *w);
+	const uint8_t *p = t->tables, *end = t->tables + t->tables_len;
+	bool last = false;
+	while (p < end) {
+		ck_assert(!last); /* nothing after type 127 */
+		ck_assert_int_ge(end - p, 4);
+		uint8_t type = p[0], len = p[1];
+		ck_assert_uint_ge(len, 4);
+		ck_assert_int_ge(end - p, len + 2);
+		const uint8_t *s = p + len;
+		unsigned nstr = 0;
+		if (s[0] == 0 && s[1] == 0) {
+			s += 2;
+		} else {
+			while (*s) {
+				const uint8_t *z = memchr(s, 0, (size_t)(end - s));
+				ck_assert_ptr_nonnull(z);
+				nstr++;
+				s = z + 1;
+				ck_assert(s < end);
+			}
+			s++;
+		}
+		/* string references in the formatted part stay within the set */
+		static const struct { uint8_t type, off; } refs[] = {
+			{ 1, 4 }, { 1, 5 }, { 1, 6 }, { 1, 7 }, { 3, 4 }, { 4, 4 }, { 4, 7 }, { 4, 0x10 }, { 17, 0x10 },
+		};
+		for (unsigned i = 0; i < sizeof refs / sizeof refs[0]; i++)
+			if (refs[i].type == type)
+				ck_assert_uint_le(p[refs[i].off], nstr);
+		if ((unsigned)(s - p) > w->max)
+			w->max = (unsigned)(s - p);
+		if (w->ntypes < 16)
+			w->types[w->ntypes++] = type;
+		switch (type) {
+		case 4:
+			w->type4++;
+			w->cores = p[0x23];
+			ck_assert_uint_eq(p[0x18], 0x41);
+			break;
+		case 17:
+			w->type17++;
+			w->dimm_mb += ld16(p + 0x0c) == 0x7fff ? ld32(p + 0x1c) : ld16(p + 0x0c);
+			break;
+		case 19:
+			w->type19++;
+			w->mapped_kib += (uint64_t)ld32(p + 8) - ld32(p + 4) + 1;
+			break;
+		case 127:
+			last = true;
+			break;
+		}
+		w->count++;
+		p = s;
+	}
+	ck_assert(last);
+}
+
+static void check_anchor(const struct smbios_tables *t, const struct smbios_seen *w)
+{
+	const uint8_t *a = t->anchor;
+	ck_assert_int_eq(memcmp(a, "_SM_", 4), 0);
+	ck_assert_uint_eq(a[5], SMBIOS_ANCHOR_LEN);
+	ck_assert_uint_eq(sum(a, SMBIOS_ANCHOR_LEN), 0);
+	ck_assert_int_eq(memcmp(a + 0x10, "_DMI_", 5), 0);
+	ck_assert_uint_eq(sum(a + 0x10, SMBIOS_ANCHOR_LEN - 0x10), 0);
+	/* what SeaBIOS checks before it takes the tables: the length */
+	ck_assert_uint_eq(ld16(a + 0x16), t->tables_len);
+	ck_assert_uint_eq(ld16(a + 0x1c), w->count);
+	ck_assert_uint_eq(ld16(a + 0x08), w->max);
+	ck_assert_uint_eq(t->count, w->count);
+}
+
+START_TEST(test_smbios)
+{
+	od_err e;
+	struct smbios_tables t;
+	struct smbios_seen w;
+	/* a small machine: one CPU, 128 MiB, all below the PCI hole */
+	struct smbios_machine m = { 1, 128u << 20, 0, 0x000306a9, 0x0f8bfbff };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), 0);
+	walk(&t, &w);
+	check_anchor(&t, &w);
+	unsigned want[] = { 1, 3, 4, 16, 17, 19, 32, 127 };
+	ck_assert_uint_eq(w.ntypes, 8);
+	for (unsigned i = 0; i < 8; i++)
+		ck_assert_uint_eq(w.types[i], want[i]);
+	ck_assert_uint_eq(w.dimm_mb, 128);
+	ck_assert_uint_eq(w.mapped_kib, 128u << 10);
+	ck_assert_uint_eq(w.cores, 1);
+	/* the processor ID is CPUID 1's signature and features */
+	const uint8_t *p = t.tables;
+	while (p[0] != 4) /* walk() showed the layout sound: skip to the end of the string set */
+		p = (const uint8_t *)memmem(p + p[1], (size_t)(t.tables + t.tables_len - (p + p[1])), "\0\0", 2) + 2;
+	ck_assert_uint_eq(ld32(p + 8), 0x000306a9);
+	ck_assert_uint_eq(ld32(p + 12), 0x0f8bfbff);
+	ck_assert_ptr_nonnull(memmem(t.tables, t.tables_len, "QEMU", 5));
+	smbios_free(&t);
+
+	/* 2 CPUs, 3 GiB below the hole and 1 GiB above 4 GiB */
+	m = (struct smbios_machine){ 2, 3ull << 30, 1ull << 30, 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), 0);
+	walk(&t, &w);
+	check_anchor(&t, &w);
+	ck_assert_uint_eq(w.type4, 1);
+	ck_assert_uint_eq(w.cores, 2);
+	ck_assert_uint_eq(w.type17, 1);
+	ck_assert_uint_eq(w.dimm_mb, 4096);
+	ck_assert_uint_eq(w.type19, 2);
+	ck_assert_uint_eq(w.mapped_kib, 4ull << 20);
+	smbios_free(&t);
+
+	/* the largest machine vm_run allows: 32 CPUs, 1 TiB, 64 devices */
+	m = (struct smbios_machine){ 32, 3ull << 30, (1ull << 40) - (3ull << 30), 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), 0);
+	walk(&t, &w);
+	check_anchor(&t, &w);
+	ck_assert_uint_eq(w.type17, 64);
+	ck_assert_uint_eq(w.dimm_mb, 1u << 20);
+	ck_assert_uint_eq(w.mapped_kib, 1ull << 30);
+	smbios_free(&t);
+	/* 1 TiB + 16 GiB - 1 MiB: the last device is smaller */
+	m = (struct smbios_machine){ 1, 1ull << 30, (1ull << 40) - (1ull << 20) - (1ull << 30), 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), 0);
+	walk(&t, &w);
+	ck_assert_uint_eq(w.type17, 64);
+	ck_assert_uint_eq(w.dimm_mb, (1u << 20) - 1);
+	smbios_free(&t);
+
+	/* out of range: refused with a message, nothing allocated */
+	m = (struct smbios_machine){ 0, 128u << 20, 0, 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), -1);
+	ck_assert_ptr_null(t.tables);
+	m = (struct smbios_machine){ SMBIOS_MAX_CPUS + 1, 128u << 20, 0, 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), -1);
+	m = (struct smbios_machine){ 1, 0, 0, 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), -1);
+	m = (struct smbios_machine){ 1, 3ull << 30, 1ull << 40, 0, 0 };
+	ck_assert_int_eq(smbios_build(&t, &m, &e), -1);
+	m = (struct smbios_machine){ 1, 3ull << 30, UINT64_MAX, 0, 0 }; /* the sum wraps */
+	ck_assert_int_eq(smbios_build(&t, &m, &e), -1);
+	ck_assert_ptr_null(t.tables);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runner acpi");
 	TCase *t = tcase_create("core");
 	tcase_add_test(t, test_tables);
 	tcase_add_test(t, test_pm);
+	tcase_add_test(t, test_smbios);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -431,9 +431,27 @@ END_TEST
 START_TEST(test_misc)
 {
 	od_err e;
-	struct misc *m = misc_new(vm, -1, &e);
+	/* with a log, the debug port answers 0xE9 (SeaBIOS's test for it)
+	 * and takes bytes to the log */
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	struct misc *m = misc_new(vm, p[1], &e);
 	ck_assert_ptr_nonnull(m);
 	ck_assert_uint_eq(in(0x402, 1), 0xe9);
+	out(0x402, 1, 'S');
+	char c = 0;
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'S');
+	misc_free(m);
+	close(p[0]);
+	close(p[1]);
+	/* without one there is no port: reads float high, so the firmware
+	 * does not spend an exit per byte of a log nobody keeps */
+	bool claimed = true;
+	m = misc_new(vm, -1, &e);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(fake_in(vm, 0x402, 1, &claimed), 0xff);
+	ck_assert(!claimed);
 	/* i8042 self tests */
 	out(0x64, 1, 0xaa);
 	ck_assert_uint_eq(in(0x64, 1) & 1, 1);

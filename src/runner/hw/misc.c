@@ -2,7 +2,12 @@
  * poke at:
  *   0x80         POST code port: accepted and ignored (also used as a delay)
  *   0x402        firmware debug log (QEMU's debugcon): bytes go to a file;
- *                reads return 0xE9, which is how SeaBIOS detects the port
+ *                reads return 0xE9, which is how SeaBIOS detects the port.
+ *                Only there when a log is wanted, as QEMU's debugcon is
+ *                only there when asked for: SeaBIOS that finds the port
+ *                writes its whole log to it, one exit per byte (some 1500
+ *                before its banner, 2700 before it boots a disk), each a
+ *                round trip to this process for a byte we would drop.
  *   0x92         system control port A: bit 0 resets, bit 1 is A20 (KVM has
  *                no A20 gate, so it only reads back)
  *   0xCF9        PIIX reset control register: bit 2 resets
@@ -249,6 +254,12 @@ static const uint16_t misc_ports[] = {
 #endif
 };
 
+/* Whether misc_ports[i] is ours in this VM: 0x402 only with a log. */
+static bool port_wanted(const struct misc *m, unsigned i)
+{
+	return misc_ports[i] != 0x402 || m->fwlog_fd >= 0;
+}
+
 struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e)
 {
 	struct misc *m = calloc(1, sizeof *m);
@@ -262,9 +273,11 @@ struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e)
 	/* keyboard interrupt enabled, translation on, system flag */
 	m->ctr = 0x45;
 	for (unsigned i = 0; i < sizeof misc_ports / sizeof misc_ports[0]; i++) {
+		if (!port_wanted(m, i))
+			continue;
 		if (vm_io_register(vm, VM_PIO, misc_ports[i], 1, misc_io, m, e) < 0) {
 			while (i--)
-				vm_io_unregister(vm, VM_PIO, misc_ports[i], m);
+				vm_io_unregister(vm, VM_PIO, misc_ports[i], m); /* no-op if absent */
 			free(m);
 			return NULL;
 		}
