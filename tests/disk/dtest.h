@@ -7,6 +7,7 @@
 #include "disk/disk.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
 #include "disk/json_spec.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,14 +75,9 @@ END_TEST
 int main(void)
 {
 	Suite *su = suite_create("json-spec");
-	TCase *tc = tcase_create("core");
+	TCase *tc = od_check_tcase(su, "core");
 	tcase_add_test(tc, test_range);
 	tcase_add_test(tc, test_plain_and_spacing);
 	tcase_add_test(tc, test_refusals);
-	suite_add_tcase(su, tc);
-	SRunner *sr = srunner_create(su);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(su);
 }

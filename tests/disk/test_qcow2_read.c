@@ -271,7 +271,7 @@ int main(void)
 {
 	need_qemu();
 	Suite *s = suite_create("qcow2-read");
-	TCase *tc = tcase_create("read");
+	TCase *tc = od_check_tcase(s, "read");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, t_v2_512);
 	tcase_add_test(tc, t_v3_64k);
@@ -287,18 +287,12 @@ int main(void)
 	tcase_add_test(tc, t_backing_chain);
 	tcase_add_test(tc, t_snapshot_dirty);
 	tcase_add_test(tc, t_in_range);
-	suite_add_tcase(s, tc);
-	TCase *th = tcase_create("hostile");
+	TCase *th = od_check_tcase(s, "hostile");
 	tcase_add_test(th, t_hostile_header);
 	tcase_add_test(th, t_hostile_tables);
 	tcase_add_test(th, t_backing_loop);
-	suite_add_tcase(s, th);
 	/* made here, in the parent, so that it is removed even when a
 	 * test fails in its forked child */
 	dt_setup();
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

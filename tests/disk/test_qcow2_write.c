@@ -445,7 +445,7 @@ int main(void)
 {
 	need_qemu();
 	Suite *s = suite_create("qcow2-write");
-	TCase *tc = tcase_create("write");
+	TCase *tc = od_check_tcase(s, "write");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_create_v3);
 	tcase_add_test(tc, t_create_v2_512);
@@ -469,13 +469,8 @@ int main(void)
 	tcase_add_test(tc, t_create_backing);
 	tcase_add_test(tc, t_check);
 	tcase_add_test(tc, t_compare);
-	suite_add_tcase(s, tc);
 	/* made here, in the parent, so that it is removed even when a
 	 * test fails in its forked child */
 	dt_setup();
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

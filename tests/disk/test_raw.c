@@ -158,19 +158,14 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("raw");
-	TCase *tc = tcase_create("raw");
+	TCase *tc = od_check_tcase(s, "raw");
 	tcase_add_test(tc, test_raw_read_map);
 	tcase_add_test(tc, test_raw_write);
 	tcase_add_test(tc, test_raw_range);
 	tcase_add_test(tc, test_raw_create);
 	tcase_add_test(tc, test_raw_create_direct);
-	suite_add_tcase(s, tc);
 	/* made here, in the parent, so that it is removed even when a
 	 * test fails in its forked child */
 	dt_setup();
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

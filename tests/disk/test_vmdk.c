@@ -988,7 +988,7 @@ int main(void)
 		return 77;
 	}
 	Suite *s = suite_create("vmdk");
-	TCase *tc = tcase_create("vmdk");
+	TCase *tc = od_check_tcase(s, "vmdk");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_read_qemu, 0, (int)(sizeof subformats / sizeof subformats[0]));
 	tcase_add_loop_test(tc, test_write_stream, 0, 2);
@@ -1011,10 +1011,5 @@ int main(void)
 	tcase_add_test(tc, test_threaded_reads);
 	tcase_add_test(tc, test_grain_sized_reads);
 	tcase_add_test(tc, test_check_finds_damage);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

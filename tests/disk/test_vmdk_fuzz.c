@@ -189,16 +189,11 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("vmdk_fuzz");
-	TCase *tc = tcase_create("damaged");
+	TCase *tc = od_check_tcase(s, "damaged");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_damaged_stream_ours);
 	tcase_add_test(tc, test_damaged_sparse_ours);
 	tcase_add_test(tc, test_damaged_qemu_stream);
 	tcase_add_test(tc, test_damaged_descriptor);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

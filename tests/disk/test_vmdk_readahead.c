@@ -474,7 +474,7 @@ int main(void)
 		return 77;
 	}
 	Suite *s = suite_create("vmdk_readahead");
-	TCase *tc = tcase_create("readahead");
+	TCase *tc = od_check_tcase(s, "readahead");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_sequential);
 	tcase_add_test(tc, test_random);
@@ -486,10 +486,5 @@ int main(void)
 	tcase_add_test(tc, test_bad_table);
 	tcase_add_test(tc, test_served_ahead);
 	tcase_add_test(tc, test_close_busy);
-	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return od_check_run(s);
 }

@@ -8,6 +8,7 @@
 #include "disk/disk.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/ioctl.h>
@@ -571,9 +572,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(suite());
 }

@@ -9,6 +9,7 @@
 #include "fakeio.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,9 +490,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(suite());
 }

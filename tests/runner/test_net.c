@@ -7,6 +7,7 @@
 #include "fakeio.h"
 
 #include <check.h>
+#include "../check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,13 +138,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("runner net");
-	TCase *t = tcase_create("core");
+	TCase *t = od_check_tcase(s, "core");
 	tcase_set_timeout(t, 20);
 	tcase_add_test(t, test_dhcp);
-	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return od_check_run(s);
 }
