@@ -1,6 +1,7 @@
 /* dtest.h - helpers shared by the disk library's Check tests: a scratch
  * directory per test program, shell commands (qemu-img is our oracle),
- * and a test pattern with data, zeros and holes. */
+ * and a test pattern with data, zeros and holes.  The helpers are static
+ * inline: no test program uses them all, and none should warn about it. */
 #ifndef OD_DTEST_H
 #define OD_DTEST_H
 
@@ -9,6 +10,7 @@
 #include <check.h>
 #include "../check_run.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@ static pid_t dt_owner;
 
 /* Only the process that made the directory removes it: with Check's fork
  * mode every test runs in a child that inherits this atexit handler. */
-static void dt_cleanup(void)
+static inline void dt_cleanup(void)
 {
 	char cmd[300];
 	if (dt_dir[0] && getpid() == dt_owner) {
@@ -32,7 +34,7 @@ static void dt_cleanup(void)
 	}
 }
 
-static void dt_setup(void)
+static inline void dt_setup(void)
 {
 	if (dt_dir[0])
 		return;
@@ -47,7 +49,7 @@ static void dt_setup(void)
 }
 
 /* Path of a file in the scratch directory (a rotating set of buffers). */
-static const char *dt_path(const char *name)
+static inline const char *dt_path(const char *name)
 {
 	static char bufs[8][512];
 	static int i;
@@ -58,8 +60,8 @@ static const char *dt_path(const char *name)
 }
 
 /* Run a shell command in the scratch directory; returns its exit status. */
-static int dt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int dt_sh(const char *fmt, ...)
+static inline int dt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int dt_sh(const char *fmt, ...)
 {
 	char cmd[4096];
 	va_list ap;
@@ -72,7 +74,7 @@ static int dt_sh(const char *fmt, ...)
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : 255;
 }
 
-static bool dt_have(const char *tool)
+static inline bool dt_have(const char *tool)
 {
 	char cmd[256];
 	snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
@@ -80,7 +82,7 @@ static bool dt_have(const char *tool)
 }
 
 /* A deterministic, non-repeating fill so that misplaced data shows. */
-static void dt_fill(unsigned char *b, size_t n, uint64_t seed)
+static inline void dt_fill(unsigned char *b, size_t n, uint64_t seed)
 {
 	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
 	for (size_t i = 0; i < n; i++) {
@@ -94,7 +96,7 @@ static void dt_fill(unsigned char *b, size_t n, uint64_t seed)
 /* Write a raw test image of `size` bytes: sparse, with data runs of
  * varying lengths and alignment, explicit zero runs, compressible runs
  * and holes. */
-static void dt_make_raw(const char *path, uint64_t size)
+static inline void dt_make_raw(const char *path, uint64_t size)
 {
 	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 	ck_assert_int_ge(fd, 0);
@@ -138,7 +140,7 @@ static void dt_make_raw(const char *path, uint64_t size)
 }
 
 /* Compare two images through our library, chunk by chunk. */
-static void dt_assert_same(disk *a, disk *b)
+static inline void dt_assert_same(disk *a, disk *b)
 {
 	ck_assert_uint_eq(disk_size(a), disk_size(b));
 	size_t chunk = 1 << 20;
@@ -162,7 +164,7 @@ static void dt_assert_same(disk *a, disk *b)
 }
 
 /* Open a file, failing the test with the library's message. */
-static disk *dt_open(const char *path, unsigned flags)
+static inline disk *dt_open(const char *path, unsigned flags)
 {
 	od_err e;
 	disk *d = disk_open(path, flags, &e);
@@ -172,7 +174,7 @@ static disk *dt_open(const char *path, unsigned flags)
 }
 
 /* Open and expect a failure whose message contains `want`. */
-static void dt_open_fails(const char *path, const char *want)
+static inline void dt_open_fails(const char *path, const char *want)
 {
 	od_err e;
 	memset(&e, 0, sizeof e);
@@ -185,10 +187,9 @@ static void dt_open_fails(const char *path, const char *want)
 		ck_abort_msg("%s: message '%s' lacks '%s'", path, e.msg, want);
 }
 
-#endif
 
 /* ---- byte patching of test images (for hostile-image tests) ---- */
-static uint64_t dt_get_be(const char *path, uint64_t off, int width)
+static inline uint64_t dt_get_be(const char *path, uint64_t off, int width)
 {
 	unsigned char b[8];
 	int fd = open(path, O_RDONLY);
@@ -201,7 +202,7 @@ static uint64_t dt_get_be(const char *path, uint64_t off, int width)
 	return v;
 }
 
-static void dt_put_be(const char *path, uint64_t off, int width, uint64_t v)
+static inline void dt_put_be(const char *path, uint64_t off, int width, uint64_t v)
 {
 	unsigned char b[8];
 	for (int i = width - 1; i >= 0; i--, v >>= 8)
@@ -214,7 +215,7 @@ static void dt_put_be(const char *path, uint64_t off, int width, uint64_t v)
 
 /* Walk the map of a disk: runs must tile it, and non-data runs must read
  * as zeros.  Returns the number of bytes mapped as data. */
-static uint64_t dt_check_map(disk *d)
+static inline uint64_t dt_check_map(disk *d)
 {
 	od_err e;
 	uint64_t off = 0, data = 0;
@@ -246,3 +247,80 @@ static uint64_t dt_check_map(disk *d)
 	free(b);
 	return data;
 }
+
+/* ---- little-endian fields (VMDK) and raw bytes of test images ---- */
+static inline void dt_get_bytes(const char *path, void *b, size_t n, uint64_t off)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pread(fd, b, n, (off_t)off) == (ssize_t)n);
+	close(fd);
+}
+
+static inline uint64_t dt_le(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static inline void dt_put_le(const char *path, uint64_t off, uint64_t v, int n)
+{
+	unsigned char b[8];
+	for (int i = 0; i < n; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	int fd = open(path, O_WRONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pwrite(fd, b, (size_t)n, (off_t)off) == n);
+	close(fd);
+}
+
+/* ---- several threads reading one handle at once ---- */
+struct dt_reader {
+	disk *d;
+	const unsigned char *ref; /* what the whole disk must read as */
+	uint64_t size;
+	size_t max;               /* longest read */
+	bool sequential;          /* mostly sequential runs, with jumps */
+	unsigned seed;
+	int bad;
+};
+
+static inline void *dt_reader_main(void *p)
+{
+	struct dt_reader *a = p;
+	unsigned char *b = malloc(a->max);
+	ck_assert_ptr_nonnull(b);
+	uint64_t x = a->seed, off = 0;
+	od_err e;
+	for (int i = 0; i < 300 && !a->bad; i++) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		size_t n = 1 + (size_t)(x >> 20) % a->max;
+		if (!a->sequential || (x >> 50) % 8 == 0 || off + n > a->size)
+			off = (x >> 33) % (a->size - n);
+		if (disk_pread(a->d, b, n, off, &e) < 0 || memcmp(b, a->ref + off, n) != 0)
+			a->bad = 1;
+		off += n;
+	}
+	free(b);
+	return NULL;
+}
+
+/* Four threads read `d` at once, at places and sizes (up to `max` bytes)
+ * drawn at random, or mostly in sequence; every read must match `ref`. */
+static inline void dt_read_threads(disk *d, const unsigned char *ref, uint64_t size, size_t max, bool sequential)
+{
+	pthread_t t[4];
+	struct dt_reader a[4];
+	for (unsigned i = 0; i < 4; i++) {
+		a[i] = (struct dt_reader){ d, ref, size, max, sequential, i + 1, 0 };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, dt_reader_main, &a[i]), 0);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_msg(a[i].bad == 0, "reader %u read wrong bytes or failed", i);
+	}
+}
+
+#endif

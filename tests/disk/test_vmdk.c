@@ -3,8 +3,6 @@
  * write pass `qemu-img check` and `qemu-img compare`, and each kind of
  * hostile file fails with a clear message. */
 #include "config.h"
-/* dtest.h's helpers are static; not every test program uses all of them. */
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "dtest.h"
 
 #include <libdeflate.h>
@@ -15,33 +13,6 @@
 
 /* qemu-img is the oracle; main() skips the program when it is absent. */
 static void need_qemu(void) {}
-
-static uint64_t le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void get_bytes(const char *path, void *b, size_t n, uint64_t off)
-{
-	int fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert(pread(fd, b, n, (off_t)off) == (ssize_t)n);
-	close(fd);
-}
-
-static void put_le(const char *path, uint64_t off, uint64_t v, int n)
-{
-	unsigned char b[8];
-	for (int i = 0; i < n; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	int fd = open(path, O_WRONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert(pwrite(fd, b, (size_t)n, (off_t)off) == n);
-	close(fd);
-}
 
 static uint64_t file_size(const char *path)
 {
@@ -60,7 +31,7 @@ static uint64_t verify_against(disk *d, const char *raw_path)
 	od_err e;
 	uint64_t off = 0, holes = 0;
 	unsigned char *buf = malloc(SZ), *z = calloc(1, SZ);
-	get_bytes(raw_path, buf, SZ, 0);
+	dt_get_bytes(raw_path, buf, SZ, 0);
 	unsigned runs = 0;
 	while (off < disk_size(d)) {
 		struct disk_extent x;
@@ -142,7 +113,7 @@ static void write_ours_ex(const char *src, const char *dst, const char *sub, uns
 	ck_assert_msg(d != NULL, "create: %s", e.msg);
 	ck_assert_uint_eq(disk_size(d), (size + 511) / 512 * 512);
 	unsigned char *buf = malloc(size);
-	get_bytes(dt_path(src), buf, size, 0);
+	dt_get_bytes(dt_path(src), buf, size, 0);
 	size_t piece = 100000; /* not a grain multiple: exercises partial grains */
 	for (size_t off = 0; off < size; off += piece) {
 		size_t n = size - off < piece ? size - off : piece;
@@ -181,10 +152,10 @@ START_TEST(test_write_small_grains)
 		/* every grain directory entry names a table, empty ones too */
 		uint64_t fs = file_size(dt_path("g.vmdk"));
 		unsigned char f[512], gd[12];
-		get_bytes(dt_path("g.vmdk"), f, sizeof f, fs - 1024);
-		get_bytes(dt_path("g.vmdk"), gd, sizeof gd, le(f + 56, 8) * 512);
+		dt_get_bytes(dt_path("g.vmdk"), f, sizeof f, fs - 1024);
+		dt_get_bytes(dt_path("g.vmdk"), gd, sizeof gd, dt_le(f + 56, 8) * 512);
 		for (int i = 0; i < 3; i++)
-			ck_assert_uint_ne(le(gd + 4 * i, 4), 0);
+			ck_assert_uint_ne(dt_le(gd + 4 * i, 4), 0);
 	}
 	disk *d = dt_open(dt_path("g.vmdk"), DISK_RDONLY);
 	struct disk_info info;
@@ -213,23 +184,23 @@ START_TEST(test_write_stream)
 	ck_assert_int_eq(dt_sh("qemu-img compare -q src.raw s.vmdk"), 0);
 	/* our layout: version 3, flags 0x30001, deflate, GD at the end */
 	unsigned char h[512];
-	get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
-	ck_assert_uint_eq(le(h + 4, 4), 3);
-	ck_assert_uint_eq(le(h + 8, 4), 0x30001);
-	ck_assert_uint_eq(le(h + 56, 8), UINT64_MAX);
-	ck_assert_uint_eq(le(h + 77, 2), 1);
+	dt_get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
+	ck_assert_uint_eq(dt_le(h + 4, 4), 3);
+	ck_assert_uint_eq(dt_le(h + 8, 4), 0x30001);
+	ck_assert_uint_eq(dt_le(h + 56, 8), UINT64_MAX);
+	ck_assert_uint_eq(dt_le(h + 77, 2), 1);
 	/* ends with footer marker, footer, EOS marker */
 	uint64_t fs = file_size(dt_path("s.vmdk"));
 	unsigned char t[1536];
-	get_bytes(dt_path("s.vmdk"), t, sizeof t, fs - 1536);
-	ck_assert_uint_eq(le(t + 12, 4), 3);
-	ck_assert_uint_eq(le(t + 512, 4), 0x564d444b);
-	ck_assert_uint_ne(le(t + 512 + 56, 8), UINT64_MAX);
+	dt_get_bytes(dt_path("s.vmdk"), t, sizeof t, fs - 1536);
+	ck_assert_uint_eq(dt_le(t + 12, 4), 3);
+	ck_assert_uint_eq(dt_le(t + 512, 4), 0x564d444b);
+	ck_assert_uint_ne(dt_le(t + 512 + 56, 8), UINT64_MAX);
 	for (int i = 0; i < 512; i++)
 		ck_assert_uint_eq(t[1024 + i], 0);
 	/* the descriptor names the adapter, the geometry and a fresh CID */
 	char desc[1024];
-	get_bytes(dt_path("s.vmdk"), desc, sizeof desc - 1, 512);
+	dt_get_bytes(dt_path("s.vmdk"), desc, sizeof desc - 1, 512);
 	desc[sizeof desc - 1] = 0;
 	ck_assert_ptr_nonnull(strstr(desc, "createType=\"streamOptimized\""));
 	ck_assert_ptr_nonnull(strstr(desc, "ddb.adapterType = \"lsilogic\""));
@@ -331,9 +302,9 @@ START_TEST(test_sparse_gt_alloc)
 	ck_assert_int_eq(disk_commit(d, &e), 0);
 	disk_close(d);
 	unsigned char h[512];
-	get_bytes(dt_path("a.vmdk"), h, sizeof h, 0);
-	put_le(dt_path("a.vmdk"), le(h + 56, 8) * 512 + 4, 0, 4);
-	put_le(dt_path("a.vmdk"), le(h + 48, 8) * 512 + 4, 0, 4);
+	dt_get_bytes(dt_path("a.vmdk"), h, sizeof h, 0);
+	dt_put_le(dt_path("a.vmdk"), dt_le(h + 56, 8) * 512 + 4, 0, 4);
+	dt_put_le(dt_path("a.vmdk"), dt_le(h + 48, 8) * 512 + 4, 0, 4);
 	d = dt_open(dt_path("a.vmdk"), DISK_RDWR);
 	struct disk_extent x;
 	ck_assert_int_eq(disk_map(d, 2 << 20, 2 << 20, &x, &e), 0);
@@ -463,21 +434,21 @@ START_TEST(test_hostile_header)
 	make_victims();
 	ck_assert_int_eq(dt_sh("cp m.vmdk g0.vmdk && cp m.vmdk g3.vmdk && cp m.vmdk gte.vmdk && cp m.vmdk cap.vmdk"
 			       " && cp m.vmdk gd.vmdk && cp m.vmdk ver.vmdk"), 0);
-	put_le(dt_path("g0.vmdk"), 20, 0, 8);
+	dt_put_le(dt_path("g0.vmdk"), 20, 0, 8);
 	expect_open_fails("g0.vmdk", "not a power of two");
-	put_le(dt_path("g3.vmdk"), 20, 3, 8);
+	dt_put_le(dt_path("g3.vmdk"), 20, 3, 8);
 	expect_open_fails("g3.vmdk", "not a power of two");
-	put_le(dt_path("gte.vmdk"), 44, 256, 4);
+	dt_put_le(dt_path("gte.vmdk"), 44, 256, 4);
 	expect_open_fails("gte.vmdk", "numGTEsPerGT");
-	put_le(dt_path("cap.vmdk"), 12, UINT64_C(1) << 63, 8);
+	dt_put_le(dt_path("cap.vmdk"), 12, UINT64_C(1) << 63, 8);
 	expect_open_fails("cap.vmdk", "too large");
-	put_le(dt_path("gd.vmdk"), 56, 0x7fffff00, 8);
+	dt_put_le(dt_path("gd.vmdk"), 56, 0x7fffff00, 8);
 	expect_open_fails("gd.vmdk", "grain directory points past the end of the file (offset 0x");
-	put_le(dt_path("ver.vmdk"), 4, 9, 4);
+	dt_put_le(dt_path("ver.vmdk"), 4, 9, 4);
 	expect_open_fails("ver.vmdk", "version 9");
 	/* huge descriptor size in the header */
 	ck_assert_int_eq(dt_sh("cp m.vmdk dsz.vmdk"), 0);
-	put_le(dt_path("dsz.vmdk"), 36, 4096, 8);
+	dt_put_le(dt_path("dsz.vmdk"), 36, 4096, 8);
 	expect_open_fails("dsz.vmdk", "larger than the limit");
 }
 END_TEST
@@ -486,21 +457,21 @@ START_TEST(test_hostile_tables)
 {
 	make_victims();
 	unsigned char h[512];
-	get_bytes(dt_path("m.vmdk"), h, sizeof h, 0);
-	uint64_t gd = le(h + 56, 8);
+	dt_get_bytes(dt_path("m.vmdk"), h, sizeof h, 0);
+	uint64_t gd = dt_le(h + 56, 8);
 	unsigned char g[4];
-	get_bytes(dt_path("m.vmdk"), g, 4, gd * 512);
-	uint64_t gt0 = le(g, 4);
+	dt_get_bytes(dt_path("m.vmdk"), g, 4, gd * 512);
+	uint64_t gt0 = dt_le(g, 4);
 	/* GD entry pointing past the end */
 	ck_assert_int_eq(dt_sh("cp m.vmdk gdent.vmdk && cp m.vmdk gtent.vmdk"), 0);
-	put_le(dt_path("gdent.vmdk"), gd * 512, 0x7ffffff0, 4);
+	dt_put_le(dt_path("gdent.vmdk"), gd * 512, 0x7ffffff0, 4);
 	expect_read_fails("gdent.vmdk", "grain table 0 points past the end of the file (offset 0x");
 	/* GT entry pointing past the end (grain 0 has data) */
-	put_le(dt_path("gtent.vmdk"), gt0 * 512, 0x7ffffff0, 4);
+	dt_put_le(dt_path("gtent.vmdk"), gt0 * 512, 0x7ffffff0, 4);
 	expect_read_fails("gtent.vmdk", "grain 0 points past the end of the file");
 	/* writing through a table entry aimed at the metadata is refused */
 	ck_assert_int_eq(dt_sh("cp m.vmdk gtmeta.vmdk"), 0);
-	put_le(dt_path("gtmeta.vmdk"), gt0 * 512, 2, 4);
+	dt_put_le(dt_path("gtmeta.vmdk"), gt0 * 512, 2, 4);
 	disk *w = dt_open(dt_path("gtmeta.vmdk"), DISK_RDWR);
 	unsigned char blk[512] = {1};
 	od_err e;
@@ -517,32 +488,32 @@ START_TEST(test_hostile_stream)
 {
 	make_victims();
 	unsigned char h[512];
-	get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
-	uint64_t first = le(h + 64, 8) * 512; /* first grain: right after overHead */
+	dt_get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
+	uint64_t first = dt_le(h + 64, 8) * 512; /* first grain: right after overHead */
 	/* compressed grain claiming three grains */
 	ck_assert_int_eq(dt_sh("cp s.vmdk big.vmdk && cp s.vmdk bad.vmdk && cp s.vmdk tr.vmdk && cp s.vmdk ft.vmdk"), 0);
-	put_le(dt_path("big.vmdk"), first + 8, 3 * 65536, 4);
+	dt_put_le(dt_path("big.vmdk"), first + 8, 3 * 65536, 4);
 	expect_read_fails("big.vmdk", "more than two grains");
 	/* corrupt deflate data */
-	put_le(dt_path("bad.vmdk"), first + 20, 0xdeadbeefcafef00dull, 8);
+	dt_put_le(dt_path("bad.vmdk"), first + 20, 0xdeadbeefcafef00dull, 8);
 	expect_read_fails("bad.vmdk", "does not inflate");
 	/* truncated stream: no footer */
 	ck_assert_int_eq(dt_sh("truncate -s 300000 tr.vmdk"), 0);
 	expect_open_fails("tr.vmdk", "footer");
 	/* footer pointing the GD past the end */
 	uint64_t fs = file_size(dt_path("ft.vmdk"));
-	put_le(dt_path("ft.vmdk"), fs - 1024 + 56, 0x7fffff00, 8);
+	dt_put_le(dt_path("ft.vmdk"), fs - 1024 + 56, 0x7fffff00, 8);
 	expect_open_fails("ft.vmdk", "grain directory points past the end");
 	/* a stream whose first header was left incomplete: the footer rules */
 	ck_assert_int_eq(dt_sh("cp s.vmdk inc.vmdk"), 0);
-	put_le(dt_path("inc.vmdk"), 12, 0, 8);
-	put_le(dt_path("inc.vmdk"), 20, 0, 8);
+	dt_put_le(dt_path("inc.vmdk"), 12, 0, 8);
+	dt_put_le(dt_path("inc.vmdk"), 20, 0, 8);
 	disk *di = dt_open(dt_path("inc.vmdk"), DISK_RDONLY);
 	verify_against(di, dt_path("src.raw"));
 	disk_close(di);
 	/* a GT marker type we do not know is reported by check */
 	ck_assert_int_eq(dt_sh("cp s.vmdk mk.vmdk"), 0);
-	put_le(dt_path("mk.vmdk"), fs - 512 + 12, 7, 4);
+	dt_put_le(dt_path("mk.vmdk"), fs - 512 + 12, 7, 4);
 	disk *d = dt_open(dt_path("mk.vmdk"), DISK_RDONLY);
 	struct disk_check_result r;
 	od_err e;
@@ -750,12 +721,12 @@ START_TEST(test_check_finds_damage)
 {
 	make_victims();
 	unsigned char h[512];
-	get_bytes(dt_path("m.vmdk"), h, sizeof h, 0);
-	uint64_t rgd = le(h + 48, 8);
+	dt_get_bytes(dt_path("m.vmdk"), h, sizeof h, 0);
+	uint64_t rgd = dt_le(h + 48, 8);
 	unsigned char g[4];
-	get_bytes(dt_path("m.vmdk"), g, 4, rgd * 512);
+	dt_get_bytes(dt_path("m.vmdk"), g, 4, rgd * 512);
 	/* the redundant table disagrees with the primary one */
-	put_le(dt_path("m.vmdk"), le(g, 4) * 512 + 8, 0x12345, 4);
+	dt_put_le(dt_path("m.vmdk"), dt_le(g, 4) * 512 + 8, 0x12345, 4);
 	disk *d = dt_open(dt_path("m.vmdk"), DISK_RDONLY);
 	struct disk_check_result r;
 	od_err e;
@@ -766,8 +737,8 @@ START_TEST(test_check_finds_damage)
 	disk_check_result_free(&r);
 	disk_close(d);
 	/* a stream grain marked for the wrong sector */
-	get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
-	put_le(dt_path("s.vmdk"), le(h + 64, 8) * 512, 999, 8);
+	dt_get_bytes(dt_path("s.vmdk"), h, sizeof h, 0);
+	dt_put_le(dt_path("s.vmdk"), dt_le(h + 64, 8) * 512, 999, 8);
 	d = dt_open(dt_path("s.vmdk"), DISK_RDONLY);
 	ck_assert_int_eq(disk_check(d, true, &r, &e), 0);
 	ck_assert_uint_gt(r.corruptions, 0);
@@ -886,48 +857,15 @@ END_TEST
 
 /* The runner reads from several threads at once: reads of one stream
  * image from four threads, at random places and sizes, all correct. */
-struct reader_arg {
-	disk *d;
-	const unsigned char *ref;
-	unsigned seed;
-	int bad;
-};
-
-static void *reader_thread(void *p)
-{
-	struct reader_arg *a = p;
-	unsigned char *b = malloc(300000);
-	uint64_t x = a->seed;
-	od_err e;
-	for (int i = 0; i < 200 && !a->bad; i++) {
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		size_t n = 1 + (size_t)(x >> 20) % 300000;
-		uint64_t off = (x >> 33) % (SZ - n);
-		if (disk_pread(a->d, b, n, off, &e) < 0 || memcmp(b, a->ref + off, n) != 0)
-			a->bad = 1;
-	}
-	free(b);
-	return NULL;
-}
-
 START_TEST(test_threaded_reads)
 {
 	need_qemu();
 	dt_make_raw(dt_path("src.raw"), SZ);
 	write_ours("src.raw", "s.vmdk", "streamOptimized", 2);
 	unsigned char *ref = malloc(SZ);
-	get_bytes(dt_path("src.raw"), ref, SZ, 0);
+	dt_get_bytes(dt_path("src.raw"), ref, SZ, 0);
 	disk *d = dt_open(dt_path("s.vmdk"), DISK_RDONLY);
-	pthread_t t[4];
-	struct reader_arg a[4];
-	for (unsigned i = 0; i < 4; i++) {
-		a[i] = (struct reader_arg){d, ref, i + 1, 0};
-		ck_assert_int_eq(pthread_create(&t[i], NULL, reader_thread, &a[i]), 0);
-	}
-	for (unsigned i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		ck_assert_int_eq(a[i].bad, 0);
-	}
+	dt_read_threads(d, ref, SZ, 300000, false);
 	disk_close(d);
 	free(ref);
 }
@@ -942,9 +880,9 @@ START_TEST(test_qemu_stream_layout)
 	dt_make_raw(dt_path("src.raw"), SZ);
 	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk -o subformat=streamOptimized src.raw q.vmdk"), 0);
 	unsigned char h[512];
-	get_bytes(dt_path("q.vmdk"), h, sizeof h, 0);
-	ck_assert_uint_ne(le(h + 56, 8), UINT64_MAX);
-	ck_assert(le(h + 8, 4) & 0x10000);
+	dt_get_bytes(dt_path("q.vmdk"), h, sizeof h, 0);
+	ck_assert_uint_ne(dt_le(h + 56, 8), UINT64_MAX);
+	ck_assert(dt_le(h + 8, 4) & 0x10000);
 }
 END_TEST
 
@@ -957,7 +895,7 @@ START_TEST(test_grain_sized_reads)
 	dt_make_raw(dt_path("src.raw"), SZ);
 	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk -o subformat=streamOptimized src.raw q.vmdk"), 0);
 	unsigned char *ref = malloc(SZ), *b = malloc(SZ);
-	get_bytes(dt_path("src.raw"), ref, SZ, 0);
+	dt_get_bytes(dt_path("src.raw"), ref, SZ, 0);
 	disk *d = dt_open(dt_path("q.vmdk"), DISK_RDONLY);
 	const uint64_t G = 64 << 10; /* qemu-img's grain */
 	static const struct { uint64_t off, len; } op[] = {

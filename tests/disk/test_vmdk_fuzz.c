@@ -13,7 +13,6 @@
  * must fail on the same reads and agree on the bytes of the others.
  */
 #include "config.h"
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "dtest.h"
 
 #include <sys/mman.h>

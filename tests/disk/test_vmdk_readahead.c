@@ -7,8 +7,6 @@
  * busy is clean; thread_init runs once per worker and its failure is
  * reported.  qemu-img makes the images. */
 #include "config.h"
-/* dtest.h's helpers are static; not every test program uses all of them. */
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "dtest.h"
 
 #include <pthread.h>
@@ -19,33 +17,6 @@
 
 #define SZ (6u << 20)
 #define G (64u << 10) /* qemu-img's grain */
-
-static void get_bytes(const char *path, void *b, size_t n, uint64_t off)
-{
-	int fd = open(path, O_RDONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert(pread(fd, b, n, (off_t)off) == (ssize_t)n);
-	close(fd);
-}
-
-static uint64_t le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = n - 1; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void put_le(const char *path, uint64_t off, uint64_t v, int n)
-{
-	unsigned char b[8];
-	for (int i = 0; i < n; i++)
-		b[i] = (unsigned char)(v >> (8 * i));
-	int fd = open(path, O_WRONLY);
-	ck_assert_int_ge(fd, 0);
-	ck_assert(pwrite(fd, b, (size_t)n, (off_t)off) == n);
-	close(fd);
-}
 
 static atomic_uint inits;
 static _Atomic pid_t worker_tid[8];
@@ -105,7 +76,7 @@ static unsigned char *make_stream(uint64_t size)
 	dt_make_raw(dt_path("src.raw"), size);
 	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk -o subformat=streamOptimized src.raw q.vmdk"), 0);
 	unsigned char *ref = malloc(size);
-	get_bytes(dt_path("src.raw"), ref, size, 0);
+	dt_get_bytes(dt_path("src.raw"), ref, size, 0);
 	return ref;
 }
 
@@ -185,47 +156,11 @@ START_TEST(test_random)
 END_TEST
 
 /* Four threads reading at once through one handle with readahead. */
-struct reader_arg {
-	disk *d;
-	const unsigned char *ref;
-	unsigned seed;
-	int bad;
-};
-
-static void *reader_thread(void *p)
-{
-	struct reader_arg *a = p;
-	unsigned char *b = malloc(4 * G);
-	uint64_t x = a->seed;
-	od_err e;
-	uint64_t off = 0;
-	for (int i = 0; i < 400 && !a->bad; i++) {
-		x = x * 6364136223846793005ull + 1442695040888963407ull;
-		size_t n = (x >> 40) & 1 ? G : 1 + (size_t)(x >> 20) % (4 * G);
-		if ((x >> 50) % 8 == 0 || off + n > SZ)
-			off = (x >> 33) % (SZ - n); /* mostly sequential, with jumps */
-		if (disk_pread(a->d, b, n, off, &e) < 0 || memcmp(b, a->ref + off, n) != 0)
-			a->bad = 1;
-		off += n;
-	}
-	free(b);
-	return NULL;
-}
-
 START_TEST(test_threads)
 {
 	unsigned char *ref = make_stream(SZ);
 	disk *d = open_ra("q.vmdk", 2);
-	pthread_t t[4];
-	struct reader_arg a[4];
-	for (unsigned i = 0; i < 4; i++) {
-		a[i] = (struct reader_arg){ d, ref, i + 1, 0 };
-		ck_assert_int_eq(pthread_create(&t[i], NULL, reader_thread, &a[i]), 0);
-	}
-	for (unsigned i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		ck_assert_int_eq(a[i].bad, 0);
-	}
+	dt_read_threads(d, ref, SZ, 4 * G, true);
 	disk_close(d);
 	free(ref);
 }
@@ -240,7 +175,7 @@ START_TEST(test_overlay)
 	ck_assert_int_eq(dt_sh("qemu-img create -q -f qcow2 -b q.vmdk -F vmdk o.qcow2 && "
 			       "qemu-io -c 'write -q -P 0x55 1000k 100k' o.qcow2 >/dev/null && "
 			       "qemu-img convert -O raw o.qcow2 o.raw"), 0);
-	get_bytes(dt_path("o.raw"), ref, SZ, 0);
+	dt_get_bytes(dt_path("o.raw"), ref, SZ, 0);
 	disk *d = open_ra("o.qcow2", 2);
 	ck_assert_uint_eq(atomic_load(&inits), 2); /* the base's workers */
 	for (uint64_t off = 0; off < SZ; off += G)
@@ -306,13 +241,13 @@ static void sleep_ms(long ms)
 static uint64_t grain_sector(const char *path, uint64_t g)
 {
 	unsigned char h[512];
-	get_bytes(path, h, sizeof h, 0);
-	uint64_t gd = le(h + 56, 8);
+	dt_get_bytes(path, h, sizeof h, 0);
+	uint64_t gd = dt_le(h + 56, 8);
 	unsigned char b[4];
-	get_bytes(path, b, 4, gd * 512);
-	uint64_t gt = le(b, 4);
-	get_bytes(path, b, 4, gt * 512 + 4 * g);
-	return le(b, 4);
+	dt_get_bytes(path, b, 4, gd * 512);
+	uint64_t gt = dt_le(b, 4);
+	dt_get_bytes(path, b, 4, gt * 512 + 4 * g);
+	return dt_le(b, 4);
 }
 
 /* Grain K does not inflate.  Readahead reaches it (the workers are given
@@ -333,9 +268,9 @@ START_TEST(test_bad_grain)
 	const uint64_t K = 20;
 	uint64_t sec = grain_sector(dt_path("b.vmdk"), K);
 	ck_assert_uint_gt(sec, 1);
-	put_le(dt_path("b.vmdk"), sec * 512 + 12 + 40, 0xdeadbeefcafef00dull, 8);
+	dt_put_le(dt_path("b.vmdk"), sec * 512 + 12 + 40, 0xdeadbeefcafef00dull, 8);
 	/* and a grain that claims to be bigger than two grains */
-	put_le(dt_path("huge.vmdk"), grain_sector(dt_path("huge.vmdk"), K) * 512 + 8, 3 * G, 4);
+	dt_put_le(dt_path("huge.vmdk"), grain_sector(dt_path("huge.vmdk"), K) * 512 + 8, 3 * G, 4);
 	const char *names[] = { "b.vmdk", "huge.vmdk" };
 	const char *want[] = { "does not inflate", "more than two grains" };
 	for (unsigned f = 0; f < 2; f++) {
@@ -402,7 +337,7 @@ START_TEST(test_served_ahead)
 		ck_assert_int_eq(disk_pread(d, b, G, 0, &e), 0);
 		if (ra)
 			wait_workers_idle(); /* grains 1..32 are inflated by now */
-		put_le(dt_path("a2.vmdk"), sec * 512 + 12 + 40, 0xdeadbeefcafef00dull, 8);
+		dt_put_le(dt_path("a2.vmdk"), sec * 512 + 12 + 40, 0xdeadbeefcafef00dull, 8);
 		int rc = 0;
 		for (uint64_t g = 1; g <= K && rc == 0; g++)
 			if ((rc = disk_pread(d, b, G, g * G, &e)) == 0)
@@ -427,10 +362,10 @@ START_TEST(test_bad_table)
 	dt_make_raw(dt_path("src.raw"), size);
 	ck_assert_int_eq(dt_sh("qemu-img convert -O vmdk -o subformat=streamOptimized src.raw t.vmdk"), 0);
 	unsigned char h[512];
-	get_bytes(dt_path("t.vmdk"), h, sizeof h, 0);
-	put_le(dt_path("t.vmdk"), le(h + 56, 8) * 512 + 4, 0x7ffffff0, 4);
+	dt_get_bytes(dt_path("t.vmdk"), h, sizeof h, 0);
+	dt_put_le(dt_path("t.vmdk"), dt_le(h + 56, 8) * 512 + 4, 0x7ffffff0, 4);
 	unsigned char *ref = malloc(size);
-	get_bytes(dt_path("src.raw"), ref, size, 0);
+	dt_get_bytes(dt_path("src.raw"), ref, size, 0);
 	disk *d = open_ra("t.vmdk", 2);
 	od_err e;
 	unsigned char *b = malloc(G);
