@@ -164,7 +164,7 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 	pthread_t th[NREAD];
 	struct reader_arg ra[NREAD];
 	for (unsigned k = 0; k < NSLOT; k++)
-		if (!(r.buf[k] = malloc(WIN))) {
+		if (!(r.buf[k] = disk_io_buf_alloc(WIN))) {
 			od_err_nomem(e);
 			goto out;
 		}
@@ -242,7 +242,7 @@ int disk_compare(disk *a, disk *b, bool *same, uint64_t *first_diff, od_progress
 	uint64_t sa = disk_size(a), sb = disk_size(b);
 	uint64_t common = sa < sb ? sa : sb, total = sa > sb ? sa : sb;
 	size_t chunk = 1u << 20;
-	unsigned char *x = malloc(chunk), *y = malloc(chunk);
+	unsigned char *x = disk_io_buf_alloc(chunk), *y = disk_io_buf_alloc(chunk);
 	int rc = -1;
 	if (!x || !y) {
 		od_err_nomem(e);
