@@ -24,22 +24,46 @@ static bool is_zero(const unsigned char *p, size_t n)
 	return memcmp(p, z, 16) == 0 && memcmp(p, p + 16, n - 16) == 0;
 }
 
-/* Fill `buf` with guest bytes [off, off+n): data runs are read, the rest
- * zeroed.  Sets *any when at least one data run was found. */
-static int read_window(disk *src, unsigned char *buf, uint64_t off, size_t n, bool *any, od_err *e)
+/* A window holds at most this many granules (WIN / the smallest granule):
+ * one bit each in a window's data mask. */
+#define GRAN_MIN 65536u
+_Static_assert(WIN / GRAN_MIN <= 64, "a window's granules must fit a uint64_t mask");
+
+/* Fill `buf` with guest bytes [off, off+n), in granules of `gran` bytes
+ * from `off`: data runs are read, and *mask gets bit i for every granule i
+ * that holds some.  Only those granules are complete afterwards (their
+ * holes zeroed); the others keep whatever the buffer held before and must
+ * be taken as zeros.  Zeroing every hole cost a memset of the whole
+ * unallocated part of the image, plus the writer's zero check over it,
+ * for granules that are known to be zero anyway.
+ *
+ * Every hole extent zeroes only its first and last partial granules: a
+ * granule the hole covers entirely cannot hold data, and any other granule
+ * it touches is one of those two. */
+static int read_window(disk *src, unsigned char *buf, uint64_t off, size_t n, size_t gran, uint64_t *mask,
+		       od_err *e)
 {
-	*any = false;
+	*mask = 0;
 	uint64_t pos = off, end = off + n;
 	while (pos < end) {
 		struct disk_extent x;
 		if (disk_map(src, pos, end - pos, &x, e) < 0)
 			return -1;
+		size_t a = (size_t)(pos - off), b = a + (size_t)x.len;
 		if (x.kind == DISK_EXT_DATA) {
-			if (disk_pread(src, buf + (pos - off), (size_t)x.len, pos, e) < 0)
+			if (disk_pread(src, buf + a, (size_t)x.len, pos, e) < 0)
 				return -1;
-			*any = true;
+			for (size_t g = a / gran; g <= (b - 1) / gran; g++)
+				*mask |= 1ull << g;
 		} else {
-			memset(buf + (pos - off), 0, (size_t)x.len);
+			size_t head = (a + gran - 1) / gran * gran; /* first granule boundary >= a */
+			size_t tail = b / gran * gran;              /* last granule boundary <= b */
+			if (head >= tail) {
+				memset(buf + a, 0, b - a); /* inside one granule */
+			} else {
+				memset(buf + a, 0, head - a);
+				memset(buf + tail, 0, b - tail);
+			}
 		}
 		pos += x.len;
 	}
@@ -59,7 +83,9 @@ struct reader {
 	pthread_mutex_t m;
 	pthread_cond_t cv;
 	unsigned char *buf[NSLOT];
-	bool full[NSLOT], any[NSLOT];
+	size_t gran;
+	bool full[NSLOT];
+	uint64_t mask[NSLOT]; /* granules holding data (read_window) */
 	bool stop, failed;
 	od_err err;
 };
@@ -94,9 +120,9 @@ static void *reader_main(void *arg)
 		if (stop)
 			break;
 		size_t n = r->size - off < WIN ? (size_t)(r->size - off) : WIN;
-		bool any;
+		uint64_t mask;
 		od_err e;
-		int rc = read_window(r->src, r->buf[k], off, n, &any, &e);
+		int rc = read_window(r->src, r->buf[k], off, n, r->gran, &mask, &e);
 		pthread_mutex_lock(&r->m);
 		if (rc < 0) {
 			if (!r->failed) {
@@ -106,7 +132,7 @@ static void *reader_main(void *arg)
 			}
 		} else {
 			r->full[k] = true;
-			r->any[k] = any;
+			r->mask[k] = mask;
 		}
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->m);
@@ -116,14 +142,44 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Write one window, skipping all-zero granules. */
-static int write_window(disk *dst, const unsigned char *buf, uint64_t off, size_t n, size_t gran, od_err *e)
+/* Writes go out in pieces of at most WCHUNK bytes, cut at multiples of it
+ * (of one granule instead when WCHUNK is not a multiple of the granule:
+ * compressing writers need whole clusters; WIN is a multiple of both).
+ * The size of a buffered write picks the size of the page-cache folios the
+ * kernel allocates for it: 2 MiB writes got 2 MiB folios, which must come
+ * from the large free blocks a virtualised guest (free page reporting, as
+ * here) has handed back to its host, and the first touch of each one then
+ * stalls while the host backs it again.  That made qcow2 -> raw cost
+ * 350..1300 ms of CPU from run to run; with 512 KiB pieces (qemu-img's
+ * writes get 512 KiB-1 MiB folios too) it stays at 330..450 ms. */
+#define WCHUNK (512u << 10)
+
+static int write_run(disk *dst, const unsigned char *buf, size_t len, uint64_t off, size_t gran, od_err *e)
+{
+	size_t chunk = WCHUNK % gran == 0 ? WCHUNK : gran;
+	while (len) {
+		size_t n = chunk - (size_t)(off % chunk);
+		if (n > len)
+			n = len;
+		if (disk_pwrite(dst, buf, n, off, e) < 0)
+			return -1;
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Write one window, skipping all-zero granules (those without data in
+ * `mask` are zero without looking: see read_window). */
+static int write_window(disk *dst, const unsigned char *buf, uint64_t off, size_t n, size_t gran, uint64_t mask,
+			od_err *e)
 {
 	size_t run_start = 0, run_len = 0;
-	for (size_t g = 0; g < n; g += gran) {
+	for (size_t g = 0, i = 0; g < n; g += gran, i++) {
 		size_t gl = n - g < gran ? n - g : gran;
-		if (is_zero(buf + g, gl)) {
-			if (run_len && disk_pwrite(dst, buf + run_start, run_len, off + run_start, e) < 0)
+		if (!(mask >> i & 1) || is_zero(buf + g, gl)) {
+			if (run_len && write_run(dst, buf + run_start, run_len, off + run_start, gran, e) < 0)
 				return -1;
 			run_len = 0;
 			continue;
@@ -132,7 +188,7 @@ static int write_window(disk *dst, const unsigned char *buf, uint64_t off, size_
 			run_start = g;
 		run_len += gl;
 	}
-	if (run_len && disk_pwrite(dst, buf + run_start, run_len, off + run_start, e) < 0)
+	if (run_len && write_run(dst, buf + run_start, run_len, off + run_start, gran, e) < 0)
 		return -1;
 	return 0;
 }
@@ -150,13 +206,14 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 		return -1;
 	/* Writes skip all-zero granules; a granule is a whole output cluster
 	 * so that compressing writers get whole clusters. */
-	size_t gran = copts.cluster_size > 65536 ? copts.cluster_size : 65536;
+	size_t gran = copts.cluster_size > GRAN_MIN ? copts.cluster_size : GRAN_MIN;
 	if (gran > WIN)
 		gran = WIN;
 	struct reader r;
 	memset(&r, 0, sizeof r);
 	r.src = src;
 	r.size = size;
+	r.gran = gran;
 	pthread_mutex_init(&r.m, NULL);
 	pthread_cond_init(&r.cv, NULL);
 	int rc = -1;
@@ -164,7 +221,7 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 	pthread_t th[NREAD];
 	struct reader_arg ra[NREAD];
 	for (unsigned k = 0; k < NSLOT; k++)
-		if (!(r.buf[k] = malloc(WIN))) {
+		if (!(r.buf[k] = disk_io_buf_alloc(WIN))) {
 			od_err_nomem(e);
 			goto out;
 		}
@@ -192,7 +249,7 @@ int disk_convert(disk *src, const char *dst_path, const struct disk_convert_opts
 			*e = r.err;
 			goto out;
 		}
-		if (r.any[k] && write_window(dst, r.buf[k], off, n, gran, e) < 0)
+		if (r.mask[k] && write_window(dst, r.buf[k], off, n, gran, r.mask[k], e) < 0)
 			goto out;
 		/* The output is fsync'ed before it is renamed into place.  Start
 		 * writeback as we go, so that the disk works while we convert
@@ -242,7 +299,7 @@ int disk_compare(disk *a, disk *b, bool *same, uint64_t *first_diff, od_progress
 	uint64_t sa = disk_size(a), sb = disk_size(b);
 	uint64_t common = sa < sb ? sa : sb, total = sa > sb ? sa : sb;
 	size_t chunk = 1u << 20;
-	unsigned char *x = malloc(chunk), *y = malloc(chunk);
+	unsigned char *x = disk_io_buf_alloc(chunk), *y = disk_io_buf_alloc(chunk);
 	int rc = -1;
 	if (!x || !y) {
 		od_err_nomem(e);

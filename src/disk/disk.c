@@ -55,6 +55,12 @@ int disk_io_pwrite(disk *d, const void *buf, size_t len, uint64_t off, od_err *e
 	return od_pwrite_all(d->io.fd, buf, len, pos, d->name, e);
 }
 
+void *disk_io_buf_alloc(size_t len)
+{
+	void *p;
+	return posix_memalign(&p, 4096, len ? len : 1) == 0 ? p : NULL;
+}
+
 int disk_io_size(disk *d, uint64_t *size, od_err *e)
 {
 	if (d->io.is_range) {

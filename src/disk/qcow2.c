@@ -361,7 +361,7 @@ int q2_read_locked(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 static int q2_inflate_pending(disk *d, struct q2_zq *zq, od_err *e)
 {
 	struct qcow2 *q = d->priv;
-	unsigned char *in = malloc(2 * q->cluster_size);
+	unsigned char *in = disk_io_buf_alloc(2 * q->cluster_size);
 	struct libdeflate_decompressor *dd = q->compression_type ? NULL : libdeflate_alloc_decompressor();
 	ZSTD_DCtx *zd = q->compression_type ? ZSTD_createDCtx() : NULL;
 	int rc = -1;
@@ -503,7 +503,7 @@ int q2_setup(disk *d, od_err *e)
 	q->l2c_n = n < 4 ? 4 : n > 64 ? 64 : (unsigned)n;
 	q->l2c = calloc(q->l2c_n, sizeof *q->l2c);
 	q->cbuf = malloc(q->cluster_size);
-	q->cin = malloc(2 * q->cluster_size);
+	q->cin = disk_io_buf_alloc(2 * q->cluster_size);
 	q->cbuf_host = UINT64_MAX;
 	q->dd = libdeflate_alloc_decompressor();
 	q->zd = ZSTD_createDCtx();

@@ -778,7 +778,7 @@ static int zw_new(disk *d, unsigned threads, od_err *e)
 	zw->comp = calloc(nt, sizeof *zw->comp);
 	zw->ring = calloc(zw->nring, sizeof *zw->ring);
 	zw->ocap = 1u << 20;
-	zw->obuf = malloc(zw->ocap);
+	zw->obuf = disk_io_buf_alloc(zw->ocap);
 	if (!zw->comp || !zw->ring || !zw->obuf)
 		return od_err_nomem(e);
 	size_t ncl = zw->jobcap / zw->cs;
