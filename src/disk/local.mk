@@ -23,7 +23,7 @@ TESTS += tests/disk/test_json_spec
 
 # Unit tests of the disk library; qemu-img is the oracle where it is installed.
 DISK_TEST_LDADD = $(DISK_LIBS) $(TEST_LIBS)
-EXTRA_DIST += tests/disk/dtest.h
+EXTRA_DIST += tests/disk/dtest.h tests/disk/fuzz_read.h
 check_PROGRAMS += tests/disk/test_raw
 tests_disk_test_raw_SOURCES = tests/disk/test_raw.c
 tests_disk_test_raw_CFLAGS = $(TEST_CFLAGS)

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 #include "disk/disk.h"
+#include "fuzz_read.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,27 +30,8 @@ static void exercise(int fd, size_t len)
 	disk *d = disk_open_range(fd, 0, len, "fuzz.img", DISK_NO_BACKING, &e);
 	if (!d)
 		return;
-	static unsigned char buf[256 << 10];
-	uint64_t size = disk_size(d);
-	/* the first and the last 256 KiB, and the map of at most 4096 runs */
-	uint64_t n = size < sizeof buf ? size : sizeof buf;
-	if (n) {
-		disk_pread(d, buf, (size_t)n, 0, &e);
-		disk_pread(d, buf, (size_t)n, size - n, &e);
-	}
-	uint64_t off = 0;
-	for (int i = 0; i < 4096 && off < size; i++) {
-		struct disk_extent x;
-		if (disk_map(d, off, size - off, &x, &e) < 0)
-			break;
-		off += x.len;
-	}
-	struct disk_info info;
-	if (disk_get_info(d, &info, &e) == 0)
-		disk_info_free(&info);
-	struct disk_check_result r;
-	if (disk_check(d, false, &r, &e) == 0)
-		disk_check_result_free(&r);
+	/* the first and the last 256 KiB, the map of at most 4096 runs, info, check */
+	fz_read_all(d, 4096, false);
 	disk_close(d);
 	/* and the write path: open for writing (rebuilds refcounts), one
 	 * partial-cluster write (copy-on-write), flush, close */
@@ -58,7 +40,8 @@ static void exercise(int fd, size_t len)
 	d = disk_open(path, DISK_RDWR | DISK_NO_BACKING, &e);
 	if (!d)
 		return;
-	memset(buf, 0xa5, 4096);
+	unsigned char buf[4096];
+	memset(buf, 0xa5, sizeof buf);
 	if (disk_size(d) >= 8192)
 		disk_pwrite(d, buf, 4096, disk_size(d) / 2 & ~511ull, &e);
 	disk_flush(d, &e);

@@ -14,6 +14,7 @@
  */
 #include "config.h"
 #include "dtest.h"
+#include "fuzz_read.h"
 
 #include <sys/mman.h>
 
@@ -23,24 +24,7 @@ static void exercise(int fd, size_t len)
 	disk *d = disk_open_range(fd, 0, len, "fuzz.vmdk", DISK_RDONLY, &e);
 	if (!d)
 		return;
-	static unsigned char buf[256 << 10];
-	uint64_t size = disk_size(d);
-	uint64_t n = size < sizeof buf ? size : sizeof buf;
-	disk_pread(d, buf, (size_t)n, 0, &e);
-	disk_pread(d, buf, (size_t)n, size - n, &e);
-	uint64_t off = 0;
-	for (int i = 0; i < 2048 && off < size; i++) {
-		struct disk_extent x;
-		if (disk_map(d, off, size - off, &x, &e) < 0)
-			break;
-		off += x.len;
-	}
-	struct disk_info info;
-	if (disk_get_info(d, &info, &e) == 0)
-		disk_info_free(&info);
-	struct disk_check_result r;
-	if (disk_check(d, true, &r, &e) == 0)
-		disk_check_result_free(&r);
+	fz_read_all(d, 2048, true);
 	disk_close(d);
 }
 
