@@ -13,6 +13,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/sandbox.c \
 	src/runner/linux.h \
 	src/runner/linux.c \
+	src/runner/pvh.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
 	src/runner/kvm.c \
@@ -36,9 +37,10 @@ EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
-	tests/runner/msix_blk.sh
+	tests/runner/msix_blk.sh tests/runner/pvh.sh
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
-	tests/runner/msix_blk.sh tests/runner/msix_guest.S \
+	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
+	tests/runner/extract-vmlinux.py \
 	tests/runner/guest.S tests/runner/guest.ld tests/runner/guest_lib.inc \
 	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c tests/runner/kernel.S
 
