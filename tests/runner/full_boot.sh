@@ -1,6 +1,7 @@
 #!/bin/sh
 # full_boot.sh - a small Linux appliance boots to a marker line and powers
-# off, through direct kernel boot and through SeaBIOS from a disk.  Only on
+# off, through direct kernel boot (the bzImage, and the ELF vmlinux inside
+# it through its PVH entry point) and through SeaBIOS from a disk.  Only on
 # hosts with hardware virtualization (vmx or svm): under PVM a kernel's
 # boot takes hours.  The kernel is $OVFDEPLOY_TEST_KERNEL or the host's
 # /boot/vmlinuz-*; the initramfs is busybox-static with an /init that
@@ -39,12 +40,24 @@ entry('init', 0o100755, b'#!/bin/sh\n/bin/busybox mount -t proc proc /proc\n'
 entry('TRAILER!!!', 0)
 PY
 
-"$OVFDEPLOY" run --memory 256M --kernel "$kernel" --initrd "$T_TMP/initrd" \
-	--append "console=ttyS0 panic=-1 quiet" --console "file:$T_TMP/direct.out" --timeout 120 2>"$T_TMP/direct.err"
-rc=$?
-[ $rc -eq 0 ] && grep -q OVFDEPLOY-APPLIANCE-UP "$T_TMP/direct.out" &&
-	ok "direct boot: the appliance came up and powered off" ||
-	{ fail "direct boot (exit $rc)"; tail -20 "$T_TMP/direct.out"; cat "$T_TMP/direct.err"; }
+# boots NAME DESCRIPTION RUN-ARGS...: the appliance comes up and powers off
+boots() {
+	name=$1 desc=$2
+	shift 2
+	"$OVFDEPLOY" run --memory 256M "$@" --console "file:$T_TMP/$name.out" --timeout 120 2>"$T_TMP/$name.err"
+	rc=$?
+	[ $rc -eq 0 ] && grep -q OVFDEPLOY-APPLIANCE-UP "$T_TMP/$name.out" &&
+		ok "$desc: the appliance came up and powered off" ||
+		{ fail "$desc (exit $rc)"; tail -20 "$T_TMP/$name.out"; cat "$T_TMP/$name.err"; }
+}
+cmdline="console=ttyS0 panic=-1 quiet"
+boots direct "direct boot" --kernel "$kernel" --initrd "$T_TMP/initrd" --append "$cmdline"
+# the vmlinux inside the bzImage, through its PVH entry point
+if python3 "$top_srcdir/tests/runner/extract-vmlinux.py" "$kernel" "$T_TMP/vmlinux" 2>"$T_TMP/x.err"; then
+	boots pvh "PVH boot of the vmlinux" --kernel "$T_TMP/vmlinux" --initrd "$T_TMP/initrd" --append "$cmdline"
+else
+	echo "# no vmlinux from $kernel ($(cat "$T_TMP/x.err")): PVH boot not tested"
+fi
 # the same appliance from a disk: SeaBIOS, syslinux, kernel and initrd
 MBR=/usr/lib/syslinux/mbr/mbr.bin
 if [ -r $MBR ] && command -v mkfs.fat >/dev/null && command -v syslinux >/dev/null && command -v mcopy >/dev/null &&
@@ -59,11 +72,7 @@ if [ -r $MBR ] && command -v mkfs.fat >/dev/null && command -v syslinux >/dev/nu
 		echo 'start=2048, type=6, bootable' | sfdisk -q "$d/disk.img" &&
 		dd if="$d/part.img" of="$d/disk.img" bs=512 seek=2048 conv=notrunc status=none &&
 		dd if=$MBR of="$d/disk.img" bs=440 count=1 conv=notrunc status=none || fail "could not make the disk"
-	"$OVFDEPLOY" run --memory 256M --disk "$d/disk.img" --console "file:$d/disk.out" --timeout 120 2>"$d/disk.err"
-	rc=$?
-	[ $rc -eq 0 ] && grep -q OVFDEPLOY-APPLIANCE-UP "$d/disk.out" &&
-		ok "SeaBIOS + syslinux boot: the appliance came up and powered off" ||
-		{ fail "disk boot (exit $rc)"; tail -20 "$d/disk.out"; cat "$d/disk.err"; }
+	boots disk "SeaBIOS + syslinux boot" --disk "$d/disk.img"
 else
 	echo "# syslinux, mtools or dosfstools missing: disk boot not tested"
 fi
