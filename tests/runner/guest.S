@@ -92,7 +92,60 @@ pci_read:
 	call	dma_go
 	cmpl	$0x01000000, %es:0x1000
 	jne	fail
+	/* FILE_DIR (key 0x19): big-endian count, then 64-byte entries (be32
+	 * size, be16 key, 2 reserved, 56-byte name); find etc/e820 and check
+	 * its first entry: RAM from 0 for all of the guest's 16 MiB */
+	cld
+	mov	$0x510, %dx
+	mov	$0x19, %ax
+	out	%ax, %dx
+	mov	$0x511, %dx
+	in	%dx, %al
+	in	%dx, %al
+	in	%dx, %al
+	mov	%al, %ch
+	in	%dx, %al
+	mov	%al, %cl
+	test	%cx, %cx
+	jz	fail
+	cmp	$64, %cx
+	ja	fail
+2:	mov	$0x3000, %di
+	push	%cx
+	mov	$64, %cx
+3:	in	%dx, %al
+	stosb
+	loop	3b
+	mov	$e820name, %si
+	mov	$0x3008, %di
+	mov	$9, %cx
+	repe	cmpsb
+	pop	%cx
+	je	4f
+	loop	2b
+	jmp	fail
+4:	mov	%es:0x3004, %ax
+	xchg	%al, %ah
+	mov	$0x510, %dx
+	out	%ax, %dx
+	mov	$0x511, %dx
+	mov	$0x3100, %di
+	mov	$20, %cx
+5:	in	%dx, %al
+	stosb
+	loop	5b
+	cmpl	$0, %es:0x3100		/* address 0 */
+	jne	fail
+	cmpl	$0, %es:0x3104
+	jne	fail
+	cmpl	$0x1000000, %es:0x3108	/* 16 MiB */
+	jne	fail
+	cmpl	$0, %es:0x310c
+	jne	fail
+	cmpl	$1, %es:0x3110		/* RAM */
+	jne	fail
 	jmp	pass
+e820name: .asciz "etc/e820"
 dma_go:
 	mov	$0x514, %dx
 	xor	%eax, %eax
