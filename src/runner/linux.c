@@ -214,25 +214,29 @@ static int bzimage_load(struct vm *vm, const struct vm_config *cfg, const uint8_
 	return 0;
 }
 
+int linux_load_image(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, size_t len,
+		     struct linux_entry *entry, od_err *e)
+{
+	memset(entry, 0, sizeof *entry);
+	if (len >= 4 && memcmp(img, "\x7f" "ELF", 4) == 0) {
+		if (pvh_load(vm, cfg, img, len, entry, e) < 0)
+			return -1;
+		put_gdt(vm, 0x00cf9b000000ffffull); /* 32-bit, P, DPL 0, exec/read, accessed */
+		entry->gdt = GDT_ADDR;
+		return 0;
+	}
+	return bzimage_load(vm, cfg, img, len, entry, e);
+}
+
 int linux_load(struct vm *vm, const struct vm_config *cfg, struct linux_entry *entry, od_err *e)
 {
-	char *img = NULL;
+	char *img;
 	size_t len;
 	if (od_read_file(cfg->kernel, IMAGE_MAX, &img, &len, e) < 0) {
 		od_err_prefix(e, "kernel");
 		return -1;
 	}
-	memset(entry, 0, sizeof *entry);
-	int rc;
-	if (len >= 4 && memcmp(img, "\x7f" "ELF", 4) == 0) {
-		rc = pvh_load(vm, cfg, (const uint8_t *)img, len, entry, e);
-		if (rc == 0) {
-			put_gdt(vm, 0x00cf9b000000ffffull); /* 32-bit, P, DPL 0, exec/read, accessed */
-			entry->gdt = GDT_ADDR;
-		}
-	} else {
-		rc = bzimage_load(vm, cfg, (const uint8_t *)img, len, entry, e);
-	}
+	int rc = linux_load_image(vm, cfg, (const uint8_t *)img, len, entry, e);
 	free(img);
 	return rc;
 }

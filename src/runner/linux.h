@@ -18,6 +18,10 @@ struct linux_entry {
  * cfg->initrd and cfg->cmdline into guest RAM with the boot information
  * the kernel expects and ACPI tables; fill `entry`. */
 int linux_load(struct vm *vm, const struct vm_config *cfg, struct linux_entry *entry, od_err *e);
+/* The same for a kernel image already in memory (`img`, `len` bytes;
+ * the fuzz harness's way in); cfg->kernel only names it in errors. */
+int linux_load_image(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, size_t len,
+		     struct linux_entry *entry, od_err *e);
 /* Put the boot vCPU in the mode `entry` asks for, at the kernel's entry. */
 int linux_setup_vcpu(int vcpu_fd, const struct linux_entry *entry, od_err *e);
 

@@ -1,4 +1,4 @@
-/* vmm_stubs.c - what the virtio harnesses (fuzz_blk, fuzz_net) link instead
+/* vmm_stubs.c - what the runner harnesses (fuzz_blk, fuzz_net, fuzz_kernel) link instead
  * of kvm.c and sandbox.c: the device code is fuzzed without a KVM VM, so an
  * MSI-X message has nowhere to go, and the harness process is not confined
  * (libFuzzer itself needs syscalls no runner thread may make). */
