@@ -4,6 +4,10 @@
 #   1. exec to first serial byte: a 64 KiB test guest (tests/runner/guest.S,
 #      T_SERIAL) prints PASS and resets, which ends both VMMs; the whole
 #      run is timed, so the figure includes start-up and tear-down
+#   1b. direct PVH boot: a stand-in vmlinux (tests/runner/pvh_guest.S)
+#      with an initrd checks its start_info, prints and powers off; whole
+#      run, against qemu -kernel (which goes through SeaBIOS and its
+#      PVH option ROM)
 #   2. exec to the SeaBIOS banner on the serial console (polled every 10 ms),
 #      and exec to the boot loader's banner booting a syslinux disk
 #   3. VMM memory overhead: RSS of a VM whose guest halts at once (so it
@@ -48,6 +52,29 @@ for who in ovfdeploy qemu; do
 		grep -q PASS "$tmp/o" && echo $((t1 - t0))
 	done | median | sed "s/^/$who: /;s/\$/ ms/"
 done
+
+echo "== direct PVH boot to power-off (whole run, median of $runs) =="
+if gcc -c -I"$src/tests/runner" -o "$tmp/p.o" "$src/tests/runner/pvh_guest.S" &&
+	ld -T "$src/tests/runner/pvh.ld" -o "$tmp/vmlinux" "$tmp/p.o"; then
+	printf 'INITRD-OK\r\n\0' >"$tmp/initrd"
+	for who in ovfdeploy qemu; do
+		for i in $(seq $runs); do
+			rm -f "$tmp/o"
+			t0=$(ms)
+			if [ $who = ovfdeploy ]; then
+				"$OVFDEPLOY" run --memory 64M --kernel "$tmp/vmlinux" --initrd "$tmp/initrd" \
+					--console "file:$tmp/o" --timeout 60 2>/dev/null
+			else
+				qemu-system-x86_64 -accel kvm -m 64 -nodefaults -display none -no-reboot \
+					-kernel "$tmp/vmlinux" -initrd "$tmp/initrd" -serial "file:$tmp/o" 2>/dev/null
+			fi
+			t1=$(ms)
+			grep -q 'START INFO PASS' "$tmp/o" && echo $((t1 - t0))
+		done | median | sed "s/^/$who: /;s/\$/ ms/"
+	done
+else
+	echo "skipped: cannot build the stand-in vmlinux"
+fi
 
 # Exec to a line on the serial console: WHO PATTERN [DISK]; the console
 # file is polled every 10 ms.  Both VMMs get the same firmware, 128 MiB and
