@@ -73,6 +73,14 @@ rc=$?
 [ $rc -eq 0 ] && [ "$(cat "$T_TMP/echo.out")" = "ABC1" ] && ok "stdin reaches the guest through COM1" ||
 	{ fail "stdin console (exit $rc, output '$(cat "$T_TMP/echo.out")')"; cat "$T_TMP/echo.err"; }
 
+# Ctrl-A Ctrl-A gives the guest one Ctrl-A; Ctrl-A x quits the machine
+(printf 'ab\001\001x'; sleep 1; printf '\001x') |
+	"$OVFDEPLOY" run -v --memory 16M --firmware "$T_TMP/ECHO.bin" --timeout 20 >"$T_TMP/quit.out" 2>"$T_TMP/quit.err"
+rc=$?
+[ $rc -eq 0 ] && [ "$(cat "$T_TMP/quit.out")" = "$(printf 'AB\001X')" ] && grep -q 'ended: quit' "$T_TMP/quit.err" &&
+	ok "Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A x quits (exit 0)" ||
+	{ fail "Ctrl-A x (exit $rc, output '$(od -c "$T_TMP/quit.out" | head -2)')"; cat "$T_TMP/quit.err"; }
+
 # --console unix:PATH: a client gets output and sends input
 if command -v python3 >/dev/null; then
 	sock=$T_TMP/console.sock
