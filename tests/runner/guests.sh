@@ -18,6 +18,22 @@ for g in SERIAL PCI FWCFG; do
 	else fail "guest $g (exit $rc)"; cat "$T_TMP/$g.out" "$T_TMP/$g.err" | sed 's/^/  | /'; fi
 done
 
+# the guest starts its second vCPU with INIT and STARTUP IPIs; with one
+# vCPU nobody answers (the control)
+if gcc -m32 -c -o "$T_TMP/smp.o" "$top_srcdir/tests/runner/smp_guest.S" &&
+	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o "$T_TMP/smp.bin" "$T_TMP/smp.o"; then
+	for cpus in 2 1; do
+		"$OVFDEPLOY" run --cpus $cpus --memory 16M --firmware "$T_TMP/smp.bin" --console "file:$T_TMP/smp$cpus.out" \
+			--timeout 30 2>"$T_TMP/smp.err"
+		echo "rc=$?" >>"$T_TMP/smp$cpus.out"
+	done
+	grep -q 'SMP PASS' "$T_TMP/smp2.out" && grep -q 'rc=0' "$T_TMP/smp2.out" && grep -q 'SMP FAIL' "$T_TMP/smp1.out" &&
+		ok "INIT/SIPI from the guest starts the second vCPU (and finds none with --cpus 1)" ||
+		{ fail "second vCPU"; cat "$T_TMP/smp2.out" "$T_TMP/smp1.out" "$T_TMP/smp.err"; }
+else
+	echo "# cannot build smp_guest.S: SMP start-up not tested"
+fi
+
 # the i8042 reset command ends the run with status 0
 run_guest I8042_RESET
 rc=$?
