@@ -8,7 +8,7 @@
 #      with an initrd checks its start_info, prints and powers off; whole
 #      run, against qemu -kernel (which goes through SeaBIOS and its
 #      PVH option ROM)
-#   2. exec to the SeaBIOS banner on the serial console (polled every 10 ms),
+#   2. exec to the SeaBIOS banner on the serial console (polled every 2 ms),
 #      and exec to the boot loader's banner booting a syslinux disk
 #   3. VMM memory overhead: RSS of a VM whose guest halts at once (so it
 #      touches almost no RAM), 256 MiB of guest RAM
@@ -29,7 +29,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 runs=${RUNS:-5}
 
-ms() { date +%s%N | cut -c1-13; }
 
 gcc -m32 -c -DT_SERIAL -o "$tmp/g.o" "$src/tests/runner/guest.S" &&
 	ld -m elf_i386 -T "$src/tests/runner/guest.ld" -o "$tmp/serial.bin" "$tmp/g.o" || exit 1
@@ -78,29 +77,44 @@ else
 	echo "skipped: cannot build the stand-in vmlinux"
 fi
 
-# Exec to a line on the serial console: WHO PATTERN [DISK]; the console
-# file is polled every 10 ms.  Both VMMs get the same firmware, 128 MiB and
-# (with DISK) the disk as virtio-blk; QEMU is told the SeaBIOS console
-# port through fw_cfg, which our runner always gives.
+# Exec to a line on the serial console: WHO PATTERN [DISK].  Both VMMs get
+# the same firmware, 128 MiB and (with DISK) the disk as virtio-blk; QEMU
+# is told the SeaBIOS console port through fw_cfg, which our runner always
+# gives.  python3 starts the VMM, reads the console file every 2 ms (a
+# shell loop of grep and sleep processes would take CPU from the VMM on a
+# small machine) and kills the VMM once the line is there.
 until_console() {
-	rm -f "$tmp/b"
-	t0=$(ms)
 	if [ $1 = ovfdeploy ]; then
-		"$OVFDEPLOY" run --memory 128M --firmware $BIOS ${3:+--disk "$3,readonly"} --console "file:$tmp/b" \
-			--timeout 60 2>/dev/null &
+		set -- "$2" "$OVFDEPLOY" run --memory 128M --firmware $BIOS ${3:+--disk "$3,readonly"} \
+			--console "file:$tmp/b" --timeout 60
 	else
-		qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none -bios $BIOS -serial "file:$tmp/b" \
-			-fw_cfg name=etc/sercon-port,file="$tmp/port" \
-			${3:+-drive file="$3",if=none,id=hd,format=raw,readonly=on -device virtio-blk-pci,drive=hd} \
-			2>/dev/null &
+		set -- "$2" qemu-system-x86_64 -accel kvm -m 128 -nodefaults -display none -bios $BIOS \
+			-serial "file:$tmp/b" -fw_cfg name=etc/sercon-port,file="$tmp/port" \
+			${3:+-drive file="$3",if=none,id=hd,format=raw,readonly=on -device virtio-blk-pci,drive=hd}
 	fi
-	pid=$!
-	n=0
-	while [ $n -lt 6000 ] && ! grep -q "$2" "$tmp/b" 2>/dev/null; do sleep 0.01; n=$((n + 1)); done
-	t1=$(ms)
-	kill $pid 2>/dev/null
-	wait $pid 2>/dev/null
-	if grep -q "$2" "$tmp/b" 2>/dev/null; then echo $((t1 - t0)); else echo "no '$2' after 60 s" >&2; fi
+	python3 - "$tmp/b" "$@" <<'PY'
+import os, subprocess, sys, time
+out, pattern, cmd = sys.argv[1], sys.argv[2].encode(), sys.argv[3:]
+open(out, 'wb').close()
+t = time.perf_counter()
+vmm = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seen = False
+with open(out, 'rb') as f:
+    data = b''
+    while time.perf_counter() - t < 60 and vmm.poll() is None:
+        data += f.read()
+        if pattern in data:
+            seen = True
+            break
+        time.sleep(0.002)
+took = (time.perf_counter() - t) * 1000
+vmm.kill()
+vmm.wait()
+if seen:
+    print(round(took))
+else:
+    print("no '%s' after 60 s" % pattern.decode(), file=sys.stderr)
+PY
 }
 printf '\370\003' >"$tmp/port" # 0x3f8, for QEMU's SeaBIOS console on COM1
 
@@ -121,7 +135,7 @@ syslinux_disk() {
 # The two VMMs take turns, run by run, so that a change in the load of a
 # shared machine hits both alike.
 banners() { # TITLE PATTERN [DISK]
-	for i in 1 2 3; do
+	for i in $(seq $banner_runs); do
 		echo "ovfdeploy $(until_console ovfdeploy "$2" ${3:+"$3"})"
 		echo "qemu $(until_console qemu "$2" ${3:+"$3"})"
 	done >"$tmp/times"
@@ -130,7 +144,8 @@ banners() { # TITLE PATTERN [DISK]
 	echo "$1: ovfdeploy ${o:-?} ms, qemu ${q:-?} ms"
 }
 
-echo "== exec to banners on the serial console (median of 3, runs alternating) =="
+banner_runs=${BANNER_RUNS:-5}
+echo "== exec to banners on the serial console (median of $banner_runs, runs alternating) =="
 banners "SeaBIOS banner, no disk" 'SeaBIOS (version'
 if syslinux_disk; then
 	banners "syslinux banner, syslinux disk" 'SYSLINUX' "$tmp/boot.img"
