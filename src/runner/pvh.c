@@ -191,6 +191,11 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 		if (h.type != 1 || !h.memsz)
 			continue;
 		uint8_t *dst = vm_gpa_to_hva(vm, h.paddr, h.memsz);
+		if (!dst) { /* checked above; RAM below the hole is one slot */
+			od_err_set(e, OD_E_INTERNAL, "%s: program header %u: no guest RAM at 0x%llx", f, i,
+				   (unsigned long long)h.paddr);
+			return -1;
+		}
 		memcpy(dst, img + h.offset, h.filesz);
 		memset(dst + h.filesz, 0, h.memsz - h.filesz);
 	}
