@@ -19,3 +19,9 @@ sample: ovfdeploy
 TESTS += tests/sample/build.sh tests/sample/init-env.sh tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
 EXTRA_DIST += tests/sample/lib.sh tests/sample/build.sh tests/sample/init-env.sh \
 	tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
+
+# The sample's output and its kernel cache (tests/sample/build.sh) are made
+# in the build tree; `make clean` keeps the cache (a download), distclean
+# returns the tree to what was unpacked.
+distclean-local:
+	rm -rf samples/out
