@@ -32,8 +32,6 @@
 static const char TABLES[] = "etc/acpi/tables";
 static const char RSDP[] = "etc/acpi/rsdp";
 
-static void st16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void st32(uint8_t *p, uint32_t v) { st16(p, v); st16(p + 2, v >> 16); }
 
 static uint8_t sum8(const uint8_t *p, size_t n)
 {
@@ -46,40 +44,40 @@ static uint8_t sum8(const uint8_t *p, size_t n)
 static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(t, sig, 4);
-	st32(t + 4, len);
+	od_st32(t + 4, len);
 	t[8] = rev;
 	t[9] = 0; /* checksum: the loader sets it */
 	memcpy(t + 10, "OVFDPL", 6);
 	memcpy(t + 16, "OVFDEPLY", 8);
-	st32(t + 24, 1);
+	od_st32(t + 24, 1);
 	memcpy(t + 28, "OVFD", 4);
-	st32(t + 32, 1);
+	od_st32(t + 32, 1);
 }
 
 static void cmd_alloc(uint8_t *c, const char *file, uint32_t align, uint8_t zone)
 {
-	st32(c, LOADER_ALLOCATE);
+	od_st32(c, LOADER_ALLOCATE);
 	strncpy((char *)c + 4, file, LOADER_FILE);
-	st32(c + 4 + LOADER_FILE, align);
+	od_st32(c + 4 + LOADER_FILE, align);
 	c[8 + LOADER_FILE] = zone;
 }
 
 static void cmd_pointer(uint8_t *c, const char *dst, const char *src, uint32_t off, uint8_t size)
 {
-	st32(c, LOADER_ADD_POINTER);
+	od_st32(c, LOADER_ADD_POINTER);
 	strncpy((char *)c + 4, dst, LOADER_FILE);
 	strncpy((char *)c + 4 + LOADER_FILE, src, LOADER_FILE);
-	st32(c + 4 + 2 * LOADER_FILE, off);
+	od_st32(c + 4 + 2 * LOADER_FILE, off);
 	c[8 + 2 * LOADER_FILE] = size;
 }
 
 static void cmd_checksum(uint8_t *c, const char *file, uint32_t off, uint32_t start, uint32_t len)
 {
-	st32(c, LOADER_ADD_CHECKSUM);
+	od_st32(c, LOADER_ADD_CHECKSUM);
 	strncpy((char *)c + 4, file, LOADER_FILE);
-	st32(c + 4 + LOADER_FILE, off);
-	st32(c + 8 + LOADER_FILE, start);
-	st32(c + 12 + LOADER_FILE, len);
+	od_st32(c + 4 + LOADER_FILE, off);
+	od_st32(c + 8 + LOADER_FILE, start);
+	od_st32(c + 12 + LOADER_FILE, len);
 }
 
 int acpi_build(struct acpi_tables *a, unsigned ncpus, od_err *e)
@@ -108,7 +106,7 @@ int acpi_build(struct acpi_tables *a, unsigned ncpus, od_err *e)
 
 	/* FACS: no header checksum, nothing for the OS to find in it */
 	memcpy(t + a->facs, "FACS", 4);
-	st32(t + a->facs + 4, facs_len);
+	od_st32(t + a->facs + 4, facs_len);
 
 	memcpy(t + a->dsdt, dsdt_aml_code, dsdt_len);
 
@@ -116,50 +114,50 @@ int acpi_build(struct acpi_tables *a, unsigned ncpus, od_err *e)
 	 * no SMI command port (ACPI mode is always on), no C2/C3 */
 	uint8_t *f = t + a->fadt;
 	header(f, "FACP", fadt_len, 1);
-	st32(f + 36, a->facs);
-	st32(f + 40, a->dsdt);
-	st16(f + 46, ACPI_SCI_IRQ);
-	st32(f + 56, ACPI_PM_BASE);     /* PM1a event block */
-	st32(f + 64, ACPI_PM_BASE + 4); /* PM1a control block */
-	st32(f + 76, ACPI_PM_BASE + 8); /* PM timer */
+	od_st32(f + 36, a->facs);
+	od_st32(f + 40, a->dsdt);
+	od_st16(f + 46, ACPI_SCI_IRQ);
+	od_st32(f + 56, ACPI_PM_BASE);     /* PM1a event block */
+	od_st32(f + 64, ACPI_PM_BASE + 4); /* PM1a control block */
+	od_st32(f + 76, ACPI_PM_BASE + 8); /* PM timer */
 	f[88] = 4;                      /* PM1 event block length */
 	f[89] = 2;                      /* PM1 control block length */
 	f[91] = 4;                      /* PM timer length */
-	st16(f + 96, 0x0fff);           /* C2 latency > 100: no C2 */
-	st16(f + 98, 0x0fff);           /* C3 latency > 1000: no C3 */
+	od_st16(f + 96, 0x0fff);           /* C2 latency > 100: no C2 */
+	od_st16(f + 98, 0x0fff);           /* C3 latency > 1000: no C3 */
 	f[108] = 0x32;                  /* CMOS century register */
 	/* WBINVD works, C1 supported, no sleep button; the power button is a
 	 * fixed feature (PWR_BUTTON clear) */
-	st32(f + 112, (1u << 0) | (1u << 2) | (1u << 5));
+	od_st32(f + 112, (1u << 0) | (1u << 2) | (1u << 5));
 
 	/* MADT: local APICs, the IOAPIC, IRQ 0 on pin 2 (KVM's routing), the
 	 * SCI level-triggered active-high */
 	uint8_t *m = t + a->madt;
 	header(m, "APIC", madt_len, 1);
-	st32(m + 36, 0xfee00000);
-	st32(m + 40, 1); /* PCAT_COMPAT: there are 8259s */
+	od_st32(m + 36, 0xfee00000);
+	od_st32(m + 40, 1); /* PCAT_COMPAT: there are 8259s */
 	uint8_t *p = m + 44;
 	for (unsigned i = 0; i < ncpus; i++, p += 8) {
 		p[0] = 0; p[1] = 8; p[2] = (uint8_t)i; p[3] = (uint8_t)i;
-		st32(p + 4, 1); /* enabled */
+		od_st32(p + 4, 1); /* enabled */
 	}
 	p[0] = 1; p[1] = 12; p[2] = 0; p[3] = 0; /* IOAPIC id 0, as KVM's IOAPIC reports */
-	st32(p + 4, 0xfec00000);
-	st32(p + 8, 0);
+	od_st32(p + 4, 0xfec00000);
+	od_st32(p + 8, 0);
 	p += 12;
-	p[0] = 2; p[1] = 10; p[2] = 0; p[3] = 0; st32(p + 4, 2); st16(p + 8, 0);
+	p[0] = 2; p[1] = 10; p[2] = 0; p[3] = 0; od_st32(p + 4, 2); od_st16(p + 8, 0);
 	p += 10;
-	p[0] = 2; p[1] = 10; p[2] = 0; p[3] = ACPI_SCI_IRQ; st32(p + 4, ACPI_SCI_IRQ); st16(p + 8, 0x000d);
+	p[0] = 2; p[1] = 10; p[2] = 0; p[3] = ACPI_SCI_IRQ; od_st32(p + 4, ACPI_SCI_IRQ); od_st16(p + 8, 0x000d);
 
 	uint8_t *r = t + a->rsdt;
 	header(r, "RSDT", rsdt_len, 1);
-	st32(r + 36, a->fadt);
-	st32(r + 40, a->madt);
+	od_st32(r + 36, a->fadt);
+	od_st32(r + 40, a->madt);
 
 	memcpy(a->rsdp, "RSD PTR ", 8);
 	memcpy(a->rsdp + 9, "OVFDPL", 6);
 	a->rsdp[15] = 0; /* revision 0: ACPI 1.0, RSDT only */
-	st32(a->rsdp + 16, a->rsdt);
+	od_st32(a->rsdp + 16, a->rsdt);
 
 	uint8_t *c = a->loader;
 	unsigned n = 0;
@@ -186,10 +184,10 @@ void acpi_finish_at(struct acpi_tables *a, uint32_t base)
 	uint32_t ptrs[] = { a->fadt + 36, a->fadt + 40, a->rsdt + 36, a->rsdt + 40 };
 	for (unsigned i = 0; i < 4; i++) {
 		uint32_t v = t[ptrs[i]] | t[ptrs[i] + 1] << 8 | t[ptrs[i] + 2] << 16 | (uint32_t)t[ptrs[i] + 3] << 24;
-		st32(t + ptrs[i], v + base);
+		od_st32(t + ptrs[i], v + base);
 	}
 	uint32_t rv = a->rsdp[16] | a->rsdp[17] << 8 | a->rsdp[18] << 16 | (uint32_t)a->rsdp[19] << 24;
-	st32(a->rsdp + 16, rv + base);
+	od_st32(a->rsdp + 16, rv + base);
 	uint32_t tabs[] = { a->fadt, a->madt, a->rsdt };
 	for (unsigned i = 0; i < 3; i++) {
 		uint8_t *h = t + tabs[i];

@@ -38,10 +38,6 @@
 #define KERNEL_ADDR 0x100000
 #define IMAGE_MAX (512u << 20)
 
-static uint32_t ld32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static void st16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void st32(uint8_t *p, uint32_t v) { st16(p, v); st16(p + 2, v >> 16); }
-static void st64(uint8_t *p, uint64_t v) { st32(p, (uint32_t)v); st32(p + 4, v >> 32); }
 
 unsigned linux_memmap(const struct vm *vm, struct linux_mem map[LINUX_MEMMAP_MAX])
 {
@@ -128,8 +124,8 @@ static void put_gdt(struct vm *vm, uint64_t code)
 {
 	uint8_t *gdt = vm_gpa_to_hva(vm, GDT_ADDR, 32);
 	memset(gdt, 0, 32);
-	st64(gdt + 0x10, code);                  /* code (0x10) */
-	st64(gdt + 0x18, 0x00cf93000000ffffull); /* data (0x18): P, read/write, accessed, 4 GiB */
+	od_st64(gdt + 0x10, code);                  /* code (0x10) */
+	od_st64(gdt + 0x18, 0x00cf93000000ffffull); /* data (0x18): P, read/write, accessed, 4 GiB */
 }
 
 static int bzimage_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *k, size_t len,
@@ -158,7 +154,7 @@ static int bzimage_load(struct vm *vm, const struct vm_config *cfg, const uint8_
 		return -1;
 	}
 	size_t kernel_size = len - setup_size;
-	uint32_t init_size = ld32(k + 0x260);
+	uint32_t init_size = od_ld32(k + 0x260);
 	uint64_t need = kernel_size > init_size ? kernel_size : init_size;
 	if (!od_range_ok(KERNEL_ADDR, need, vm->low_ram)) {
 		od_err_set(e, OD_E_USAGE, "%s: needs %llu bytes from 1 MiB; give the guest more memory", cfg->kernel,
@@ -172,39 +168,39 @@ static int bzimage_load(struct vm *vm, const struct vm_config *cfg, const uint8_
 	memcpy(zp + 0x1f1, k + 0x1f1, hdr_end - 0x1f1);
 	zp[0x210] = 0xff;           /* type_of_loader: undefined */
 	zp[0x211] |= 0x01 | 0x80;   /* LOADED_HIGH, CAN_USE_HEAP */
-	st16(zp + 0x224, 0xde00);   /* heap_end_ptr */
+	od_st16(zp + 0x224, 0xde00);   /* heap_end_ptr */
 
 	uint64_t at, n;
-	if (linux_put_cmdline(vm, cfg, version >= 0x0206 ? ld32(k + 0x238) : CMDLINE_MAX, &at, e) < 0)
+	if (linux_put_cmdline(vm, cfg, version >= 0x0206 ? od_ld32(k + 0x238) : CMDLINE_MAX, &at, e) < 0)
 		return -1;
-	st32(zp + 0x228, (uint32_t)at);
-	if (linux_put_initrd(vm, cfg, KERNEL_ADDR + need, ld32(k + 0x22c), &at, &n, e) < 0)
+	od_st32(zp + 0x228, (uint32_t)at);
+	if (linux_put_initrd(vm, cfg, KERNEL_ADDR + need, od_ld32(k + 0x22c), &at, &n, e) < 0)
 		return -1;
-	st32(zp + 0x218, (uint32_t)at);
-	st32(zp + 0x21c, (uint32_t)n);
+	od_st32(zp + 0x218, (uint32_t)at);
+	od_st32(zp + 0x21c, (uint32_t)n);
 
 	struct linux_mem map[LINUX_MEMMAP_MAX];
 	unsigned nmap = linux_memmap(vm, map);
 	for (unsigned i = 0; i < nmap; i++) {
 		uint8_t *m = zp + 0x2d0 + 20 * i;
-		st64(m, map[i].addr);
-		st64(m + 8, map[i].size);
-		st32(m + 16, map[i].type);
+		od_st64(m, map[i].addr);
+		od_st64(m + 8, map[i].size);
+		od_st32(m + 16, map[i].type);
 	}
 	zp[0x1e8] = (uint8_t)nmap;
 	if (linux_put_acpi(vm, &at, e) < 0)
 		return -1;
-	st64(zp + 0x070, at);
+	od_st64(zp + 0x070, at);
 
 	/* GDT and identity page tables for 64-bit mode */
 	put_gdt(vm, 0x00af9b000000ffffull); /* L, P, DPL 0, exec/read, accessed */
 	uint8_t *pt = vm_gpa_to_hva(vm, PML4_ADDR, 6 * 4096);
 	memset(pt, 0, 6 * 4096);
-	st64(pt, (PML4_ADDR + 0x1000) | 3);
+	od_st64(pt, (PML4_ADDR + 0x1000) | 3);
 	for (unsigned i = 0; i < 4; i++) {
-		st64(pt + 0x1000 + 8 * i, (PML4_ADDR + 0x2000 + 0x1000 * i) | 3);
+		od_st64(pt + 0x1000 + 8 * i, (PML4_ADDR + 0x2000 + 0x1000 * i) | 3);
 		for (unsigned j = 0; j < 512; j++)
-			st64(pt + 0x2000 + 0x1000 * i + 8 * j, ((uint64_t)(i * 512 + j) << 21) | 0x83);
+			od_st64(pt + 0x2000 + 0x1000 * i + 8 * j, ((uint64_t)(i * 512 + j) << 21) | 0x83);
 	}
 	entry->mode64 = true;
 	entry->rip = KERNEL_ADDR + 0x200;

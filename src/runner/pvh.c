@@ -34,11 +34,6 @@
 #define START_INFO_MAGIC 0x336ec578u
 #define NOTE_PHYS32_ENTRY 18
 
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t ld32(const uint8_t *p) { return ld16(p) | (uint32_t)ld16(p + 2) << 16; }
-static uint64_t ld64(const uint8_t *p) { return ld32(p) | (uint64_t)ld32(p + 4) << 32; }
-static void st32(uint8_t *p, uint32_t v) { for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> 8 * i); }
-static void st64(uint8_t *p, uint64_t v) { st32(p, (uint32_t)v); st32(p + 4, (uint32_t)(v >> 32)); }
 
 /* One program header, whichever the ELF class. */
 struct phdr {
@@ -48,19 +43,19 @@ struct phdr {
 
 static void read_phdr(const uint8_t *p, bool is64, struct phdr *h)
 {
-	h->type = ld32(p);
+	h->type = od_ld32(p);
 	if (is64) {
-		h->offset = ld64(p + 8);
-		h->paddr = ld64(p + 24);
-		h->filesz = ld64(p + 32);
-		h->memsz = ld64(p + 40);
-		h->align = ld64(p + 48);
+		h->offset = od_ld64(p + 8);
+		h->paddr = od_ld64(p + 24);
+		h->filesz = od_ld64(p + 32);
+		h->memsz = od_ld64(p + 40);
+		h->align = od_ld64(p + 48);
 	} else {
-		h->offset = ld32(p + 4);
-		h->paddr = ld32(p + 12);
-		h->filesz = ld32(p + 16);
-		h->memsz = ld32(p + 20);
-		h->align = ld32(p + 28);
+		h->offset = od_ld32(p + 4);
+		h->paddr = od_ld32(p + 12);
+		h->filesz = od_ld32(p + 16);
+		h->memsz = od_ld32(p + 20);
+		h->align = od_ld32(p + 28);
 	}
 }
 
@@ -72,7 +67,7 @@ static int find_entry_note(const uint8_t *p, uint64_t size, uint64_t align, uint
 	uint64_t a = align == 8 ? 8 : 4;
 	uint64_t off = 0;
 	while (size - off >= 12) {
-		uint32_t namesz = ld32(p + off), descsz = ld32(p + off + 4), type = ld32(p + off + 8);
+		uint32_t namesz = od_ld32(p + off), descsz = od_ld32(p + off + 4), type = od_ld32(p + off + 8);
 		uint64_t name = off + 12;
 		uint64_t desc = name + ((namesz + a - 1) & ~(a - 1));
 		uint64_t next = desc + ((descsz + a - 1) & ~(a - 1));
@@ -80,9 +75,9 @@ static int find_entry_note(const uint8_t *p, uint64_t size, uint64_t align, uint
 			return -1;
 		if (type == NOTE_PHYS32_ENTRY && namesz == 4 && memcmp(p + name, "Xen", 4) == 0) {
 			if (descsz == 4)
-				*entry = ld32(p + desc);
+				*entry = od_ld32(p + desc);
 			else if (descsz == 8)
-				*entry = ld64(p + desc);
+				*entry = od_ld64(p + desc);
 			else
 				return -1;
 			return 1;
@@ -105,14 +100,14 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 		od_err_set(e, OD_E_INVALID, "%s: ELF header truncated", f);
 		return -1;
 	}
-	uint16_t type = ld16(img + 16), machine = ld16(img + 18);
+	uint16_t type = od_ld16(img + 16), machine = od_ld16(img + 18);
 	if (type != 2 || (machine != 62 && machine != 3)) {
 		od_err_set(e, OD_E_UNSUPPORTED, "%s: ELF type %u for machine %u, need an x86 executable (vmlinux)", f,
 			   type, machine);
 		return -1;
 	}
-	uint64_t phoff = is64 ? ld64(img + 32) : ld32(img + 28);
-	unsigned phentsize = ld16(img + (is64 ? 54 : 42)), phnum = ld16(img + (is64 ? 56 : 44));
+	uint64_t phoff = is64 ? od_ld64(img + 32) : od_ld32(img + 28);
+	unsigned phentsize = od_ld16(img + (is64 ? 54 : 42)), phnum = od_ld16(img + (is64 ? 56 : 44));
 	unsigned want = is64 ? 56 : 32;
 	if (phnum == 0 || phnum > PHNUM_MAX) {
 		od_err_set(e, OD_E_INVALID, "%s: %u program headers (an executable has 1 to %u)", f, phnum, PHNUM_MAX);
@@ -205,32 +200,32 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 	uint64_t at, n;
 	if (linux_put_cmdline(vm, cfg, SIZE_MAX, &at, e) < 0)
 		return -1;
-	st64(info + 24, at); /* cmdline_paddr */
+	od_st64(info + 24, at); /* cmdline_paddr */
 	if (linux_put_initrd(vm, cfg, end, UINT32_MAX, &at, &n, e) < 0)
 		return -1;
 	if (n) {
 		uint8_t *mod = info + (MODLIST_ADDR - INFO_ADDR);
-		st64(mod, at);                /* paddr */
-		st64(mod + 8, n);             /* size */
-		st32(info + 12, 1);           /* nr_modules */
-		st64(info + 16, MODLIST_ADDR); /* modlist_paddr */
+		od_st64(mod, at);                /* paddr */
+		od_st64(mod + 8, n);             /* size */
+		od_st32(info + 12, 1);           /* nr_modules */
+		od_st64(info + 16, MODLIST_ADDR); /* modlist_paddr */
 	}
 	if (linux_put_acpi(vm, &at, e) < 0)
 		return -1;
-	st64(info + 32, at); /* rsdp_paddr */
+	od_st64(info + 32, at); /* rsdp_paddr */
 
 	struct linux_mem map[LINUX_MEMMAP_MAX];
 	unsigned nmap = linux_memmap(vm, map);
 	uint8_t *mm = info + (MEMMAP_ADDR - INFO_ADDR);
 	for (unsigned i = 0; i < nmap; i++) {
-		st64(mm + 24 * i, map[i].addr);
-		st64(mm + 24 * i + 8, map[i].size);
-		st32(mm + 24 * i + 16, map[i].type);
+		od_st64(mm + 24 * i, map[i].addr);
+		od_st64(mm + 24 * i + 8, map[i].size);
+		od_st32(mm + 24 * i + 16, map[i].type);
 	}
-	st32(info, START_INFO_MAGIC);
-	st32(info + 4, 1);            /* version: has the memory map */
-	st64(info + 40, MEMMAP_ADDR); /* memmap_paddr */
-	st32(info + 48, nmap);        /* memmap_entries */
+	od_st32(info, START_INFO_MAGIC);
+	od_st32(info + 4, 1);            /* version: has the memory map */
+	od_st64(info + 40, MEMMAP_ADDR); /* memmap_paddr */
+	od_st32(info + 48, nmap);        /* memmap_entries */
 
 	entry->mode64 = false;
 	entry->rip = pvh_entry;

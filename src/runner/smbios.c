@@ -47,9 +47,6 @@ struct writer {
 	bool overflow;
 };
 
-static void st16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void st32(uint8_t *p, uint32_t v) { st16(p, v); st16(p + 2, v >> 16); }
-static void st64(uint8_t *p, uint64_t v) { st32(p, (uint32_t)v); st32(p + 4, (uint32_t)(v >> 32)); }
 
 static uint8_t sum8(const uint8_t *p, size_t n)
 {
@@ -83,7 +80,7 @@ static uint8_t *begin(struct writer *w, uint8_t type, uint8_t len, uint16_t hand
 	if (p) {
 		p[0] = type;
 		p[1] = len;
-		st16(p + 2, handle);
+		od_st16(p + 2, handle);
 	}
 	return p;
 }
@@ -158,20 +155,20 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 		p[0x05] = 0x03;             /* central processor */
 		p[0x06] = 0x01;             /* family: other */
 		p[0x07] = str(&w, VENDOR);
-		st32(p + 0x08, m->cpuid_1_eax);
-		st32(p + 0x0c, m->cpuid_1_edx);
-		st16(p + 0x14, 2000); /* max speed, MHz: unknown to us, QEMU's figure */
-		st16(p + 0x16, 2000); /* current speed */
+		od_st32(p + 0x08, m->cpuid_1_eax);
+		od_st32(p + 0x0c, m->cpuid_1_edx);
+		od_st16(p + 0x14, 2000); /* max speed, MHz: unknown to us, QEMU's figure */
+		od_st16(p + 0x16, 2000); /* current speed */
 		p[0x18] = 0x41;       /* socket populated, CPU enabled */
 		p[0x19] = 0x01;       /* upgrade: other */
-		st16(p + 0x1a, 0xffff); /* no cache structures */
-		st16(p + 0x1c, 0xffff);
-		st16(p + 0x1e, 0xffff);
+		od_st16(p + 0x1a, 0xffff); /* no cache structures */
+		od_st16(p + 0x1c, 0xffff);
+		od_st16(p + 0x1e, 0xffff);
 		p[0x23] = (uint8_t)m->ncpus; /* cores */
 		p[0x24] = (uint8_t)m->ncpus; /* cores enabled */
 		p[0x25] = (uint8_t)m->ncpus; /* threads */
-		st16(p + 0x26, 0x0002);      /* characteristics: unknown */
-		st16(p + 0x28, 0x0001);      /* family 2: other */
+		od_st16(p + 0x26, 0x0002);      /* characteristics: unknown */
+		od_st16(p + 0x28, 0x0001);      /* family 2: other */
 	}
 	end(&w);
 
@@ -182,13 +179,13 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 		p[0x06] = 0x03; /* error correction: none */
 		uint64_t kib = total >> 10;
 		if (kib < 0x80000000u) {
-			st32(p + 0x07, (uint32_t)kib);
+			od_st32(p + 0x07, (uint32_t)kib);
 		} else {
-			st32(p + 0x07, 0x80000000u);
-			st64(p + 0x0f, total);
+			od_st32(p + 0x07, 0x80000000u);
+			od_st64(p + 0x0f, total);
 		}
-		st16(p + 0x0b, 0xfffe); /* no error information structure */
-		st16(p + 0x0d, (uint16_t)ndimms);
+		od_st16(p + 0x0b, 0xfffe); /* no error information structure */
+		od_st16(p + 0x0d, (uint16_t)ndimms);
 	}
 	end(&w);
 
@@ -196,21 +193,21 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 	for (unsigned i = 0; i < ndimms; i++) {
 		uint64_t mb = i + 1 < ndimms ? DIMM_MB : total_mb - (uint64_t)DIMM_MB * i;
 		if ((p = begin(&w, 17, 0x28, (uint16_t)(0x1100 + i)))) {
-			st16(p + 0x04, 0x1000); /* the array */
-			st16(p + 0x06, 0xfffe);
-			st16(p + 0x08, 64);     /* total width, bits */
-			st16(p + 0x0a, 64);     /* data width */
+			od_st16(p + 0x04, 0x1000); /* the array */
+			od_st16(p + 0x06, 0xfffe);
+			od_st16(p + 0x08, 64);     /* total width, bits */
+			od_st16(p + 0x0a, 64);     /* data width */
 			if (mb < 0x7fff) {
-				st16(p + 0x0c, (uint16_t)mb);
+				od_st16(p + 0x0c, (uint16_t)mb);
 			} else {
-				st16(p + 0x0c, 0x7fff);
-				st32(p + 0x1c, (uint32_t)mb);
+				od_st16(p + 0x0c, 0x7fff);
+				od_st32(p + 0x1c, (uint32_t)mb);
 			}
 			p[0x0e] = 0x09; /* DIMM */
 			snprintf(name, sizeof name, "DIMM %u", i);
 			p[0x10] = str(&w, name);
 			p[0x12] = 0x07; /* type: RAM */
-			st16(p + 0x13, 0x0002); /* type detail: other */
+			od_st16(p + 0x13, 0x0002); /* type detail: other */
 		}
 		end(&w);
 	}
@@ -223,15 +220,15 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 		if ((p = begin(&w, 19, 0x1f, (uint16_t)(0x1300 + i)))) {
 			uint64_t first = range[i].start, last = range[i].start + range[i].len - 1;
 			if ((last >> 10) < 0xffffffffu) {
-				st32(p + 0x04, (uint32_t)(first >> 10));
-				st32(p + 0x08, (uint32_t)(last >> 10));
+				od_st32(p + 0x04, (uint32_t)(first >> 10));
+				od_st32(p + 0x08, (uint32_t)(last >> 10));
 			} else {
-				st32(p + 0x04, 0xffffffffu);
-				st32(p + 0x08, 0xffffffffu);
-				st64(p + 0x0f, first);
-				st64(p + 0x17, last);
+				od_st32(p + 0x04, 0xffffffffu);
+				od_st32(p + 0x08, 0xffffffffu);
+				od_st64(p + 0x0f, first);
+				od_st64(p + 0x17, last);
 			}
-			st16(p + 0x0c, 0x1000);
+			od_st16(p + 0x0c, 0x1000);
 			p[0x0e] = (uint8_t)ndimms; /* partition width */
 		}
 		end(&w);
@@ -257,10 +254,10 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 	a[0x05] = SMBIOS_ANCHOR_LEN;
 	a[0x06] = 2;
 	a[0x07] = 8;
-	st16(a + 0x08, (uint16_t)w.max);
+	od_st16(a + 0x08, (uint16_t)w.max);
 	memcpy(a + 0x10, "_DMI_", 5);
-	st16(a + 0x16, (uint16_t)w.len);
-	st16(a + 0x1c, (uint16_t)w.count);
+	od_st16(a + 0x16, (uint16_t)w.len);
+	od_st16(a + 0x1c, (uint16_t)w.count);
 	a[0x1e] = 0x28;
 	a[0x15] = (uint8_t)-sum8(a + 0x10, SMBIOS_ANCHOR_LEN - 0x10);
 	a[0x04] = (uint8_t)-sum8(a, SMBIOS_ANCHOR_LEN);

@@ -69,6 +69,16 @@ static inline bool od_range_ok(uint64_t off, uint64_t len, uint64_t limit)
 }
 static inline bool od_is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
+/* ---- little-endian fields -------------------------------------------------
+ * Byte by byte, so any alignment on any host: the structures firmware,
+ * guests and boot protocols exchange (ACPI, SMBIOS, PCI, virtio, ELF). */
+static inline uint16_t od_ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t od_ld32(const uint8_t *p) { return od_ld16(p) | (uint32_t)od_ld16(p + 2) << 16; }
+static inline uint64_t od_ld64(const uint8_t *p) { return od_ld32(p) | (uint64_t)od_ld32(p + 4) << 32; }
+static inline void od_st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void od_st32(uint8_t *p, uint32_t v) { od_st16(p, (uint16_t)v); od_st16(p + 2, (uint16_t)(v >> 16)); }
+static inline void od_st64(uint8_t *p, uint64_t v) { od_st32(p, (uint32_t)v); od_st32(p + 4, (uint32_t)(v >> 32)); }
+
 /* ---- memory and strings -------------------------------------------------- */
 char *od_strdup(const char *s);             /* NULL in, NULL out */
 char *od_strndup(const char *s, size_t n);

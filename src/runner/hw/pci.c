@@ -37,21 +37,18 @@ struct pci_bus {
 	int irq_level[16];
 };
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void put32(uint8_t *p, uint32_t v) { p[0] = v; p[1] = v >> 8; p[2] = v >> 16; p[3] = v >> 24; }
-static uint32_t get32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
 
 void pci_init_header(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t class_rev,
 		     uint16_t sub_vendor, uint16_t sub_device)
 {
 	memset(d->cfg, 0, sizeof d->cfg);
 	memset(d->wmask, 0, sizeof d->wmask);
-	put16(d->cfg + 0x00, vendor);
-	put16(d->cfg + 0x02, device);
-	put32(d->cfg + 0x08, class_rev);
-	put16(d->cfg + 0x2c, sub_vendor);
-	put16(d->cfg + 0x2e, sub_device);
-	put16(d->wmask + 0x04, PCI_CMD_IO | PCI_CMD_MEM | 0x0004 | PCI_CMD_INTX_DISABLE);
+	od_st16(d->cfg + 0x00, vendor);
+	od_st16(d->cfg + 0x02, device);
+	od_st32(d->cfg + 0x08, class_rev);
+	od_st16(d->cfg + 0x2c, sub_vendor);
+	od_st16(d->cfg + 0x2e, sub_device);
+	od_st16(d->wmask + 0x04, PCI_CMD_IO | PCI_CMD_MEM | 0x0004 | PCI_CMD_INTX_DISABLE);
 	d->wmask[0x0c] = 0xff; /* cache line size */
 	d->wmask[0x0d] = 0xff; /* latency timer */
 	d->wmask[0x3c] = 0xff; /* interrupt line: the firmware's note */
@@ -68,14 +65,14 @@ void pci_set_bar(struct pci_dev *d, unsigned idx, int type, uint64_t size, vm_io
 	b->opaque = opaque;
 	uint8_t *c = d->cfg + 0x10 + 4 * idx, *w = d->wmask + 0x10 + 4 * idx;
 	if (type == PCI_BAR_IO) {
-		put32(c, 0x1);
-		put32(w, ~(uint32_t)(size - 1) & 0xfffffffc);
+		od_st32(c, 0x1);
+		od_st32(w, ~(uint32_t)(size - 1) & 0xfffffffc);
 	} else {
-		put32(c, type == PCI_BAR_MEM64 ? 0x4 : 0x0);
-		put32(w, ~(uint32_t)(size - 1) & 0xfffffff0);
+		od_st32(c, type == PCI_BAR_MEM64 ? 0x4 : 0x0);
+		od_st32(w, ~(uint32_t)(size - 1) & 0xfffffff0);
 		if (type == PCI_BAR_MEM64) {
-			put32(c + 4, 0);
-			put32(w + 4, size > 0xffffffffull ? ~(uint32_t)((size - 1) >> 32) : 0xffffffff);
+			od_st32(c + 4, 0);
+			od_st32(w + 4, size > 0xffffffffull ? ~(uint32_t)((size - 1) >> 32) : 0xffffffff);
 		}
 	}
 }
@@ -125,13 +122,13 @@ static void remap_bars(struct pci_dev *d)
 		bool on;
 		int space;
 		if (b->type == PCI_BAR_IO) {
-			addr = get32(c) & 0xfffffffc;
+			addr = od_ld32(c) & 0xfffffffc;
 			on = cmd & PCI_CMD_IO;
 			space = VM_PIO;
 		} else {
-			addr = get32(c) & 0xfffffff0;
+			addr = od_ld32(c) & 0xfffffff0;
 			if (b->type == PCI_BAR_MEM64)
-				addr |= (uint64_t)get32(c + 4) << 32;
+				addr |= (uint64_t)od_ld32(c + 4) << 32;
 			on = cmd & PCI_CMD_MEM;
 			space = VM_MMIO;
 		}
@@ -245,9 +242,9 @@ static void pci_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, bo
 			return;
 		}
 		if (is_write)
-			b->addr = get32(data) & 0x80fffffc;
+			b->addr = od_ld32(data) & 0x80fffffc;
 		else
-			put32(data, b->addr);
+			od_st32(data, b->addr);
 		return;
 	}
 	if (port < 0xcfc) {

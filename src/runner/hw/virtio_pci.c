@@ -47,12 +47,6 @@ enum {
 #define PCICFG_LEN 20
 #define PCICFG_DATA 16
 
-static void st16(uint8_t *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-static void st32(uint8_t *p, uint32_t v) { st16(p, v); st16(p + 2, v >> 16); }
-static void st64(uint8_t *p, uint64_t v) { st32(p, (uint32_t)v); st32(p + 4, v >> 32); }
-static uint16_t ld16(const uint8_t *p) { return p[0] | p[1] << 8; }
-static uint32_t ld32(const uint8_t *p) { return ld16(p) | (uint32_t)ld16(p + 2) << 16; }
-static uint64_t ld64(const uint8_t *p) { return ld32(p) | (uint64_t)ld32(p + 4) << 32; }
 
 /* ---- interrupts ---- */
 
@@ -75,7 +69,7 @@ static void update_intx(struct virtio_dev *v)
 static void msix_send(struct virtio_dev *v, unsigned vec)
 {
 	const uint8_t *e = v->msix_table + 16 * vec;
-	vm_signal_msi(v->vm, ld64(e), ld32(e + 8));
+	vm_signal_msi(v->vm, od_ld64(e), od_ld32(e + 8));
 }
 
 static void msix_fire(struct virtio_dev *v, uint16_t vec)
@@ -228,14 +222,14 @@ static void legacy_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, 
 	uint8_t reg[L_CONFIG_MSIX];
 	memset(reg, 0, sizeof reg);
 	if (!is_write) {
-		st32(reg + L_HOST_FEATURES, (uint32_t)v->features);
-		st32(reg + L_GUEST_FEATURES, (uint32_t)v->driver_features);
-		st32(reg + L_QUEUE_PFN, q && q->ready ? (uint32_t)(q->desc_gpa >> 12) : 0);
-		st16(reg + L_QUEUE_NUM, q ? q->max_size : 0);
-		st16(reg + L_QUEUE_SEL, v->queue_sel);
+		od_st32(reg + L_HOST_FEATURES, (uint32_t)v->features);
+		od_st32(reg + L_GUEST_FEATURES, (uint32_t)v->driver_features);
+		od_st32(reg + L_QUEUE_PFN, q && q->ready ? (uint32_t)(q->desc_gpa >> 12) : 0);
+		od_st16(reg + L_QUEUE_NUM, q ? q->max_size : 0);
+		od_st16(reg + L_QUEUE_SEL, v->queue_sel);
 		reg[L_STATUS] = v->status;
-		st16(reg + L_CONFIG_VECTOR, v->config_vector);
-		st16(reg + L_QUEUE_VECTOR, q ? v->queue_vector[v->queue_sel] : NO_VECTOR);
+		od_st16(reg + L_CONFIG_VECTOR, v->config_vector);
+		od_st16(reg + L_QUEUE_VECTOR, q ? v->queue_vector[v->queue_sel] : NO_VECTOR);
 		memset(data, 0, size);
 		if (off == L_ISR) {
 			data[0] = read_isr(v);
@@ -245,7 +239,7 @@ static void legacy_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, 
 			memcpy(data, reg + off, size);
 		return;
 	}
-	uint32_t val = size >= 4 ? ld32(data) : size == 2 ? ld16(data) : data[0];
+	uint32_t val = size >= 4 ? od_ld32(data) : size == 2 ? od_ld16(data) : data[0];
 	switch (off) {
 	case L_GUEST_FEATURES:
 		v->driver_features = val & (uint32_t)v->features;
@@ -284,23 +278,23 @@ static void common_snapshot(struct virtio_dev *v, uint8_t *b)
 {
 	struct virtq *q = v->queue_sel < v->nqueues ? &v->vq[v->queue_sel] : NULL;
 	memset(b, 0, COMMON_SIZE);
-	st32(b + 0x00, v->dfselect);
-	st32(b + 0x04, v->dfselect < 2 ? (uint32_t)(v->features >> (32 * v->dfselect)) : 0);
-	st32(b + 0x08, v->gfselect);
-	st32(b + 0x0c, v->gfselect < 2 ? (uint32_t)(v->driver_features >> (32 * v->gfselect)) : 0);
-	st16(b + 0x10, v->config_vector);
-	st16(b + 0x12, v->nqueues);
+	od_st32(b + 0x00, v->dfselect);
+	od_st32(b + 0x04, v->dfselect < 2 ? (uint32_t)(v->features >> (32 * v->dfselect)) : 0);
+	od_st32(b + 0x08, v->gfselect);
+	od_st32(b + 0x0c, v->gfselect < 2 ? (uint32_t)(v->driver_features >> (32 * v->gfselect)) : 0);
+	od_st16(b + 0x10, v->config_vector);
+	od_st16(b + 0x12, v->nqueues);
 	b[0x14] = v->status;
 	b[0x15] = v->generation;
-	st16(b + 0x16, v->queue_sel);
+	od_st16(b + 0x16, v->queue_sel);
 	if (q) {
-		st16(b + 0x18, q->size);
-		st16(b + 0x1a, v->queue_vector[v->queue_sel]);
-		st16(b + 0x1c, q->ready);
-		st16(b + 0x1e, v->queue_sel); /* notify offset = queue index */
-		st64(b + 0x20, q->desc_gpa);
-		st64(b + 0x28, q->avail_gpa);
-		st64(b + 0x30, q->used_gpa);
+		od_st16(b + 0x18, q->size);
+		od_st16(b + 0x1a, v->queue_vector[v->queue_sel]);
+		od_st16(b + 0x1c, q->ready);
+		od_st16(b + 0x1e, v->queue_sel); /* notify offset = queue index */
+		od_st64(b + 0x20, q->desc_gpa);
+		od_st64(b + 0x28, q->avail_gpa);
+		od_st64(b + 0x30, q->used_gpa);
 	}
 }
 
@@ -316,37 +310,37 @@ static void common_write(struct virtio_dev *v, unsigned off, const uint8_t *data
 	memcpy(b + off, data, size);
 	struct virtq *q = v->queue_sel < v->nqueues ? &v->vq[v->queue_sel] : NULL;
 	if (touches(off, size, 0x00, 4))
-		v->dfselect = ld32(b + 0x00);
+		v->dfselect = od_ld32(b + 0x00);
 	if (touches(off, size, 0x08, 4))
-		v->gfselect = ld32(b + 0x08);
+		v->gfselect = od_ld32(b + 0x08);
 	if (touches(off, size, 0x0c, 4) && v->gfselect < 2 && !(v->status & VIRTIO_STATUS_FEATURES_OK)) {
 		unsigned sh = 32 * v->gfselect;
-		uint64_t f = (v->driver_features & ~(0xffffffffull << sh)) | ((uint64_t)ld32(b + 0x0c) << sh);
+		uint64_t f = (v->driver_features & ~(0xffffffffull << sh)) | ((uint64_t)od_ld32(b + 0x0c) << sh);
 		v->driver_features = f & v->features;
 	}
 	if (touches(off, size, 0x14, 1))
 		set_status(v, b[0x14]);
 	if (touches(off, size, 0x10, 2))
-		v->config_vector = check_vector(v, ld16(b + 0x10));
+		v->config_vector = check_vector(v, od_ld16(b + 0x10));
 	if (touches(off, size, 0x16, 2))
-		v->queue_sel = ld16(b + 0x16);
+		v->queue_sel = od_ld16(b + 0x16);
 	/* the vector of the queue selected before this write */
 	if (q && touches(off, size, 0x1a, 2))
-		v->queue_vector[q - v->vq] = check_vector(v, ld16(b + 0x1a));
+		v->queue_vector[q - v->vq] = check_vector(v, od_ld16(b + 0x1a));
 	if (!q || q->ready)
 		return; /* queue fields are fixed while the queue runs */
 	if (touches(off, size, 0x18, 2)) {
-		uint16_t s = ld16(b + 0x18);
+		uint16_t s = od_ld16(b + 0x18);
 		if (od_is_pow2(s) && s <= q->max_size)
 			q->size = s;
 	}
 	if (touches(off, size, 0x20, 8))
-		q->desc_gpa = ld64(b + 0x20);
+		q->desc_gpa = od_ld64(b + 0x20);
 	if (touches(off, size, 0x28, 8))
-		q->avail_gpa = ld64(b + 0x28);
+		q->avail_gpa = od_ld64(b + 0x28);
 	if (touches(off, size, 0x30, 8))
-		q->used_gpa = ld64(b + 0x30);
-	if (touches(off, size, 0x1c, 2) && ld16(b + 0x1c) == 1)
+		q->used_gpa = od_ld64(b + 0x30);
+	if (touches(off, size, 0x1c, 2) && od_ld16(b + 0x1c) == 1)
 		enable_queue(v, q);
 }
 
@@ -423,7 +417,7 @@ static void msix_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, bo
 	memset(data, 0, size);
 	if (off >= VIRTIO_MSIX_PBA && off < VIRTIO_MSIX_PBA + 8) {
 		uint8_t pba[8];
-		st64(pba, v->msix_pending);
+		od_st64(pba, v->msix_pending);
 		unsigned o = (unsigned)(off - VIRTIO_MSIX_PBA);
 		memcpy(data, pba + o, size <= 8 - o ? size : 8 - o);
 	}
@@ -438,7 +432,7 @@ static bool pcicfg_target(struct virtio_dev *v, struct pci_bar **bar, uint32_t *
 {
 	const uint8_t *c = v->pci.cfg + v->pcicfg_cap;
 	unsigned b = c[4];
-	uint32_t o = ld32(c + 8), l = ld32(c + 12);
+	uint32_t o = od_ld32(c + 8), l = od_ld32(c + 12);
 	if (b >= 6 || v->pci.bar[b].type == PCI_BAR_NONE)
 		return false;
 	if ((l != 1 && l != 2 && l != 4) || o % l || o >= v->pci.bar[b].size || l > v->pci.bar[b].size - o)
@@ -492,10 +486,10 @@ static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
 static void add_cap(struct pci_dev *d, uint8_t type, uint32_t off, uint32_t len, bool notify_cap)
 {
 	uint8_t cap[20] = { 0x09, 0, notify_cap ? 20 : 16, type, 4 /* BAR */, 0, 0, 0 };
-	st32(cap + 8, off);
-	st32(cap + 12, len);
+	od_st32(cap + 8, off);
+	od_st32(cap + 12, len);
 	if (notify_cap)
-		st32(cap + 16, M_NOTIFY_MUL);
+		od_st32(cap + 16, M_NOTIFY_MUL);
 	pci_add_cap(d, cap, notify_cap ? 20 : 16);
 }
 
@@ -557,9 +551,9 @@ int virtio_pci_init(struct virtio_dev *v, struct vm *vm, unsigned type, unsigned
 		for (unsigned i = 0; i < v->msix_nvec; i++)
 			v->msix_table[16 * i + 12] = 1;
 		uint8_t cap[12] = { 0x11, 0 };
-		st16(cap + 2, (uint16_t)(v->msix_nvec - 1)); /* table size - 1; enable and mask off */
-		st32(cap + 4, 0 | VIRTIO_MSIX_BAR);          /* table at 0 in BAR 1 */
-		st32(cap + 8, VIRTIO_MSIX_PBA | VIRTIO_MSIX_BAR);
+		od_st16(cap + 2, (uint16_t)(v->msix_nvec - 1)); /* table size - 1; enable and mask off */
+		od_st32(cap + 4, 0 | VIRTIO_MSIX_BAR);          /* table at 0 in BAR 1 */
+		od_st32(cap + 8, VIRTIO_MSIX_PBA | VIRTIO_MSIX_BAR);
 		v->msix_cap = pci_add_cap(d, cap, sizeof cap);
 		if (v->msix_cap) {
 			d->wmask[v->msix_cap + 3] = MSIX_CTRL_ENABLE | MSIX_CTRL_MASK;
