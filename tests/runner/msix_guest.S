@@ -45,21 +45,7 @@
 	.globl start
 start:
 	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	lgdtl	gdt_desc
-	mov	%cr0, %eax
-	or	$1, %eax
-	mov	%eax, %cr0
-	ljmpl	$0x08, $LIN(pm32)
-
-	.code32
-pm32:
-	mov	$0x10, %ax
-	mov	%ax, %ds
-	mov	%ax, %es
-	mov	%ax, %ss
-	mov	$0x7000, %esp
+#include "pm32_enter.inc"
 
 	/* the virtio-blk function (1af4:1001), slots 2-31; %ebx = its address */
 	mov	$0x80001000, %ebx
@@ -240,33 +226,8 @@ isr:
 	mov	$0x7000, %esp
 	jmp	6b
 
-/* config dword at offset %eax of function %ebx: read into %eax, or write %ecx */
-cfgr:
-	or	%ebx, %eax
-	mov	$0xcf8, %dx
-	out	%eax, %dx
-	mov	$0xcfc, %dx
-	in	%dx, %eax
-	ret
-cfgw:
-	or	%ebx, %eax
-	mov	$0xcf8, %dx
-	out	%eax, %dx
-	mov	$0xcfc, %dx
-	mov	%ecx, %eax
-	out	%eax, %dx
-	ret
+#include "pm32_lib.inc"
 
-#include "guest_lib.inc"
-
-	.balign	8
-gdt:
-	.quad	0
-	.quad	0x00cf9a000000ffff	/* 0x08: code, flat 4 GiB */
-	.quad	0x00cf92000000ffff	/* 0x10: data, flat 4 GiB */
-gdt_desc:
-	.word	gdt_desc - gdt - 1
-	.long	LIN(gdt)
 idt_desc:
 	.word	VEC * 8 + 7
 	.long	IDT
@@ -279,8 +240,3 @@ m_shape: .asciz	"MSI-X table size or BIR"
 m_vec:	.asciz	"queue vector not taken"
 m_cfg:	.asciz	"legacy config not at 0x18"
 m_io:	.asciz	"read not completed"
-
-	.section .reset, "ax"
-	.code16
-	ljmp	$0xf000, $start
-	.fill	11, 1, 0

@@ -25,21 +25,7 @@ start:
 bsp:
 	movw	$0x5350, %es:FLAG
 	movw	$0, %es:COUNT
-	mov	%cs, %ax
-	mov	%ax, %ds
-	lgdtl	gdt_desc
-	mov	%cr0, %eax
-	or	$1, %eax
-	mov	%eax, %cr0
-	ljmpl	$0x08, $LIN(pm32)
-
-	.code32
-pm32:
-	mov	$0x10, %ax
-	mov	%ax, %ds
-	mov	%ax, %es
-	mov	%ax, %ss
-	mov	$0x7000, %esp
+#include "pm32_enter.inc"
 	movl	$0x1ff, LAPIC + 0xf0	/* software-enable the local APIC */
 	mov	LAPIC + 0x20, %eax	/* our APIC ID: 0 */
 	shr	$24, %eax
@@ -81,21 +67,7 @@ ipi_wait:
 	loop	1b
 2:	ret
 
-#include "guest_lib.inc"
-
-	.balign	8
-gdt:
-	.quad	0
-	.quad	0x00cf9a000000ffff	/* 0x08: code, flat 4 GiB */
-	.quad	0x00cf92000000ffff	/* 0x10: data, flat 4 GiB */
-gdt_desc:
-	.word	gdt_desc - gdt - 1
-	.long	LIN(gdt)
+#include "pm32_lib.inc"
 
 m_pass:	.asciz	"SMP PASS\r\n"
 m_fail:	.asciz	"SMP FAIL\r\n"
-
-	.section .reset, "ax"
-	.code16
-	ljmp	$0xf000, $start
-	.fill	11, 1, 0
