@@ -47,37 +47,6 @@ static uint16_t csum(const uint8_t *p, size_t n)
 	return (uint16_t)~s;
 }
 
-/* an Ethernet frame with a DHCP DISCOVER, BOOTP padded to its full size */
-static size_t dhcp_discover(uint8_t *f)
-{
-	const size_t bootp = 236 + 312, udp = 8 + bootp, ip = 20 + udp;
-	memset(f, 0, 14 + ip);
-	memset(f, 0xff, 6);
-	const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-	memcpy(f + 6, mac, 6);
-	f[12] = 0x08;
-	uint8_t *h = f + 14;
-	h[0] = 0x45;
-	h[2] = (uint8_t)(ip >> 8); h[3] = (uint8_t)ip;
-	h[8] = 64; h[9] = 17;
-	memset(h + 16, 0xff, 4);
-	uint16_t c = csum(h, 20);
-	h[10] = c >> 8; h[11] = (uint8_t)c;
-	uint8_t *u = h + 20;
-	u[1] = 68; u[3] = 67;
-	u[4] = (uint8_t)(udp >> 8); u[5] = (uint8_t)udp;
-	uint8_t *b = u + 8;
-	b[0] = 1; b[1] = 1; b[2] = 6;
-	b[4] = 0x12; b[5] = 0x34; b[6] = 0x56; b[7] = 0x78;
-	b[10] = 0x80;
-	memcpy(b + 28, mac, 6);
-	uint8_t *o = b + 236;
-	o[0] = 99; o[1] = 130; o[2] = 83; o[3] = 99;
-	o[4] = 53; o[5] = 1; o[6] = 1; /* DHCPDISCOVER */
-	o[7] = 255;
-	return 14 + ip;
-}
-
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static struct virtio_net *net;
 static uint16_t rx_avail, tx_avail, rx_seen;
@@ -152,21 +121,21 @@ static const uint8_t *net_recv(size_t *len, int ms)
 	return frame;
 }
 
-/* IPv4 + UDP headers for a frame from the guest (10.0.2.15) to `dst`
- * through the gateway's MAC `gw`; returns the frame length. */
-static size_t udp_frame(uint8_t *f, const uint8_t gw[6], const char *dst, uint16_t sport, uint16_t dport,
-			const uint8_t *payload, size_t plen)
+/* An Ethernet frame from the guest's MAC to `mac` carrying a UDP datagram
+ * from `src` to `dst` (dotted quads); returns the frame length. */
+static size_t udp_frame(uint8_t *f, const uint8_t mac[6], const char *src, const char *dst, uint16_t sport,
+			uint16_t dport, const uint8_t *payload, size_t plen)
 {
 	size_t udp = 8 + plen, ip = 20 + udp;
 	memset(f, 0, 14 + ip);
-	memcpy(f, gw, 6);
+	memcpy(f, mac, 6);
 	memcpy(f + 6, guest_mac, 6);
 	f[12] = 0x08;
 	uint8_t *h = f + 14;
 	h[0] = 0x45;
 	h[2] = (uint8_t)(ip >> 8); h[3] = (uint8_t)ip;
 	h[8] = 64; h[9] = 17;
-	inet_pton(AF_INET, "10.0.2.15", h + 12);
+	inet_pton(AF_INET, src, h + 12);
 	inet_pton(AF_INET, dst, h + 16);
 	uint16_t c = csum(h, 20);
 	h[10] = c >> 8; h[11] = (uint8_t)c;
@@ -176,6 +145,23 @@ static size_t udp_frame(uint8_t *f, const uint8_t gw[6], const char *dst, uint16
 	u[4] = (uint8_t)(udp >> 8); u[5] = (uint8_t)udp;
 	memcpy(u + 8, payload, plen);
 	return 14 + ip;
+}
+
+/* An Ethernet frame with a DHCP DISCOVER, BOOTP padded to its full size,
+ * broadcast from 0.0.0.0:68 to port 67. */
+static size_t dhcp_discover(uint8_t *f)
+{
+	static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t b[236 + 312] = { 0 };
+	b[0] = 1; b[1] = 1; b[2] = 6;
+	b[4] = 0x12; b[5] = 0x34; b[6] = 0x56; b[7] = 0x78;
+	b[10] = 0x80;
+	memcpy(b + 28, guest_mac, 6);
+	uint8_t *o = b + 236;
+	o[0] = 99; o[1] = 130; o[2] = 83; o[3] = 99;
+	o[4] = 53; o[5] = 1; o[6] = 1; /* DHCPDISCOVER */
+	o[7] = 255;
+	return udp_frame(f, broadcast, "0.0.0.0", "255.255.255.255", 68, 67, b, sizeof b);
 }
 
 /* A DHCP option from the BOOTP options at `o` (after the magic cookie)
@@ -315,7 +301,7 @@ START_TEST(test_dns)
 
 	uint8_t q[64];
 	size_t qlen = dns_query(q);
-	net_send(udp_frame(f, gw, "10.0.2.3", 40000, 53, q, qlen));
+	net_send(udp_frame(f, gw, "10.0.2.15", "10.0.2.3", 40000, 53, q, qlen));
 	/* the answer, whatever it says, with our id and the QR bit */
 	bool answered = false;
 	for (int i = 0; i < 8 && !answered && (r = net_recv(&rlen, 1000)); i++)
