@@ -38,7 +38,6 @@
 #define KERNEL_ADDR 0x100000
 #define IMAGE_MAX (512u << 20)
 
-
 unsigned linux_memmap(const struct vm *vm, struct linux_mem map[LINUX_MEMMAP_MAX])
 {
 	/* what SeaBIOS would report, and our reserved areas: the EBDA, the
@@ -168,7 +167,7 @@ static int bzimage_load(struct vm *vm, const struct vm_config *cfg, const uint8_
 	memcpy(zp + 0x1f1, k + 0x1f1, hdr_end - 0x1f1);
 	zp[0x210] = 0xff;           /* type_of_loader: undefined */
 	zp[0x211] |= 0x01 | 0x80;   /* LOADED_HIGH, CAN_USE_HEAP */
-	od_st16(zp + 0x224, 0xde00);   /* heap_end_ptr */
+	od_st16(zp + 0x224, 0xde00); /* heap_end_ptr */
 
 	uint64_t at, n;
 	if (linux_put_cmdline(vm, cfg, version >= 0x0206 ? od_ld32(k + 0x238) : CMDLINE_MAX, &at, e) < 0)

@@ -34,7 +34,6 @@
 #define START_INFO_MAGIC 0x336ec578u
 #define NOTE_PHYS32_ENTRY 18
 
-
 /* One program header, whichever the ELF class. */
 struct phdr {
 	uint32_t type;
@@ -123,7 +122,6 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 	 * bad file leaves guest RAM untouched */
 	uint64_t pvh_entry = 0, end = LOAD_MIN;
 	bool have_entry = false;
-	unsigned nload = 0;
 	for (unsigned i = 0; i < phnum; i++) {
 		struct phdr h;
 		read_phdr(img + phoff + (uint64_t)i * want, is64, &h);
@@ -159,7 +157,6 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 		}
 		if (h.paddr + h.memsz > end)
 			end = h.paddr + h.memsz;
-		nload++;
 	}
 	if (!have_entry) {
 		od_err_set(e, OD_E_UNSUPPORTED,
@@ -174,7 +171,7 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 		read_phdr(img + phoff + (uint64_t)i * want, is64, &h);
 		inside = h.type == 1 && pvh_entry >= h.paddr && pvh_entry - h.paddr < h.memsz;
 	}
-	if (!nload || !inside) {
+	if (!inside) {
 		od_err_set(e, OD_E_INVALID, "%s: PVH entry point 0x%llx is not inside a loaded segment", f,
 			   (unsigned long long)pvh_entry);
 		return -1;
@@ -205,9 +202,9 @@ int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, siz
 		return -1;
 	if (n) {
 		uint8_t *mod = info + (MODLIST_ADDR - INFO_ADDR);
-		od_st64(mod, at);                /* paddr */
-		od_st64(mod + 8, n);             /* size */
-		od_st32(info + 12, 1);           /* nr_modules */
+		od_st64(mod, at);                 /* paddr */
+		od_st64(mod + 8, n);              /* size */
+		od_st32(info + 12, 1);            /* nr_modules */
 		od_st64(info + 16, MODLIST_ADDR); /* modlist_paddr */
 	}
 	if (linux_put_acpi(vm, &at, e) < 0)
