@@ -102,6 +102,17 @@ for f in "$T_TMP"/bad-*.elf; do
 		ok "damaged vmlinux ($n) refused: $(head -c 150 "$T_TMP/bad.out.err" | tr '\n' ' ')"
 	else fail "damaged vmlinux ($n): exit $rc"; cat "$T_TMP/bad.out" "$T_TMP/bad.out.err" | sed 's/^/  | /'; fi
 done
+# what goes beside the kernel is checked too: an initrd larger than the
+# guest's RAM, a command line past the protocol's 4 KiB
+truncate -s 80M "$T_TMP/big.initrd"
+"$OVFDEPLOY" run --memory 64M --kernel "$T_TMP/p64.elf" --initrd "$T_TMP/big.initrd" --timeout 5 2>"$T_TMP/bigi.err"
+rc=$?
+[ $rc -ge 1 ] && [ $rc -le 3 ] && grep -q 'do not fit between' "$T_TMP/bigi.err" &&
+	ok "an initrd that does not fit in guest RAM is refused" || { fail "80 MiB initrd in 64 MiB (exit $rc)"; cat "$T_TMP/bigi.err"; }
+"$OVFDEPLOY" run --memory 64M --kernel "$T_TMP/p64.elf" --append "$(printf '%05000d' 0)" --timeout 5 2>"$T_TMP/long.err"
+rc=$?
+[ $rc -ge 1 ] && [ $rc -le 3 ] && grep -q 'command line of 5000 bytes is too long' "$T_TMP/long.err" &&
+	ok "a 5000-byte command line is refused" || { fail "long command line (exit $rc)"; cat "$T_TMP/long.err"; }
 boot "$T_TMP/bad-no-note.elf" "$T_TMP/nonote.out"
 expect_grep 'without a PVH entry point' "$T_TMP/nonote.out.err" "an ELF without the note says what is missing"
 boot "$T_TMP/bad-past-ram.elf" "$T_TMP/pastram.out"
