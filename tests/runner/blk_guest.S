@@ -47,18 +47,12 @@ start:
 	cli
 #include "pm32_enter.inc"
 
-	/* the virtio-blk function, slots 2-31; %ebx = its address */
-	mov	$0x80001000, %ebx
-1:	xor	%eax, %eax
-	call	cfgr
-	cmp	$0x10011af4, %eax
-	je	2f
-	add	$0x800, %ebx
-	cmp	$0x80010000, %ebx
-	jb	1b
+	/* the virtio-blk function (1af4:1001); %ebx = its address */
+	mov	$0x10011af4, %eax
+	call	find_fn
 	mov	$LIN(m_nodev), %esi
-	jmp	fail
-2:	mov	$0x10, %eax
+	jne	fail
+	mov	$0x10, %eax
 	mov	$BAR0, %ecx
 	call	cfgw
 	mov	$0x20, %eax
