@@ -5,6 +5,7 @@
  * that it did not. */
 #ifndef OD_TESTS_RUNNER_FAKEIO_H
 #define OD_TESTS_RUNNER_FAKEIO_H
+#include "runner/virtio.h"
 #include "runner/vmm.h"
 
 #include <stdbool.h>
@@ -65,5 +66,18 @@ static inline void fake_offer(uint8_t *avail, uint16_t *idx, uint16_t size, uint
 	memcpy(avail + 4 + 2 * (*idx % size), &head, 2);
 	(*idx)++;
 	memcpy(avail + 2, idx, 2);
+}
+/* A virtio-net device's driver made ready as a guest's would be: VERSION_1,
+ * DRIVER_OK, the receive queue (16 entries) at 0x1000/0x2000/0x3000 and the
+ * transmit queue at 0x4000/0x5000/0x6000.  0, or -1 with *e. */
+static inline int fake_net_ready(struct vm *vm, struct virtio_dev *v, od_err *e)
+{
+	v->driver_features = VIRTIO_F_VERSION_1;
+	v->status = VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
+	struct virtq *rx = &v->vq[0], *tx = &v->vq[1];
+	rx->size = tx->size = 16;
+	rx->desc_gpa = 0x1000; rx->avail_gpa = 0x2000; rx->used_gpa = 0x3000;
+	tx->desc_gpa = 0x4000; tx->avail_gpa = 0x5000; tx->used_gpa = 0x6000;
+	return virtq_enable(vm, rx, e) < 0 || virtq_enable(vm, tx, e) < 0 ? -1 : 0;
 }
 #endif

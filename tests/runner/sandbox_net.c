@@ -107,13 +107,7 @@ static void child(uint16_t tcp_port, uint16_t udp_port)
 	if (!n)
 		_exit(91);
 	struct virtio_dev *v = virtio_net_dev(n);
-	v->driver_features = VIRTIO_F_VERSION_1;
-	v->status = VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-	struct virtq *rx = &v->vq[0], *tx = &v->vq[1];
-	rx->size = tx->size = 16;
-	rx->desc_gpa = 0x1000; rx->avail_gpa = 0x2000; rx->used_gpa = 0x3000;
-	tx->desc_gpa = 0x4000; tx->avail_gpa = 0x5000; tx->used_gpa = 0x6000;
-	if (virtq_enable(vm, rx, &e) < 0 || virtq_enable(vm, tx, &e) < 0)
+	if (fake_net_ready(vm, v, &e) < 0)
 		_exit(92);
 	uint16_t rx_avail = 0;
 	for (unsigned i = 0; i < 16; i++) {

@@ -65,14 +65,7 @@ static void net_up(void)
 	ck_assert_msg(net != NULL, "%s", e.msg);
 	struct virtio_dev *v = virtio_net_dev(net);
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, v->pci.slot << 3, 0, 4), 0x10001af4);
-	v->driver_features = VIRTIO_F_VERSION_1;
-	v->status = VIRTIO_STATUS_ACK | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
-	struct virtq *rx = &v->vq[0], *tx = &v->vq[1];
-	rx->size = tx->size = 16;
-	rx->desc_gpa = 0x1000; rx->avail_gpa = 0x2000; rx->used_gpa = 0x3000;
-	tx->desc_gpa = 0x4000; tx->avail_gpa = 0x5000; tx->used_gpa = 0x6000;
-	ck_assert_int_eq(virtq_enable(vm, rx, &e), 0);
-	ck_assert_int_eq(virtq_enable(vm, tx, &e), 0);
+	ck_assert_msg(fake_net_ready(vm, v, &e) == 0, "%s", e.msg);
 	rx_avail = tx_avail = rx_seen = 0;
 	for (unsigned i = 0; i < 4; i++) {
 		set_desc(0x1000, i, 0x10000 + 0x1000 * i, 2048, VIRTQ_DESC_F_WRITE, 0);
