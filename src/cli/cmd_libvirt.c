@@ -1,0 +1,218 @@
+/* cmd_libvirt.c - the --connect forms of deploy, list, start, stop,
+ * console and rm: the same commands, with the instance on a libvirt host.
+ * The work is src/deploy/libvirt.c's; here are options and printing. */
+#include "config.h"
+#include "cli/cli.h"
+#include "deploy/deploy.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+const char *cli_libvirt_uri(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--connect") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--connect=", 10))
+			return argv[i] + 10;
+	}
+	const char *env = getenv("OVFDEPLOY_CONNECT");
+	return env && *env ? env : NULL;
+}
+
+/* Attach this terminal (raw) to the instance's console. */
+static int attach(lv_conn *c, const char *name, od_err *e)
+{
+	struct termios old;
+	bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &old) == 0;
+	if (tty) {
+		struct termios raw = old;
+		cfmakeraw(&raw);
+		tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+		fprintf(stderr, "Attached to %s; Ctrl-A x detaches\r\n", name);
+	}
+	int rc = lv_console(c, name, STDIN_FILENO, STDOUT_FILENO, e);
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+		fputc('\n', stderr);
+	}
+	return rc;
+}
+
+int cli_libvirt_deploy(struct deploy_plan *pl, const struct deploy_opts *o, const char *uri,
+		       const struct lv_opts *lo, bool start)
+{
+	od_err e;
+	if (pl->pkg->env->nsystems > 1) {
+		od_err_set(&e, OD_E_UNSUPPORTED, "%s: a collection of virtual systems cannot be deployed to libvirt yet", pl->pkg->path);
+		return cli_fail(&e);
+	}
+	char *name = o->name ? od_strdup(o->name) : deploy_default_name(pl);
+	if (!name) {
+		od_err_nomem(&e);
+		return cli_fail(&e);
+	}
+	lv_conn *c = lv_open(uri, &e);
+	if (!c) {
+		free(name);
+		return cli_fail(&e);
+	}
+	struct cli_progress prog;
+	cli_progress_init(&prog, "uploading", false);
+	struct lv_opts lopt = *lo;
+	lopt.skip_verify = o->skip_verify;
+	lopt.progress = cli_progress_cb;
+	lopt.progress_ctx = &prog;
+	int rc = lv_deploy(c, pl, name, &lopt, &e);
+	cli_progress_done(&prog);
+	for (size_t w = 0; w < pl->warnings.n; w++)
+		cli_warn("%s", pl->warnings.v[w]);
+	if (rc < 0) {
+		lv_close(c);
+		free(name);
+		return cli_fail(&e);
+	}
+	if (!start) {
+		if (cli.json)
+			printf("{\"name\": \"%s\", \"connect\": \"%s\"}\n", name, uri);
+		else
+			cli_info("Deployed %s to %s; start it with 'ovfdeploy start --connect %s %s'\n", name, uri, uri, name);
+	} else if (lv_start(c, name, &e) < 0) {
+		rc = cli_fail(&e);
+	} else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+		if (attach(c, name, &e) < 0)
+			rc = cli_fail(&e);
+	} else {
+		cli_info("Started %s on %s; 'ovfdeploy console --connect %s %s' attaches\n", name, uri, uri, name);
+	}
+	lv_close(c);
+	free(name);
+	return rc < 0 ? rc : rc;
+}
+
+static void usage(const char *cmd)
+{
+	printf("Usage: ovfdeploy %s --connect URI %s\n"
+	       "The instance is a domain on the libvirt host at URI (qemu:///system,\n"
+	       "qemu+ssh://user@host/system, ...); $OVFDEPLOY_CONNECT stands for --connect.\n",
+	       cmd, !strcmp(cmd, "list") ? "[--json]" : !strcmp(cmd, "stop") ? "[--timeout SECONDS] NAME" : "NAME");
+}
+
+int cli_libvirt_instances(const char *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"connect", required_argument, NULL, 'C'},
+		{"timeout", required_argument, NULL, 't'},
+		{"foreground", no_argument, NULL, 'f'},
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *uri = NULL;
+	unsigned timeout = 30;
+	bool foreground = false;
+	optind = 1;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "qvhf", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			usage(cmd);
+			return EXIT_OK;
+		}
+		if (opt == 'C') {
+			uri = optarg;
+		} else if (opt == 't' && !strcmp(cmd, "stop")) {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || v > 3600)
+				return cli_usage_error(cmd, "--timeout %s: expected seconds (at most 3600)", optarg);
+			timeout = (unsigned)v;
+		} else if (opt == 'f' && !strcmp(cmd, "start")) {
+			foreground = true;
+		} else if (!cli_common_opt(opt)) {
+			return cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (!uri)
+		uri = cli_libvirt_uri(0, NULL);
+	if (!uri)
+		return cli_usage_error(cmd, "--connect needs a URI");
+	bool is_list = !strcmp(cmd, "list");
+	if (is_list ? optind != argc : optind != argc - 1)
+		return cli_usage_error(cmd, is_list ? "no arguments expected" : "expected one instance name");
+	const char *name = is_list ? NULL : argv[optind];
+	od_err e;
+	lv_conn *c = lv_open(uri, &e);
+	if (!c)
+		return cli_fail(&e);
+	int rc = 0;
+	if (is_list) {
+		struct lv_instance *v;
+		size_t n;
+		if (lv_list(c, &v, &n, &e) < 0) {
+			lv_close(c);
+			return cli_fail(&e);
+		}
+		json_w w;
+		if (cli.json) {
+			json_init(&w, stdout);
+			json_arr_begin(&w, NULL);
+		} else if (!cli.quiet) {
+			printf("%-24s %-8s %-10s %s\n", "NAME", "STATE", "POOL", "PACKAGE");
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (cli.json) {
+				json_obj_begin(&w, NULL);
+				json_str(&w, "name", v[i].name);
+				json_str(&w, "state", v[i].state);
+				json_str(&w, "backend", "libvirt");
+				json_str(&w, "connect", uri);
+				json_str(&w, "pool", v[i].pool);
+				json_str(&w, "package", v[i].package);
+				json_str(&w, "deployment_option", v[i].option);
+				json_str(&w, "console_log", v[i].console_log);
+				json_uint(&w, "bases", v[i].nbases);
+				json_obj_end(&w);
+			} else if (!cli.quiet) {
+				printf("%-24s %-8s %-10s %s\n", v[i].name ? v[i].name : "?", v[i].state ? v[i].state : "?",
+				       v[i].pool ? v[i].pool : "-", v[i].package ? v[i].package : "-");
+			}
+		}
+		if (cli.json) {
+			json_arr_end(&w);
+			json_finish(&w);
+		}
+		lv_list_free(v, n);
+	} else if (!strcmp(cmd, "start")) {
+		if (lv_start(c, name, &e) < 0)
+			rc = cli_fail(&e);
+		else if (foreground && attach(c, name, &e) < 0)
+			rc = cli_fail(&e);
+		else if (!foreground)
+			cli_info("Started %s; console: 'ovfdeploy console --connect %s %s'\n", name, uri, name);
+	} else if (!strcmp(cmd, "stop")) {
+		bool forced = false;
+		if (lv_stop(c, name, timeout, &forced, &e) < 0)
+			rc = cli_fail(&e);
+		else if (forced)
+			cli_warn("%s did not power off within %u s and was stopped hard", name, timeout);
+		else
+			cli_info("Stopped %s\n", name);
+	} else if (!strcmp(cmd, "rm")) {
+		if (lv_remove(c, name, &e) < 0)
+			rc = cli_fail(&e);
+		else
+			cli_info("Removed %s\n", name);
+	} else if (!strcmp(cmd, "console")) {
+		if (attach(c, name, &e) < 0)
+			rc = cli_fail(&e);
+	} else {
+		rc = cli_usage_error(cmd, "not a libvirt command");
+	}
+	lv_close(c);
+	return rc;
+}
