@@ -150,6 +150,11 @@ static int auth_cb(virConnectCredentialPtr cred, unsigned int ncred, void *cbdat
 
 lv_conn *lv_open(const char *uri, od_err *e)
 {
+	if (!uri || !*uri) {
+		/* libvirt would pick a default host: never guess where to deploy. */
+		od_err_set(e, OD_E_USAGE, "an empty libvirt URI");
+		return NULL;
+	}
 	static int creds[] = {VIR_CRED_AUTHNAME, VIR_CRED_USERNAME, VIR_CRED_PASSPHRASE, VIR_CRED_ECHOPROMPT,
 			      VIR_CRED_NOECHOPROMPT, VIR_CRED_REALM};
 	virConnectAuth auth = {creds, sizeof creds / sizeof creds[0], auth_cb, NULL};
@@ -219,7 +224,9 @@ static xmlDocPtr xml_parse(const char *s)
 	return xmlReadMemory(s, (int)strlen(s), "libvirt.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 }
 
-/* The string value of an XPath expression on `doc`, or NULL. */
+/* The string value of an XPath expression on `doc`, or NULL.  Our metadata
+ * comes back from virDomainGetMetadata() as <instance> with no namespace:
+ * libvirt strips it, so the expressions name elements without a prefix. */
 static char *xml_xpath(xmlDocPtr doc, const char *expr)
 {
 	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
@@ -1085,7 +1092,7 @@ int lv_start(lv_conn *c, const char *name, od_err *e)
 	if (dom_state(d) == VIR_DOMAIN_RUNNING) {
 		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is running already", name);
 	} else if (virDomainCreate(d) < 0) {
-		char *log = xml_xpath(meta, "string(/od:instance/od:console-log)");
+		char *log = xml_xpath(meta, "string(/instance/console-log)");
 		char *tail = file_tail(log, 1024);
 		od_err_set(e, OD_E_IO, "%s: domain '%s' failed to start: %s%s%s", c->uri, name, lv_msg(),
 			   tail && *tail ? "; the console log ends with: " : "", tail ? tail : "");
@@ -1141,7 +1148,7 @@ static int base_in_use(lv_conn *c, const char *base, const char *self, bool *use
 			free(md);
 			if (doc) {
 				size_t nb;
-				char **bases = xml_xpath_all(doc, "/od:instance/od:base", &nb);
+				char **bases = xml_xpath_all(doc, "/instance/base", &nb);
 				for (size_t k = 0; k < nb; k++)
 					if (!strcmp(bases[k], base))
 						*used = true;
@@ -1164,16 +1171,16 @@ int lv_remove(lv_conn *c, const char *name, od_err *e)
 	int rc = 0;
 	size_t nv = 0, nb = 0;
 	char **vols = NULL, **bases = NULL;
-	char *pool_name = xml_xpath(meta, "string(/od:instance/od:pool)");
-	char *log_vol = xml_xpath(meta, "string(/od:instance/od:console-log/@volume)");
+	char *pool_name = xml_xpath(meta, "string(/instance/pool)");
+	char *log_vol = xml_xpath(meta, "string(/instance/console-log/@volume)");
 	virStoragePoolPtr p = NULL;
 	if (dom_state(d) != VIR_DOMAIN_SHUTOFF) {
 		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is running: stop it first ('ovfdeploy stop --connect %s %s')",
 				name, c->uri, name);
 		goto out;
 	}
-	vols = xml_xpath_all(meta, "/od:instance/od:volume", &nv);
-	bases = xml_xpath_all(meta, "/od:instance/od:base", &nb);
+	vols = xml_xpath_all(meta, "/instance/volume", &nv);
+	bases = xml_xpath_all(meta, "/instance/base", &nb);
 	if (pool_name && !(p = find_pool(c, pool_name, e))) {
 		rc = -1;
 		goto out;
@@ -1324,12 +1331,12 @@ int lv_list(lv_conn *c, struct lv_instance **out, size_t *n, od_err *e)
 			struct lv_instance *x = &v[*n];
 			x->name = od_strdup(virDomainGetName(doms[i]));
 			x->state = od_strdup(state_name(dom_state(doms[i])));
-			x->package = xml_xpath(doc, "string(/od:instance/od:package/@path)");
-			x->option = xml_xpath(doc, "string(/od:instance/od:option)");
-			x->pool = xml_xpath(doc, "string(/od:instance/od:pool)");
-			x->console_log = xml_xpath(doc, "string(/od:instance/od:console-log)");
+			x->package = xml_xpath(doc, "string(/instance/package/@path)");
+			x->option = xml_xpath(doc, "string(/instance/option)");
+			x->pool = xml_xpath(doc, "string(/instance/pool)");
+			x->console_log = xml_xpath(doc, "string(/instance/console-log)");
 			size_t nb = 0;
-			char **bases = xml_xpath_all(doc, "/od:instance/od:base", &nb);
+			char **bases = xml_xpath_all(doc, "/instance/base", &nb);
 			strv_free(bases, nb);
 			x->nbases = nb;
 			(*n)++;
