@@ -32,13 +32,15 @@ lv_start() {
 	echo 'stdio_handler = "file"' >"$LV_DIR/config/libvirt/qemu.conf"
 	cat >"$LV_DIR/libvirtd.conf" <<CONF
 unix_sock_dir = "$LV_DIR/run/libvirt"
+listen_tls = 0
 listen_tcp = 1
 listen_addr = "127.0.0.1"
 tcp_port = "${LV_TCP_PORT:-0}"
 auth_tcp = "none"
 log_outputs = "3:file:$LV_DIR/libvirtd.log"
 CONF
-	[ -d "$LV_KEEP/capabilities" ] && cp -a "$LV_KEEP/capabilities" "$LV_DIR/cache/libvirt/qemu/"
+	mkdir -p "$LV_DIR/cache/libvirt/qemu/cache"
+	[ -d "$LV_KEEP/capabilities" ] && cp -a "$LV_KEEP/capabilities" "$LV_DIR/cache/libvirt/qemu/cache/"
 	chown -R "$LV_USER:" "$LV_DIR"
 	listen=
 	[ -n "${LV_TCP_PORT:-}" ] && listen=--listen
@@ -74,8 +76,9 @@ lv_stop() {
 			virsh -q -c "$LV_URI" destroy "$d" >/dev/null 2>&1
 		done
 	fi
-	for f in "$LV_DIR"/run/libvirt/qemu/run/*.pid "$LV_DIR"/run/libvirt/qemu/*.pid; do
+	for f in "$LV_DIR"/run/libvirt/qemu/run/*.pid; do
 		[ -f "$f" ] || continue
+		[ "${f##*/}" = driver.pid ] && continue  # the daemon itself, stopped below
 		p=$(cat "$f" 2>/dev/null)
 		case $p in ''|*[!0-9]*) continue ;; esac
 		kill -9 "$p" 2>/dev/null
@@ -87,11 +90,30 @@ lv_stop() {
 		wait "$LV_PID" 2>/dev/null
 	fi
 	LV_PID=
-	if [ -n "$LV_DIR" ] && [ -d "$LV_DIR/cache/libvirt/qemu/capabilities" ] && [ ! -d "$LV_KEEP/capabilities" ]; then
-		mkdir -p "$LV_KEEP" && cp -a "$LV_DIR/cache/libvirt/qemu/capabilities" "$LV_KEEP/" 2>/dev/null
+	if [ -n "$LV_DIR" ] && [ -d "$LV_DIR/cache/libvirt/qemu/cache/capabilities" ] && [ ! -d "$LV_KEEP/capabilities" ]; then
+		mkdir -p "$LV_KEEP" && cp -a "$LV_DIR/cache/libvirt/qemu/cache/capabilities" "$LV_KEEP/" 2>/dev/null
 	fi
 	[ -n "$LV_DIR" ] && rm -rf "$LV_DIR"
 	LV_DIR=
+}
+
+lv_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# lv_sample: the sample appliance (built once by samples/pack-tiny.sh);
+# sets LV_OVA or skips.
+lv_sample() {
+	command -v python3 >/dev/null || skip "python3 not installed"
+	out=${top_builddir:-$top_srcdir}/samples/out
+	OVFDEPLOY=$OVFDEPLOY sh "$top_srcdir/samples/pack-tiny.sh" "$out" >"$T_TMP/pack.log" 2>&1
+	rc=$?
+	[ $rc -eq 3 ] && skip "the sample's kernel package could not be obtained (offline?)"
+	if [ $rc -ne 0 ]; then
+		fail "samples/pack-tiny.sh failed (exit $rc)"; tail -20 "$T_TMP/pack.log"
+		done_testing; exit 1
+	fi
+	LV_OVA=$(cd "$out" && pwd)/tiny.ova
 }
 
 # The pool's files, one a line, sorted (what "the pool as it was" means).
