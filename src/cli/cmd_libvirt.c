@@ -6,6 +6,7 @@
 #include "deploy/deploy.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,8 @@ int cli_libvirt_deploy(struct deploy_plan *pl, const struct deploy_opts *o, cons
 		od_err_nomem(&e);
 		return cli_fail(&e);
 	}
+	/* A host that goes away mid-upload must be an error, not SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	lv_conn *c = lv_open(uri, &e);
 	if (!c) {
 		free(name);
@@ -146,6 +149,7 @@ int cli_libvirt_instances(const char *cmd, int argc, char **argv)
 		return cli_usage_error(cmd, is_list ? "no arguments expected" : "expected one instance name");
 	const char *name = is_list ? NULL : argv[optind];
 	od_err e;
+	signal(SIGPIPE, SIG_IGN);
 	lv_conn *c = lv_open(uri, &e);
 	if (!c)
 		return cli_fail(&e);

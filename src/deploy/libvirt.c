@@ -173,7 +173,10 @@ lv_conn *lv_open(const char *uri, od_err *e)
 	if (!c->conn) {
 		virErrorPtr err = virGetLastError();
 		int code = err ? err->code : 0;
-		if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED || code == VIR_ERR_AUTH_UNAVAILABLE)
+		/* Over SSH, a refused login reaches us as ssh's own words. */
+		const char *m = lv_msg();
+		if (code == VIR_ERR_AUTH_FAILED || code == VIR_ERR_AUTH_CANCELLED || code == VIR_ERR_AUTH_UNAVAILABLE ||
+		    strstr(m, "Permission denied (") || strstr(m, "authentication failed"))
 			od_err_set(e, OD_E_IO, "%s: authentication refused: %s", uri, lv_msg());
 		else
 			od_err_set(e, OD_E_IO, "%s: cannot connect to the libvirt host: %s", uri, lv_msg());

@@ -42,6 +42,18 @@ CONF
 	mkdir -p "$LV_DIR/cache/libvirt/qemu/cache"
 	[ -d "$LV_KEEP/capabilities" ] && cp -a "$LV_KEEP/capabilities" "$LV_DIR/cache/libvirt/qemu/cache/"
 	chown -R "$LV_USER:" "$LV_DIR"
+	LV_SOCK=$LV_DIR/run/libvirt/libvirt-sock
+	LV_URI="qemu+unix:///session?socket=$LV_SOCK"
+	lv_daemon || { lv_stop; skip "the private libvirtd did not start"; }
+	LV_POOL_DIR=$LV_DIR/pool
+	virsh -q -c "$LV_URI" pool-define-as default dir --target "$LV_POOL_DIR" >/dev/null 2>&1 &&
+		virsh -q -c "$LV_URI" pool-start default >/dev/null 2>&1 || { lv_stop; skip "cannot make a storage pool in the private libvirtd"; }
+	export OVFDEPLOY_LIBVIRT_VIRT_TYPE=qemu  # /dev/kvm here cannot boot Linux (PVM)
+}
+
+# lv_daemon: (re)start libvirtd on LV_DIR; 1 if it does not come up.
+lv_daemon() {
+	rm -f "$LV_SOCK"
 	listen=
 	[ -n "${LV_TCP_PORT:-}" ] && listen=--listen
 	setpriv --reuid="$LV_USER" --regid="$LV_USER" --init-groups env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
@@ -49,8 +61,6 @@ CONF
 		XDG_CACHE_HOME="$LV_DIR/cache" /usr/sbin/libvirtd $listen --config "$LV_DIR/libvirtd.conf" --timeout 300 \
 		>"$LV_DIR/daemon.out" 2>&1 &
 	LV_PID=$!
-	LV_SOCK=$LV_DIR/run/libvirt/libvirt-sock
-	LV_URI="qemu+unix:///session?socket=$LV_SOCK"
 	i=0
 	while [ ! -S "$LV_SOCK" ] && [ $i -lt 100 ]; do
 		kill -0 "$LV_PID" 2>/dev/null || break
@@ -58,13 +68,9 @@ CONF
 	done
 	if [ ! -S "$LV_SOCK" ]; then
 		tail -5 "$LV_DIR/daemon.out" "$LV_DIR/libvirtd.log" 2>/dev/null
-		lv_stop
-		skip "the private libvirtd did not start"
+		return 1
 	fi
-	LV_POOL_DIR=$LV_DIR/pool
-	virsh -q -c "$LV_URI" pool-define-as default dir --target "$LV_POOL_DIR" >/dev/null 2>&1 &&
-		virsh -q -c "$LV_URI" pool-start default >/dev/null 2>&1 || { lv_stop; skip "cannot make a storage pool in the private libvirtd"; }
-	export OVFDEPLOY_LIBVIRT_VIRT_TYPE=qemu  # /dev/kvm here cannot boot Linux (PVM)
+	return 0
 }
 
 lv_virsh() { virsh -q -c "$LV_URI" "$@"; }
