@@ -82,9 +82,16 @@ int cli_libvirt_deploy(struct deploy_plan *pl, const struct deploy_opts *o, cons
 		return cli_fail(&e);
 	}
 	if (!start) {
-		if (cli.json)
-			printf("{\"name\": \"%s\", \"connect\": \"%s\"}\n", name, uri);
-		else
+		if (cli.json) {
+			json_w w;
+			json_init(&w, stdout);
+			json_obj_begin(&w, NULL);
+			json_str(&w, "name", name);
+			json_str(&w, "backend", "libvirt");
+			json_str(&w, "connect", uri);
+			json_obj_end(&w);
+			json_finish(&w);
+		} else
 			cli_info("Deployed %s to %s; start it with 'ovfdeploy start --connect %s %s'\n", name, uri, uri, name);
 	} else if (lv_start(c, name, &e) < 0) {
 		rc = cli_fail(&e);
@@ -96,7 +103,7 @@ int cli_libvirt_deploy(struct deploy_plan *pl, const struct deploy_opts *o, cons
 	}
 	lv_close(c);
 	free(name);
-	return rc < 0 ? rc : rc;
+	return rc;
 }
 
 static void usage(const char *cmd)

@@ -360,8 +360,14 @@ static virStorageVolPtr vol_create(virStoragePoolPtr p, const char *name, const 
 	}
 	virStorageVolPtr v = virStorageVolCreateXML(p, x.data, 0);
 	od_buf_free(&x);
-	if (!v)
-		od_err_set(e, OD_E_IO, "cannot create volume %s in pool %s: %s", name, virStoragePoolGetName(p), lv_msg());
+	if (!v) {
+		virErrorPtr err = virGetLastError();
+		if (err && err->code == VIR_ERR_STORAGE_VOL_EXIST)
+			od_err_set(e, OD_E_USAGE, "volume %s exists already in pool %s (left by an interrupted deploy? 'virsh vol-delete --pool %s %s' removes it)",
+				   name, virStoragePoolGetName(p), virStoragePoolGetName(p), name);
+		else
+			od_err_set(e, OD_E_IO, "cannot create volume %s in pool %s: %s", name, virStoragePoolGetName(p), lv_msg());
+	}
 	return v;
 }
 
@@ -646,7 +652,9 @@ static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts
 		return od_err_nomem(e);
 	}
 	virStorageVolPtr have = vol_lookup(m->pool, d->base), mk = vol_lookup(m->pool, marker);
-	if (have && mk) {
+	/* Only a shared base is reused: a private one of the same name may
+	 * hold another package's disk (an earlier instance of this name). */
+	if (have && mk && dig) {
 		virStorageVolFree(have);
 		virStorageVolFree(mk);
 		free(marker);
@@ -717,11 +725,13 @@ static int upload_env(lv_conn *c, struct deploy_plan *pl, const char *name, cons
 	if (rc == 0 && (fd < 0 || fstat(fd, &st) < 0))
 		rc = od_err_errno(e, errno, "%s", tmp);
 	*vol_name = od_asprintf("%s-env.iso", name);
-	if (rc == 0 && (!*vol_name || made_add(m, *vol_name) < 0))
+	if (rc == 0 && !*vol_name)
 		rc = od_err_nomem(e);
 	virStorageVolPtr v = rc == 0 ? vol_create(m->pool, *vol_name, "raw", (uint64_t)st.st_size, NULL, NULL, e) : NULL;
 	if (rc == 0 && !v)
 		rc = -1;
+	if (rc == 0 && made_add(m, *vol_name) < 0)
+		rc = od_err_nomem(e);
 	struct lv_opts quiet = *o;
 	quiet.progress = NULL;
 	if (rc == 0)
@@ -958,7 +968,7 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 			break;
 		}
 		d->overlay = od_asprintf("%s-disk%zu.qcow2", name, nd - 1);
-		if (!d->overlay || made_add(&m, d->overlay) < 0) {
+		if (!d->overlay) {
 			rc = od_err_nomem(e);
 			break;
 		}
@@ -974,6 +984,11 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 			break;
 		}
 		virStorageVolFree(v);
+		/* Listed once made: a volume that was there before is not ours to delete. */
+		if (made_add(&m, d->overlay) < 0) {
+			rc = od_err_nomem(e);
+			break;
+		}
 	}
 	if (rc == 0)
 		rc = upload_env(c, pl, name, o, &m, &env_vol, e);

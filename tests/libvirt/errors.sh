@@ -23,6 +23,13 @@ expect_exit 2 "--pool without --connect is a usage error" -- env -u OVFDEPLOY_CO
 expect_exit 2 "no such pool" -- "$O" deploy --connect "$U" --pool nosuch --accept-eula "$LV_OVA"
 expect_grep "no storage pool 'nosuch'" "$T_TMP/err" "and names it"
 expect_exit 2 "no such network" -- "$O" deploy --connect "$U" --network nosuch --accept-eula "$LV_OVA"
+# Verify, EULA and properties come first: nothing reaches the host before.
+cp "$LV_OVA" bad.ova && printf 'X' | dd of=bad.ova bs=1 seek=300000 conv=notrunc 2>/dev/null
+expect_exit 1 "a package that does not verify is refused" -- "$O" deploy --connect "$U" --accept-eula --reverify bad.ova
+expect_exit 1 "so is a declined EULA (no terminal, no --accept-eula)" -- "$O" deploy --connect "$U" "$LV_OVA"
+expect_exit 1 "and a property value of the wrong type" -- "$O" deploy --connect "$U" --accept-eula --prop appliance.http_port=notaport "$LV_OVA"
+expect_exit 2 "and a name that would escape" -- "$O" deploy --connect "$U" --accept-eula --name ../x "$LV_OVA"
+[ -z "$(lv_pool_files)" ] && ok "none of them touched the pool" || fail "left: $(lv_pool_files | tr '\n' ' ')"
 expect_exit 0 "deploy e1" -- "$O" deploy --connect "$U" --accept-eula --name e1 "$LV_OVA"
 expect_exit 2 "the name is taken" -- "$O" deploy --connect "$U" --accept-eula --name e1 "$LV_OVA"
 expect_grep "'e1' exists already" "$T_TMP/err" "and says so"
