@@ -28,3 +28,10 @@ EXTRA_DIST += tests/deploy/collection.sh tests/deploy/deploylib.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
+
+# libvirt.c's life cycle against libvirt's in-process test driver
+check_PROGRAMS += tests/deploy/test_libvirt
+tests_deploy_test_libvirt_SOURCES = tests/deploy/test_libvirt.c
+tests_deploy_test_libvirt_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS)
+tests_deploy_test_libvirt_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
+TESTS += tests/deploy/test_libvirt
