@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -627,6 +628,23 @@ static int open_source(struct deploy_plan *pl, const struct ovf_hw_disk *hd, con
 	return 0;
 }
 
+/* A second guard besides the marker: every byte of a base is written by
+ * its upload, so a complete one has at least its size allocated.  (Two
+ * deploys of one new package at the same moment could otherwise leave a
+ * marker beside the other's unfinished upload.) */
+static bool looks_short(virStorageVolPtr v, uint64_t size)
+{
+	virStorageVolInfo info;
+	if (virStorageVolGetInfo(v, &info) < 0) {
+		virResetLastError();
+		return true;
+	}
+	/* (A filesystem that stores zeros as holes makes us upload again:
+	 * slower, never wrong.) */
+	uint64_t slack = 1u << 20;
+	return info.allocation + slack < size;
+}
+
 /* Reuse a complete base or upload one; sets d->base. */
 static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts *o, const char *name, size_t idx,
 			const struct ovf_hw_disk *hd, struct lv_made *m, struct lv_disk *d, od_err *e)
@@ -654,7 +672,7 @@ static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts
 	virStorageVolPtr have = vol_lookup(m->pool, d->base), mk = vol_lookup(m->pool, marker);
 	/* Only a shared base is reused: a private one of the same name may
 	 * hold another package's disk (an earlier instance of this name). */
-	if (have && mk && dig) {
+	if (have && mk && dig && !looks_short(have, s.size)) {
 		virStorageVolFree(have);
 		virStorageVolFree(mk);
 		free(marker);
@@ -890,7 +908,8 @@ static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, cons
 			    "<features><acpi/><apic/></features><on_poweroff>destroy</on_poweroff>"
 			    "<on_reboot>restart</on_reboot><on_crash>destroy</on_crash><devices>",
 			    (unsigned long long)mem, cpus);
-	rc |= devices_xml(x, pool, disks, ndisks, env_vol, pl->hw.nnics, net, log);
+	rc |= devices_xml(x, pool, disks, ndisks, env_vol, pl->hw.nnics < VMSPEC_MAX_NICS ? pl->hw.nnics : VMSPEC_MAX_NICS,
+			  net, log);
 	rc |= od_buf_puts(x, "</devices></domain>");
 	free(pkg);
 	free(dd);
@@ -937,6 +956,25 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 	struct lv_net net;
 	if (choose_net(c, o, &net, e) < 0)
 		return -1;
+	/* What the guest is given instead of what it asked for, as the local
+	 * deploy says it (devices_xml is where a hardware plan would change it). */
+	for (size_t i = 0; i < pl->hw.nnics; i++) {
+		const struct ovf_hw_nic *hn = &pl->hw.nics[i];
+		if (i == VMSPEC_MAX_NICS)
+			ovf_warn(&pl->warnings, "only the first %d network adapters are connected", VMSPEC_MAX_NICS);
+		if (i < VMSPEC_MAX_NICS && hn->model && strcasecmp(hn->model, "virtio") != 0)
+			ovf_warn(&pl->warnings, "network adapter %s (%s) is provided as virtio-net",
+				 hn->item && hn->item->element_name ? hn->item->element_name : "?", hn->model);
+	}
+	for (size_t i = 0; i < pl->hw.ndisks; i++) {
+		const struct ovf_hw_disk *hd = &pl->hw.disks[i];
+		if (!hd->cdrom && hd->controller && hd->controller->resource_sub_type &&
+		    strcasecmp(hd->controller->resource_sub_type, "virtio") != 0)
+			ovf_warn(&pl->warnings, "disk %s on controller %s (%s) is provided as virtio-blk",
+				 hd->disk && hd->disk->disk_id ? hd->disk->disk_id : "?",
+				 hd->controller->element_name ? hd->controller->element_name : "?",
+				 hd->controller->resource_sub_type);
+	}
 	const char *pool_name = o->pool ? o->pool : "default";
 	struct lv_made m = {0};
 	m.pool = find_pool(c, pool_name, e);
@@ -1100,6 +1138,16 @@ static char *file_tail(const char *path, size_t max)
 	return buf;
 }
 
+static bool same_host(lv_conn *c)
+{
+	char here[256];
+	char *there = virConnectGetHostname(c->conn);
+	virResetLastError();
+	bool same = there && gethostname(here, sizeof here) == 0 && (here[sizeof here - 1] = '\0', !strcmp(here, there));
+	free(there);
+	return same;
+}
+
 int lv_start(lv_conn *c, const char *name, od_err *e)
 {
 	xmlDocPtr meta = NULL;
@@ -1111,7 +1159,8 @@ int lv_start(lv_conn *c, const char *name, od_err *e)
 		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is running already", name);
 	} else if (virDomainCreate(d) < 0) {
 		char *log = xml_xpath(meta, "string(/instance/console-log)");
-		char *tail = file_tail(log, 1024);
+		/* The log is on the host: read it only when that is this machine. */
+		char *tail = same_host(c) ? file_tail(log, 1024) : NULL;
 		od_err_set(e, OD_E_IO, "%s: domain '%s' failed to start: %s%s%s", c->uri, name, lv_msg(),
 			   tail && *tail ? "; the console log ends with: " : "", tail ? tail : "");
 		rc = -1;
