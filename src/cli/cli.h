@@ -128,7 +128,7 @@ struct deploy_plan;
 struct deploy_opts;
 struct lv_opts;
 const char *cli_libvirt_uri(int argc, char **argv);
-int cli_libvirt_deploy(struct deploy_plan *pl, const struct deploy_opts *o, const char *uri,
+int cli_libvirt_deploy(struct deploy_plan *plans, size_t nplans, const struct deploy_opts *o, const char *uri,
 		       const struct lv_opts *lo, bool start);
 int cli_libvirt_instances(const char *cmd, int argc, char **argv);
 

@@ -418,7 +418,7 @@ int cmd_deploy(int argc, char **argv)
 		fprintf(stderr, "Deployment option: %s%s%s\n", plans[0].config->id ? plans[0].config->id : "?",
 			plans[0].config->label ? ", " : "", plans[0].config->label ? plans[0].config->label : "");
 	if (rc == 0 && connect_uri) {
-		rc = cli_libvirt_deploy(&plans[0], &o, connect_uri, &lvo, start);
+		rc = cli_libvirt_deploy(plans, nplans, &o, connect_uri, &lvo, start);
 		for (size_t i = nopen; i-- > 0;)
 			deploy_plan_free(&plans[i]);
 		free(plans);

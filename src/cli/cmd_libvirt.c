@@ -46,63 +46,94 @@ static int attach(lv_conn *c, const char *name, od_err *e)
 	return rc;
 }
 
-int cli_libvirt_deploy(struct deploy_plan *pl, const struct deploy_opts *o, const char *uri,
+/* A collection deploys as one domain per VirtualSystem, NAME-SYSTEMID, all
+ * or nothing, as locally; with --start they all start, none attached. */
+int cli_libvirt_deploy(struct deploy_plan *plans, size_t nplans, const struct deploy_opts *o, const char *uri,
 		       const struct lv_opts *lo, bool start)
 {
 	od_err e;
-	if (pl->pkg->env->nsystems > 1) {
-		od_err_set(&e, OD_E_UNSUPPORTED, "%s: a collection of virtual systems cannot be deployed to libvirt yet", pl->pkg->path);
-		return cli_fail(&e);
-	}
-	char *name = o->name ? od_strdup(o->name) : deploy_default_name(pl);
-	if (!name) {
+	char *base = o->name ? od_strdup(o->name) : deploy_default_name(&plans[0]);
+	char **names = calloc(nplans, sizeof *names);
+	if (!base || !names) {
+		free(base);
+		free(names);
 		od_err_nomem(&e);
 		return cli_fail(&e);
 	}
 	/* A host that goes away mid-upload must be an error, not SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	lv_conn *c = lv_open(uri, &e);
-	if (!c) {
-		free(name);
-		return cli_fail(&e);
-	}
-	struct cli_progress prog;
-	cli_progress_init(&prog, "uploading", false);
-	struct lv_opts lopt = *lo;
-	lopt.skip_verify = o->skip_verify;
-	lopt.progress = cli_progress_cb;
-	lopt.progress_ctx = &prog;
-	int rc = lv_deploy(c, pl, name, &lopt, &e);
-	cli_progress_done(&prog);
-	for (size_t w = 0; w < pl->warnings.n; w++)
-		cli_warn("%s", pl->warnings.v[w]);
-	if (rc < 0) {
-		lv_close(c);
-		free(name);
-		return cli_fail(&e);
-	}
-	if (!start) {
-		if (cli.json) {
-			json_w w;
-			json_init(&w, stdout);
-			json_obj_begin(&w, NULL);
-			json_str(&w, "name", name);
-			json_str(&w, "backend", "libvirt");
-			json_str(&w, "connect", uri);
-			json_obj_end(&w);
-			json_finish(&w);
-		} else
-			cli_info("Deployed %s to %s; start it with 'ovfdeploy start --connect %s %s'\n", name, uri, uri, name);
-	} else if (lv_start(c, name, &e) < 0) {
-		rc = cli_fail(&e);
-	} else if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-		if (attach(c, name, &e) < 0)
+	int rc = c ? 0 : cli_fail(&e);
+	size_t made = 0;
+	for (size_t i = 0; rc == 0 && i < nplans; i++) {
+		names[i] = nplans > 1 ? deploy_member_name(base, &plans[i]) : od_strdup(base);
+		if (!names[i]) {
+			od_err_nomem(&e);
 			rc = cli_fail(&e);
+			break;
+		}
+		struct cli_progress prog;
+		cli_progress_init(&prog, "uploading", false);
+		struct lv_opts lopt = *lo;
+		lopt.skip_verify = o->skip_verify;
+		lopt.progress = cli_progress_cb;
+		lopt.progress_ctx = &prog;
+		int r = lv_deploy(c, &plans[i], names[i], &lopt, &e);
+		cli_progress_done(&prog);
+		for (size_t w = 0; w < plans[i].warnings.n; w++)
+			cli_warn("%s", plans[i].warnings.v[w]);
+		if (r < 0) {
+			rc = cli_fail(&e);
+			break;
+		}
+		made++;
+	}
+	if (rc != 0) {
+		/* All or nothing: a collection half deployed is not deployed. */
+		for (size_t i = 0; i < made; i++)
+			lv_remove(c, names[i], &e);
+	} else if (!start) {
+		json_w w;
+		if (cli.json) {
+			json_init(&w, stdout);
+			if (nplans > 1)
+				json_arr_begin(&w, NULL);
+		}
+		for (size_t i = 0; i < nplans; i++) {
+			if (cli.json) {
+				json_obj_begin(&w, NULL);
+				json_str(&w, "name", names[i]);
+				json_str(&w, "backend", "libvirt");
+				json_str(&w, "connect", uri);
+				json_obj_end(&w);
+			} else {
+				cli_info("Deployed %s to %s; start it with 'ovfdeploy start --connect %s %s'\n", names[i], uri, uri,
+					 names[i]);
+			}
+		}
+		if (cli.json) {
+			if (nplans > 1)
+				json_arr_end(&w);
+			json_finish(&w);
+		}
 	} else {
-		cli_info("Started %s on %s; 'ovfdeploy console --connect %s %s' attaches\n", name, uri, uri, name);
+		for (size_t i = 0; rc == 0 && i < nplans; i++)
+			if (lv_start(c, names[i], &e) < 0)
+				rc = cli_fail(&e);
+		if (rc == 0 && nplans == 1 && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+			if (attach(c, names[0], &e) < 0)
+				rc = cli_fail(&e);
+		} else {
+			for (size_t i = 0; rc == 0 && i < nplans; i++)
+				cli_info("Started %s on %s; 'ovfdeploy console --connect %s %s' attaches\n", names[i], uri, uri,
+					 names[i]);
+		}
 	}
 	lv_close(c);
-	free(name);
+	for (size_t i = 0; i < nplans; i++)
+		free(names[i]);
+	free(names);
+	free(base);
 	return rc;
 }
 
