@@ -1,8 +1,9 @@
 #!/bin/sh
 # collection.sh - with --connect, a VirtualSystemCollection deploys as one
 # domain per VirtualSystem (NAME-SYSTEMID), all or nothing, on the private
-# libvirtd, its properties checked before anything is uploaded.  Each member gets its own hardware and bases; rm of both leaves the pool
-# empty.  No guest boots (the members' disks are blank).
+# libvirtd, its properties checked before anything is uploaded.  Each
+# member gets its own hardware and bases; rm of both leaves the pool empty.
+# No guest boots (the members' disks are blank).
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/libvirt/lvlib.sh"
 O=$OVFDEPLOY
