@@ -321,8 +321,8 @@ int cmd_deploy(int argc, char **argv)
 		return cli_usage_error("deploy", "--pool, --network, --bridge and --convert need --connect URI");
 	if (lvo.network && lvo.bridge)
 		return cli_usage_error("deploy", "--network and --bridge exclude each other");
-	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO))
-		return cli_usage_error("deploy", "--forward and --backend are for local instances, not with --connect");
+	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO || o.nnets))
+		return cli_usage_error("deploy", "--forward, --net and --backend are for local instances; with --connect use --network or --bridge");
 	if (o.skip_verify && o.require_signature)
 		return cli_usage_error("deploy", "--skip-verify and --require-signature contradict each other");
 	if (o.skip_verify)
