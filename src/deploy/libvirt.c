@@ -660,6 +660,7 @@ static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts
 		d->base = od_asprintf("od-base-%s%s%s.%s", dig, o->convert ? "-" : "", o->convert ? o->convert : "", s.format);
 	else
 		d->base = od_asprintf("%s-base%zu.%s", name, idx, s.format);
+	bool shared = dig != NULL;
 	free(dig);
 	char *marker = d->base ? od_asprintf("%s.complete", d->base) : NULL;
 	d->base_fmt = od_strdup(s.format);
@@ -672,7 +673,7 @@ static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts
 	virStorageVolPtr have = vol_lookup(m->pool, d->base), mk = vol_lookup(m->pool, marker);
 	/* Only a shared base is reused: a private one of the same name may
 	 * hold another package's disk (an earlier instance of this name). */
-	if (have && mk && dig && !looks_short(have, s.size)) {
+	if (have && mk && shared && !looks_short(have, s.size)) {
 		virStorageVolFree(have);
 		virStorageVolFree(mk);
 		free(marker);
@@ -696,13 +697,13 @@ static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts
 	}
 	if (rc == 0) {
 		/* Listed before the upload: a failed upload deletes it. */
-		if (!dig && made_add(m, d->base) < 0)
+		if (!shared && made_add(m, d->base) < 0)
 			rc = od_err_nomem(e);
 		char what[512];
 		snprintf(what, sizeof what, "%s (%s)", hd->file->href ? hd->file->href : "disk", d->base);
 		if (rc == 0)
 			rc = upload(c, v, s.fd, s.offset, s.size, what, o, e);
-		if (rc < 0 && dig)
+		if (rc < 0 && shared)
 			virStorageVolDelete(v, 0);
 	}
 	if (v)
@@ -713,7 +714,7 @@ static int prepare_base(lv_conn *c, struct deploy_plan *pl, const struct lv_opts
 			rc = -1;
 		else
 			virStorageVolFree(mv);
-		if (rc == 0 && !dig && made_add(m, marker) < 0)
+		if (rc == 0 && !shared && made_add(m, marker) < 0)
 			rc = od_err_nomem(e);
 	}
 	free(marker);
