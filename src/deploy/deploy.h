@@ -246,7 +246,10 @@ int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);
  * to its own qcow2 overlay volume backed by the base.  A base counts only
  * once its completion marker volume (BASE.complete) exists: an upload that
  * was interrupted leaves a base without marker, which the next deploy
- * deletes and uploads again. */
+ * deletes and uploads again; so is a base whose allocation is short of its
+ * size, even beside a marker.  Two deploys of one new package to one pool
+ * at the same moment may each upload the base (the later wins); neither
+ * trusts a partial one. */
 #define LV_METADATA_NS "https://ovfdeploy.invalid/xmlns/libvirt-instance/1"
 typedef struct lv_conn lv_conn;
 struct lv_opts {
