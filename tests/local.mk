@@ -36,3 +36,6 @@ TESTS += tests/runner/sandbox_net tests/runner/sandbox_io tests/runner/sandbox-s
 EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests/runner/sandbox-reaper.sh tests/runner/sandbox_guest.S \
 	tests/runner/net-dhcp.sh tests/runner/dhcp_guest.S
 # ---- end of the sandbox block
+
+# ---- deploying to libvirt hosts (issue #18): a private libvirtd per script
+include tests/libvirt/local.mk

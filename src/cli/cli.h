@@ -120,4 +120,16 @@ void cli_print_verify(const struct ovf_package *p, const struct ovf_verify_repor
 CLI_COMMANDS(X)
 #undef X
 
+/* libvirt hosts (cmd_libvirt.c): the URI an instance command was given
+ * (--connect URI or --connect=URI), else $OVFDEPLOY_CONNECT, else NULL (the
+ * local backends).  $LIBVIRT_DEFAULT_URI is deliberately not used: it is
+ * set for virsh on many machines, and must not move ovfdeploy's instances. */
+struct deploy_plan;
+struct deploy_opts;
+struct lv_opts;
+const char *cli_libvirt_uri(int argc, char **argv);
+int cli_libvirt_deploy(struct deploy_plan *plans, size_t nplans, const struct deploy_opts *o, const char *uri,
+		       const struct lv_opts *lo, bool start);
+int cli_libvirt_instances(const char *cmd, int argc, char **argv);
+
 #endif

@@ -38,6 +38,13 @@ static void usage(FILE *f)
 		"  --skip-verify               do not check the manifest and signature (dangerous)\n"
 		"  --reverify                  verify again even if this unchanged file verified before\n"
 		"  --start                     with 'deploy': start in the foreground afterwards\n"
+		"  --connect URI               deploy to the libvirt host at URI instead of locally\n"
+		"                              (qemu:///system, qemu+ssh://user@host/system; or $OVFDEPLOY_CONNECT)\n"
+		"  --pool NAME                 libvirt storage pool for the volumes (default: default)\n"
+		"  --network NAME              libvirt network for the adapters (default: default if it exists,\n"
+		"                              else user-mode networking)\n"
+		"  --bridge BRIDGE             attach the adapters to this host bridge instead\n"
+		"  --convert qcow2|raw         with --connect: convert the disks before uploading them\n"
 		"  --json                      print the instance as JSON (deploy without --start)\n"
 		"  -q, --quiet                 print only errors\n"
 		"\n"
@@ -206,7 +213,8 @@ static int parse_forward(const char *s, struct vmspec_forward *f)
 int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
-	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN };
+	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -222,6 +230,11 @@ int cmd_deploy(int argc, char **argv)
 		{"reverify", no_argument, NULL, O_REVERIFY},
 		{"start", no_argument, NULL, O_START},
 		{"run", no_argument, NULL, O_RUN}, /* set by main for "ovfdeploy APP.ova" */
+		{"connect", required_argument, NULL, O_CONNECT},
+		{"pool", required_argument, NULL, O_POOL},
+		{"network", required_argument, NULL, O_NETWORK},
+		{"bridge", required_argument, NULL, O_BRIDGE},
+		{"convert", required_argument, NULL, O_CONVERT},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -231,6 +244,9 @@ int cmd_deploy(int argc, char **argv)
 	const char *props[256], *props_files[16];
 	size_t nprops = 0, nprops_files = 0;
 	bool accept = false, start = false;
+	struct lv_opts lvo = {0};  /* --connect: a libvirt host (cmd_libvirt.c) */
+	const char *connect_uri = cli_libvirt_uri(argc, argv);
+	bool lv_only = false;
 	/* main() calls us as "deploy" for the implicit form; it passes --run. */
 	int opt;
 	optind = 1;
@@ -283,6 +299,16 @@ int cmd_deploy(int argc, char **argv)
 		case O_REVERIFY: o.reverify = true; break;
 		case O_START:
 		case O_RUN: start = true; break;
+		case O_CONNECT: connect_uri = optarg; break;
+		case O_POOL: lvo.pool = optarg; lv_only = true; break;
+		case O_NETWORK: lvo.network = optarg; lv_only = true; break;
+		case O_BRIDGE: lvo.bridge = optarg; lv_only = true; break;
+		case O_CONVERT:
+			if (strcmp(optarg, "qcow2") && strcmp(optarg, "raw"))
+				return cli_usage_error("deploy", "--convert %s: expected qcow2 or raw", optarg);
+			lvo.convert = optarg;
+			lv_only = true;
+			break;
 		case CLI_OPT_HELP: return EXIT_OK;
 		default:
 			return cli_usage_error("deploy", "unknown option");
@@ -291,6 +317,12 @@ int cmd_deploy(int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error("deploy", "expected one package");
 	const char *package = argv[optind];
+	if (lv_only && !connect_uri)
+		return cli_usage_error("deploy", "--pool, --network, --bridge and --convert need --connect URI");
+	if (lvo.network && lvo.bridge)
+		return cli_usage_error("deploy", "--network and --bridge exclude each other");
+	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO || o.nnets))
+		return cli_usage_error("deploy", "--forward, --net and --backend are for local instances; with --connect use --network or --bridge");
 	if (o.skip_verify && o.require_signature)
 		return cli_usage_error("deploy", "--skip-verify and --require-signature contradict each other");
 	if (o.skip_verify)
@@ -385,6 +417,15 @@ int cmd_deploy(int argc, char **argv)
 	if (rc == 0 && !cli.quiet && !cli.json && plans[0].config)
 		fprintf(stderr, "Deployment option: %s%s%s\n", plans[0].config->id ? plans[0].config->id : "?",
 			plans[0].config->label ? ", " : "", plans[0].config->label ? plans[0].config->label : "");
+	if (rc == 0 && connect_uri) {
+		rc = cli_libvirt_deploy(plans, nplans, &o, connect_uri, &lvo, start);
+		for (size_t i = nopen; i-- > 0;)
+			deploy_plan_free(&plans[i]);
+		free(plans);
+		free(sibs);
+		free(made);
+		return rc;
+	}
 	char *base = NULL;
 	if (rc == 0 && nplans > 1) {
 		base = o.name ? od_strdup(o.name) : deploy_default_name(&plans[0]);

@@ -52,6 +52,8 @@ static const char *one_name(const char *cmd, const char *help, int argc, char **
 
 int cmd_list(int argc, char **argv)
 {
+	if (cli_libvirt_uri(argc, argv)) /* --connect: a libvirt host (cmd_libvirt.c) */
+		return cli_libvirt_instances("list", argc, argv);
 	int rc = EXIT_OK;
 	optind = 1;
 	int opt;
@@ -152,6 +154,8 @@ static bool opt_foreground(int opt, const char *arg)
 
 int cmd_start(int argc, char **argv)
 {
+	if (cli_libvirt_uri(argc, argv)) /* --connect: a libvirt host (cmd_libvirt.c) */
+		return cli_libvirt_instances("start", argc, argv);
 	static const struct option extra[] = {{"foreground", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
 	int rc = 0;
 	foreground = false;
@@ -195,6 +199,8 @@ static bool opt_timeout(int opt, const char *arg)
 
 int cmd_stop(int argc, char **argv)
 {
+	if (cli_libvirt_uri(argc, argv)) /* --connect: a libvirt host (cmd_libvirt.c) */
+		return cli_libvirt_instances("stop", argc, argv);
 	static const struct option extra[] = {{"timeout", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
 	int rc = 0;
 	stop_timeout = 30;
@@ -222,6 +228,8 @@ int cmd_stop(int argc, char **argv)
 
 int cmd_rm(int argc, char **argv)
 {
+	if (cli_libvirt_uri(argc, argv)) /* --connect: a libvirt host (cmd_libvirt.c) */
+		return cli_libvirt_instances("rm", argc, argv);
 	int rc = 0;
 	const char *name = one_name("rm", "Usage: ovfdeploy rm NAME\nRemove a stopped instance and all its files (its disks' changes too).\n",
 				    argc, argv, NULL, NULL, &rc);
@@ -238,6 +246,8 @@ int cmd_rm(int argc, char **argv)
  * guest goes away or the user types Ctrl-A x. */
 int cmd_console(int argc, char **argv)
 {
+	if (cli_libvirt_uri(argc, argv)) /* --connect: a libvirt host (cmd_libvirt.c) */
+		return cli_libvirt_instances("console", argc, argv);
 	int rc = 0;
 	const char *name = one_name("console", "Usage: ovfdeploy console NAME\nAttach to a running instance's serial console; Ctrl-A x detaches.\n",
 				    argc, argv, NULL, NULL, &rc);

@@ -505,7 +505,7 @@ out:
 	return rc;
 }
 
-static int build_env(struct deploy_plan *pl, struct instance *in, od_err *e)
+int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e)
 {
 	struct ovf_env_property *props = calloc(pl->nprops ? pl->nprops : 1, sizeof *props);
 	if (!props)
@@ -543,15 +543,23 @@ static int build_env(struct deploy_plan *pl, struct instance *in, od_err *e)
 		.entities = ents,
 		.nentities = pl->nsiblings,
 	};
-	od_buf xml = {0};
 	if (rc == 0)
-		rc = ovf_env_build(&doc, &xml, e);
+		rc = ovf_env_build(&doc, xml, e);
 	for (size_t s = 0; s < pl->nsiblings; s++)
 		free((void *)ents[s].props);
 	free(ents);
 	free(props);
-	if (rc < 0)
+	return rc < 0 ? -1 : 0;
+}
+
+static int build_env(struct deploy_plan *pl, struct instance *in, od_err *e)
+{
+	od_buf xml = {0};
+	int rc;
+	if (deploy_env_xml(pl, &xml, e) < 0) {
+		od_buf_free(&xml);
 		return -1;
+	}
 	char *xml_path = od_asprintf("%s/ovf-env.xml", in->dir);
 	in->spec.cdrom = od_asprintf("%s/env.iso", in->dir);
 	if (!xml_path || !in->spec.cdrom) {

@@ -230,4 +230,61 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
 
+/* The OVF environment document (ovf-env.xml) a plan's guest is given. */
+int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);
+
+/* ---- libvirt hosts (libvirt.c) ----------------------------------------------------
+ * The same deploy onto a libvirt host, local or remote (qemu:///system,
+ * qemu+ssh://host/system, ...), through libvirt's C API.  Nothing is kept
+ * on the client: the instance is a libvirt domain whose <metadata> (our
+ * namespace, LV_METADATA_NS) records the package, the deployment option,
+ * the properties and the volumes it owns, so that any client lists it.
+ *
+ * Disks are uploaded to a storage pool as they are stored (a VMDK stays a
+ * VMDK) into a base volume named by the disk's manifest digest, reused by
+ * every later deployment of that package to that pool; each instance writes
+ * to its own qcow2 overlay volume backed by the base.  A base counts only
+ * once its completion marker volume (BASE.complete) exists: an upload that
+ * was interrupted leaves a base without marker, which the next deploy
+ * deletes and uploads again; so is a base whose allocation is short of its
+ * size, even beside a marker.  Two deploys of one new package to one pool
+ * at the same moment may each upload the base (the later wins); neither
+ * trusts a partial one. */
+#define LV_METADATA_NS "https://ovfdeploy.invalid/xmlns/libvirt-instance/1"
+typedef struct lv_conn lv_conn;
+struct lv_opts {
+	const char *pool;        /* NULL = "default" */
+	const char *network;     /* NULL: "default" if the host has it, else user-mode networking */
+	const char *bridge;      /* a host bridge instead of a network */
+	const char *convert;     /* NULL (upload as stored), "qcow2" or "raw" */
+	const char *virt_type;   /* NULL: $OVFDEPLOY_LIBVIRT_VIRT_TYPE, else kvm when the host offers it, else qemu */
+	bool skip_verify;        /* unverified disks get private bases, never shared ones */
+	od_progress_fn progress;
+	void *progress_ctx;
+};
+/* Open URI with authentication callbacks that ask on the terminal (never
+ * echoing, printing or keeping a secret); an error names the URI. */
+lv_conn *lv_open(const char *uri, od_err *e);
+void lv_close(lv_conn *c);
+/* Upload (or reuse) the bases, make the overlays and the environment CD,
+ * define the domain NAME.  On failure everything made for this instance is
+ * deleted again (complete bases stay: they are reusable). */
+int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct lv_opts *o, od_err *e);
+int lv_start(lv_conn *c, const char *name, od_err *e);
+/* ACPI power button; destroyed after timeout_s (then *forced). */
+int lv_stop(lv_conn *c, const char *name, unsigned timeout_s, bool *forced, od_err *e);
+/* Undefine a stopped instance and delete its volumes, and each base no
+ * other instance uses. */
+int lv_remove(lv_conn *c, const char *name, od_err *e);
+/* Relay the serial console between in_fd/out_fd until the guest stops,
+ * input ends with no guest output for a while, or Ctrl-A x. */
+int lv_console(lv_conn *c, const char *name, int in_fd, int out_fd, od_err *e);
+struct lv_instance {
+	char *name, *state, *package, *option, *pool, *console_log;
+	size_t nbases;
+};
+/* Our instances on the host (domains carrying our metadata), by name. */
+int lv_list(lv_conn *c, struct lv_instance **out, size_t *n, od_err *e);
+void lv_list_free(struct lv_instance *v, size_t n);
+
 #endif

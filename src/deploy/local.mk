@@ -4,8 +4,10 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/qemu.c \
 	src/deploy/instance.c \
 	src/deploy/deploy.c \
-	src/deploy/verify_cache.c
-DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
+	src/deploy/verify_cache.c \
+	src/deploy/libvirt.c
+src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
+DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS)
 
 check_PROGRAMS += tests/deploy/test_qemu
 tests_deploy_test_qemu_SOURCES = tests/deploy/test_qemu.c
@@ -26,3 +28,10 @@ EXTRA_DIST += tests/deploy/collection.sh tests/deploy/deploylib.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
+
+# libvirt.c's life cycle against libvirt's in-process test driver
+check_PROGRAMS += tests/deploy/test_libvirt
+tests_deploy_test_libvirt_SOURCES = tests/deploy/test_libvirt.c
+tests_deploy_test_libvirt_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS)
+tests_deploy_test_libvirt_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
+TESTS += tests/deploy/test_libvirt
