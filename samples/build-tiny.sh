@@ -1,12 +1,15 @@
 #!/bin/sh
 # build-tiny.sh - build the disk image of the tiny sample appliance.
 #
-# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [OUTDIR]
+# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--modules LIST] [OUTDIR]
 #   OUTDIR        default samples/out
 #   --output      the disk's file name in OUTDIR (default tiny-disk.raw)
 #   --disk-mib    the disk's capacity (default 64, what tiny.ovf declares)
 #   --fill-mib    M MiB of incompressible data in a second partition: a big
 #                 appliance for the deploy benchmark (the guest ignores it)
+#   --modules     the kernel modules the initramfs loads, instead of the
+#                 sample's set: e.g. VMware's drivers only, for a test appliance
+#                 as built on VMware, with no virtio driver at all
 #
 # Makes OUTDIR/tiny-disk.raw: a 64 MiB MBR disk (the capacity samples/tiny.ovf
 # declares) with one active FAT partition holding syslinux, the Debian kernel
@@ -25,7 +28,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [OUTDIR]" >&2; exit 2; }
+usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--modules LIST] [OUTDIR]" >&2; exit 2; }
+modules=
 disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
 fill_mib=0
 name=tiny-disk.raw
@@ -34,6 +38,7 @@ while [ $# -gt 0 ]; do
 	--disk-mib) [ $# -ge 2 ] || usage; disk_mib=$2; shift 2 ;;
 	--fill-mib) [ $# -ge 2 ] || usage; fill_mib=$2; shift 2 ;;
 	--output) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
+	--modules) [ $# -ge 2 ] || usage; modules=$2; shift 2 ;;
 	-*) usage ;;
 	*) [ -z "${out:-}" ] || usage; out=$1; shift ;;
 	esac
@@ -117,15 +122,17 @@ vmlinuz=$kdir/boot/vmlinuz-$kver
 
 # --- Kernel modules --------------------------------------------------------
 # What the guest needs: the virtio PCI transport, disks (virtio-blk,
-# virtio-scsi, IDE/SATA), the environment CD (sr_mod + cdrom + isofs), the
+# virtio-scsi, IDE/SATA, and VMware's PVSCSI, which samples/tiny.ovf
+# declares), the environment CD (sr_mod + cdrom + isofs), the
 # FAT partition for persistent data, the NICs (virtio-net, e1000), and the
 # ACPI power button with evdev so acpid can turn a button press into a clean
 # power-off.  The package carries no modules.dep (depmod runs at install), so
 # the dependencies come from each module's own "depends=" field, which is what
 # modprobe would follow; we order them so that each loads after its deps.
 wanted="virtio_pci virtio_blk virtio_scsi virtio_net e1000
-	ata_piix ahci sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8
+	ata_piix ahci vmw_pvscsi sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8
 	button evdev"
+[ -z "$modules" ] || wanted=$modules
 find "$moddir/kernel" -name '*.ko' | LC_ALL=C sort >"$tmp/allmods"
 modpath() {	# name -> file, with - and _ equivalent as in module names
 	n=$(echo "$1" | tr - _)
