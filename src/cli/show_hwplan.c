@@ -73,6 +73,11 @@ void cli_hwplan_text(const struct ovf_hardware *hw)
 		size_t n = 0;
 		for (size_t c = 0; c < p.nctrls; c++) {
 			struct hw_choice ch;
+			bool dup = false;
+			for (size_t k2 = 0; k2 < c; k2++)
+				dup |= p.ctrls[k2].model == p.ctrls[c].model;
+			if (dup)
+				continue; /* one line per model */
 			hw_ctrl_choice(p.ctrls[c].model, be, &ch);
 			printf("%s %s %s", n++ ? ";" : "", hw_ctrl_name(p.ctrls[c].model), ch.exact ? "exact" : "->");
 			if (!ch.exact)
@@ -80,6 +85,11 @@ void cli_hwplan_text(const struct ovf_hardware *hw)
 		}
 		for (size_t i = 0; i < p.nnics; i++) {
 			struct hw_choice ch;
+			bool dup = false;
+			for (size_t k2 = 0; k2 < i; k2++)
+				dup |= p.nics[k2].model == p.nics[i].model;
+			if (dup)
+				continue;
 			hw_nic_choice(p.nics[i].model, be, &ch);
 			printf("%s %s %s", n++ ? ";" : "", hw_nic_name(p.nics[i].model), ch.exact ? "exact" : "->");
 			if (!ch.exact)
