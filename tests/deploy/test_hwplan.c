@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A descriptor around the Items in `items`; disks d1..d4 exist (empty,
@@ -400,6 +401,114 @@ START_TEST(test_qemu_devices)
 }
 END_TEST
 
+/* ---- instance.conf keeps the plan ---------------------------------------------- */
+
+static char home[64];
+
+static void home_setup(void)
+{
+	strcpy(home, "/tmp/od-hwplan-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(home));
+	setenv("OVFDEPLOY_HOME", home, 1);
+}
+
+static void home_teardown(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_instance_roundtrip)
+{
+	od_err e;
+	struct instance in = {0};
+	in.name = strdup("vm");
+	in.package = strdup("/srv/vm.ova");
+	ck_assert_int_eq(instance_create(&in, &e), 0);
+	struct vmspec *s = &in.spec;
+	s->cpus = 1;
+	s->memory = 256ull << 20;
+	s->ctrls[0] = (struct vmspec_ctrl){HW_CTRL_PVSCSI, 0};
+	s->ctrls[1] = (struct vmspec_ctrl){HW_CTRL_IDE, 1};
+	s->nctrls = 2;
+	s->disks[0] = (struct vmspec_disk){.path = strdup("/x/d0.qcow2"), .format = strdup("qcow2"), .on_ctrl = true,
+					   .ctrl = 0, .unit = 5};
+	s->disks[1] = (struct vmspec_disk){.path = strdup("/x/d1.qcow2"), .format = strdup("qcow2")};
+	s->ndisks = 2;
+	s->cdrom = strdup("/x/env.iso");
+	s->cdrom_on_ctrl = true;
+	s->cdrom_ctrl = 1;
+	s->cdrom_unit = 1;
+	s->nics[0] = (struct vmspec_nic){.network = strdup("lan"), .user = true, .model = HW_NIC_VMXNET3};
+	s->nics[1] = (struct vmspec_nic){.network = strdup("lan"), .user = true, .model = HW_NIC_PCNET32};
+	s->nnics = 2;
+	ck_assert_int_eq(instance_save(&in, &e), 0);
+	struct instance back;
+	int rc = instance_load("vm", &back, &e);
+	ck_assert_msg(rc == 0, "%s", e.msg);
+	ck_assert_uint_eq(back.spec.nctrls, 2);
+	ck_assert_int_eq(back.spec.ctrls[0].model, HW_CTRL_PVSCSI);
+	ck_assert_int_eq(back.spec.ctrls[1].model, HW_CTRL_IDE);
+	ck_assert_uint_eq(back.spec.ctrls[1].index, 1);
+	ck_assert(back.spec.disks[0].on_ctrl);
+	ck_assert_uint_eq(back.spec.disks[0].unit, 5);
+	ck_assert(!back.spec.disks[1].on_ctrl);
+	ck_assert(back.spec.cdrom_on_ctrl);
+	ck_assert_uint_eq(back.spec.cdrom_ctrl, 1);
+	ck_assert_uint_eq(back.spec.cdrom_unit, 1);
+	ck_assert_int_eq(back.spec.nics[0].model, HW_NIC_VMXNET3);
+	ck_assert_int_eq(back.spec.nics[1].model, HW_NIC_PCNET32);
+	instance_free(&back);
+	instance_free(&in);
+}
+END_TEST
+
+static void write_conf(const char *name, const char *text)
+{
+	char path[256];
+	snprintf(path, sizeof path, "%s/instances/%s", home, name);
+	mkdir(path, 0700);
+	strcat(path, "/instance.conf");
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A hand-edited (or hostile) instance.conf cannot place a disk on a
+ * controller or slot that does not exist, nor name an unknown model. */
+START_TEST(test_instance_hostile)
+{
+	od_err e;
+	struct instance in;
+	char *root = instance_root(&e);
+	ck_assert_ptr_nonnull(root);
+	free(root);
+	static const char *const bad[] = {
+		"disk.0.path=/x\ndisk.0.ctrl=0\n",                                      /* no controller 0 */
+		"ctrl.0.model=pvscsi\ndisk.0.path=/x\ndisk.0.ctrl=0\ndisk.0.unit=16\n", /* no target 16 */
+		"ctrl.0.model=ide\ndisk.0.path=/x\ndisk.0.ctrl=0\ndisk.0.unit=2\n",     /* IDE has 2 */
+		"ctrl.0.model=scsi-9000\n",
+		"ctrl.8.model=ide\n",
+		"ctrl.0.model=ide\nctrl.0.index=2\n",
+		"nic.0.model=tokenring\n",
+		"ctrl.0.model=ide\ncdrom=/x.iso\ncdrom.ctrl=0\ncdrom.unit=7\n",
+		"disk.0.path=/x\ndisk.0.ctrl=99999999999999999999\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char name[16], text[512];
+		snprintf(name, sizeof name, "b%zu", i);
+		snprintf(text, sizeof text, "name=%s\ncpus=1\nmemory=1048576\n%s", name, bad[i]);
+		write_conf(name, text);
+		ck_assert_msg(instance_load(name, &in, &e) == -1, "accepted: %s", bad[i]);
+	}
+	write_conf("ok", "name=ok\ncpus=1\nmemory=1048576\nctrl.0.model=ahci\ndisk.0.path=/x\ndisk.0.ctrl=0\ndisk.0.unit=5\n");
+	ck_assert_int_eq(instance_load("ok", &in, &e), 0);
+	instance_free(&in);
+}
+END_TEST
+
 /* ---- real-world descriptors (../shared) ------------------------------------------ */
 
 static ovf_envelope *shared_file(const char *name)
@@ -526,6 +635,10 @@ int main(void)
 	tcase_add_test(tc, test_choices);
 	tc = od_check_tcase(s, "qemu");
 	tcase_add_test(tc, test_qemu_devices);
+	tc = od_check_tcase(s, "instance");
+	tcase_add_checked_fixture(tc, home_setup, home_teardown);
+	tcase_add_test(tc, test_instance_roundtrip);
+	tcase_add_test(tc, test_instance_hostile);
 	tc = od_check_tcase(s, "real-world");
 	tcase_add_test(tc, test_real_photon5);
 	tcase_add_test(tc, test_real_ubuntu);
