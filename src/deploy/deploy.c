@@ -650,8 +650,6 @@ static void deploy_hw_warnings(struct deploy_plan *pl, const struct hwplan *hp, 
 			 hn->item && hn->item->element_name ? hn->item->element_name : "?", hw_nic_name(hp->nics[k].model),
 			 ch.device, bn, ch.why, ch.driver);
 	}
-	if (hp->mode == HW_VIRTIO && (hp->nnics || hp->ndisks))
-		ovf_warn(&pl->warnings, "--hardware virtio: every disk is virtio-blk and every network adapter virtio-net; the guest needs virtio_blk and virtio_net");
 }
 
 int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, od_err *e)

@@ -81,7 +81,7 @@ struct hwplan_nic {
 struct hwplan {
 	enum hw_mode mode;
 	struct hwplan_ctrl ctrls[VMSPEC_MAX_CTRLS]; size_t nctrls;
-	struct hwplan_disk *disks; size_t ndisks;  /* disks in document order, the environment CD last */
+	struct hwplan_disk *disks; size_t ndisks;  /* disks and CD-ROMs in document order; an added environment CD last */
 	struct hwplan_nic *nics; size_t nnics;
 	size_t env;                /* index in disks of the environment CD */
 	size_t boot;               /* index in disks of the boot disk, HWPLAN_NONE when diskless */
@@ -90,7 +90,13 @@ struct hwplan {
 int hwplan_make(const struct ovf_hardware *hw, enum hw_mode mode, struct hwplan *out, od_err *e);
 void hwplan_free(struct hwplan *p);
 
-/* ---- what to run ---------------------------------------------------------- */
+/* ---- what to run ----------------------------------------------------------
+ * struct vmspec is the machine's device list for both backends: controllers
+ * (ctrls: model and index), each disk on its controller and slot (or its own
+ * virtio-blk), the environment CD's controller and slot, each NIC's model.
+ * The models are as described; a backend maps each with hw_ctrl_choice() /
+ * hw_nic_choice() to the device it has (the embedded runner: one device file
+ * per model, wired in deploy.c's embedded_config). */
 struct vmspec_disk {
 	char *path;     /* image file (for an overlay: the qcow2 overlay) */
 	char *format;   /* "raw", "qcow2", "vmdk"; NULL = probe */
