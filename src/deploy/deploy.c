@@ -707,9 +707,11 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		}
 		size_t at = s->ndisks;
 		rc = prepare_disk(pl, o, in, pd->hw_disk, &pl->hw.disks[pd->hw_disk], e);
-		if (rc == 0 && pd->ctrl != HWPLAN_NONE)
-			s->disks[at] = (struct vmspec_disk){s->disks[at].path, s->disks[at].format, s->disks[at].readonly,
-							    true, (unsigned)pd->ctrl, pd->unit};
+		if (rc == 0 && pd->ctrl != HWPLAN_NONE) {
+			s->disks[at].on_ctrl = true;
+			s->disks[at].ctrl = (unsigned)pd->ctrl;
+			s->disks[at].unit = pd->unit;
+		}
 	}
 	if (rc == 0 && hp.env != HWPLAN_NONE && hp.disks[hp.env].ctrl != HWPLAN_NONE) {
 		s->cdrom_on_ctrl = true;

@@ -171,6 +171,21 @@ expect_grep '^ctrl ide piix3-ide True ata_piix$' plan-b.txt "inspect --json: IDE
 expect_grep '^nic vmxnet2 e1000 False e1000$' plan-b.txt "inspect --json: VMXNET2 is substituted by E1000"
 expect_grep '^disk 4 0 True False True$' plan-b.txt "inspect --json: the environment CD on SATA port 0"
 
+# deploy keeps the plan in instance.conf; --hardware virtio is today's machine
+expect_exit 0 "deploy A without starting it" -- "$O" -q deploy a.ova --accept-eula --name a-plan
+conf=$OVFDEPLOY_HOME/instances/a-plan/instance.conf
+expect_grep '^ctrl\.0\.model=pvscsi$' "$conf" "instance.conf: the PVSCSI controller"
+expect_grep '^disk\.0\.ctrl=0$' "$conf" "instance.conf: the disk on it"
+expect_grep '^cdrom\.ctrl=2$' "$conf" "instance.conf: the environment CD on the secondary IDE channel"
+expect_grep '^nic\.0\.model=vmxnet3$' "$conf" "instance.conf: the VMXNET3"
+expect_exit 0 "deploy A with --hardware virtio" -- "$O" -q deploy a.ova --accept-eula --name a-virtio --hardware virtio
+conf=$OVFDEPLOY_HOME/instances/a-virtio/instance.conf
+if grep -q '^ctrl\.\|^disk\.0\.ctrl\|^cdrom\.ctrl' "$conf"; then fail "--hardware virtio still placed devices on controllers"
+else ok "--hardware virtio: every disk is its own virtio-blk"; fi
+expect_grep '^nic\.0\.model=virtio-net$' "$conf" "--hardware virtio: the NIC is virtio-net"
+expect_exit 2 "--hardware with an unknown mode is a usage error" -- "$O" deploy a.ova --accept-eula --hardware vmware
+expect_grep 'described or virtio' "$T_TMP/err" "... naming the modes"
+
 # --- A: one command, HTTP through --forward ---------------------------------------
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start=$(date +%s)
