@@ -33,7 +33,9 @@ static void usage(FILE *f)
 		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
 		"  --disk FILE[,readonly|,overlay=QCOW2]  a disk image (raw, qcow2, VMDK) as\n"
 		"                        virtio-blk; with overlay, writes go to a qcow2 overlay\n"
-		"                        (made on first use) and FILE is only read; repeatable\n"
+		"                        (made on first use) and FILE is only read; repeatable.\n"
+		"                        An image that can only be read (streamOptimized VMDK)\n"
+		"                        runs with a temporary overlay in $TMPDIR\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
 		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
 		"                        10.0.2.3; host ports forwarded to the guest\n"
@@ -172,6 +174,46 @@ static disk *open_overlay(const char *base, const char *ovl, od_err *e)
 			return NULL;
 	}
 	return disk_open(ovl, DISK_RDWR, e);
+}
+
+/* --disk FILE of a format we can only read (streamOptimized VMDK): run it
+ * with a qcow2 overlay in $TMPDIR that is removed as soon as it is open, so
+ * the guest can write and nothing is left behind.  `why` is the error the
+ * read-write open gave. */
+static disk *open_temp_overlay(const char *path, const od_err *why, od_err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	/* A private directory, so that nobody else can put a file at the name. */
+	char *tmpd = od_asprintf("%s/ovfdeploy-overlay-XXXXXX", dir);
+	char *ovl = tmpd ? od_asprintf("%s/overlay.qcow2", tmpd) : NULL;
+	if (!ovl) {
+		free(tmpd);
+		od_err_nomem(e);
+		return NULL;
+	}
+	if (!mkdtemp(tmpd)) {
+		od_err_set(e, OD_E_IO, "%s; a temporary overlay could not be made in %s (%s): %s; run it with "
+			   "--disk %s,overlay=FILE to keep the guest's writes in FILE, or --disk %s,readonly", why->msg,
+			   dir, getenv("TMPDIR") ? "TMPDIR" : "TMPDIR is unset", strerror(errno), path, path);
+		free(tmpd);
+		free(ovl);
+		return NULL;
+	}
+	memcpy(ovl, tmpd, strlen(tmpd));
+	disk *d = open_overlay(path, ovl, e);
+	unlink(ovl);
+	rmdir(tmpd);
+	if (!d)
+		od_err_prefix(e, "%s; with a temporary overlay", why->msg);
+	else
+		cli_warn("%s; running it with a temporary overlay in %s, whose writes are lost when the machine "
+			 "stops (keep them with --disk %s,overlay=FILE, or say --disk %s,readonly)", why->msg, dir, path,
+			 path);
+	free(tmpd);
+	free(ovl);
+	return d;
 }
 
 static int open_out(const char *path, int *fd, od_err *e)
@@ -345,6 +387,16 @@ int cmd_run(int argc, char **argv)
 			d = open_overlay(path, overlay, &e);
 		else
 			d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, &e);
+		if (!d && !ro && !overlay && e.code == OD_E_UNSUPPORTED) {
+			/* Readable but not writable (streamOptimized VMDK)? */
+			od_err e2;
+			disk *r = disk_open(path, DISK_RDONLY, &e2);
+			if (r) {
+				disk_close(r);
+				d = open_temp_overlay(path, &e, &e2);
+				e = e2;
+			}
+		}
 		free(path);
 		if (!d) {
 			rc = cli_fail(&e);
