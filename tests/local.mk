@@ -13,6 +13,9 @@ EXTRA_DIST += tests/cli/basics.sh tests/cli/lib.sh
 # which outputs are durable: --sync for bulk output, always for instance state (issue 13)
 TESTS += tests/cli/sync.sh
 EXTRA_DIST += tests/cli/sync.sh
+# errors that say how to fix (issue 13)
+TESTS += tests/cli/errors.sh
+EXTRA_DIST += tests/cli/errors.sh
 
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/vmm_stubs.c tests/fuzz/README.md \

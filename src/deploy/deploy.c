@@ -946,7 +946,12 @@ static int record_backend(struct instance *in, enum deploy_backend b, od_err *e)
 		return od_err_nomem(e);
 	FILE *f = fopen(path, "w");
 	int rc = 0;
-	if (!f || fprintf(f, "%s\n", deploy_backend_name(b)) < 0)
+	/* What it really runs on, for 'list': QEMU decides KVM or TCG as
+	 * qemu_build_argv does. */
+	const char *what = b == DEPLOY_BACKEND_EMBEDDED                      ? "embedded"
+			   : vm_host_has_hw_virt() && vm_host_kvm_usable() ? "qemu-kvm"
+									   : "qemu-tcg";
+	if (!f || fprintf(f, "%s\n", what) < 0)
 		rc = od_err_errno(e, errno, "%s", path);
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = od_err_errno(e, errno, "%s", path);
@@ -964,6 +969,23 @@ static enum deploy_backend running_backend(const struct instance *in)
 	free(data);
 	free(path);
 	return b;
+}
+
+int deploy_running_backend(const struct instance *in, char *buf, size_t len)
+{
+	char *path = od_asprintf("%s/running-backend", in->dir), *data = NULL;
+	size_t n;
+	int rc = -1;
+	if (path && od_read_file(path, 64, &data, &n, NULL) == 0) {
+		data[strcspn(data, "\n")] = 0;
+		if (*data && strlen(data) < len) {
+			strcpy(buf, data);
+			rc = 0;
+		}
+	}
+	free(data);
+	free(path);
+	return rc;
 }
 
 static bool pid_gone(pid_t pid, unsigned ms)
