@@ -88,7 +88,15 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 		goto out;
 	}
 	if (!mkdtemp(tmp)) {
-		od_err_errno(e, errno, "%s", tmp);
+		/* Named after the output the user gave, not our temporary. */
+		int err = errno;
+		int dl = slash ? (int)(slash - out) : 1;
+		const char *dn = slash ? out : ".";
+		if (err == ENOENT)
+			od_err_set(e, OD_E_IO, "%s: cannot be written: the directory %.*s does not exist", out, dl, dn);
+		else
+			od_err_errno(e, err, "%s: cannot create a working directory in %.*s (the disk is converted there "
+				     "first)", out, dl, dn);
 		goto out;
 	}
 	made = true;

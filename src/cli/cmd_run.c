@@ -220,7 +220,7 @@ static int open_out(const char *path, int *fd, od_err *e)
 {
 	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (*fd < 0)
-		return od_err_errno(e, errno, "%s", path);
+		return od_err_errno(e, errno, "%s: cannot create the output file", path);
 	return 0;
 }
 
@@ -341,6 +341,8 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "--kernel and --firmware exclude each other");
 	if (!cfg.kernel && (cfg.initrd || cfg.cmdline))
 		return cli_usage_error("run", "--initrd and --append need --kernel");
+	if (!ndisk_args && !cfg.kernel && !cfg.firmware)
+		return cli_usage_error("run", "nothing to boot: give --disk FILE (a bootable image) or --kernel FILE");
 	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
 	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
 		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);

@@ -1002,6 +1002,24 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
+	/* Every disk and the files behind it must be there: a package moved
+	 * or deleted after deploy would otherwise surface as QEMU's "Could
+	 * not open backing file", or the runner's, with no way out named. */
+	for (size_t i = 0; i < in->spec.ndisks; i++) {
+		disk *d = disk_open(in->spec.disks[i].path, DISK_RDONLY, e);
+		if (d) {
+			disk_close(d);
+			continue;
+		}
+		if (in->package && access(in->package, F_OK) != 0)
+			return od_err_set(e, OD_E_INVALID,
+					  "instance '%s': its disks read the package %s, which is gone (moved or deleted): "
+					  "put it back there, or deploy again from where it is now ('ovfdeploy rm %s', "
+					  "then 'ovfdeploy deploy PACKAGE --name %s')", in->name, in->package, in->name,
+					  in->name);
+		od_err_prefix(e, "instance '%s'", in->name);
+		return -1;
+	}
 	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
 	*guest_status = 0;
 	if (record_backend(in, b, e) < 0)

@@ -183,7 +183,8 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		if (!od_mul_u64((uint64_t)sv.f_bavail, (uint64_t)sv.f_frsize, &avail))
 			avail = UINT64_MAX;
 		if (need > avail) {
-			od_err_set(e, OD_E_IO, "%s: the package needs %llu bytes but only %llu are free there", parent,
+			od_err_set(e, OD_E_IO, "%s: the package needs %llu bytes but only %llu are free there (free some, or "
+				   "extract elsewhere)", parent,
 				   (unsigned long long)need, (unsigned long long)avail);
 			free(c1);
 			free(c2);
@@ -205,7 +206,11 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 	for (int tries = 0;; tries++) {
 		memcpy(tmp + tlen - 6, "XXXXXX", 6);
 		if (!mkdtemp(tmp)) {
-			od_err_errno(e, errno, "%s: cannot create a temporary directory", tmp);
+			if (errno == ENOENT)
+				od_err_set(e, OD_E_IO, "%s: cannot be made: the directory %s does not exist", dest, parent);
+			else
+				od_err_errno(e, errno, "%s: cannot create a temporary directory in %s (the package is "
+					     "extracted there, then renamed into place)", dest, parent);
 			goto out;
 		}
 		w.dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -47,7 +47,32 @@ if command -v qemu-img >/dev/null; then
 	[ -s "$OVFDEPLOY_HOME/instances/tmpless/env.iso" ] && ok "the environment CD was written" || fail "no env.iso"
 	[ -z "$(ls -A "$OVFDEPLOY_HOME/instances/tmpless" | grep -i libarchive)" ] && ok "no temporary left in the instance" ||
 		fail "temporaries left: $(ls -A "$OVFDEPLOY_HOME/instances/tmpless")"
+	# The package an instance reads its disks from was moved: start says
+	# so and how to recover, before anything runs (not QEMU's "Could not
+	# open backing file").
+	mv tiny.ova moved.ova
+	expect_exit 1 "start after the package moved fails" -- "$O" start tmpless
+	expect_grep "instance 'tmpless': its disks read the package .*/tiny.ova, which is gone.*put it back.*ovfdeploy rm tmpless" \
+		"$T_TMP/err" "the error names the package and the ways out"
+	mv moved.ova tiny.ova
 else
 	echo "# qemu-img missing: deploy with a bad TMPDIR not tried"
 fi
+
+# Outputs into a directory that does not exist: the output is named, not
+# our temporary, and so is the missing directory.
+truncate -s 1M s.raw
+expect_exit 3 "convert into a missing directory" -- "$O" convert s.raw nodir/x.qcow2
+expect_grep "^ovfdeploy: nodir/x.qcow2: cannot be written: the directory nodir does not exist$" "$T_TMP/err" \
+	"convert names the output and the missing directory"
+expect_exit 3 "pack --from-disk into a missing directory" -- "$O" pack --from-disk s.raw --name x -o nodir/x.ova
+expect_grep "^ovfdeploy: nodir/x.ova: cannot be written: the directory nodir does not exist$" "$T_TMP/err" \
+	"pack --from-disk names the output, not its working directory"
+if [ -f tiny.ova ]; then
+	expect_exit 3 "unpack into a missing directory" -- "$O" unpack tiny.ova nodir/x
+	expect_grep "^ovfdeploy: nodir/x: cannot be made: the directory nodir does not exist$" "$T_TMP/err" \
+		"unpack names the destination and the missing directory"
+fi
+expect_exit 2 "run with nothing to boot is refused (not SeaBIOS's endless 'No bootable device')" -- "$O" run
+expect_grep "nothing to boot: give --disk FILE .* or --kernel FILE" "$T_TMP/err" "and says what to give"
 done_testing
