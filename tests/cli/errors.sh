@@ -73,6 +73,9 @@ if [ -f tiny.ova ]; then
 	expect_grep "^ovfdeploy: nodir/x: cannot be made: the directory nodir does not exist$" "$T_TMP/err" \
 		"unpack names the destination and the missing directory"
 fi
+expect_exit 2 "convert -f with an unknown format" -- "$O" convert -f vhd s.raw x.raw
+expect_grep "s.raw: unknown or unsupported image format 'vhd' \(raw, qcow2 and vmdk are known\)" "$T_TMP/err" \
+	"convert -f names the formats it knows"
 expect_exit 2 "run with nothing to boot is refused (not SeaBIOS's endless 'No bootable device')" -- "$O" run
 expect_grep "nothing to boot: give --disk FILE .* or --kernel FILE" "$T_TMP/err" "and says what to give"
 done_testing
