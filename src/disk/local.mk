@@ -9,6 +9,7 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/qcow2.c \
 	src/disk/qcow2_write.c \
 	src/disk/qcow2_check.c \
+	src/disk/qcow2_driver.c \
 	src/disk/vmdk.c \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
