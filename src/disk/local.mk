@@ -54,6 +54,7 @@ TESTS += tests/disk/test_qcow2_fuzz
 src_disk_libdisk_a_SOURCES += \
 	src/disk/vmdk_priv.h \
 	src/disk/vmdk_desc.c \
+	src/disk/vmdk_layout.c \
 	src/disk/vmdk_sparse.c \
 	src/disk/vmdk_stream.c
 check_PROGRAMS += tests/disk/test_vmdk
