@@ -10,6 +10,15 @@ TESTS += tests/util/test_util
 
 TESTS += tests/cli/basics.sh
 EXTRA_DIST += tests/cli/basics.sh tests/cli/lib.sh
+# which outputs are durable: --sync for bulk output, always for instance state (issue 13)
+TESTS += tests/cli/sync.sh
+EXTRA_DIST += tests/cli/sync.sh
+# errors that say how to fix (issue 13)
+TESTS += tests/cli/errors.sh
+EXTRA_DIST += tests/cli/errors.sh
+# no call cycles among a driver's files (issue 13)
+TESTS += tests/cli/layers.sh
+EXTRA_DIST += tests/cli/layers.sh scripts/layers
 
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/vmm_stubs.c tests/fuzz/README.md \

@@ -28,9 +28,11 @@ static void usage(FILE *f)
 		"  --sign KEY            sign the manifest with this PEM private key (RSA or EC)\n"
 		"  --cert FILE           PEM certificate chain for --sign (default: the key file)\n"
 		"  --compress            gzip the files (ovf:compression=\"gzip\")\n"
-		"  --no-sync             do not fsync the OVA before renaming it into place\n"
-		"                        (faster; tar does not either; an OS crash may then\n"
-		"                        leave it short, a killed pack still leaves nothing)\n"
+		"  --sync                fsync the OVA and its directory before reporting success;\n"
+		"                        by default, as with tar, it is written to a temporary\n"
+		"                        file and renamed into place without an fsync (a killed\n"
+		"                        pack leaves nothing; an OS crash may leave it short)\n"
+		"  --no-sync             the default; accepted for compatibility\n"
 		"  --chunk-size SIZE     split files larger than SIZE into href.000000000, ...\n"
 		"  --json, -q            machine-readable output / print only errors\n"
 		"\n"
@@ -86,7 +88,15 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 		goto out;
 	}
 	if (!mkdtemp(tmp)) {
-		od_err_errno(e, errno, "%s", tmp);
+		/* Named after the output the user gave, not our temporary. */
+		int err = errno;
+		int dl = slash ? (int)(slash - out) : 1;
+		const char *dn = slash ? out : ".";
+		if (err == ENOENT)
+			od_err_set(e, OD_E_IO, "%s: cannot be written: the directory %.*s does not exist", out, dl, dn);
+		else
+			od_err_errno(e, err, "%s: cannot create a working directory in %.*s (the disk is converted there "
+				     "first)", out, dl, dn);
 		goto out;
 	}
 	made = true;
@@ -103,7 +113,8 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 	cli_progress_init(&pr, "convert", false);
 	struct disk_convert_opts co = {
 		.format = "vmdk",
-		.create = {.subformat = "streamOptimized"},
+		/* A temporary the pack reads back at once: never fsynced. */
+		.create = {.subformat = "streamOptimized", .unsafe_cache = true},
 		.progress = cli_progress_cb,
 		.progress_ctx = &pr,
 	};
@@ -126,6 +137,7 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 	od_atomic_file af;
 	if (od_atomic_open(&af, ovfp, 0644, e) < 0)
 		goto out;
+	af.no_sync = true; /* a temporary too */
 	if (od_write_all(af.fd, desc.data, desc.len, ovfp, e) < 0) {
 		od_atomic_abort(&af);
 		goto out;
@@ -152,7 +164,7 @@ out:
 	return rc;
 }
 
-enum { O_NO_SYNC = 0x100 }; /* long-only options, past every char */
+enum { O_NO_SYNC = 0x100, O_DO_SYNC }; /* long-only options, past every char */
 
 int cmd_pack(int argc, char **argv)
 {
@@ -163,6 +175,7 @@ int cmd_pack(int argc, char **argv)
 		{"cert", required_argument, NULL, 'C'},
 		{"compress", no_argument, NULL, 'Z'},
 		{"no-sync", no_argument, NULL, O_NO_SYNC},
+		{"sync", no_argument, NULL, O_DO_SYNC},
 		{"chunk-size", required_argument, NULL, 'K'},
 		{"from-disk", required_argument, NULL, 'F'},
 		{"name", required_argument, NULL, 'N'},
@@ -177,7 +190,8 @@ int cmd_pack(int argc, char **argv)
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct ovf_pack_opts po = {0};
+	/* Bulk output that can be made again: atomic, not durable (--sync). */
+	struct ovf_pack_opts po = {.no_sync = true};
 	const char *out = NULL, *from = NULL, *eula = NULL;
 	struct ovf_gen_opts g = {0};
 	const char *nics[MAX_REPEAT];
@@ -201,6 +215,7 @@ int cmd_pack(int argc, char **argv)
 		case 'C': po.sign_cert = optarg; break;
 		case 'Z': po.compress = true; break;
 		case O_NO_SYNC: po.no_sync = true; break;
+		case O_DO_SYNC: po.no_sync = false; break;
 		case 'K':
 			if (od_parse_size(optarg, &po.chunk_size, &e) < 0 || po.chunk_size == 0)
 				return cli_usage_error("pack", "--chunk-size: '%s' is not a positive size", optarg);

@@ -18,6 +18,9 @@ static void usage(FILE *f)
 		"\n"
 		"  --ca-file FILE        trust the CA certificates in FILE for the signature\n"
 		"  --require-signature   refuse unsigned packages\n"
+		"  --sync                fsync the files and directories before reporting\n"
+		"                        success (by default they are not, as with tar)\n"
+		"  --no-sync             the default; accepted for compatibility\n"
 		"  --json, -q            machine-readable report / print only errors\n");
 }
 
@@ -26,10 +29,13 @@ int cmd_unpack(int argc, char **argv)
 	static const struct option opts[] = {
 		{"ca-file", required_argument, NULL, 'C'},
 		{"require-signature", no_argument, NULL, 'R'},
+		{"sync", no_argument, NULL, 'S'},
+		{"no-sync", no_argument, NULL, 'N'},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct ovf_unpack_opts uo = {0};
+	/* Bulk output that can be made again: atomic, not durable (--sync). */
+	struct ovf_unpack_opts uo = {.no_sync = true};
 	int c;
 	optind = 1;
 	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
@@ -37,6 +43,8 @@ int cmd_unpack(int argc, char **argv)
 		case CLI_OPT_HELP: return EXIT_OK;
 		case 'C': uo.verify.ca_file = optarg; break;
 		case 'R': uo.verify.require_signature = true; break;
+		case 'S': uo.no_sync = false; break;
+		case 'N': uo.no_sync = true; break;
 		default: return cli_usage_error("unpack", "unknown option");
 		}
 	}

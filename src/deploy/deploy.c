@@ -946,7 +946,12 @@ static int record_backend(struct instance *in, enum deploy_backend b, od_err *e)
 		return od_err_nomem(e);
 	FILE *f = fopen(path, "w");
 	int rc = 0;
-	if (!f || fprintf(f, "%s\n", deploy_backend_name(b)) < 0)
+	/* What it really runs on, for 'list': QEMU decides KVM or TCG as
+	 * qemu_build_argv does. */
+	const char *what = b == DEPLOY_BACKEND_EMBEDDED                      ? "embedded"
+			   : vm_host_has_hw_virt() && vm_host_kvm_usable() ? "qemu-kvm"
+									   : "qemu-tcg";
+	if (!f || fprintf(f, "%s\n", what) < 0)
 		rc = od_err_errno(e, errno, "%s", path);
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = od_err_errno(e, errno, "%s", path);
@@ -966,6 +971,23 @@ static enum deploy_backend running_backend(const struct instance *in)
 	return b;
 }
 
+int deploy_running_backend(const struct instance *in, char *buf, size_t len)
+{
+	char *path = od_asprintf("%s/running-backend", in->dir), *data = NULL;
+	size_t n;
+	int rc = -1;
+	if (path && od_read_file(path, 64, &data, &n, NULL) == 0) {
+		data[strcspn(data, "\n")] = 0;
+		if (*data && strlen(data) < len) {
+			strcpy(buf, data);
+			rc = 0;
+		}
+	}
+	free(data);
+	free(path);
+	return rc;
+}
+
 static bool pid_gone(pid_t pid, unsigned ms)
 {
 	for (unsigned t = 0; t <= ms; t += 100) {
@@ -980,6 +1002,24 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
+	/* Every disk and the files behind it must be there: a package moved
+	 * or deleted after deploy would otherwise surface as QEMU's "Could
+	 * not open backing file", or the runner's, with no way out named. */
+	for (size_t i = 0; i < in->spec.ndisks; i++) {
+		disk *d = disk_open(in->spec.disks[i].path, DISK_RDONLY, e);
+		if (d) {
+			disk_close(d);
+			continue;
+		}
+		if (in->package && access(in->package, F_OK) != 0)
+			return od_err_set(e, OD_E_INVALID,
+					  "instance '%s': its disks read the package %s, which is gone (moved or deleted): "
+					  "put it back there, or deploy again from where it is now ('ovfdeploy rm %s', "
+					  "then 'ovfdeploy deploy PACKAGE --name %s')", in->name, in->package, in->name,
+					  in->name);
+		od_err_prefix(e, "instance '%s'", in->name);
+		return -1;
+	}
 	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
 	*guest_status = 0;
 	if (record_backend(in, b, e) < 0)

@@ -229,6 +229,9 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
  * background.  `why` receives the backend choice, for the user. */
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
+/* What a started instance runs on, as recorded by deploy_start: "embedded",
+ * "qemu-kvm" or "qemu-tcg" (into buf); -1 when never started. */
+int deploy_running_backend(const struct instance *in, char *buf, size_t len);
 
 /* The OVF environment document (ovf-env.xml) a plan's guest is given. */
 int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);

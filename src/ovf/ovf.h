@@ -667,6 +667,9 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
  * exists (unless it is an empty directory). */
 struct ovf_unpack_opts {
 	struct ovf_verify_opts verify;
+	/* Skip the fsyncs of the files and directories (still written to a
+	 * temporary directory and renamed into place). */
+	bool no_sync;
 };
 int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o,
 	       struct ovf_verify_report *r, od_err *e);

@@ -13,6 +13,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/sandbox.c \
 	src/runner/linux.h \
 	src/runner/linux.c \
+	src/runner/linux_boot.c \
 	src/runner/pvh.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \

@@ -71,6 +71,17 @@ if command -v qemu-img >/dev/null; then
 		sector1 "$T_TMP/o.raw" && cmp -s -n 512 "$T_TMP/o.raw" "$T_TMP/orig.raw" &&
 		ok "streamOptimized VMDK with a qcow2 overlay: the write is in the overlay, the VMDK unchanged" ||
 		fail "VMDK + overlay"
+	# No option at all: run on a temporary overlay, say so, leave nothing.
+	mkdir "$T_TMP/tmpdir"
+	TMPDIR="$T_TMP/tmpdir" guest vmdk-temp "$T_TMP/disk.vmdk"
+	expect_grep "temporary overlay in $T_TMP/tmpdir.*overlay=FILE.*readonly" "$T_TMP/vmdk-temp.err" \
+		"a streamOptimized VMDK alone runs on a temporary overlay, and the warning says how to keep the writes"
+	cmp -s "$T_TMP/disk.vmdk" "$T_TMP/vmdk.orig" && [ -z "$(ls -A "$T_TMP/tmpdir")" ] &&
+		ok "the VMDK is unchanged and the temporary overlay is gone" || fail "VMDK changed or overlay left: $(ls -A "$T_TMP/tmpdir")"
+	TMPDIR="$T_TMP/nonexistent" expect_exit 3 "no usable TMPDIR: refused" -- \
+		"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/blk.bin" --disk "$T_TMP/disk.vmdk" --timeout 30
+	expect_grep "could not be made in $T_TMP/nonexistent \\(TMPDIR\\).*overlay=FILE.*,readonly" "$T_TMP/err" \
+		"the error names the folder and TMPDIR, and says how to run it"
 else
 	echo "# qemu-img missing: qcow2 and VMDK disks not tested"
 fi
