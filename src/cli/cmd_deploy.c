@@ -89,8 +89,10 @@ static int load_props_file(struct deploy_plan *plans, size_t nplans, const char 
 {
 	char *data;
 	size_t len;
-	if (od_read_file(path, 1 << 20, &data, &len, e) < 0)
+	if (od_read_file(path, 1 << 20, &data, &len, e) < 0) {
+		od_err_prefix(e, "--props-file");
 		return -1;
+	}
 	int rc = 0, lineno = 0;
 	for (char *line = data, *next; rc == 0 && line && *line; line = next) {
 		next = strchr(line, '\n');

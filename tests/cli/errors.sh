@@ -55,6 +55,13 @@ if command -v qemu-img >/dev/null; then
 	expect_grep "instance 'tmpless': its disks read the package .*/tiny.ova, which is gone.*put it back.*ovfdeploy rm tmpless" \
 		"$T_TMP/err" "the error names the package and the ways out"
 	mv moved.ova tiny.ova
+	# A wrong OVFDEPLOY_QEMU is named as the culprit, not a missing package.
+	"$O" -q deploy tiny.ova --accept-eula --name viaqemu --backend qemu >/dev/null 2>&1 || fail "deploy viaqemu"
+	OVFDEPLOY_QEMU="$T_TMP/no-qemu" expect_exit 3 "start with OVFDEPLOY_QEMU naming nothing fails" -- "$O" start viaqemu
+	expect_grep "cannot run $T_TMP/no-qemu: .*OVFDEPLOY_QEMU names it: correct it, or unset it" "$T_TMP/err" \
+		"the error blames OVFDEPLOY_QEMU and says what to do"
+	expect_exit 3 "deploy with a missing --props-file" -- "$O" deploy tiny.ova --accept-eula --props-file nofile
+	expect_grep "^ovfdeploy: --props-file: nofile: No such file" "$T_TMP/err" "the error names the option"
 else
 	echo "# qemu-img missing: deploy with a bad TMPDIR not tried"
 fi
