@@ -5,6 +5,7 @@
  * src/deploy's. */
 #include "config.h"
 #include "cli/cli.h"
+#include <errno.h>
 #include "deploy/deploy.h"
 
 #include <getopt.h>
@@ -296,7 +297,12 @@ int cmd_deploy(int argc, char **argv)
 				return cli_usage_error("deploy", "%s", e.msg);
 			break;
 		case O_REQSIG: o.require_signature = true; break;
-		case O_CAFILE: o.ca_file = optarg; break;
+		case O_CAFILE: o.ca_file = optarg;
+			/* Checked now: an unsigned package would never read it, and a
+			 * typo would pass unnoticed. */
+			if (access(optarg, R_OK) != 0)
+				return cli_usage_error("deploy", "--ca-file %s: %s", optarg, strerror(errno));
+			break;
 		case O_SKIP: o.skip_verify = true; break;
 		case O_REVERIFY: o.reverify = true; break;
 		case O_START:
