@@ -44,10 +44,10 @@ if [ ! -f in.raw ]; then
 	# trim to the budget: a 1 GiB filesystem must not overflow
 	used=$(du -sk tree | cut -f1)
 	if [ "$used" -gt $((budget + budget / 5)) ]; then
-		find tree -type f | sort -r | while read -r f; do
-			rm -f "$f"
-			[ "$(du -sk tree | cut -f1)" -le $((budget + budget / 5)) ] && break
-		done
+		# drop files (last names first) until the excess is gone
+		find tree -type f -printf '%k %p\n' | sort -r -k2 |
+			awk -v over=$((used - budget)) '{ if (acc >= over) exit; acc += $1; print substr($0, index($0, " ") + 1) }' |
+			while read -r f; do rm -f "$f"; done
 	fi
 	truncate -s "${SIZE_MIB:-1024}M" in.raw
 	mkfs.ext4 -q -F -d tree in.raw >/dev/null || { echo "mkfs.ext4 failed" >&2; exit 1; }
