@@ -109,7 +109,7 @@ t_dgst=$(best openssl dgst -sha256 app.ova)
 t_verify=$(best "$OVFDEPLOY" -q verify app.ova)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-echo "size: ${size} MiB, best of $runs runs, $(nproc) CPUs, $(openssl version | cut -d' ' -f1-2)"
+echo "size: ${size} MiB, best of $runs runs, $(nproc) CPUs, $(openssl version | cut -d' ' -f1-2), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "verify:  ovfdeploy verify ${t_verify}s   openssl dgst -sha256 ${t_dgst}s   ratio $(ratio "$t_verify" "$t_dgst") (goal <= 1.1)"
 echo "pack:    ovfdeploy pack ${t_pack}s   tar -cf + openssl dgst ${t_tar}s   ratio $(ratio "$t_pack" "$t_tar") (goal <= 0.7; defaults, neither syncs)"
 echo "         both synced: ovfdeploy pack --sync ${t_sync}s   tar -cf + sync + openssl dgst ${t_tarsync}s   ratio $(ratio "$t_sync" "$t_tarsync")"

@@ -5,6 +5,7 @@
  * src/deploy's. */
 #include "config.h"
 #include "cli/cli.h"
+#include <errno.h>
 #include "deploy/deploy.h"
 
 #include <getopt.h>
@@ -89,8 +90,10 @@ static int load_props_file(struct deploy_plan *plans, size_t nplans, const char 
 {
 	char *data;
 	size_t len;
-	if (od_read_file(path, 1 << 20, &data, &len, e) < 0)
+	if (od_read_file(path, 1 << 20, &data, &len, e) < 0) {
+		od_err_prefix(e, "--props-file");
 		return -1;
+	}
 	int rc = 0, lineno = 0;
 	for (char *line = data, *next; rc == 0 && line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -294,7 +297,12 @@ int cmd_deploy(int argc, char **argv)
 				return cli_usage_error("deploy", "%s", e.msg);
 			break;
 		case O_REQSIG: o.require_signature = true; break;
-		case O_CAFILE: o.ca_file = optarg; break;
+		case O_CAFILE: o.ca_file = optarg;
+			/* Checked now: an unsigned package would never read it, and a
+			 * typo would pass unnoticed. */
+			if (access(optarg, R_OK) != 0)
+				return cli_usage_error("deploy", "--ca-file %s: %s", optarg, strerror(errno));
+			break;
 		case O_SKIP: o.skip_verify = true; break;
 		case O_REVERIFY: o.reverify = true; break;
 		case O_START:

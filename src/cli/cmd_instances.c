@@ -60,7 +60,8 @@ int cmd_list(int argc, char **argv)
 	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
 	while ((opt = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		if (opt == 'h') {
-			printf("Usage: ovfdeploy list [--json]\nList deployed instances: name, state, backend, forwarded ports.\n");
+			printf("Usage: ovfdeploy list [--json]\nList deployed instances: name, state, backend, forwarded ports.\n"
+			       "A running instance's backend is what it runs on: embedded, qemu-kvm or qemu-tcg.\n");
 			return EXIT_OK;
 		}
 		if (!cli_common_opt(opt))

@@ -1,6 +1,8 @@
 /* cmd_unpack.c - 'ovfdeploy unpack': extract a package safely. */
 #include "config.h"
 #include "cli/cli.h"
+#include <unistd.h>
+#include <errno.h>
 #include "ovf/ovf.h"
 
 #include <getopt.h>
@@ -41,7 +43,12 @@ int cmd_unpack(int argc, char **argv)
 	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
 		switch (c) {
 		case CLI_OPT_HELP: return EXIT_OK;
-		case 'C': uo.verify.ca_file = optarg; break;
+		case 'C': uo.verify.ca_file = optarg;
+			/* Checked now: an unsigned package would never read it, and a
+			 * typo would pass unnoticed. */
+			if (access(optarg, R_OK) != 0)
+				return cli_usage_error("unpack", "--ca-file %s: %s", optarg, strerror(errno));
+			break;
 		case 'R': uo.verify.require_signature = true; break;
 		case 'S': uo.no_sync = false; break;
 		case 'N': uo.no_sync = true; break;

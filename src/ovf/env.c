@@ -167,8 +167,10 @@ int ovf_env_write_iso(const char *path, const char *xml, size_t len, od_err *e)
 	 * writes, so that a read-only or full /tmp does not stop a deploy.
 	 * (The process is single-threaded here: nothing else reads the
 	 * environment meanwhile.) */
-	char *dir = od_strdup(path), *old = getenv("TMPDIR") ? od_strdup(getenv("TMPDIR")) : NULL;
-	if (!dir) {
+	const char *was = getenv("TMPDIR");
+	char *dir = od_strdup(path), *old = was ? od_strdup(was) : NULL;
+	if (!dir || (was && !old)) {
+		free(dir);
 		free(old);
 		od_err_nomem(e);
 		goto fail;

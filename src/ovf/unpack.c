@@ -136,7 +136,8 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 			}
 		}
 		if (!empty)
-			return od_err_set(e, OD_E_USAGE, "%s: already exists (and is not an empty directory)", dest);
+			return od_err_set(e, OD_E_USAGE, "%s: already exists and is not an empty directory: give a new or empty "
+					  "DIR (unpack never writes over files)", dest);
 	} else if (errno != ENOENT)
 		return od_err_errno(e, errno, "%s", dest);
 

@@ -55,6 +55,17 @@ if command -v qemu-img >/dev/null; then
 	expect_grep "instance 'tmpless': its disks read the package .*/tiny.ova, which is gone.*put it back.*ovfdeploy rm tmpless" \
 		"$T_TMP/err" "the error names the package and the ways out"
 	mv moved.ova tiny.ova
+	mkdir full && touch full/f
+	expect_exit 2 "unpack into a directory with files" -- "$O" unpack tiny.ova full
+	expect_grep "full: already exists and is not an empty directory: give a new or empty DIR" "$T_TMP/err" \
+		"unpack says what DIR it needs"
+	# A wrong OVFDEPLOY_QEMU is named as the culprit, not a missing package.
+	"$O" -q deploy tiny.ova --accept-eula --name viaqemu --backend qemu >/dev/null 2>&1 || fail "deploy viaqemu"
+	OVFDEPLOY_QEMU="$T_TMP/no-qemu" expect_exit 3 "start with OVFDEPLOY_QEMU naming nothing fails" -- "$O" start viaqemu
+	expect_grep "cannot run $T_TMP/no-qemu: .*OVFDEPLOY_QEMU names it: correct it, or unset it" "$T_TMP/err" \
+		"the error blames OVFDEPLOY_QEMU and says what to do"
+	expect_exit 3 "deploy with a missing --props-file" -- "$O" deploy tiny.ova --accept-eula --props-file nofile
+	expect_grep "^ovfdeploy: --props-file: nofile: No such file" "$T_TMP/err" "the error names the option"
 else
 	echo "# qemu-img missing: deploy with a bad TMPDIR not tried"
 fi
@@ -73,6 +84,11 @@ if [ -f tiny.ova ]; then
 	expect_grep "^ovfdeploy: nodir/x: cannot be made: the directory nodir does not exist$" "$T_TMP/err" \
 		"unpack names the destination and the missing directory"
 fi
+# --ca-file naming nothing is caught even when the package is unsigned.
+for c in verify unpack deploy; do
+	expect_exit 2 "$c --ca-file naming nothing is a usage error" -- "$O" $c --ca-file nocerts.pem random.ova x
+	expect_grep "ovfdeploy $c: --ca-file nocerts.pem: No such file" "$T_TMP/err" "$c: the error names the option and the file"
+done
 expect_exit 2 "convert -f with an unknown format" -- "$O" convert -f vhd s.raw x.raw
 expect_grep "s.raw: unknown or unsupported image format 'vhd' \(raw, qcow2 and vmdk are known\)" "$T_TMP/err" \
 	"convert -f names the formats it knows"
