@@ -26,7 +26,10 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/virtio_rng.c \
-	src/runner/hw/virtio_net.c
+	src/runner/hw/virtio_net.c \
+	src/runner/guestrpc.h \
+	src/runner/guestrpc.c \
+	src/runner/hw/vmware_backdoor.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -73,3 +76,9 @@ tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h
 tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
 tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_net
+
+check_PROGRAMS += tests/runner/test_guestrpc
+tests_runner_test_guestrpc_SOURCES = tests/runner/test_guestrpc.c
+tests_runner_test_guestrpc_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_guestrpc_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_guestrpc
