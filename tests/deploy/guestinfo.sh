@@ -24,6 +24,16 @@ mkpkg gi com.vmware.guestInfo vmx-13
 mkpkg both "iso com.vmware.guestInfo" vmx-13
 mkpkg kvm com.vmware.guestInfo virtio
 
+# inspect says what the guest will see
+"$O" inspect gi.ova >insp.txt 2>&1
+expect_grep 'the guest sees VMware \(embedded runner\): CPUID 0x40000000 "VMwareVMware"' insp.txt "inspect: a vmx-N appliance sees VMware"
+expect_grep 'environment: guestinfo.ovfEnv through the backdoor.*else on a CD' insp.txt "inspect: guestinfo, CD as fallback"
+"$O" inspect kvm.ova >insp2.txt 2>&1
+expect_grep 'the guest sees a KVM PC.*backdoor port 0x5658 for guestinfo' insp2.txt "inspect: a non-VMware type sees KVM"
+"$O" --json inspect both.ova >insp.json 2>&1
+python3 -c 'import json,sys; g=json.load(open(sys.argv[1]))["virtual_systems"][0]["hardware"][0]["guest_sees"]; assert g["platform"]=="vmware" and g["environment"]==["guestinfo.ovfEnv","iso"] and g["kvm_cpuid_base"]=="0x40000100", g' insp.json &&
+	ok "inspect --json: guest_sees" || fail "inspect --json: guest_sees"
+
 conf() { echo "$OVFDEPLOY_HOME/instances/$1/instance.conf"; }
 expect_exit 0 "deploy a guestInfo-only VMware appliance" -- "$O" -q deploy gi.ova --accept-eula --name gi --backend qemu
 expect_grep '^guestinfo=1$' "$(conf gi)" "the instance delivers guestinfo"
