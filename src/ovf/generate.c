@@ -107,7 +107,10 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
 		"  <References>\n");
 	rc |= PUT(out, "    <File ovf:id=\"file1\" ovf:href=\"@\" ovf:size=\"@\"/>\n", o->disk_href, fsize);
 	rc |= od_buf_puts(out, "  </References>\n  <DiskSection>\n    <Info>Virtual disks</Info>\n");
-	rc |= PUT(out, "    <Disk ovf:diskId=\"disk1\" ovf:fileRef=\"file1\" ovf:capacity=\"@\" ovf:format=\"@\"/>\n", cap,
+	/* the units always: vSphere (govmomi's simulator too) reads a
+	 * unit-less capacity as KiB, not as the bytes OVF says it is */
+	rc |= PUT(out, "    <Disk ovf:diskId=\"disk1\" ovf:fileRef=\"file1\" ovf:capacity=\"@\" "
+		  "ovf:capacityAllocationUnits=\"byte\" ovf:format=\"@\"/>\n", cap,
 		  o->disk_format ? o->disk_format
 				 : "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized");
 	rc |= od_buf_puts(out, "  </DiskSection>\n");

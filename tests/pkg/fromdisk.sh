@@ -27,6 +27,7 @@ expect_exit 0 "and unpacks" -- "$OVFDEPLOY" unpack web.ova web
 expect_grep "&lt;server&gt; &amp; co" web/web.ovf "product text is XML-escaped"
 expect_grep 'ovf:key="port" ovf:type="uint16"' web/web.ovf "property written"
 expect_grep "<rasd:VirtualQuantity>1024</rasd:VirtualQuantity>" web/web.ovf "memory in MiB"
+expect_grep 'ovf:capacity="3145728" ovf:capacityAllocationUnits="byte"' web/web.ovf "the disk capacity names its unit (vSphere reads none as KiB)"
 expect_grep "<rasd:Connection>mgmt</rasd:Connection>" web/web.ovf "second NIC"
 "$OVFDEPLOY" validate --strict web/web.ovf >val.out 2>&1
 rc=$?
