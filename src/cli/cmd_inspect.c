@@ -126,6 +126,7 @@ static struct guest_view guest_view(const struct ovf_hw_section *s)
 {
 	struct guest_view v = { deploy_is_vmware_system(s->system_type), false, false };
 	deploy_transports(s->transport, &v.iso, &v.guestinfo);
+	v.vmware = v.vmware || v.guestinfo;
 	if (!v.iso && !v.guestinfo)
 		v.iso = true; /* no transport named: we give the CD anyway */
 	return v;
@@ -153,7 +154,7 @@ static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_v
 	json_str(w, "kvm_cpuid_base", gv.vmware ? "0x40000100" : "0x40000000");
 	json_str(w, "smbios_manufacturer", gv.vmware ? "VMware, Inc." : "QEMU");
 	json_str(w, "smbios_product", gv.vmware ? "VMware Virtual Platform" : "QEMU");
-	json_bool(w, "vmware_backdoor", gv.vmware || gv.guestinfo);
+	json_bool(w, "vmware_backdoor", gv.vmware);
 	json_arr_begin(w, "environment");
 	if (gv.guestinfo)
 		json_str(w, NULL, "guestinfo.ovfEnv");
@@ -405,8 +406,7 @@ static void text_hardware(const ovf_envelope *env, const struct ovf_virtual_syst
 		printf("    the guest sees VMware (embedded runner): CPUID 0x40000000 \"VMwareVMware\" (KVM's leaves at 0x40000100: kvmclock "
 		       "stays), SMBIOS \"VMware, Inc.\" \"VMware Virtual Platform\", backdoor port 0x5658 (ESX, version 6)\n");
 	else
-		printf("    the guest sees a KVM PC: CPUID 0x40000000 \"KVMKVMKVM\", SMBIOS \"QEMU\"%s\n",
-		       gv.guestinfo ? ", backdoor port 0x5658 for guestinfo" : "");
+		printf("    the guest sees a KVM PC: CPUID 0x40000000 \"KVMKVMKVM\", SMBIOS \"QEMU\"\n");
 	if (gv.guestinfo)
 		printf("    environment: guestinfo.ovfEnv through the backdoor (embedded runner; the guest's tools reach it "
 		       "when kvm has enable_vmware_backdoor=1)%s\n",

@@ -684,8 +684,11 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		deploy_transports(sec ? sec->transport : NULL, &t_iso, &t_guestinfo);
 		s->guestinfo = t_guestinfo;
 		s->cdrom_fallback_only = t_guestinfo && !t_iso;
+		/* guestinfo implies VMware's tools, which refuse to run
+		 * without VMware's CPUID signature */
 		s->vmware = o->platform == DEPLOY_PLATFORM_VMWARE ||
-			    (o->platform == DEPLOY_PLATFORM_AUTO && sec && deploy_is_vmware_system(sec->system_type));
+			    (o->platform == DEPLOY_PLATFORM_AUTO &&
+			     ((sec && deploy_is_vmware_system(sec->system_type)) || t_guestinfo));
 		s->vmx_version = sec ? deploy_vmx_version(sec->system_type) : 0;
 	}
 	if (rc == 0)
@@ -1004,17 +1007,10 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);
+	/* here, not in the runner: a background runner's stderr is its log */
+	deploy_vmware_warn(in, b);
 	if (b == DEPLOY_BACKEND_EMBEDDED)
 		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
-	if (in->spec.guestinfo) { /* only warns: QEMU gets the CD */
-		struct vm_vmware vw;
-		char *env = NULL;
-		bool iso;
-		int rc = deploy_vmware_config(in, b, &vw, &env, &iso, e);
-		free(env);
-		if (rc < 0)
-			return -1;
-	}
 	if (foreground) {
 		in->spec.console = VMSPEC_CONSOLE_STDIO;
 		return qemu_run(&in->spec, guest_status, e);

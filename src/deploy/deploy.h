@@ -162,7 +162,8 @@ struct deploy_net_map {
 	bool user;             /* user networking, or not connected */
 };
 /* The platform the guest sees: AUTO = VMware when VirtualSystemType names
- * vmx-N, else a generic PC (vmware.c). */
+ * vmx-N or the transports name com.vmware.guestInfo, else a generic PC
+ * (vmware.c). */
 enum deploy_platform { DEPLOY_PLATFORM_AUTO = 0, DEPLOY_PLATFORM_VMWARE, DEPLOY_PLATFORM_GENERIC };
 struct deploy_opts {
 	const char *name;                /* instance name; NULL = from the product */
@@ -312,9 +313,12 @@ const char *deploy_backdoor_fix(void);
 /* Whether guestinfo reaches the guest's tools with backend `b`; `why`
  * says why not (with the fix) or how. */
 bool deploy_guestinfo_reaches_tools(enum deploy_backend b, char *why, size_t whylen);
+/* Before a start: when guestinfo is the appliance's only transport and will
+ * not reach its tools with backend `b`, say so on stderr with the fix. */
+void deploy_vmware_warn(const struct instance *in, enum deploy_backend b);
 struct vm_vmware;
 /* The runner's VMware settings for an instance started with backend `b`:
- * warns on stderr when guestinfo cannot reach the tools; *env (caller
+ * *env (caller
  * frees, after the run) holds guestinfo.ovfEnv; *attach_iso says whether
  * the environment CD goes in. */
 int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struct vm_vmware *vw, char **env,

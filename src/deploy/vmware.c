@@ -19,6 +19,9 @@
 #include <strings.h>
 #include <unistd.h>
 
+/* ovf-env.xml must fit one GuestRPC reply ("1 " + the document) */
+#define GUESTINFO_ENV_MAX 65000
+
 void deploy_transports(const char *transport, bool *iso, bool *guestinfo)
 {
 	*iso = *guestinfo = false;
@@ -95,6 +98,20 @@ bool deploy_guestinfo_reaches_tools(enum deploy_backend b, char *why, size_t why
 	return true;
 }
 
+void deploy_vmware_warn(const struct instance *in, enum deploy_backend b)
+{
+	char why[512];
+	/* with "iso" named too, the CD serves: nothing to say */
+	if (!in->spec.guestinfo || !in->spec.cdrom_fallback_only || deploy_guestinfo_reaches_tools(b, why, sizeof why))
+		return;
+	fprintf(stderr,
+		"ovfdeploy: warning: the appliance reads its OVF environment with VMware Tools "
+		"(transport com.vmware.guestInfo), which will not reach it: %s.\n"
+		"ovfdeploy: warning: the environment is on a CD-ROM instead (ovf-env.xml), "
+		"which the appliance may not look at.\n",
+		why);
+}
+
 int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struct vm_vmware *vw, char **env,
 			 bool *attach_iso, od_err *e)
 {
@@ -110,15 +127,6 @@ int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struc
 	}
 	char why[512];
 	bool ok = deploy_guestinfo_reaches_tools(b, why, sizeof why);
-	if (!ok)
-		fprintf(stderr,
-			"ovfdeploy: warning: the appliance reads its OVF environment with VMware Tools "
-			"(transport com.vmware.guestInfo), which will not reach it: %s.\n"
-			"ovfdeploy: warning: the environment is on a CD-ROM instead (ovf-env.xml), "
-			"which the appliance may not look at.\n",
-			why);
-	if (ok && s->cdrom_fallback_only)
-		*attach_iso = false;
 	if (b != DEPLOY_BACKEND_EMBEDDED)
 		return 0;
 	/* the backdoor serves guestinfo even when user space cannot reach
@@ -127,12 +135,20 @@ int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struc
 	if (!path)
 		return od_err_nomem(e);
 	size_t len;
-	int rc = od_read_file(path, 65000, env, &len, e);
+	od_err re;
+	int rc = od_read_file(path, GUESTINFO_ENV_MAX, env, &len, &re);
 	free(path);
-	if (rc < 0)
-		return -1;
+	if (rc < 0) {
+		/* too big for one GuestRPC reply (or unreadable): the CD only */
+		fprintf(stderr, "ovfdeploy: warning: guestinfo.ovfEnv not offered (%s); the environment is on the CD\n",
+			re.msg);
+		*env = NULL;
+		vw->backdoor = vw->identity;
+		return 0;
+	}
+	if (ok && s->cdrom_fallback_only)
+		*attach_iso = false;
 	vw->backdoor = true;
-	vw->identity = true; /* the tools refuse to talk to anything else */
 	vw->guestinfo[0][0] = "guestinfo.ovfEnv";
 	vw->guestinfo[0][1] = *env;
 	vw->nguestinfo = 1;
