@@ -39,3 +39,8 @@ EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests
 
 # ---- deploying to libvirt hosts (issue #18): a private libvirtd per script
 include tests/libvirt/local.mk
+
+# vSphere import (govmomi's simulator), issue 16
+TESTS += tests/vsphere/import.sh
+EXTRA_DIST += tests/vsphere/import.sh tests/vsphere/import.go
+CLEANFILES += tests/vsphere/import-sim
