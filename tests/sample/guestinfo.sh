@@ -28,7 +28,7 @@ rc=$?
 [ $rc -eq 0 ] || { fail "build-tiny.sh --vmware-tools (exit $rc)"; sed 's/^/  | /' build.log | tail; done_testing; exit 1; }
 mkdir app
 "$O" -q convert -O vmdk -o subformat=streamOptimized "$SAMPLE_OUT/tiny-vmw.raw" app/tiny-disk1.vmdk &&
-	sed 's/ovf:transport="iso"/ovf:transport="com.vmware.guestInfo"/' "$top_srcdir/samples/tiny.ovf" >app/tiny.ovf &&
+	sed 's/ovf:transport="[^"]*"/ovf:transport="com.vmware.guestInfo"/' "$top_srcdir/samples/tiny.ovf" >app/tiny.ovf &&
 	"$O" -q pack app/tiny.ovf -o gi.ova || { fail "packing the guestInfo appliance"; done_testing; exit 1; }
 grep -q 'transport="com.vmware.guestInfo"' app/tiny.ovf && ok "the appliance names only com.vmware.guestInfo" ||
 	fail "the transport was not changed"
