@@ -658,6 +658,13 @@ struct ovf_gen_opts {
 	uint64_t disk_file_size;          /* bytes of that file */
 	uint64_t disk_capacity;           /* guest-visible bytes */
 	const char *disk_format;          /* ovf:format URI */
+	/* VMware hardware (issue 16): NULL = the defaults E1000, lsilogic, no
+	 * vmw:osType, no transport; a transport naming "iso" adds an IDE
+	 * CD-ROM, which vSphere needs to attach the environment */
+	const char *nic_model;            /* rasd:ResourceSubType, e.g. "VmxNet3" */
+	const char *scsi_model;           /* e.g. "VirtualSCSI" */
+	const char *os_type;              /* vmw:osType, e.g. "otherLinux64Guest" */
+	const char *transport;            /* ovf:transport */
 };
 int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e);
 

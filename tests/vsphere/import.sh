@@ -42,6 +42,19 @@ has fd "cpus 2" "... 2 CPUs"
 has fd "device VirtualE1000" "... an E1000 NIC"
 has fd "device VirtualLsiLogicController" "... an LSI Logic controller"
 
+# pack --from-disk declaring VMware hardware and both transports
+expect_exit 0 "pack --from-disk with VMware hardware" -- "$O" -q pack --from-disk disk.raw --name vmw --nic lan \
+	--nic-model vmxnet3 --scsi pvscsi --os-type otherLinux64Guest --transport both -o vmw.ova
+"$O" -q unpack vmw.ova vmw || fail "unpack vmw.ova"
+expect_exit 0 "its descriptor is valid (--strict)" -- "$O" validate --strict vmw/vmw.ovf
+imp vmw vmw/vmw.ovf
+[ "$(cat vmw.rc)" = 0 ] && ok "it imports" || { fail "it does not import"; cat vmw.txt vmw.err; }
+has vmw "device VirtualVmxnet3" "... with a vmxnet3 NIC"
+has vmw "device ParaVirtualSCSIController" "... a paravirtual SCSI controller"
+has vmw "device VirtualCdrom" "... a CD-ROM for the iso transport"
+has vmw "guest_id otherLinux64Guest" "... the guest OS"
+has vmw "disk 67108864" "... the 64 MiB disk"
+
 # control: without the units the simulator reads the capacity as KiB
 sed 's/ ovf:capacityAllocationUnits="byte"//' fd/fd.ovf >fd/nounits.ovf
 imp nounits fd/nounits.ovf
