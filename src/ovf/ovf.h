@@ -375,6 +375,10 @@ enum {
 /* Deployability.  Appends diagnostics to `out` (including the parser's);
  * returns the number of errors added, or -1 on an internal failure. */
 int ovf_validate(const ovf_envelope *env, unsigned flags, struct ovf_diags *out, od_err *e);
+/* What deployment target `target` ("vsphere", "virtualbox", "ovfdeploy")
+ * cannot honour: warnings with codes "target-<target>-..." (target.c).
+ * -1 with OD_E_USAGE for an unknown target. */
+int ovf_check_target(const ovf_envelope *env, const char *target, struct ovf_diags *out, od_err *e);
 /* Every code ovf_validate can emit (for documentation and tests). */
 const char *const *ovf_validate_codes(size_t *n);
 
