@@ -22,7 +22,7 @@ EXTRA_DIST += tests/cli/layers.sh scripts/layers
 
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/vmm_stubs.c tests/fuzz/README.md \
-	tests/fuzz/fuzz_kernel.c
+	tests/fuzz/fuzz_kernel.c tests/fuzz/fuzz_guestrpc.c
 include tests/hardening/local.mk
 
 # ---- the runner's sandbox (issues #5 and #7): seccomp, --user, hostile
@@ -48,3 +48,8 @@ EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests
 
 # ---- deploying to libvirt hosts (issue #18): a private libvirtd per script
 include tests/libvirt/local.mk
+
+# vSphere import (govmomi's simulator), issue 16
+TESTS += tests/vsphere/import.sh
+EXTRA_DIST += tests/vsphere/import.sh tests/vsphere/import.go
+CLEANFILES += tests/vsphere/import-sim

@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void usage(FILE *f)
 {
@@ -47,7 +48,14 @@ static void usage(FILE *f)
 		"  --product TEXT, --vendor TEXT, --version TEXT   ProductSection fields\n"
 		"  --eula FILE           license text shown before deployment\n"
 		"  --prop KEY=TYPE[:DEFAULT]  a user-configurable property (repeatable),\n"
-		"                        e.g. --prop hostname=string:web1 --prop port=uint16:80\n");
+		"                        e.g. --prop hostname=string:web1 --prop port=uint16:80\n"
+		"  --nic-model e1000|e1000e|vmxnet3|virtio   the adapters' model (default e1000)\n"
+		"  --scsi lsilogic|lsilogicsas|pvscsi|virtio  the disk controller (default lsilogic)\n"
+		"  --os-type ID          vmw:osType, the guest OS vSphere sets up for (e.g.\n"
+		"                        otherLinux64Guest, debian12_64Guest)\n"
+		"  --transport iso|guestinfo|both  how the OVF environment reaches the guest:\n"
+		"                        a CD (a CD-ROM is declared), VMware's guestinfo, or both\n"
+		"  (vSphere imports vmxnet3/e1000 and lsilogic/pvscsi; it refuses virtio)\n");
 }
 
 #define MAX_REPEAT 64
@@ -164,7 +172,16 @@ out:
 	return rc;
 }
 
-enum { O_NO_SYNC = 0x100, O_DO_SYNC }; /* long-only options, past every char */
+enum { O_NO_SYNC = 0x100, O_DO_SYNC, O_NIC_MODEL, O_SCSI, O_OS_TYPE, O_TRANSPORT }; /* long-only options, past every char */
+
+/* NAME from `names` (case-insensitive) -> its spelling in `values` */
+static const char *pick(const char *arg, const char *const *names, const char *const *values)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (!strcasecmp(arg, names[i]))
+			return values[i];
+	return NULL;
+}
 
 int cmd_pack(int argc, char **argv)
 {
@@ -187,6 +204,10 @@ int cmd_pack(int argc, char **argv)
 		{"version", required_argument, NULL, 'r'},
 		{"eula", required_argument, NULL, 'E'},
 		{"prop", required_argument, NULL, 'Y'},
+		{"nic-model", required_argument, NULL, O_NIC_MODEL},
+		{"scsi", required_argument, NULL, O_SCSI},
+		{"os-type", required_argument, NULL, O_OS_TYPE},
+		{"transport", required_argument, NULL, O_TRANSPORT},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -243,6 +264,37 @@ int cmd_pack(int argc, char **argv)
 			nics[g.nnics++] = optarg;
 			gen_opt = true;
 			break;
+		case O_NIC_MODEL: {
+			static const char *const n[] = { "e1000", "e1000e", "vmxnet3", "virtio", NULL };
+			static const char *const v[] = { "E1000", "E1000e", "VmxNet3", "VirtIO", NULL };
+			if (!(g.nic_model = pick(optarg, n, v)))
+				return cli_usage_error("pack", "--nic-model %s: say e1000, e1000e, vmxnet3 or virtio", optarg);
+			gen_opt = true;
+			break;
+		}
+		case O_SCSI: {
+			static const char *const n[] = { "lsilogic", "lsilogicsas", "pvscsi", "virtio", NULL };
+			static const char *const v[] = { "lsilogic", "lsilogicsas", "VirtualSCSI", "virtio-scsi", NULL };
+			if (!(g.scsi_model = pick(optarg, n, v)))
+				return cli_usage_error("pack", "--scsi %s: say lsilogic, lsilogicsas, pvscsi or virtio", optarg);
+			gen_opt = true;
+			break;
+		}
+		case O_OS_TYPE:
+			if (!optarg[0] || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+					      strlen(optarg))
+				return cli_usage_error("pack", "--os-type %s: a vSphere guest id, e.g. otherLinux64Guest", optarg);
+			g.os_type = optarg;
+			gen_opt = true;
+			break;
+		case O_TRANSPORT: {
+			static const char *const n[] = { "iso", "guestinfo", "both", NULL };
+			static const char *const v[] = { "iso", "com.vmware.guestInfo", "iso com.vmware.guestInfo", NULL };
+			if (!(g.transport = pick(optarg, n, v)))
+				return cli_usage_error("pack", "--transport %s: say iso, guestinfo or both", optarg);
+			gen_opt = true;
+			break;
+		}
 		case 'p': g.product = optarg; gen_opt = true; break;
 		case 'V': g.vendor = optarg; gen_opt = true; break;
 		case 'r': g.version = optarg; gen_opt = true; break;

@@ -43,6 +43,10 @@ static void usage(FILE *f)
 		"                        boot protocol) or an ELF vmlinux (PVH entry point)\n"
 		"  --initrd FILE         with --kernel: an initramfs\n"
 		"  --append CMDLINE      with --kernel: the command line (default console=ttyS0)\n"
+		"  --vmware              the guest sees VMware: CPUID 0x40000000 \"VMwareVMware\" (KVM's\n"
+		"                        leaves at 0x40000100), SMBIOS \"VMware, Inc.\", the backdoor port\n"
+		"  --guestinfo KEY=VALUE  a guestinfo key the guest reads through the backdoor's\n"
+		"                        GuestRPC (e.g. guestinfo.ovfEnv); repeatable\n"
 		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
@@ -243,6 +247,8 @@ int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
+		{ "vmware", no_argument, NULL, 'V' },
+		{ "guestinfo", required_argument, NULL, 'G' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -301,6 +307,20 @@ int cmd_run(int argc, char **argv)
 		case 'k': cfg.kernel = optarg; break;
 		case 'i': cfg.initrd = optarg; break;
 		case 'a': cfg.cmdline = optarg; break;
+		case 'V': cfg.vmware.identity = cfg.vmware.backdoor = true; break;
+		case 'G': {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return cli_usage_error("run", "--guestinfo %s: expected KEY=VALUE", optarg);
+			if (cfg.vmware.nguestinfo == VM_MAX_GUESTINFO)
+				return cli_usage_error("run", "at most %d --guestinfo", VM_MAX_GUESTINFO);
+			*eq = '\0';
+			cfg.vmware.guestinfo[cfg.vmware.nguestinfo][0] = optarg;
+			cfg.vmware.guestinfo[cfg.vmware.nguestinfo][1] = eq + 1;
+			cfg.vmware.nguestinfo++;
+			cfg.vmware.backdoor = true;
+			break;
+		}
 		case 'n':
 			if (cfg.net.enabled)
 				return cli_usage_error("run", "one --net for now");
