@@ -1,12 +1,15 @@
 #!/bin/sh
 # build-tiny.sh - build the disk image of the tiny sample appliance.
 #
-# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--modules LIST] [OUTDIR]
+# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [--modules LIST] [OUTDIR]
 #   OUTDIR        default samples/out
 #   --output      the disk's file name in OUTDIR (default tiny-disk.raw)
 #   --disk-mib    the disk's capacity (default 64, what tiny.ovf declares)
 #   --fill-mib    M MiB of incompressible data in a second partition: a big
 #                 appliance for the deploy benchmark (the guest ignores it)
+#   --vmware-tools  put open-vm-tools' vmware-rpctool (with its libraries) in
+#                 the initramfs: /init then reads the OVF environment from
+#                 guestinfo.ovfEnv when no environment CD is found
 #   --modules     the kernel modules the initramfs loads, instead of the
 #                 sample's set: e.g. VMware's drivers only, for a test appliance
 #                 as built on VMware, with no virtio driver at all
@@ -28,7 +31,8 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--modules LIST] [OUTDIR]" >&2; exit 2; }
+usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [--modules LIST] [OUTDIR]" >&2; exit 2; }
+vmware_tools=no
 modules=
 disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
 fill_mib=0
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
 	--disk-mib) [ $# -ge 2 ] || usage; disk_mib=$2; shift 2 ;;
 	--fill-mib) [ $# -ge 2 ] || usage; fill_mib=$2; shift 2 ;;
 	--output) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
+	--vmware-tools) vmware_tools=yes; shift ;;
 	--modules) [ $# -ge 2 ] || usage; modules=$2; shift 2 ;;
 	-*) usage ;;
 	*) [ -z "${out:-}" ] || usage; out=$1; shift ;;
@@ -122,17 +127,15 @@ vmlinuz=$kdir/boot/vmlinuz-$kver
 
 # --- Kernel modules --------------------------------------------------------
 # What the guest needs: the virtio PCI transport, disks (virtio-blk,
-# virtio-scsi, IDE/SATA, and VMware's PVSCSI, which samples/tiny.ovf
-# declares), the environment CD (sr_mod + cdrom + isofs), the
+# virtio-scsi, IDE/SATA), the environment CD (sr_mod + cdrom + isofs), the
 # FAT partition for persistent data, the NICs (virtio-net, e1000), and the
 # ACPI power button with evdev so acpid can turn a button press into a clean
 # power-off.  The package carries no modules.dep (depmod runs at install), so
 # the dependencies come from each module's own "depends=" field, which is what
 # modprobe would follow; we order them so that each loads after its deps.
 wanted="virtio_pci virtio_blk virtio_scsi virtio_net e1000
-	ata_piix ahci vmw_pvscsi sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8
+	ata_piix ahci sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8
 	button evdev"
-[ -z "$modules" ] || wanted=$modules
 find "$moddir/kernel" -name '*.ko' | LC_ALL=C sort >"$tmp/allmods"
 modpath() {	# name -> file, with - and _ equivalent as in module names
 	n=$(echo "$1" | tr - _)
@@ -152,6 +155,10 @@ visit() {
 	for d in $deps; do visit "$d"; done
 	grep -qx "$1" "$tmp/order" || echo "$1" >>"$tmp/order"
 }
+# VMware's NIC and paravirtual SCSI, which samples/tiny.ovf declares so that
+# vSphere imports it (a module named twice is loaded once)
+wanted="$wanted vmxnet3 vmw_pvscsi"
+[ -z "$modules" ] || wanted=$modules	# --modules: exactly these
 for m in $wanted; do visit "$m"; done
 
 # --- The initramfs ---------------------------------------------------------
@@ -172,6 +179,18 @@ while read -r m; do
 	cp "$(modpath "$m")" "$root/lib/modules/$m.ko"
 done <"$tmp/order"
 cp "$tmp/order" "$root/lib/modules/load.order"
+if [ "$vmware_tools" = yes ]; then
+	# vmware-rpctool needs only libc: the binary, then each library and
+	# the ELF interpreter ldd names, at the same paths
+	rpctool=$(command -v vmware-rpctool) || die "--vmware-tools: vmware-rpctool not found (install open-vm-tools)"
+	cp "$rpctool" "$root/bin/vmware-rpctool"
+	ldd "$rpctool" | sed -n -e 's|.*=> \(/[^ ]*\) .*|\1|p' -e 's|^[[:space:]]*\(/[^ ]*\) (.*|\1|p' >"$tmp/libs"
+	[ -s "$tmp/libs" ] || die "--vmware-tools: ldd names no libraries for $rpctool"
+	while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done <"$tmp/libs"
+fi
 echo "$kver" >"$root/etc/kernel-release"
 
 # cpio_newc DIR >ARCHIVE: write DIR as a cpio "newc" archive (what the kernel
