@@ -18,6 +18,8 @@
 #      checksums each disk (compared with the file), writes and flushes a
 #      marker to each data disk (found in the overlay, qemu-img check clean)
 #      and gets a lease on every adapter.
+#   C: SCSI only (PVSCSI boot disk, a virtio-scsi data disk, no CD-ROM drive):
+#      the environment CD becomes a SCSI CD-ROM on the PVSCSI.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed (qemu-system-x86)"
 command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
@@ -29,7 +31,7 @@ export OVFDEPLOY_HOME="$T_TMP/home"
 apid=
 cleanup() {
 	[ -n "$apid" ] && kill "$apid" 2>/dev/null
-	for n in a b; do "$O" stop --timeout 1 "$n" >/dev/null 2>&1; done
+	for n in a b c; do "$O" stop --timeout 1 "$n" >/dev/null 2>&1; done
 	[ -n "${VMHW_KEEP:-}" ] && cp -r "$T_TMP" "$VMHW_KEEP"
 	rm -rf "$T_TMP"
 }
@@ -43,7 +45,7 @@ build() {	# OUTDIR MODULES
 	[ $rc -eq 0 ] || { fail "build-tiny.sh $1 (exit $rc)"; tail -5 "$1.log"; done_testing; exit 1; }
 }
 build outa "vmw_pvscsi vmxnet3 ata_piix ahci"
-build outb "vmw_pvscsi sym53c8xx ata_piix ahci nvme e1000 e1000e pcnet32 virtio_pci virtio_net"
+build outb "vmw_pvscsi sym53c8xx ata_piix ahci nvme e1000 e1000e pcnet32 virtio_pci virtio_net virtio_scsi"
 for f in outa.log outb.log; do
 	grep -q virtio_blk "$f" && fail "$f: a virtio disk driver slipped in"
 done
@@ -146,6 +148,19 @@ done
 	nic 24 VirtIO
 } | devices=7 ovf b disk0 d1 d2 d3 d4 d5 >b.ovf
 "$O" -q pack b.ovf -o ../b.ova || fail "pack b"
+cd .. || exit 1
+
+# C: SCSI only
+mkdir c && cd c || exit 1
+cp ../b/disk0.raw ../b/disk0.vmdk ../b/d1.raw ../b/d1.vmdk . || fail "copy c's disks"
+{
+	ctrl 3 "SCSI controller 0" 6 VirtualSCSI 0
+	ctrl 4 "SCSI controller 1" 6 virtio-scsi 1
+	disk 5 "Hard disk 1" disk0 3 0
+	disk 6 "Hard disk 2" d1 4 2
+	nic 7 VirtIO
+} | devices=3 ovf c disk0 d1 >c.ovf
+"$O" -q pack c.ovf -o ../c.ova || fail "pack c"
 cd .. || exit 1
 
 # inspect shows the plan and each backend's choices
@@ -261,4 +276,15 @@ done
 	ok "B: E1000 and the VMXNET2 stand-in both get leases" || fail "B: not two E1000 leases"
 qemu-img check "$OVFDEPLOY_HOME/instances/b/disk0.qcow2" >b.check 2>&1 && ok "B: the boot disk's overlay is clean" ||
 	{ fail "B: qemu-img check boot disk"; cat b.check; }
+
+# --- C: SCSI only: the environment on a SCSI CD-ROM ----------------------------------
+start=$(date +%s)
+timeout $BOOT_TIMEOUT "$O" c.ova --accept-eula --backend qemu --name c --prop appliance.oneshot=true \
+	</dev/null >c.out 2>c.err
+rc=$?
+[ $rc -eq 0 ] && ok "C: ready and off in $(($(date +%s) - start)) s" || { fail "C: exit $rc"; tail -30 c.out; tail -5 c.err; }
+expect_grep 'OVF environment found on /dev/sr0' c.out "C: the OVF environment read from the CD"
+expect_grep 'hwtest disk sr0 driver vmw_pvscsi ' c.out "C: ... a SCSI CD-ROM on the PVSCSI"
+expect_grep "hwtest disk sd[a-z] driver virtio_scsi sha256 $(sha1m b/d1.raw)" c.out "C: the virtio-scsi disk reads back as the file"
+expect_grep 'hwtest nic eth0 driver virtio_net lease 10\.0\.2\.15' c.out "C: a lease on virtio-net"
 done_testing
