@@ -381,8 +381,8 @@ int hwplan_make(const struct ovf_hardware *hw, enum hw_mode mode, struct hwplan 
 		for (size_t i = 0; i < hw->ndisks; i++) {
 			const struct ovf_hw_disk *hd = &hw->disks[i];
 			bool cd = hd->cdrom;
-			if (!cd && !hd->disk && !hd->file)
-				continue; /* a floppy drive */
+			if ((!cd && !hd->disk && !hd->file) || (hd->item && hd->item->resource_type_num == 14))
+				continue; /* a floppy drive, with or without an image: no floppy controller */
 			if (cd && hd->file)
 				continue; /* an ISO shipped in the package: not attached */
 			size_t c = described ? find_ctrl(p, hd->controller) : HWPLAN_NONE;

@@ -284,6 +284,29 @@ START_TEST(test_models)
 }
 END_TEST
 
+/* A floppy drive, empty or with an image, is no disk; a CD-ROM whose Parent
+ * is no controller we plan is left out (the environment goes elsewhere). */
+START_TEST(test_floppy_and_stray_cd)
+{
+	struct fixture f;
+	od_err e = {0};
+	ck_assert_int_eq(plan(&f,
+			      CTRL("3", "6", "VirtualSCSI", "0") DISK("4", "d1", "3", "0")
+			      "<Item><rasd:ElementName>fd</rasd:ElementName><rasd:HostResource>ovf:/disk/d2</rasd:HostResource>"
+			      "<rasd:InstanceID>5</rasd:InstanceID><rasd:ResourceType>14</rasd:ResourceType></Item>\n"
+			      "<Item><rasd:ElementName>fd0</rasd:ElementName><rasd:InstanceID>6</rasd:InstanceID>"
+			      "<rasd:ResourceType>14</rasd:ResourceType></Item>\n"
+			      CTRL("7", "23", "", "0") CDROM("8", "7", "0"),
+			      HW_DESCRIBED, &e),
+			 0);
+	ck_assert_uint_eq(f.p.ndisks, 2); /* d1 and the added environment CD */
+	ck_assert_uint_eq(f.p.disks[0].hw_disk, 0);
+	ck_assert_uint_eq(f.p.disks[1].hw_disk, HWPLAN_NONE);
+	ck_assert_int_eq(ctrl_of(&f, 1)->model, HW_CTRL_PVSCSI); /* SCSI only: a SCSI CD-ROM */
+	unplan(&f);
+}
+END_TEST
+
 /* Per backend: what is exact, what stands in, and the guest's driver. */
 START_TEST(test_choices)
 {
@@ -633,6 +656,7 @@ int main(void)
 	tcase_add_test(tc, test_too_many_controllers);
 	tcase_add_test(tc, test_models);
 	tcase_add_test(tc, test_choices);
+	tcase_add_test(tc, test_floppy_and_stray_cd);
 	tc = od_check_tcase(s, "qemu");
 	tcase_add_test(tc, test_qemu_devices);
 	tc = od_check_tcase(s, "instance");
