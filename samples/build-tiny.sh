@@ -1,7 +1,7 @@
 #!/bin/sh
 # build-tiny.sh - build the disk image of the tiny sample appliance.
 #
-# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [OUTDIR]
+# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [--modules LIST] [OUTDIR]
 #   OUTDIR        default samples/out
 #   --output      the disk's file name in OUTDIR (default tiny-disk.raw)
 #   --disk-mib    the disk's capacity (default 64, what tiny.ovf declares)
@@ -10,6 +10,9 @@
 #   --vmware-tools  put open-vm-tools' vmware-rpctool (with its libraries) in
 #                 the initramfs: /init then reads the OVF environment from
 #                 guestinfo.ovfEnv when no environment CD is found
+#   --modules     the kernel modules the initramfs loads, instead of the
+#                 sample's set: e.g. VMware's drivers only, for a test appliance
+#                 as built on VMware, with no virtio driver at all
 #
 # Makes OUTDIR/tiny-disk.raw: a 64 MiB MBR disk (the capacity samples/tiny.ovf
 # declares) with one active FAT partition holding syslinux, the Debian kernel
@@ -28,8 +31,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [OUTDIR]" >&2; exit 2; }
+usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [--modules LIST] [OUTDIR]" >&2; exit 2; }
 vmware_tools=no
+modules=
 disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
 fill_mib=0
 name=tiny-disk.raw
@@ -39,6 +43,7 @@ while [ $# -gt 0 ]; do
 	--fill-mib) [ $# -ge 2 ] || usage; fill_mib=$2; shift 2 ;;
 	--output) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
 	--vmware-tools) vmware_tools=yes; shift ;;
+	--modules) [ $# -ge 2 ] || usage; modules=$2; shift 2 ;;
 	-*) usage ;;
 	*) [ -z "${out:-}" ] || usage; out=$1; shift ;;
 	esac
@@ -153,6 +158,7 @@ visit() {
 # VMware's NIC and paravirtual SCSI, which samples/tiny.ovf declares so that
 # vSphere imports it (a module named twice is loaded once)
 wanted="$wanted vmxnet3 vmw_pvscsi"
+[ -z "$modules" ] || wanted=$modules	# --modules: exactly these
 for m in $wanted; do visit "$m"; done
 
 # --- The initramfs ---------------------------------------------------------

@@ -34,6 +34,8 @@ static void usage(FILE *f)
 		"                              (default: user); 'user' or 'none' alone applies to all\n"
 		"  --forward HOST:GUEST        forward 127.0.0.1:HOST to the guest's port GUEST (repeatable)\n"
 		"  --backend auto|embedded|qemu  (default auto: the embedded runner with VT-x/AMD-V, else QEMU)\n"
+		"  --hardware described|virtio the disk controllers and NICs the descriptor names (default), or\n"
+		"                              virtio-blk and virtio-net for everything (guests known to have virtio)\n"
 		"  --platform auto|vmware|generic  what the guest sees (default auto: VMware for a vmx-N\n"
 		"                              VirtualSystemType: CPUID, SMBIOS, backdoor; else a generic PC)\n"
 		"  --require-signature         refuse unsigned packages\n"
@@ -219,7 +221,7 @@ int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
 	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
-	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM };
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM, O_HARDWARE };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -229,6 +231,7 @@ int cmd_deploy(int argc, char **argv)
 		{"net", required_argument, NULL, O_NET},
 		{"forward", required_argument, NULL, O_FORWARD},
 		{"backend", required_argument, NULL, O_BACKEND},
+		{"hardware", required_argument, NULL, O_HARDWARE},
 		{"platform", required_argument, NULL, O_PLATFORM},
 		{"require-signature", no_argument, NULL, O_REQSIG},
 		{"ca-file", required_argument, NULL, O_CAFILE},
@@ -297,6 +300,10 @@ int cmd_deploy(int argc, char **argv)
 			break;
 		case O_BACKEND:
 			if (deploy_backend_parse(optarg, &o.backend, &e) < 0)
+				return cli_usage_error("deploy", "%s", e.msg);
+			break;
+		case O_HARDWARE:
+			if (hw_mode_parse(optarg, &o.hardware, &e) < 0)
 				return cli_usage_error("deploy", "%s", e.msg);
 			break;
 		case O_PLATFORM:

@@ -37,6 +37,15 @@
  *                    "capacity_bytes": int|null, "controller", "address_on_parent",
  *                    "cdrom": bool}],
  *         "nics": [{"instance_id", "network", "model", "mac"}],
+ *         "plan": {                                (the hardware plan, --hardware described)
+ *            "controllers": [{"model", "index": int, "instance_id", "qemu": CHOICE, "embedded": CHOICE}],
+ *            "disks": [{"instance_id" (null: the CD the plan adds), "controller": int|null (index in
+ *                       controllers; null: its own virtio-blk), "unit": int, "cdrom", "boot",
+ *                       "environment": bool (the OVF environment CD goes here)}],
+ *            "nics": [{"instance_id", "model", "qemu": CHOICE, "embedded": CHOICE}],
+ *            "notes": [str],
+ *            "error": str (only when no plan can be made)}
+ *           CHOICE: {"device", "exact": bool, "why": str|null, "driver" (the guest's Linux driver)}
  *         "error": str (only when the hardware could not be resolved)}],
  *      "products": [{"class", "instance", "name", "vendor", "version", "full_version",
  *         "properties": [{"key", "id" (class.key.instance as in ovf-env.xml),
@@ -206,6 +215,7 @@ static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_v
 		json_obj_end(w);
 	}
 	json_arr_end(w);
+	cli_hwplan_json(w, &hw);
 	json_obj_end(w);
 	ovf_hardware_free(&hw);
 }
@@ -438,6 +448,7 @@ static void text_hardware(const ovf_envelope *env, const struct ovf_virtual_syst
 		printf("    nic %s: network %s%s%s%s\n", or(n->item->instance_id, "?"), or(n->network, "(none)"),
 		       n->model ? " (" : "", n->model ? n->model : "", n->model ? ")" : "");
 	}
+	cli_hwplan_text(&hw);
 	ovf_hardware_free(&hw);
 }
 

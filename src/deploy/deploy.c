@@ -598,9 +598,6 @@ static int map_nics(struct deploy_plan *pl, const struct deploy_opts *o, struct 
 		n->network = od_strdup(hn->network ? hn->network : "");
 		if (!n->network)
 			return od_err_nomem(e);
-		if (hn->model && strcasecmp(hn->model, "virtio") != 0)
-			ovf_warn(&pl->warnings, "network adapter %s (%s) is provided as virtio-net",
-				 hn->item && hn->item->element_name ? hn->item->element_name : "?", hn->model);
 		if (n->user && !forwards_placed) {
 			for (size_t f = 0; f < o->nforwards && f < VMSPEC_MAX_FORWARDS; f++)
 				n->forwards[n->nforwards++] = o->forwards[f];
@@ -619,6 +616,40 @@ static int map_nics(struct deploy_plan *pl, const struct deploy_opts *o, struct 
 	if (o->nforwards && !forwards_placed)
 		return od_err_set(e, OD_E_USAGE, "--forward needs a network adapter on user networking, and the appliance has none");
 	return 0;
+}
+
+/* A warning for each device the chosen backend substitutes, naming the
+ * driver the guest then needs, and the plan's own notes. */
+static void deploy_hw_warnings(struct deploy_plan *pl, const struct hwplan *hp, enum deploy_backend want)
+{
+	char why[256];
+	enum deploy_backend b = deploy_backend_choose(want, why, sizeof why);
+	const char *bn = b == DEPLOY_BACKEND_EMBEDDED ? "the embedded runner" : "QEMU";
+	for (size_t i = 0; i < hp->notes.n; i++)
+		ovf_warn(&pl->warnings, "%s", hp->notes.v[i]);
+	for (size_t c = 0; c < hp->nctrls; c++) {
+		struct hw_choice ch;
+		hw_ctrl_choice(hp->ctrls[c].model, b, &ch);
+		bool used = false;
+		for (size_t k = 0; k < hp->ndisks; k++)
+			used |= hp->disks[k].ctrl == c && (!hp->disks[k].cdrom || hp->disks[k].env);
+		if (!used || ch.exact)
+			continue;
+		const struct ovf_item *it = hp->ctrls[c].item;
+		ovf_warn(&pl->warnings, "controller %s (%s) is given as %s on %s: %s; the guest needs the %s driver",
+			 it && it->element_name ? it->element_name : "?", hw_ctrl_name(hp->ctrls[c].model), ch.device, bn,
+			 ch.why, ch.driver);
+	}
+	for (size_t k = 0; k < hp->nnics; k++) {
+		struct hw_choice ch;
+		hw_nic_choice(hp->nics[k].model, b, &ch);
+		if (ch.exact)
+			continue;
+		const struct ovf_hw_nic *hn = &pl->hw.nics[hp->nics[k].hw_nic];
+		ovf_warn(&pl->warnings, "network adapter %s (%s) is given as %s on %s: %s; the guest needs the %s driver",
+			 hn->item && hn->item->element_name ? hn->item->element_name : "?", hw_nic_name(hp->nics[k].model),
+			 ch.device, bn, ch.why, ch.driver);
+	}
 }
 
 int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, od_err *e)
@@ -659,21 +690,33 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 			od_atomic_abort(&af);
 	}
 	free(desc);
-	for (size_t i = 0; rc == 0 && i < pl->hw.ndisks; i++) {
-		const struct ovf_hw_disk *hd = &pl->hw.disks[i];
-		if (hd->cdrom)
+	/* The hardware plan (hwplan.c): each disk on its described controller. */
+	struct hwplan hp = {0};
+	if (rc == 0 && (rc = hwplan_make(&pl->hw, o->hardware, &hp, e)) == 0) {
+		for (size_t c = 0; c < hp.nctrls; c++)
+			s->ctrls[c] = (struct vmspec_ctrl){hp.ctrls[c].model, hp.ctrls[c].index};
+		s->nctrls = hp.nctrls;
+	}
+	for (size_t k = 0; rc == 0 && k < hp.ndisks; k++) {
+		const struct hwplan_disk *pd = &hp.disks[k];
+		if (pd->cdrom)
 			continue;
 		if (s->ndisks >= VMSPEC_MAX_DISKS) {
 			rc = od_err_set(e, OD_E_UNSUPPORTED, "the appliance has more than %d disks", VMSPEC_MAX_DISKS);
 			break;
 		}
-		if (hd->controller && hd->controller->resource_sub_type &&
-		    strcasecmp(hd->controller->resource_sub_type, "virtio") != 0)
-			ovf_warn(&pl->warnings, "disk %s on controller %s (%s) is provided as virtio-blk",
-				 hd->disk && hd->disk->disk_id ? hd->disk->disk_id : "?",
-				 hd->controller->element_name ? hd->controller->element_name : "?",
-				 hd->controller->resource_sub_type);
-		rc = prepare_disk(pl, o, in, i, hd, e);
+		size_t at = s->ndisks;
+		rc = prepare_disk(pl, o, in, pd->hw_disk, &pl->hw.disks[pd->hw_disk], e);
+		if (rc == 0 && pd->ctrl != HWPLAN_NONE) {
+			s->disks[at].on_ctrl = true;
+			s->disks[at].ctrl = (unsigned)pd->ctrl;
+			s->disks[at].unit = pd->unit;
+		}
+	}
+	if (rc == 0 && hp.env != HWPLAN_NONE && hp.disks[hp.env].ctrl != HWPLAN_NONE) {
+		s->cdrom_on_ctrl = true;
+		s->cdrom_ctrl = (unsigned)hp.disks[hp.env].ctrl;
+		s->cdrom_unit = hp.disks[hp.env].unit;
 	}
 	if (rc == 0)
 		rc = build_env(pl, in, e);
@@ -693,6 +736,11 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 	}
 	if (rc == 0)
 		rc = map_nics(pl, o, in, e);
+	for (size_t k = 0; rc == 0 && k < hp.nnics && k < s->nnics; k++)
+		s->nics[k].model = hp.nics[k].model;
+	if (rc == 0)
+		deploy_hw_warnings(pl, &hp, o->backend);
+	hwplan_free(&hp);
 	if (rc == 0) {
 		in->nprops = pl->nprops;
 		in->prop_keys = calloc(pl->nprops ? pl->nprops : 1, sizeof(char *));

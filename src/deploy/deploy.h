@@ -20,12 +20,93 @@
 #define VMSPEC_MAX_DISKS 16
 #define VMSPEC_MAX_NICS 8
 #define VMSPEC_MAX_FORWARDS 16
+#define VMSPEC_MAX_CTRLS 8
 
-/* ---- what to run ---------------------------------------------------------- */
+/* ---- the hardware plan (hwplan.c) ------------------------------------------
+ * Which disk controllers, disks, CD-ROMs and network adapters the guest gets,
+ * read from the descriptor once for both backends.  An appliance built on
+ * VMware often carries only VMware's drivers (vmw_pvscsi, mptspi, vmxnet3,
+ * ata_piix): it finds its root disk only on the controller it was built
+ * with.  The plan keeps the described hardware; each backend then says per
+ * model whether it has that device exactly or what stands in for it (and
+ * which guest driver the stand-in needs).  The models are plain enums so that
+ * the embedded runner's device list and QEMU's command line are made from
+ * the same data (struct vmspec below). */
+enum hw_ctrl_model {
+	HW_CTRL_VIRTIO = 0,   /* no controller: the disk is its own virtio-blk function */
+	HW_CTRL_IDE,          /* ResourceType 5: PIIX3 IDE, one channel per controller */
+	HW_CTRL_LSILOGIC,     /* 6 "lsilogic": LSI Logic 53C1030 (Linux mptspi) */
+	HW_CTRL_BUSLOGIC,     /* 6 "buslogic": BusLogic BT-958 (Linux BusLogic) */
+	HW_CTRL_LSISAS,       /* 6 "lsilogicsas": LSI SAS 1068 (Linux mptsas) */
+	HW_CTRL_PVSCSI,       /* 6 "VirtualSCSI": VMware PVSCSI (Linux vmw_pvscsi) */
+	HW_CTRL_VIRTIO_SCSI,  /* 6 "virtio-scsi" */
+	HW_CTRL_AHCI,         /* 20 "AHCI"/"vmware.sata.ahci": ICH9 AHCI (Linux ahci) */
+	HW_CTRL_NVME,         /* 20/1 "vmware.nvme.controller": NVMe (Linux nvme) */
+	HW_CTRL_NMODELS
+};
+enum hw_nic_model {
+	HW_NIC_VIRTIO = 0, HW_NIC_E1000, HW_NIC_E1000E, HW_NIC_VMXNET3, HW_NIC_VMXNET2, HW_NIC_PCNET32,
+	HW_NIC_NMODELS
+};
+/* --hardware: the described devices, or today's all-virtio machine for
+ * guests known to have virtio drivers. */
+enum hw_mode { HW_DESCRIBED = 0, HW_VIRTIO };
+int hw_mode_parse(const char *s, enum hw_mode *out, od_err *e);
+const char *hw_mode_name(enum hw_mode m);
+/* Short names ("pvscsi", "vmxnet3", ...), as instance.conf and inspect write them. */
+const char *hw_ctrl_name(enum hw_ctrl_model m);
+const char *hw_nic_name(enum hw_nic_model m);
+int hw_ctrl_parse(const char *s, enum hw_ctrl_model *out);
+int hw_nic_parse(const char *s, enum hw_nic_model *out);
+/* Slots on one controller: IDE 2 (master, slave), SCSI targets, AHCI ports,
+ * NVMe namespaces - the smallest count any backend offers. */
+unsigned hw_ctrl_units(enum hw_ctrl_model m);
+
+#define HWPLAN_NONE ((size_t)-1)
+struct hwplan_ctrl {
+	enum hw_ctrl_model model;
+	unsigned index;            /* IDE: the channel (0 primary, 1 secondary); else 0, 1, ... per model */
+	const struct ovf_item *item; /* NULL for a controller the plan adds (the environment CD's) */
+};
+struct hwplan_disk {               /* a disk, or the environment CD */
+	size_t hw_disk;            /* index in ovf_hardware.disks; HWPLAN_NONE for an added CD */
+	size_t ctrl;               /* index in ctrls; HWPLAN_NONE = its own virtio-blk */
+	unsigned unit;             /* IDE 0 master 1 slave; SCSI target; AHCI port; NVMe namespace - 1 */
+	bool cdrom, env, boot;
+};
+struct hwplan_nic {
+	size_t hw_nic;             /* index in ovf_hardware.nics */
+	enum hw_nic_model model;
+};
+struct hwplan {
+	enum hw_mode mode;
+	struct hwplan_ctrl ctrls[VMSPEC_MAX_CTRLS]; size_t nctrls;
+	struct hwplan_disk *disks; size_t ndisks;  /* disks and CD-ROMs in document order; an added environment CD last */
+	struct hwplan_nic *nics; size_t nnics;
+	size_t env;                /* index in disks of the environment CD */
+	size_t boot;               /* index in disks of the boot disk, HWPLAN_NONE when diskless */
+	struct ovf_warnings notes; /* placements the descriptor did not fix (free slots taken, unknown subtypes) */
+};
+int hwplan_make(const struct ovf_hardware *hw, enum hw_mode mode, struct hwplan *out, od_err *e);
+void hwplan_free(struct hwplan *p);
+
+/* ---- what to run ----------------------------------------------------------
+ * struct vmspec is the machine's device list for both backends: controllers
+ * (ctrls: model and index), each disk on its controller and slot (or its own
+ * virtio-blk), the environment CD's controller and slot, each NIC's model.
+ * The models are as described; a backend maps each with hw_ctrl_choice() /
+ * hw_nic_choice() to the device it has (the embedded runner: one device file
+ * per model, wired in deploy.c's embedded_config). */
 struct vmspec_disk {
 	char *path;     /* image file (for an overlay: the qcow2 overlay) */
 	char *format;   /* "raw", "qcow2", "vmdk"; NULL = probe */
 	bool readonly;
+	bool on_ctrl;   /* on ctrls[ctrl] at `unit`; false = its own virtio-blk */
+	unsigned ctrl, unit;
+};
+struct vmspec_ctrl {
+	enum hw_ctrl_model model;  /* as described; the backend substitutes (hw_ctrl_choice) */
+	unsigned index;            /* IDE: the channel */
 };
 struct vmspec_forward {
 	uint16_t host_port;  /* bound on 127.0.0.1 */
@@ -34,6 +115,7 @@ struct vmspec_forward {
 struct vmspec_nic {
 	char *network;       /* the descriptor's network name, for messages */
 	bool user;           /* user-mode networking; false = not connected */
+	enum hw_nic_model model; /* as described; the backend substitutes (hw_nic_choice) */
 	struct vmspec_forward forwards[VMSPEC_MAX_FORWARDS];
 	size_t nforwards;
 };
@@ -47,6 +129,10 @@ struct vmspec {
 	struct vmspec_disk disks[VMSPEC_MAX_DISKS];
 	size_t ndisks;
 	char *cdrom;                   /* the OVF environment ISO, or NULL */
+	bool cdrom_on_ctrl;            /* on ctrls[cdrom_ctrl] at cdrom_unit; false = the backend's default CD */
+	unsigned cdrom_ctrl, cdrom_unit;
+	struct vmspec_ctrl ctrls[VMSPEC_MAX_CTRLS];
+	size_t nctrls;
 	struct vmspec_nic nics[VMSPEC_MAX_NICS];
 	size_t nnics;
 	enum vmspec_console console;
@@ -80,6 +166,16 @@ int deploy_backend_parse(const char *s, enum deploy_backend *out, od_err *e);
  * (vmx/svm and /dev/kvm opens), else QEMU.  `why` receives one sentence a user
  * can read ("... because ..."). */
 enum deploy_backend deploy_backend_choose(enum deploy_backend want, char *why, size_t whylen);
+
+/* What a backend makes of a model. */
+struct hw_choice {
+	const char *device;   /* the backend's device, e.g. QEMU's "pvscsi" */
+	bool exact;           /* the device the descriptor names */
+	const char *why;      /* substituted: why; NULL when exact */
+	const char *driver;   /* the Linux driver the guest needs for `device` */
+};
+void hw_ctrl_choice(enum hw_ctrl_model m, enum deploy_backend b, struct hw_choice *out);
+void hw_nic_choice(enum hw_nic_model m, enum deploy_backend b, struct hw_choice *out);
 
 /* The QEMU backend.  The binary is $OVFDEPLOY_QEMU or qemu-system-x86_64 in
  * PATH; it uses KVM when hardware virtualization is usable, TCG otherwise
@@ -173,6 +269,7 @@ struct deploy_opts {
 	bool require_signature;
 	const char *ca_file;
 	enum deploy_backend backend;
+	enum hw_mode hardware;           /* --hardware: described (default) or virtio */
 	const struct deploy_net_map *nets; size_t nnets;
 	const struct vmspec_forward *forwards; size_t nforwards; /* on the first user NIC */
 	od_progress_fn progress;

@@ -2,6 +2,7 @@ noinst_LIBRARIES += src/deploy/libdeploy.a
 src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.h \
 	src/deploy/qemu.c \
+	src/deploy/hwplan.c \
 	src/deploy/instance.c \
 	src/deploy/deploy.c \
 	src/deploy/verify_cache.c \
@@ -38,3 +39,13 @@ tests_deploy_test_libvirt_SOURCES = tests/deploy/test_libvirt.c
 tests_deploy_test_libvirt_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS)
 tests_deploy_test_libvirt_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_libvirt
+
+# the hardware plan (issue 15): descriptors, QEMU devices, ../shared's real-world descriptors
+check_PROGRAMS += tests/deploy/test_hwplan
+tests_deploy_test_hwplan_SOURCES = tests/deploy/test_hwplan.c
+tests_deploy_test_hwplan_CFLAGS = $(TEST_CFLAGS)
+tests_deploy_test_hwplan_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
+TESTS += tests/deploy/test_hwplan
+# VMware-style appliances boot on the QEMU backend with their described hardware
+TESTS += tests/deploy/vmware-hw.sh
+EXTRA_DIST += tests/deploy/vmware-hw.sh

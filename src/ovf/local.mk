@@ -47,7 +47,7 @@ TESTS += tests/ovf/test_units tests/ovf/test_model
 # corpus with deterministic mutations; tests/fuzz/build.sh builds the real
 # libFuzzer binary with clang.
 check_PROGRAMS += tests/fuzz/fuzz_smoke
-tests_fuzz_fuzz_smoke_SOURCES = tests/fuzz/fuzz_descriptor.c
+tests_fuzz_fuzz_smoke_SOURCES = tests/fuzz/fuzz_descriptor.c src/deploy/hwplan.c
 tests_fuzz_fuzz_smoke_CFLAGS = $(AM_CFLAGS) -DFUZZ_STANDALONE
 tests_fuzz_fuzz_smoke_LDADD = $(OVF_LIBS)
 TESTS += tests/ovf/fuzz_smoke.sh
