@@ -39,3 +39,6 @@ EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests
 
 # ---- deploying to libvirt hosts (issue #18): a private libvirtd per script
 include tests/libvirt/local.mk
+
+# ---- real hardware-assisted KVM through a nested-SVM test bed (issue #14)
+include tests/nested/local.mk
