@@ -53,3 +53,6 @@ include tests/libvirt/local.mk
 TESTS += tests/vsphere/import.sh
 EXTRA_DIST += tests/vsphere/import.sh tests/vsphere/import.go
 CLEANFILES += tests/vsphere/import-sim
+
+# ---- real hardware-assisted KVM through a nested-SVM test bed (issue #14)
+include tests/nested/local.mk
