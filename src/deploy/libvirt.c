@@ -982,6 +982,10 @@ int lv_devices_xml(const struct hwplan *hp, const char *pool, char *const *vols,
 		rc |= od_buf_puts(x, "' append='off'/>");
 	}
 	rc |= od_buf_puts(x, "<target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>");
+	/* The described machine has no virtio device libvirt would add of
+	 * its own accord (its default balloon). */
+	if (hp->mode == HW_DESCRIBED)
+		rc |= od_buf_puts(x, "<memballoon model='none'/>");
 	return rc ? od_err_nomem(e) : 0;
 }
 

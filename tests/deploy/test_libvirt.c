@@ -288,6 +288,7 @@ START_TEST(test_xml_vmware)
 	ck_assert(has(q, "volume='x-env.iso'/><target dev='hdc' bus='ide'/><address type='drive' controller='0' bus='1' "
 			 "target='0' unit='0'/><boot order='3'/><readonly/>"));
 	ck_assert(has(q, "<model type='vmxnet3'/>"));
+	ck_assert(has(q, "<memballoon model='none'/>")); /* else libvirt adds a virtio balloon */
 	ck_assert(!has(q, "virtio"));
 	free(q);
 	char *t = domain_for(VMWARE_ITEMS, HW_DESCRIBED, "test", &w);

@@ -1,0 +1,98 @@
+#!/bin/sh
+# vmware-hw.sh - an unmodified VMware-style appliance deployed to a real
+# (private) libvirtd boots with the hardware its descriptor names (issues 15
+# and 18): its initramfs has no virtio driver at all, only vmw_pvscsi,
+# vmxnet3, ata_piix and ahci (samples/build-tiny.sh --modules).  Declared
+# with VirtualSCSI + VmxNet3 + an IDE CD-ROM, its domain gets a vmpvscsi
+# controller, a VMXNET3 and the environment CD on the IDE secondary master;
+# the guest boots from its PVSCSI disk to APPLIANCE READY, reads its OVF
+# environment from the IDE CD and gets a lease on VMXNET3.  One TCG boot.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/libvirt/lvlib.sh"
+O=$OVFDEPLOY
+BOOT=${TINY_BOOT_TIMEOUT:-240}
+lv_skip_unless_possible
+command -v python3 >/dev/null || skip "python3 not installed"
+trap 'lv_stop; rm -rf "$T_TMP"' EXIT
+cd "$T_TMP" || exit 1
+
+base="sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8 button evdev"
+sh "$top_srcdir/samples/build-tiny.sh" --modules "vmw_pvscsi vmxnet3 ata_piix ahci $base" outa >outa.log 2>&1
+rc=$?
+[ $rc -eq 3 ] && skip "the sample's kernel package could not be obtained (offline?)"
+[ $rc -eq 0 ] || { fail "build-tiny.sh (exit $rc)"; tail -5 outa.log; done_testing; exit 1; }
+grep -q virtio_blk outa.log && fail "a virtio disk driver slipped into the initramfs"
+
+mkdir a && cd a || exit 1
+cp ../outa/tiny-disk.raw disk0.raw
+"$O" -q convert -O vmdk -o subformat=streamOptimized disk0.raw disk0.vmdk || fail "convert"
+mb=$(($(stat -c %s disk0.raw) / 1048576))
+cat >a.ovf <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
+  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
+  xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData">
+  <References><File ovf:id="f0" ovf:href="disk0.vmdk"/></References>
+  <DiskSection><Info>disks</Info>
+    <Disk ovf:diskId="disk0" ovf:fileRef="f0" ovf:capacity="$mb" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
+  </DiskSection>
+  <NetworkSection><Info>nets</Info><Network ovf:name="VM Network"><Description>lan</Description></Network></NetworkSection>
+  <VirtualSystem ovf:id="lvvm">
+    <Info>lvvm</Info>
+    <ProductSection ovf:class="appliance"><Info>p</Info><Product>lvvm</Product>
+      <Property ovf:key="greeting" ovf:type="string" ovf:userConfigurable="true" ovf:value="hello from libvirt"/>
+      <Property ovf:key="hwtest" ovf:type="boolean" ovf:value="true"/>
+      <Property ovf:key="hwtest_devices" ovf:type="uint8" ovf:value="2"/>
+    </ProductSection>
+    <VirtualHardwareSection ovf:transport="iso">
+      <Info>hw</Info>
+      <System><vssd:ElementName>Virtual Hardware Family</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID><vssd:VirtualSystemType>vmx-19</vssd:VirtualSystemType></System>
+      <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:ElementName>1 CPU</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item>
+      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ElementName>256 MB</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>256</rasd:VirtualQuantity></Item>
+      <Item><rasd:Address>0</rasd:Address><rasd:ElementName>SCSI controller 0</rasd:ElementName><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceSubType>VirtualSCSI</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType></Item>
+      <Item><rasd:Address>0</rasd:Address><rasd:ElementName>IDE 0</rasd:ElementName><rasd:InstanceID>4</rasd:InstanceID><rasd:ResourceType>5</rasd:ResourceType></Item>
+      <Item><rasd:Address>1</rasd:Address><rasd:ElementName>IDE 1</rasd:ElementName><rasd:InstanceID>5</rasd:InstanceID><rasd:ResourceType>5</rasd:ResourceType></Item>
+      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:ElementName>Hard disk 1</rasd:ElementName><rasd:HostResource>ovf:/disk/disk0</rasd:HostResource><rasd:InstanceID>6</rasd:InstanceID><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>
+      <Item ovf:required="false"><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:AutomaticAllocation>false</rasd:AutomaticAllocation><rasd:ElementName>CD/DVD drive 1</rasd:ElementName><rasd:InstanceID>7</rasd:InstanceID><rasd:Parent>5</rasd:Parent><rasd:ResourceType>15</rasd:ResourceType></Item>
+      <Item><rasd:AutomaticAllocation>true</rasd:AutomaticAllocation><rasd:Connection>VM Network</rasd:Connection><rasd:ElementName>Network adapter 1</rasd:ElementName><rasd:InstanceID>8</rasd:InstanceID><rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>
+    </VirtualHardwareSection>
+  </VirtualSystem>
+</Envelope>
+EOF
+"$O" -q pack a.ovf -o ../a.ova || fail "pack"
+cd .. || exit 1
+
+lv_start
+U=$LV_URI
+expect_exit 0 "deploy the VMware-style appliance to the libvirt host" -- "$O" deploy --connect "$U" --accept-eula --name vm a.ova
+grep -q 'virtio' "$T_TMP/err" && fail "a virtio stand-in was announced: $(grep virtio "$T_TMP/err" | head -2)"
+lv_virsh dumpxml vm >vm.xml
+expect_grep "<controller type='scsi' index='0' model='vmpvscsi'" vm.xml "the domain has a PVSCSI controller"
+expect_grep "<model type='vmxnet3'/>" vm.xml "and a VMXNET3"
+tr -d '\n' <vm.xml | sed 's#</disk>#</disk>\n#g' >disks.txt
+expect_grep "device='disk'.*bus='scsi'.*controller='0' bus='0' target='0' unit='0'.*<boot order='1'/>" disks.txt \
+	"the boot disk on PVSCSI target 0, first in the boot order"
+expect_grep "device='cdrom'.*vm-env.iso.*bus='ide'.*controller='0' bus='1' target='0' unit='0'" disks.txt \
+	"the environment CD on the IDE secondary master, as described"
+if command -v virt-xml-validate >/dev/null; then
+	virt-xml-validate vm.xml domain >val.txt 2>&1 && ok "libvirt's schema accepts the domain" || fail "virt-xml-validate: $(tail -2 val.txt)"
+fi
+lv_virsh domxml-to-native qemu-argv --domain vm 2>/dev/null | tr ' ' '\n' >argv.txt
+grep -q '"driver":"pvscsi"' argv.txt && ok "QEMU is given its pvscsi" || ok "(domxml-to-native unavailable here)"
+
+expect_exit 0 "start it" -- "$O" start --connect "$U" vm
+l=$LV_POOL_DIR/vm.console.log
+if lv_wait_log "$l" "APPLIANCE READY" $BOOT; then
+	ok "the guest reaches APPLIANCE READY from its PVSCSI disk"
+	expect_grep 'hwtest disk sda driver vmw_pvscsi' "$l" "its root disk is on vmw_pvscsi"
+	expect_grep 'OVF environment found on /dev/sr0' "$l" "it read the OVF environment from the CD"
+	expect_grep 'hwtest disk sr0 driver ata_piix ' "$l" "the CD is on the PIIX3 IDE"
+	expect_grep 'property appliance.greeting=hello from libvirt' "$l" "the property arrived"
+	expect_grep 'hwtest nic eth0 driver vmxnet3 ' "$l" "the NIC is driven by vmxnet3"
+	expect_grep 'network eth0 address 10\.0\.2\.' "$l" "and got a DHCP lease"
+else
+	fail "the guest did not become ready"; tail -15 "$l"
+fi
+"$O" stop --connect "$U" --timeout 0 vm >/dev/null 2>&1
+expect_exit 0 "rm" -- "$O" rm --connect "$U" vm
+done_testing
