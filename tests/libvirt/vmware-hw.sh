@@ -7,6 +7,7 @@
 # controller, a VMXNET3 and the environment CD on the IDE secondary master;
 # the guest boots from its PVSCSI disk to APPLIANCE READY, reads its OVF
 # environment from the IDE CD and gets a lease on VMXNET3.  One TCG boot.
+# Then every other controller, as libvirt's QEMU driver makes it (no boot).
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/libvirt/lvlib.sh"
 O=$OVFDEPLOY
@@ -93,4 +94,52 @@ else
 fi
 "$O" stop --connect "$U" --timeout 0 vm >/dev/null 2>&1
 expect_exit 0 "rm" -- "$O" rm --connect "$U" vm
+
+# Every other controller, as libvirt's QEMU driver makes it (no boot):
+# empty disks on NVMe (the boot disk), BusLogic, lsilogic, lsilogicsas, the
+# CD on SATA; no NIC (domxml-to-native would open a tap for one).
+it() { echo "<Item>$1<rasd:ElementName>$2</rasd:ElementName><rasd:InstanceID>$3</rasd:InstanceID>$4</Item>"; }
+c() { it "<rasd:Address>0</rasd:Address>" "$2" "$1" "<rasd:ResourceSubType>$3</rasd:ResourceSubType><rasd:ResourceType>$4</rasd:ResourceType>"; }
+d() { it "<rasd:AddressOnParent>$4</rasd:AddressOnParent>" "$2" "$1" "<rasd:HostResource>ovf:/disk/$2</rasd:HostResource><rasd:Parent>$3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType>"; }
+{
+	echo '<?xml version="1.0" encoding="UTF-8"?>'
+	echo '<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"'
+	echo '  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData">'
+	echo '<References/><DiskSection><Info>disks</Info>'
+	for n in e0 e1 e2 e3; do
+		echo "<Disk ovf:diskId=\"$n\" ovf:capacity=\"16\" ovf:capacityAllocationUnits=\"byte * 2^20\" ovf:format=\"http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized\"/>"
+	done
+	echo '</DiskSection><VirtualSystem ovf:id="others"><Info>o</Info><VirtualHardwareSection><Info>hw</Info>'
+	c 1 nvme vmware.nvme.controller 20
+	c 2 bus buslogic 6
+	c 3 sata vmware.sata.ahci 20
+	c 4 lsi lsilogic 6
+	c 5 sas lsilogicsas 6
+	d 10 e0 1 0
+	d 11 e1 2 3
+	d 12 e2 4 2
+	d 13 e3 5 9
+	it "<rasd:AddressOnParent>1</rasd:AddressOnParent>" cd 14 "<rasd:Parent>3</rasd:Parent><rasd:ResourceType>15</rasd:ResourceType>"
+	echo '</VirtualHardwareSection></VirtualSystem></Envelope>'
+} >others.ovf
+expect_exit 0 "deploy an appliance with every other controller" -- "$O" deploy --connect "$U" --accept-eula --name others others.ovf
+expect_grep "nvme.*vmpvscsi.*NVMe.*vmw_pvscsi driver" "$T_TMP/err" "NVMe: PVSCSI stands in, warned with the guest's driver"
+expect_grep "lsilogic\).*53C1030.*vmw_pvscsi driver" "$T_TMP/err" "LSI Logic: PVSCSI stands in, warned"
+expect_grep "lsilogicsas.*mptsas.*vmw_pvscsi driver" "$T_TMP/err" "LSI SAS: PVSCSI stands in, warned"
+expect_grep "buslogic.*53C895A.*sym53c8xx driver" "$T_TMP/err" "BusLogic: the 53C895A stands in, warned"
+lv_virsh dumpxml others >others.xml
+if command -v virt-xml-validate >/dev/null; then
+	virt-xml-validate others.xml domain >val.txt 2>&1 && ok "libvirt's schema accepts it" || fail "virt-xml-validate: $(tail -2 val.txt)"
+fi
+lv_virsh domxml-to-native qemu-argv --domain others 2>&1 | tr ' ' '\n' >argv.txt
+expect_grep '"driver":"pvscsi","id":"scsi0"' argv.txt "QEMU gets a pvscsi for the NVMe"
+expect_grep '"driver":"lsi","id":"scsi1"' argv.txt "an LSI 53C895A for the BusLogic"
+expect_grep '"driver":"ahci"' argv.txt "an AHCI"
+expect_grep '"driver":"scsi-hd","bus":"scsi0.0","channel":0,"scsi-id":0,.*"bootindex":1' argv.txt "the boot disk first, on the NVMe's stand-in"
+expect_grep '"driver":"scsi-hd","bus":"scsi1.0","scsi-id":3,' argv.txt "the BusLogic disk at SCSI id 3"
+expect_grep '"driver":"scsi-hd","bus":"scsi2.0","channel":0,"scsi-id":2,' argv.txt "the lsilogic disk at SCSI id 2"
+expect_grep '"driver":"scsi-hd","bus":"scsi3.0","channel":0,"scsi-id":9,' argv.txt "the lsilogicsas disk at SCSI id 9"
+expect_grep '"driver":"ide-cd","bus":"sata0.1"' argv.txt "the environment CD on SATA port 1"
+grep -q 'virtio' argv.txt && fail "a virtio device: $(grep virtio argv.txt | head -2)" || ok "no virtio device"
+expect_exit 0 "rm it" -- "$O" rm --connect "$U" others
 done_testing
