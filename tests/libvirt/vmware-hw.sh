@@ -95,6 +95,14 @@ fi
 "$O" stop --connect "$U" --timeout 0 vm >/dev/null 2>&1
 expect_exit 0 "rm" -- "$O" rm --connect "$U" vm
 
+# --hardware virtio: today's paravirtual machine, for guests known to have it.
+expect_exit 0 "deploy it with --hardware virtio" -- "$O" deploy --connect "$U" --accept-eula --hardware virtio --name vv a.ova
+lv_virsh dumpxml vv >vv.xml
+expect_grep "<target dev='vda' bus='virtio'/>" vv.xml "--hardware virtio: the disk is virtio-blk"
+expect_grep "<model type='virtio'/>" vv.xml "--hardware virtio: the NIC is virtio-net"
+grep -q "vmpvscsi\|vmxnet3" vv.xml && fail "--hardware virtio still has VMware devices" || ok "--hardware virtio: no VMware device"
+expect_exit 0 "rm vv" -- "$O" rm --connect "$U" vv
+
 # Every other controller, as libvirt's QEMU driver makes it (no boot):
 # empty disks on NVMe (the boot disk), BusLogic, lsilogic, lsilogicsas, the
 # CD on SATA; no NIC (domxml-to-native would open a tap for one).
