@@ -849,7 +849,9 @@ void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, stru
 		const struct ovf_hw_nic *hn = hp->nics[k].hw_nic < hw->nnics ? &hw->nics[hp->nics[k].hw_nic] : NULL;
 		ovf_warn(w, "network adapter %s (%s) is given as libvirt's '%s': %s; the guest needs the %s driver",
 			 hn && hn->item && hn->item->element_name ? hn->item->element_name : "?",
-			 hw_nic_name(hp->nics[k].model), lv_nic[hp->nics[k].model], ch.why, ch.driver);
+			 hw_nic_name(hp->nics[k].model),
+			 lv_nic[(unsigned)hp->nics[k].model < HW_NIC_NMODELS ? hp->nics[k].model : HW_NIC_VIRTIO], ch.why,
+			 ch.driver);
 	}
 	if (hp->nnics > VMSPEC_MAX_NICS)
 		ovf_warn(w, "only the first %d network adapters are connected", VMSPEC_MAX_NICS);
