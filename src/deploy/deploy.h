@@ -372,6 +372,7 @@ struct lv_opts {
 	const char *convert;     /* NULL (upload as stored), "qcow2" or "raw" */
 	const char *virt_type;   /* NULL: $OVFDEPLOY_LIBVIRT_VIRT_TYPE, else kvm when the host offers it, else qemu */
 	bool skip_verify;        /* unverified disks get private bases, never shared ones */
+	enum hw_mode hardware;   /* --hardware: the domain's controllers and NICs (hwplan.c) */
 	od_progress_fn progress;
 	void *progress_ctx;
 };
@@ -383,6 +384,13 @@ void lv_close(lv_conn *c);
  * define the domain NAME.  On failure everything made for this instance is
  * deleted again (complete bases stay: they are reusable). */
 int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct lv_opts *o, od_err *e);
+/* The domain's <devices> for plan HP (lv_deploy's, exposed for tests): VOLS
+ * are the overlay volumes of the plan's disks in its order, ENV_VOL the
+ * environment CD; NICs on NETWORK, BRIDGE or user-mode networking.  And the
+ * warnings for what libvirt gives in place of the described devices. */
+int lv_devices_xml(const struct hwplan *hp, const char *pool, char *const *vols, size_t nvols, const char *env_vol,
+		   const char *network, const char *bridge, const char *log, od_buf *x, od_err *e);
+void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, struct ovf_warnings *w);
 int lv_start(lv_conn *c, const char *name, od_err *e);
 /* ACPI power button; destroyed after timeout_s (then *forced). */
 int lv_stop(lv_conn *c, const char *name, unsigned timeout_s, bool *forced, od_err *e);
