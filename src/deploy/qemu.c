@@ -218,6 +218,12 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	PUSH("%u", s->cpus);
 	PUSH("-m");
 	PUSH("%lluM", (unsigned long long)(s->memory >> 20));
+	if (s->vmware) {
+		/* VMware's DMI strings, as the embedded runner gives (vmware.c);
+		 * QEMU keeps its own CPUID signature and has no GuestRPC */
+		PUSH("-smbios");
+		PUSH("type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform");
+	}
 	/* -nographic, not "-display none": without a display QEMU tells SeaBIOS
 	 * (fw_cfg etc/sercon-port) to mirror its screen on the serial port, so
 	 * the console shows the firmware's messages as our runner's does. */
