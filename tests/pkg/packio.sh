@@ -1,10 +1,10 @@
 #!/bin/sh
 # packio.sh - how pack writes the OVA: O_DIRECT with several writes in
-# flight where the file system takes it (durable, --sync), buffered
-# where it does not (forced here with OVFDEPLOY_TEST_NO_DIRECT, and tmpfs
-# whatever it takes), buffered without fsync by default (--no-sync is the
-# same); members of 0 bytes and with tails that are not a multiple of 512
-# or 4096; the default replacing an existing package by exchanging the names.
+# flight where the file system takes it, buffered where it does not (forced
+# here with OVFDEPLOY_TEST_NO_DIRECT, and tmpfs whatever it takes); fsynced
+# with --sync only (--no-sync is the default); members of 0 bytes and with
+# tails that are not a multiple of 512 or 4096; the default replacing an
+# existing package by exchanging the names.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/pkg/pkglib.sh"
 need openssl tar
@@ -102,10 +102,14 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null;
 	OVFDEPLOY_TEST_NO_DIRECT=1 trace t2.ova --sync
 	grep -q 'F_SETFL.*O_DIRECT' "$T_TMP/trace" && fail "the forced fallback still used O_DIRECT" || ok "the forced fallback does not use O_DIRECT"
 	trace t3.ova
-	grep -qE 'O_DIRECT([^O]|$)|fsync\(' "$T_TMP/trace" && fail "the default used O_DIRECT or fsync" || ok "the default: neither O_DIRECT nor fsync"
+	if [ $direct_ok = 1 ]; then
+		grep -q 'F_SETFL.*O_DIRECT' "$T_TMP/trace" && ok "the default writes with O_DIRECT too" ||
+			fail "the default did not use O_DIRECT"
+	fi
+	grep -q 'fsync(' "$T_TMP/trace" && fail "the default fsynced" || ok "the default: no fsync"
 	grep -qE 'rename.*t3\.ova' "$T_TMP/trace" && ok "the default still renames a temporary into place" || fail "the default did not rename into place"
 	trace t4.ova --no-sync
-	grep -qE 'O_DIRECT([^O]|$)|fsync\(' "$T_TMP/trace" && fail "--no-sync used O_DIRECT or fsync" || ok "--no-sync: neither O_DIRECT nor fsync"
+	grep -q 'fsync(' "$T_TMP/trace" && fail "--no-sync fsynced" || ok "--no-sync: no fsync"
 	# Over an existing file: exchanged, never rename() over it (ext4
 	# then writes the whole new file out inside the rename).
 	strace -f -e trace=rename,renameat,renameat2 -o "$T_TMP/trace" "$O" pack src -o t3.ova >/dev/null 2>&1
