@@ -16,6 +16,7 @@
 #include "config.h"
 #include "runner/vmm.h"
 #include "runner/virtio.h"
+#include "runner/hw/pvscsi.h"
 #include "runner/acpi.h"
 #include "runner/smbios.h"
 #include "runner/linux.h"
@@ -428,6 +429,7 @@ static void free_vm(struct vm *vm)
 	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
+	pvscsi_free(vm->pvscsi);
 	virtio_rng_free(vm->rng);
 	virtio_net_free(vm->net);
 	serial_free(vm->serial);
@@ -505,8 +507,11 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	    !(vm->pci = pci_new(vm, e)))
 		return -1;
 	for (unsigned i = 0; i < cfg->ndisks; i++)
-		if (virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
+		if (cfg->disks[i].bus == VM_DISK_VIRTIO &&
+		    virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
+	if (pvscsi_add_disks(vm, cfg, e) < 0)
+		return -1;
 	if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e)))
 		return -1;
 	if (cfg->rng && !(vm->rng = virtio_rng_new(vm, e)))

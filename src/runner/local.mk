@@ -26,7 +26,11 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/virtio_rng.c \
-	src/runner/hw/virtio_net.c
+	src/runner/hw/virtio_net.c \
+	src/runner/hw/scsi.h \
+	src/runner/hw/scsi.c \
+	src/runner/hw/pvscsi.h \
+	src/runner/hw/pvscsi.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl

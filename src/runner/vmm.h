@@ -209,6 +209,7 @@ struct vm {
 	struct virtio_net *net;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
+	struct pvscsi *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
 };
 
 /* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
