@@ -66,6 +66,12 @@ tests_runner_test_msix_pcicfg_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_msix_pcicfg_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_msix_pcicfg
 
+check_PROGRAMS += tests/runner/test_pvscsi
+tests_runner_test_pvscsi_SOURCES = tests/runner/test_pvscsi.c tests/runner/fakeio.h
+tests_runner_test_pvscsi_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_pvscsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_pvscsi
+
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c tests/runner/fakeio.h
 tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)
