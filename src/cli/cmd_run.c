@@ -35,8 +35,9 @@ static void usage(FILE *f)
 		"                        virtio-blk; with overlay, writes go to a qcow2 overlay\n"
 		"                        (made on first use) and FILE is only read; repeatable\n"
 		"                        ,if=pvscsi puts it on a VMware PVSCSI controller instead\n"
-		"                        (targets 0, 1, ... in order), ,media=cdrom makes it a\n"
-		"                        read-only SCSI CD-ROM there\n"
+		"                        (targets 0, 1, ... in order), ,if=lsilogic on an LSI Logic\n"
+		"                        53C1030 (firmware only so far: no Linux mptspi yet);\n"
+		"                        ,media=cdrom makes it a read-only SCSI CD-ROM there\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
 		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
 		"                        10.0.2.3; host ports forwarded to the guest\n"
@@ -339,6 +340,8 @@ int cmd_run(int argc, char **argv)
 				bus = VM_DISK_VIRTIO;
 			else if (!strcmp(o, "if=pvscsi"))
 				bus = VM_DISK_PVSCSI;
+			else if (!strcmp(o, "if=lsilogic"))
+				bus = VM_DISK_LSILOGIC;
 			else if (!strcmp(o, "media=cdrom"))
 				cdrom = ro = true;
 			else
@@ -346,12 +349,12 @@ int cmd_run(int argc, char **argv)
 			o = next;
 		}
 		if (cdrom && bus == VM_DISK_VIRTIO) {
-			rc = cli_usage_error("run", "--disk %s: media=cdrom needs a SCSI bus (if=pvscsi)", disk_args[i]);
+			rc = cli_usage_error("run", "--disk %s: media=cdrom needs a SCSI bus (if=pvscsi or if=lsilogic)", disk_args[i]);
 			free(path);
 			goto out;
 		}
 		if (bad || (ro && overlay)) {
-			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly|,overlay=FILE][,if=virtio|pvscsi][,media=cdrom]", disk_args[i]);
+			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly|,overlay=FILE][,if=virtio|pvscsi|lsilogic][,media=cdrom]", disk_args[i]);
 			free(path);
 			goto out;
 		}

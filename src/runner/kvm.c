@@ -17,6 +17,7 @@
 #include "runner/vmm.h"
 #include "runner/virtio.h"
 #include "runner/hw/pvscsi.h"
+#include "runner/hw/lsi53c1030.h"
 #include "runner/acpi.h"
 #include "runner/smbios.h"
 #include "runner/linux.h"
@@ -430,6 +431,7 @@ static void free_vm(struct vm *vm)
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
 	pvscsi_free(vm->pvscsi);
+	lsi_free(vm->lsi);
 	virtio_rng_free(vm->rng);
 	virtio_net_free(vm->net);
 	serial_free(vm->serial);
@@ -510,7 +512,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		if (cfg->disks[i].bus == VM_DISK_VIRTIO &&
 		    virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
-	if (pvscsi_add_disks(vm, cfg, e) < 0)
+	if (pvscsi_add_disks(vm, cfg, e) < 0 || lsi_add_disks(vm, cfg, e) < 0)
 		return -1;
 	if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e)))
 		return -1;

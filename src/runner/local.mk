@@ -30,7 +30,9 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/scsi.h \
 	src/runner/hw/scsi.c \
 	src/runner/hw/pvscsi.h \
-	src/runner/hw/pvscsi.c
+	src/runner/hw/pvscsi.c \
+	src/runner/hw/lsi53c1030.h \
+	src/runner/hw/lsi53c1030.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl

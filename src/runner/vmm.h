@@ -210,6 +210,7 @@ struct vm {
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 	struct pvscsi *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
+	struct lsi *lsi;       /* hw/lsi53c1030.c, when a disk is on LSI Logic */
 };
 
 /* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
