@@ -1,11 +1,12 @@
 #!/bin/sh
-# pvscsi_boot.sh - SeaBIOS (the 256 KiB build, which has the PVSCSI driver)
-# boots disks on the runner's PVSCSI adapter, unmodified firmware driving
-# our rings:
+# scsi_boot.sh - SeaBIOS (the 256 KiB build, which has the PVSCSI and MPT
+# drivers) boots disks on the runner's SCSI controllers, unmodified firmware
+# driving our PVSCSI rings and our LSI Logic 53C1030's message FIFOs:
 #   - a boot sector (rw_mbr.S) that writes sector 1, reads it back and sums
 #     sectors 0-63 through INT 13h; the test checks the sum and the written
 #     sector against the image file, raw and qcow2 (qemu-img check clean),
-#     with a CD-ROM on target 1 that SeaBIOS must see as a CD;
+#     with a CD-ROM on target 1 that SeaBIOS must see as a CD; the same on
+#     the LSI Logic controller (raw);
 #   - a syslinux disk, whose banner shows an unmodified boot loader reading
 #     through PVSCSI (as in boot_disk.sh, the banner is as far as this host
 #     goes).
@@ -64,6 +65,16 @@ expect_grep "pvscsi [0-9a-f:.]+ 0:0 vendor='OVFDEPLY' product='VIRTUAL-DISK' rev
 expect_grep "pvscsi [0-9a-f:.]+ 0:0 blksize=512 sectors=2048" "$d/raw.log" "its size from READ CAPACITY"
 expect_grep "pvscsi [0-9a-f:.]+ 1:0 vendor='OVFDEPLY' product='VIRTUAL-CDROM' rev='1.0' type=5 removable=1" \
 	"$d/raw.log" "target 1 is a removable CD-ROM"
+
+cp "$d/orig.raw" "$d/lsi.raw"
+run lsilogic "$d/lsi.raw,if=lsilogic" "$d/cd.iso,if=lsilogic,media=cdrom"
+expect_grep "SUM $(sum "$d/lsi.raw")" "$d/lsilogic.out" "lsilogic: sectors 0-63 sum in the guest as in the file"
+pattern_at_1 "$d/lsi.raw" && ok "lsilogic: the guest's write is in the file" || fail "lsilogic: sector 1 of the file"
+expect_grep 'found mpt-scsi\(0030\)' "$d/lsilogic.log" "SeaBIOS found the LSI 53C1030"
+expect_grep "mpt [0-9a-f:.]+ 0:0 vendor='OVFDEPLY' product='VIRTUAL-DISK' rev='1.0' type=0" "$d/lsilogic.log" \
+	"lsilogic: target 0 is a disk"
+expect_grep "mpt [0-9a-f:.]+ 1:0 vendor='OVFDEPLY' product='VIRTUAL-CDROM' rev='1.0' type=5 removable=1" \
+	"$d/lsilogic.log" "lsilogic: target 1 is a removable CD-ROM"
 
 if command -v qemu-img >/dev/null; then
 	qemu-img convert -O qcow2 "$d/orig.raw" "$d/disk.qcow2"
