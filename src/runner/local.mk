@@ -76,6 +76,12 @@ tests_runner_test_pvscsi_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_pvscsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_pvscsi
 
+check_PROGRAMS += tests/runner/test_lsi
+tests_runner_test_lsi_SOURCES = tests/runner/test_lsi.c tests/runner/fakeio.h
+tests_runner_test_lsi_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_lsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_lsi
+
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c tests/runner/fakeio.h
 tests_runner_test_acpi_CFLAGS = $(TEST_CFLAGS)

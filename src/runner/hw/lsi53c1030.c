@@ -87,6 +87,8 @@ struct lsi {
 	unsigned hs_need, hs_got;
 	uint8_t hs_reply[2 * HS_MAX];
 	unsigned hs_reply_words, hs_reply_pos;
+	bool hs_next;               /* a reply word was read: interrupt again
+				       once the host acknowledges */
 	/* after IOC_INIT */
 	uint32_t mfa_high, sense_high;
 	uint16_t reply_frame_size;
@@ -112,6 +114,7 @@ static void unit_reset(struct lsi *s)
 	s->imask = HIM_DIM | HIM_RIM;
 	s->hs_recv = false;
 	s->hs_need = s->hs_got = s->hs_reply_words = s->hs_reply_pos = 0;
+	s->hs_next = false;
 	s->mfa_high = s->sense_high = 0;
 	s->reply_frame_size = 0;
 	s->free_head = s->free_n = s->post_head = s->post_n = 0;
@@ -193,6 +196,7 @@ static void doorbell_write(struct lsi *s, uint32_t v)
 		s->hs_need = n;
 		s->hs_got = 0;
 		s->hs_reply_words = s->hs_reply_pos = 0;
+		s->hs_next = false;
 		s->istatus_db = HIS_DOORBELL;
 		break;
 	}
@@ -204,8 +208,9 @@ static uint32_t doorbell_read(struct lsi *s)
 {
 	if (s->hs_reply_pos < s->hs_reply_words) {
 		uint32_t w = od_ld16(s->hs_reply + 2 * s->hs_reply_pos++);
-		s->istatus_db = HIS_DOORBELL; /* the next word (or the end) */
-		update_irq(s);
+		/* the next word (or, after the last, the end of the reply) is
+		 * signalled once the host has acknowledged this one */
+		s->hs_next = true;
 		return s->state | DOORBELL_ACTIVE | w;
 	}
 	return s->state | (s->hs_recv ? DOORBELL_ACTIVE : 0);
@@ -411,7 +416,8 @@ static void regs(void *opaque, uint64_t off, uint8_t *data, unsigned size, bool 
 		doorbell_write(s, v);
 		break;
 	case R_ISTATUS: /* any write acknowledges the doorbell interrupt */
-		s->istatus_db = 0;
+		s->istatus_db = s->hs_next ? HIS_DOORBELL : 0;
+		s->hs_next = false;
 		update_irq(s);
 		break;
 	case R_IMASK:
