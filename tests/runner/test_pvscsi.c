@@ -706,6 +706,33 @@ START_TEST(test_interrupts_and_reset)
 	rings(1);
 	run(&r);
 	ck_assert_uint_eq(st(12), 1);
+
+	/* MSI: the capability is the first, 64-bit, one vector */
+	unsigned bdf = d->slot << 3, cap = pci_cfg_read(vm->pci, bdf, 0x34, 1);
+	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, cap, 1), 0x05);
+	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, cap + 2, 2) & 0x80, 0x80);
+	pci_cfg_write(vm->pci, bdf, cap + 4, 4, 0xfee00000);
+	pci_cfg_write(vm->pci, bdf, cap + 8, 4, 0);
+	pci_cfg_write(vm->pci, bdf, cap + 12, 2, 0x4041);
+	wr(R_INTR_MASK, 0x3);
+	ck_assert_int_eq(d->intx_level, 1); /* status still pending */
+	pci_cfg_write(vm->pci, bdf, cap + 2, 2, 1);
+	ck_assert_int_eq(d->intx_level, 0); /* INTx off with MSI on */
+	unsigned long before_msi = vm->msi_count;
+	run(&r);
+	ck_assert_uint_eq(vm->msi_count, before_msi + 1);
+	ck_assert_uint_eq(vm->msi_addr, 0xfee00000);
+	ck_assert_uint_eq(vm->msi_data, 0x4041);
+	ck_assert_int_eq(d->intx_level, 0);
+	/* masked by INTR_MASK: no message; unmasking sends what waits */
+	wr(R_INTR_MASK, 0);
+	run(&r);
+	ck_assert_uint_eq(vm->msi_count, before_msi + 1);
+	wr(R_INTR_MASK, 0x1);
+	ck_assert_uint_eq(vm->msi_count, before_msi + 2);
+	/* MSI off again: back to INTx */
+	pci_cfg_write(vm->pci, bdf, cap + 2, 2, 0);
+	ck_assert_int_eq(d->intx_level, 1);
 }
 END_TEST
 

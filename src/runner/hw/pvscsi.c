@@ -22,8 +22,11 @@
  * bytes, SCSI_MAX_SEGS elements or 64 chain hops; every element must lie in
  * guest RAM, or the request fails with BTSTAT_INVPARAM.
  *
- * Interrupts: INTx, level = INTR_STATUS & INTR_MASK.  (Linux falls back to
- * INTx when it finds neither MSI-X nor MSI.)  The message ring is accepted
+ * Interrupts: INTx, level = INTR_STATUS & INTR_MASK; or, once the driver
+ * enables the MSI capability (one vector, 64-bit address; offered when KVM
+ * can inject MSIs), a message each time completions are posted while
+ * INTR_MASK lets them through (Linux then reads no status register in its
+ * handler; it takes MSI when it finds no MSI-X).  The message ring is accepted
  * and announced but never written: the runner has no hot-plug.
  * REQCALLTHRESHOLD, CONFIG, ISSUE_SCSI and DEVICE_UNPLUG answer -1 in
  * COMMAND_STATUS, which the drivers read as "not supported". */
@@ -103,6 +106,8 @@ struct pvscsi {
 	unsigned req_log2, cmp_log2;
 	uint32_t req_cons, cmp_prod; /* ours; mirrored in the state page */
 
+	unsigned msi_cap;         /* config offset of the MSI capability, 0 none */
+
 	struct scsi_seg seg[SCSI_MAX_SEGS];
 	uint64_t requests;        /* served, for tests */
 };
@@ -117,9 +122,36 @@ static void st_st(struct pvscsi *p, unsigned off, uint32_t v)
 	atomic_store_explicit((_Atomic uint32_t *)(void *)(p->state + off), v, memory_order_release);
 }
 
+static bool msi_on(const struct pvscsi *p)
+{
+	return p->msi_cap && (p->pci.cfg[p->msi_cap + 2] & 1);
+}
+
 static void update_irq(struct pvscsi *p)
 {
-	pci_set_intx(&p->pci, (p->intr_status & p->intr_mask) != 0);
+	/* with MSI enabled the function must not assert INTx */
+	pci_set_intx(&p->pci, !msi_on(p) && (p->intr_status & p->intr_mask) != 0);
+}
+
+/* New interrupt-worthy status `bits`: a message when MSI is on. */
+static void raise_intr(struct pvscsi *p, uint32_t bits)
+{
+	p->intr_status |= bits;
+	if (msi_on(p)) {
+		if ((bits ? bits : p->intr_status) & p->intr_mask) {
+			const uint8_t *c = p->pci.cfg + p->msi_cap;
+			vm_signal_msi(p->vm, od_ld32(c + 4) | (uint64_t)od_ld32(c + 8) << 32, od_ld16(c + 12));
+		}
+		return;
+	}
+	update_irq(p);
+}
+
+static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
+{
+	struct pvscsi *p = d->opaque;
+	if (p->msi_cap && off <= p->msi_cap + 2 && p->msi_cap + 2 < off + size)
+		update_irq(p); /* MSI enable changed: INTx follows */
 }
 
 static void adapter_reset(struct pvscsi *p)
@@ -337,10 +369,8 @@ static void process_rings(struct pvscsi *p)
 		st_st(p, S_CMP_PROD, p->cmp_prod);
 		posted = true;
 	}
-	if (posted) {
-		p->intr_status |= INTR_CMPL_0;
-		update_irq(p);
-	}
+	if (posted)
+		raise_intr(p, INTR_CMPL_0);
 }
 
 static void run_command(struct pvscsi *p)
@@ -429,10 +459,14 @@ static void bar_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, boo
 		p->intr_status &= ~v;
 		update_irq(p);
 		break;
-	case R_INTR_MASK:
+	case R_INTR_MASK: {
+		uint32_t opened = v & INTR_ALL & ~p->intr_mask;
 		p->intr_mask = v & INTR_ALL;
+		if (msi_on(p) && (p->intr_status & opened))
+			raise_intr(p, 0); /* what waited behind the mask */
 		update_irq(p);
 		break;
+	}
 	case R_KICK_NON_RW_IO:
 	case R_KICK_RW_IO:
 		process_rings(p);
@@ -453,7 +487,19 @@ struct pvscsi *pvscsi_new(struct vm *vm, od_err *e)
 	pci_init_header(d, 0x15ad, 0x07c0, 0x01000002, 0x15ad, 0x07c0);
 	d->cfg[0x3d] = 1; /* INTA# */
 	pci_set_bar(d, 0, PCI_BAR_MEM32, BAR_SIZE, bar_io, p);
+	if (!vm->no_msi) {
+		/* MSI, one vector, 64-bit address, no per-vector mask */
+		uint8_t cap[14] = { 0x05, 0, 0x80, 0 };
+		p->msi_cap = pci_add_cap(d, cap, sizeof cap);
+		if (p->msi_cap) {
+			d->wmask[p->msi_cap + 2] = 0x71; /* enable, multiple message enable */
+			od_st32(d->wmask + p->msi_cap + 4, 0xfffffffc);
+			od_st32(d->wmask + p->msi_cap + 8, 0xffffffff);
+			od_st16(d->wmask + p->msi_cap + 12, 0xffff);
+		}
+	}
 	d->opaque = p;
+	d->cfg_written = cfg_written;
 	adapter_reset(p);
 	if (pci_add(vm->pci, d, e) < 0) {
 		free(p);
