@@ -604,6 +604,13 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 				  (unsigned long long)cfg->memory);
 	if (cfg->ndisks > VM_MAX_DISKS)
 		return od_err_set(e, OD_E_USAGE, "%u disks: at most %d", cfg->ndisks, VM_MAX_DISKS);
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		int bus = cfg->disks[i].bus;
+		if (bus != VM_DISK_VIRTIO && bus != VM_DISK_PVSCSI && bus != VM_DISK_LSILOGIC)
+			return od_err_set(e, OD_E_USAGE, "disk %u: unknown bus %d", i + 1, bus);
+		if (cfg->disks[i].cdrom && bus == VM_DISK_VIRTIO)
+			return od_err_set(e, OD_E_USAGE, "disk %u: a CD-ROM needs a SCSI bus", i + 1);
+	}
 
 	struct vm *vm = vm_alloc_common(e);
 	if (!vm)
