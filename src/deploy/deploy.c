@@ -677,6 +677,20 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 	}
 	if (rc == 0)
 		rc = build_env(pl, in, e);
+	if (rc == 0) {
+		/* the VMware platform (vmware.c) */
+		const struct ovf_hw_section *sec = pl->hw.section;
+		bool t_iso, t_guestinfo;
+		deploy_transports(sec ? sec->transport : NULL, &t_iso, &t_guestinfo);
+		s->guestinfo = t_guestinfo;
+		s->cdrom_fallback_only = t_guestinfo && !t_iso;
+		/* guestinfo implies VMware's tools, which refuse to run
+		 * without VMware's CPUID signature */
+		s->vmware = o->platform == DEPLOY_PLATFORM_VMWARE ||
+			    (o->platform == DEPLOY_PLATFORM_AUTO &&
+			     ((sec && deploy_is_vmware_system(sec->system_type)) || t_guestinfo));
+		s->vmx_version = sec ? deploy_vmx_version(sec->system_type) : 0;
+	}
 	if (rc == 0)
 		rc = map_nics(pl, o, in, e);
 	if (rc == 0) {
@@ -737,9 +751,12 @@ static int hold_pidfile(const char *path, od_err *e)
 	return fd;
 }
 
-static int embedded_config(struct instance *in, struct vm_config *cfg, od_err *e)
+static int embedded_config(struct instance *in, struct vm_config *cfg, char **env, od_err *e)
 {
-	for (size_t i = 0; i < in->spec.ndisks + (in->spec.cdrom ? 1 : 0); i++) {
+	bool attach_iso;
+	if (deploy_vmware_config(in, DEPLOY_BACKEND_EMBEDDED, &cfg->vmware, env, &attach_iso, e) < 0)
+		return -1;
+	for (size_t i = 0; i < in->spec.ndisks + (attach_iso ? 1 : 0); i++) {
 		if (cfg->ndisks >= VM_MAX_DISKS)
 			return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
 		bool iso = i == in->spec.ndisks;
@@ -800,11 +817,13 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 	int pidfd = hold_pidfile(in->spec.pidfile, e);
 	if (pidfd < 0)
 		return -1;
-	int rc = embedded_config(in, &cfg, e);
+	char *env = NULL;
+	int rc = embedded_config(in, &cfg, &env, e);
 	int end = VM_END_NONE;
 	if (rc == 0)
 		rc = vm_run(&cfg, &end, e);
 	embedded_close(&cfg);
+	free(env);
 	unlink(in->spec.pidfile);
 	close(pidfd);
 	if (rc == 0)
@@ -899,7 +918,8 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			 * unlinks two files and exits: the main seccomp list */
 			.confine_caller = true,
 		};
-		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &ce);
+		char *env = NULL; /* guestinfo.ovfEnv: lives until _exit */
+		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &env, &ce);
 		shutdown_pipe_w = pipefd[1];
 		struct sigaction sa_term = {.sa_handler = on_sigterm};
 		sigemptyset(&sa_term.sa_mask);
@@ -946,7 +966,12 @@ static int record_backend(struct instance *in, enum deploy_backend b, od_err *e)
 		return od_err_nomem(e);
 	FILE *f = fopen(path, "w");
 	int rc = 0;
-	if (!f || fprintf(f, "%s\n", deploy_backend_name(b)) < 0)
+	/* What it really runs on, for 'list': QEMU decides KVM or TCG as
+	 * qemu_build_argv does. */
+	const char *what = b == DEPLOY_BACKEND_EMBEDDED                      ? "embedded"
+			   : vm_host_has_hw_virt() && vm_host_kvm_usable() ? "qemu-kvm"
+									   : "qemu-tcg";
+	if (!f || fprintf(f, "%s\n", what) < 0)
 		rc = od_err_errno(e, errno, "%s", path);
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = od_err_errno(e, errno, "%s", path);
@@ -966,6 +991,23 @@ static enum deploy_backend running_backend(const struct instance *in)
 	return b;
 }
 
+int deploy_running_backend(const struct instance *in, char *buf, size_t len)
+{
+	char *path = od_asprintf("%s/running-backend", in->dir), *data = NULL;
+	size_t n;
+	int rc = -1;
+	if (path && od_read_file(path, 64, &data, &n, NULL) == 0) {
+		data[strcspn(data, "\n")] = 0;
+		if (*data && strlen(data) < len) {
+			strcpy(buf, data);
+			rc = 0;
+		}
+	}
+	free(data);
+	free(path);
+	return rc;
+}
+
 static bool pid_gone(pid_t pid, unsigned ms)
 {
 	for (unsigned t = 0; t <= ms; t += 100) {
@@ -980,6 +1022,24 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
+	/* Every disk and the files behind it must be there: a package moved
+	 * or deleted after deploy would otherwise surface as QEMU's "Could
+	 * not open backing file", or the runner's, with no way out named. */
+	for (size_t i = 0; i < in->spec.ndisks; i++) {
+		disk *d = disk_open(in->spec.disks[i].path, DISK_RDONLY, e);
+		if (d) {
+			disk_close(d);
+			continue;
+		}
+		if (in->package && access(in->package, F_OK) != 0)
+			return od_err_set(e, OD_E_INVALID,
+					  "instance '%s': its disks read the package %s, which is gone (moved or deleted): "
+					  "put it back there, or deploy again from where it is now ('ovfdeploy rm %s', "
+					  "then 'ovfdeploy deploy PACKAGE --name %s')", in->name, in->package, in->name,
+					  in->name);
+		od_err_prefix(e, "instance '%s'", in->name);
+		return -1;
+	}
 	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
 	*guest_status = 0;
 	if (record_backend(in, b, e) < 0)
@@ -987,6 +1047,8 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);
+	/* here, not in the runner: a background runner's stderr is its log */
+	deploy_vmware_warn(in, b);
 	if (b == DEPLOY_BACKEND_EMBEDDED)
 		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
 	if (foreground) {

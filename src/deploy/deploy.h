@@ -57,6 +57,14 @@ struct vmspec {
 	char *firmware;                /* NULL = the backend's default SeaBIOS */
 	char *kernel, *initrd, *append; /* direct Linux boot, all optional */
 	bool reboot;                   /* false: a guest reset ends the run */
+	/* VMware platform (vmware.c): the guest sees VMware; the OVF
+	 * environment goes to guestinfo.ovfEnv (transport
+	 * com.vmware.guestInfo), with the CD only as a fallback when the
+	 * descriptor does not also name "iso" */
+	bool vmware;
+	unsigned vmx_version;          /* from VirtualSystemType, 0 = none */
+	bool guestinfo;
+	bool cdrom_fallback_only;
 };
 void vmspec_free(struct vmspec *s);
 
@@ -153,6 +161,10 @@ struct deploy_net_map {
 	const char *network;   /* descriptor network name, or NULL for "every network" */
 	bool user;             /* user networking, or not connected */
 };
+/* The platform the guest sees: AUTO = VMware when VirtualSystemType names
+ * vmx-N or the transports name com.vmware.guestInfo, else a generic PC
+ * (vmware.c). */
+enum deploy_platform { DEPLOY_PLATFORM_AUTO = 0, DEPLOY_PLATFORM_VMWARE, DEPLOY_PLATFORM_GENERIC };
 struct deploy_opts {
 	const char *name;                /* instance name; NULL = from the product */
 	const char *deployment_option;   /* NULL = the default */
@@ -165,6 +177,7 @@ struct deploy_opts {
 	const struct vmspec_forward *forwards; size_t nforwards; /* on the first user NIC */
 	od_progress_fn progress;
 	void *progress_ctx;
+	enum deploy_platform platform;
 };
 
 struct deploy_prop {
@@ -229,6 +242,9 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
  * background.  `why` receives the backend choice, for the user. */
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
+/* What a started instance runs on, as recorded by deploy_start: "embedded",
+ * "qemu-kvm" or "qemu-tcg" (into buf); -1 when never started. */
+int deploy_running_backend(const struct instance *in, char *buf, size_t len);
 
 /* The OVF environment document (ovf-env.xml) a plan's guest is given. */
 int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);
@@ -286,5 +302,29 @@ struct lv_instance {
 /* Our instances on the host (domains carrying our metadata), by name. */
 int lv_list(lv_conn *c, struct lv_instance **out, size_t *n, od_err *e);
 void lv_list_free(struct lv_instance *v, size_t n);
+
+/* ---- the VMware platform (vmware.c) ------------------------------------------ */
+/* Which OVF environment transports an ovf:transport list names. */
+void deploy_transports(const char *transport, bool *iso, bool *guestinfo);
+/* A VirtualSystemType that names a VMware virtual hardware version, and
+ * the highest N of its vmx-N (0 when none). */
+bool deploy_is_vmware_system(const char *system_type);
+unsigned deploy_vmx_version(const char *system_type);
+int deploy_platform_parse(const char *s, enum deploy_platform *out, od_err *e);
+/* The commands that reload kvm with enable_vmware_backdoor=1 on this host. */
+const char *deploy_backdoor_fix(void);
+/* Whether guestinfo reaches the guest's tools with backend `b`; `why`
+ * says why not (with the fix) or how. */
+bool deploy_guestinfo_reaches_tools(enum deploy_backend b, char *why, size_t whylen);
+/* Before a start: when guestinfo is the appliance's only transport and will
+ * not reach its tools with backend `b`, say so on stderr with the fix. */
+void deploy_vmware_warn(const struct instance *in, enum deploy_backend b);
+struct vm_vmware;
+/* The runner's VMware settings for an instance started with backend `b`:
+ * *env (caller
+ * frees, after the run) holds guestinfo.ovfEnv; *attach_iso says whether
+ * the environment CD goes in. */
+int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struct vm_vmware *vw, char **env,
+			 bool *attach_iso, od_err *e);
 
 #endif

@@ -275,6 +275,15 @@ int instance_save(const struct instance *in, od_err *e)
 		rc |= putu(&b, key, s->disks[i].readonly);
 	}
 	rc |= put(&b, "cdrom", s->cdrom);
+	/* the VMware platform (vmware.c): written only when in use */
+	if (s->vmware)
+		rc |= putu(&b, "vmware", s->vmware);
+	if (s->vmx_version)
+		rc |= putu(&b, "vmx_version", s->vmx_version);
+	if (s->guestinfo)
+		rc |= putu(&b, "guestinfo", s->guestinfo);
+	if (s->cdrom_fallback_only)
+		rc |= putu(&b, "cdrom_fallback_only", s->cdrom_fallback_only);
 	for (size_t i = 0; i < s->nnics; i++) {
 		snprintf(key, sizeof key, "nic.%zu.network", i);
 		rc |= put(&b, key, s->nics[i].network ? s->nics[i].network : "");
@@ -417,7 +426,13 @@ int instance_load(const char *name, struct instance *in, od_err *e)
 		else if (!strcmp(key, "append")) slot = &s->append;
 		else if (!strcmp(key, "backend"))
 			rc = deploy_backend_parse(val, &in->backend, e);
-		else if (!strcmp(key, "cpus")) {
+		else if (!strcmp(key, "vmware") || !strcmp(key, "guestinfo") || !strcmp(key, "cdrom_fallback_only")) {
+			if ((rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
+				*(key[0] == 'v' ? &s->vmware : key[0] == 'g' ? &s->guestinfo : &s->cdrom_fallback_only) = u;
+		} else if (!strcmp(key, "vmx_version")) {
+			if ((rc = parse_u64(conf, key, val, 999, &u, e)) == 0)
+				s->vmx_version = (unsigned)u;
+		} else if (!strcmp(key, "cpus")) {
 			if ((rc = parse_u64(conf, key, val, 255, &u, e)) == 0)
 				s->cpus = (unsigned)u;
 		} else if (!strcmp(key, "memory"))

@@ -592,7 +592,8 @@ static int open_source(struct deploy_plan *pl, const struct ovf_hw_disk *hd, con
 		}
 		close(ofd);
 		unlink(out);
-		struct disk_convert_opts co = {.format = convert};
+		/* A temporary, uploaded and removed: never fsynced. */
+		struct disk_convert_opts co = {.format = convert, .create = {.unsafe_cache = true}};
 		if (disk_convert(d, out, &co, e) < 0) {
 			unlink(out);
 			free(out);

@@ -5,7 +5,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/instance.c \
 	src/deploy/deploy.c \
 	src/deploy/verify_cache.c \
-	src/deploy/libvirt.c
+	src/deploy/libvirt.c \
+	src/deploy/vmware.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS)
 
@@ -27,6 +28,8 @@ TESTS += tests/deploy/verify-cache.sh tests/deploy/collection.sh
 EXTRA_DIST += tests/deploy/collection.sh tests/deploy/deploylib.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
+TESTS += tests/deploy/guestinfo.sh
+EXTRA_DIST += tests/deploy/guestinfo.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
 
 # libvirt.c's life cycle against libvirt's in-process test driver

@@ -294,8 +294,10 @@ static int spawn_wait(char **argv, int *status, od_err *e)
 		return od_err_errno(e, errno, "fork");
 	if (pid == 0) {
 		execvp(argv[0], argv);
-		fprintf(stderr, "ovfdeploy: cannot run %s: %s (install the Debian package qemu-system-x86)\n",
-			argv[0], strerror(errno));
+		const char *env = getenv("OVFDEPLOY_QEMU");
+		fprintf(stderr, "ovfdeploy: cannot run %s: %s (%s)\n", argv[0], strerror(errno),
+			env && *env ? "OVFDEPLOY_QEMU names it: correct it, or unset it for qemu-system-x86_64"
+				    : "install the Debian package qemu-system-x86");
 		_exit(127);
 	}
 	int st;

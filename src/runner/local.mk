@@ -13,6 +13,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/sandbox.c \
 	src/runner/linux.h \
 	src/runner/linux.c \
+	src/runner/linux_boot.c \
 	src/runner/pvh.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
@@ -27,6 +28,9 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/virtio_rng.c \
 	src/runner/hw/virtio_net.c \
+	src/runner/guestrpc.h \
+	src/runner/guestrpc.c \
+	src/runner/hw/vmware_backdoor.c \
 	src/runner/hw/scsi.h \
 	src/runner/hw/scsi.c \
 	src/runner/hw/pvscsi.h \
@@ -43,7 +47,8 @@ EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
-	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh
+	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh
+EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
 TESTS += tests/runner/scsi_boot.sh
 EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
@@ -93,3 +98,9 @@ tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h
 tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
 tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_net
+
+check_PROGRAMS += tests/runner/test_guestrpc
+tests_runner_test_guestrpc_SOURCES = tests/runner/test_guestrpc.c
+tests_runner_test_guestrpc_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_guestrpc_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_guestrpc

@@ -24,6 +24,7 @@ struct virtio_blk;
 struct virtio_rng;
 struct virtio_net;
 struct acpi_pm;
+struct guestrpc;
 
 /* ---- guest memory --------------------------------------------------------- */
 #define VM_MAX_RAM 4
@@ -211,6 +212,13 @@ struct vm {
 	unsigned nblk;
 	struct pvscsi *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
 	struct lsi *lsi;       /* hw/lsi53c1030.c, when a disk is on LSI Logic */
+
+	/* VMware backdoor (hw/vmware_backdoor.c): on when guestrpc is set;
+	 * kvm.c answers 32-bit INs on its port with the vCPU's registers */
+	struct guestrpc *guestrpc;
+	uint64_t tsc_khz;
+	unsigned vmw_hw_version;
+	bool vmware_identity;
 };
 
 /* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
