@@ -139,6 +139,16 @@ START_TEST(test_io)
 	ck_assert_uint_eq(in32(0x44), 0xffffffff); /* empty */
 	ck_assert_uint_eq(in32(0x30) & 8, 0);
 	ck_assert_int_eq(memcmp(ram + DATA + 8, "OVFDEPLY", 8), 0);
+	/* the LUN is byte 1 of its field: garbage in byte 0 is ignored (as
+	 * SeaBIOS leaves it at times), LUN 1 has no unit */
+	ram[REQ + 12] = 0xbc;
+	out32(0x40, REQ);
+	ck_assert_uint_eq(in32(0x44), 7);
+	ck_assert_uint_eq(ram[DATA], 0x00);
+	ram[REQ + 13] = 1;
+	out32(0x40, REQ);
+	ck_assert_uint_eq(in32(0x44), 7);
+	ck_assert_uint_eq(ram[DATA], 0x7f);
 	/* READ (10) through a chain to two 64-bit elements */
 	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 2, 0, 0, 2, 0 };
 	frame(1, 0, r10, 10, 1024, 8, 0, false);
@@ -187,7 +197,7 @@ START_TEST(test_io)
 	out32(0x40, frame(6, 0, bad, 6, 0, 13, 0, true));
 	ck_assert_uint_eq(in32(0x44), 0x80000000u | (REPLY >> 1));
 	ck_assert_uint_eq(ram[REPLY + 4], 0xaa);
-	ck_assert_uint_eq(lsi_requests(s), 7);
+	ck_assert_uint_eq(lsi_requests(s), 9);
 }
 END_TEST
 

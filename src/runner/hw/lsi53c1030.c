@@ -321,10 +321,10 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 	struct scsi_cmd c = {
 		.cdb = f + 24, .cdb_len = cdb_len, .seg = s->seg, .nseg = (unsigned)nseg, .buf_len = data_len,
 	};
-	bool lun0 = true;
-	for (unsigned i = 12; i < 20; i++)
-		lun0 = lun0 && f[i] == 0;
-	if (lun0)
+	/* the LUN is byte 1 of the 8-byte field, single-level addressing;
+	 * the other bytes are not looked at (SeaBIOS leaves garbage in
+	 * byte 0 at times) */
+	if (f[13] == 0)
 		scsi_execute(&s->lun[target], &c);
 	else
 		scsi_execute_absent(&c);

@@ -311,11 +311,9 @@ static void serve(struct pvscsi *p, const uint8_t *req, uint8_t *cmp)
 	struct scsi_cmd c = {
 		.cdb = req + 40, .cdb_len = cdb_len, .seg = p->seg, .nseg = (unsigned)nseg, .buf_len = data_len,
 	};
-	/* LUN n is lun[1] = n, every other byte 0 */
-	bool lun0 = true;
-	for (unsigned i = 0; i < 8; i++)
-		lun0 = lun0 && lun[i] == 0;
-	if (lun0)
+	/* LUN n is lun[1] = n (single-level addressing, as the drivers
+	 * write it); the other bytes are not looked at */
+	if (lun[1] == 0)
 		scsi_execute(&p->lun[target], &c);
 	else
 		scsi_execute_absent(&c);
