@@ -5,7 +5,8 @@
 #   ours-virtio   the embedded runner, the data disk on our virtio-blk
 #   qemu-pvscsi   QEMU with -accel kvm, the data disk on QEMU's pvscsi
 # Each guest boots the same way (SeaBIOS bios-256k.bin, syslinux, Debian's
-# kernel from a PVSCSI boot disk), loads vmw_pvscsi, sd_mod and virtio_blk,
+# kernel from a boot disk on the same controller as the data disk: SeaBIOS
+# boots the first disk it finds), loads vmw_pvscsi, sd_mod and virtio_blk,
 # then reads the whole 256 MiB data disk with dd bs=64k from the raw device
 # RUNS times (the guest's page cache dropped before each; the images sit in
 # the bed guest's tmpfs) and prints the time of each pass; the figures are
@@ -108,7 +109,7 @@ cat >"$tmp/in.sh" <<EOF
 mkdir -p /tmp/img && cp "$tmp/boot.raw" "$tmp/data.raw" /tmp/img/ && cd /tmp/img || exit 1
 "$OVFDEPLOY" run --memory 512M --firmware $BIOS --no-rng --disk boot.raw,if=pvscsi,readonly \\
 	--disk data.raw,if=pvscsi,readonly --console file:$tmp/ours-pvscsi.txt --timeout 600
-"$OVFDEPLOY" run --memory 512M --firmware $BIOS --no-rng --disk boot.raw,if=pvscsi,readonly \\
+"$OVFDEPLOY" run --memory 512M --firmware $BIOS --no-rng --disk boot.raw,readonly \\
 	--disk data.raw,readonly --console file:$tmp/ours-virtio.txt --timeout 600
 timeout 600 qemu-system-x86_64 -accel kvm -m 512M -bios $BIOS -nodefaults -display none -no-reboot \\
 	-serial file:$tmp/qemu-pvscsi.txt -device pvscsi,id=s0 \\
