@@ -35,7 +35,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-pvscsi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 mods="scsi_common scsi_mod vmw_pvscsi crct10dif_common crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft t10-pi
-sd_mod virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
+sd_mod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
 : >"$tmp/mods"
 for m in $mods; do
 	f=$(find "$moddir" -name "$m.ko" | head -n 1)
