@@ -58,6 +58,7 @@ while [ -z "\$dev" ] && [ \$n -lt 300 ]; do
 	n=\$((n + 1))
 done
 echo "DEV \$dev"
+[ -n "\$dev" ] || poweroff -f
 for i in \$(seq $runs); do
 	echo 3 >/proc/sys/vm/drop_caches
 	t0=\$(cut -d' ' -f1 /proc/uptime)
