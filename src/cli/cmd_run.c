@@ -36,6 +36,10 @@ static void usage(FILE *f)
 		"                        (made on first use) and FILE is only read; repeatable.\n"
 		"                        An image that can only be read (streamOptimized VMDK)\n"
 		"                        runs with a temporary overlay in $TMPDIR\n"
+		"                        With ,if=pvscsi it goes on a VMware PVSCSI controller\n"
+		"                        (targets 0, 1, ... in order), ,if=lsilogic on an LSI Logic\n"
+		"                        53C1030 (firmware only so far: no Linux mptspi yet);\n"
+		"                        ,media=cdrom makes it a read-only SCSI CD-ROM there\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
 		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
 		"                        10.0.2.3; host ports forwarded to the guest\n"
@@ -381,7 +385,8 @@ int cmd_run(int argc, char **argv)
 			rc = cli_fail(&e);
 			goto out;
 		}
-		bool ro = false;
+		bool ro = false, cdrom = false;
+		int bus = VM_DISK_VIRTIO;
 		const char *overlay = NULL;
 		char *dopts = strchr(path, ',');
 		if (dopts)
@@ -395,12 +400,25 @@ int cmd_run(int argc, char **argv)
 				ro = true;
 			else if (!strncmp(o, "overlay=", 8) && o[8])
 				overlay = o + 8;
+			else if (!strcmp(o, "if=virtio"))
+				bus = VM_DISK_VIRTIO;
+			else if (!strcmp(o, "if=pvscsi"))
+				bus = VM_DISK_PVSCSI;
+			else if (!strcmp(o, "if=lsilogic"))
+				bus = VM_DISK_LSILOGIC;
+			else if (!strcmp(o, "media=cdrom"))
+				cdrom = ro = true;
 			else
 				bad = true;
 			o = next;
 		}
+		if (cdrom && bus == VM_DISK_VIRTIO) {
+			rc = cli_usage_error("run", "--disk %s: media=cdrom needs a SCSI bus (if=pvscsi or if=lsilogic)", disk_args[i]);
+			free(path);
+			goto out;
+		}
 		if (bad || (ro && overlay)) {
-			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly] or FILE[,overlay=FILE]", disk_args[i]);
+			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly|,overlay=FILE][,if=virtio|pvscsi|lsilogic][,media=cdrom]", disk_args[i]);
 			free(path);
 			goto out;
 		}
@@ -426,6 +444,8 @@ int cmd_run(int argc, char **argv)
 		}
 		cfg.disks[cfg.ndisks].disk = d;
 		cfg.disks[cfg.ndisks].readonly = ro;
+		cfg.disks[cfg.ndisks].bus = bus;
+		cfg.disks[cfg.ndisks].cdrom = cdrom;
 		cfg.ndisks++;
 	}
 	if (to_file) {

@@ -16,6 +16,8 @@
 #include "config.h"
 #include "runner/vmm.h"
 #include "runner/virtio.h"
+#include "runner/hw/pvscsi.h"
+#include "runner/hw/lsi53c1030.h"
 #include "runner/acpi.h"
 #include "runner/smbios.h"
 #include "runner/linux.h"
@@ -531,6 +533,8 @@ static void free_vm(struct vm *vm)
 	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
+	pvscsi_free(vm->pvscsi);
+	lsi_free(vm->lsi);
 	virtio_rng_free(vm->rng);
 	virtio_net_free(vm->net);
 	serial_free(vm->serial);
@@ -623,8 +627,11 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	    !(vm->pci = pci_new(vm, e)))
 		return -1;
 	for (unsigned i = 0; i < cfg->ndisks; i++)
-		if (virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
+		if (cfg->disks[i].bus == VM_DISK_VIRTIO &&
+		    virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
+	if (pvscsi_add_disks(vm, cfg, e) < 0 || lsi_add_disks(vm, cfg, e) < 0)
+		return -1;
 	if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e)))
 		return -1;
 	if (cfg->rng && !(vm->rng = virtio_rng_new(vm, e)))
@@ -715,6 +722,13 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 				  (unsigned long long)cfg->memory);
 	if (cfg->ndisks > VM_MAX_DISKS)
 		return od_err_set(e, OD_E_USAGE, "%u disks: at most %d", cfg->ndisks, VM_MAX_DISKS);
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		int bus = cfg->disks[i].bus;
+		if (bus != VM_DISK_VIRTIO && bus != VM_DISK_PVSCSI && bus != VM_DISK_LSILOGIC)
+			return od_err_set(e, OD_E_USAGE, "disk %u: unknown bus %d", i + 1, bus);
+		if (cfg->disks[i].cdrom && bus == VM_DISK_VIRTIO)
+			return od_err_set(e, OD_E_USAGE, "disk %u: a CD-ROM needs a SCSI bus", i + 1);
+	}
 
 	struct vm *vm = vm_alloc_common(e);
 	if (!vm)

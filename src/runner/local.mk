@@ -30,7 +30,13 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_net.c \
 	src/runner/guestrpc.h \
 	src/runner/guestrpc.c \
-	src/runner/hw/vmware_backdoor.c
+	src/runner/hw/vmware_backdoor.c \
+	src/runner/hw/scsi.h \
+	src/runner/hw/scsi.c \
+	src/runner/hw/pvscsi.h \
+	src/runner/hw/pvscsi.c \
+	src/runner/hw/lsi53c1030.h \
+	src/runner/hw/lsi53c1030.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -43,6 +49,8 @@ RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
 	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh
 EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
+TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh
+EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
 	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S \
@@ -66,6 +74,18 @@ tests_runner_test_msix_pcicfg_SOURCES = tests/runner/test_msix_pcicfg.c tests/ru
 tests_runner_test_msix_pcicfg_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_msix_pcicfg_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_msix_pcicfg
+
+check_PROGRAMS += tests/runner/test_pvscsi
+tests_runner_test_pvscsi_SOURCES = tests/runner/test_pvscsi.c tests/runner/fakeio.h
+tests_runner_test_pvscsi_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_pvscsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_pvscsi
+
+check_PROGRAMS += tests/runner/test_lsi
+tests_runner_test_lsi_SOURCES = tests/runner/test_lsi.c tests/runner/fakeio.h
+tests_runner_test_lsi_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_lsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_lsi
 
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c tests/runner/fakeio.h

@@ -210,6 +210,8 @@ struct vm {
 	struct virtio_net *net;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
+	struct pvscsi *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
+	struct lsi *lsi;       /* hw/lsi53c1030.c, when a disk is on LSI Logic */
 
 	/* VMware backdoor (hw/vmware_backdoor.c): on when guestrpc is set;
 	 * kvm.c answers 32-bit INs on its port with the vCPU's registers */

@@ -1,0 +1,144 @@
+#!/bin/sh
+# pvscsi.sh - sequential reads in a Linux guest, in the nested test bed
+# (tests/nested/run-in-guest: real hardware-assisted KVM under QEMU/TCG):
+#   ours-pvscsi   the embedded runner, the data disk on our PVSCSI
+#   ours-virtio   the embedded runner, the data disk on our virtio-blk
+#   qemu-pvscsi   QEMU with -accel kvm, the data disk on QEMU's pvscsi
+# Each guest boots the same way (SeaBIOS bios-256k.bin, syslinux, Debian's
+# kernel from a boot disk on the same controller as the data disk: SeaBIOS
+# boots the first disk it finds), loads vmw_pvscsi, sd_mod and virtio_blk,
+# then reads the whole 256 MiB data disk with dd bs=64k from the raw device
+# RUNS times (the guest's page cache dropped before each; the images sit in
+# the bed guest's tmpfs) and prints the time of each pass; the figures are
+# MB/s of the median pass.
+# Usage: bench/pvscsi.sh [BUILDDIR]   Env: RUNS (default 3), MIB (256),
+# TINY_CACHE (the kernel), OVFDEPLOY_NESTED_BED (run-in-guest).
+# Not a test: it prints figures and takes several minutes.
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src}
+OVFDEPLOY=$(cd "$build" && pwd)/ovfdeploy
+bed=${OVFDEPLOY_NESTED_BED:-$src/tests/nested/run-in-guest}
+runs=${RUNS:-3}
+mib=${MIB:-256}
+BIOS=/usr/share/seabios/bios-256k.bin
+MBR=/usr/lib/syslinux/mbr/mbr.bin
+die() { echo "pvscsi.sh: $*" >&2; exit 1; }
+[ -x "$bed" ] || die "no nested test bed at $bed"
+cache=${TINY_CACHE:-$build/samples/out/cache}
+kdir=$(ls -d "$cache"/linux-image-*-amd64_*/ 2>/dev/null | LC_ALL=C sort | tail -n 1)
+kdir=${kdir%/}
+[ -n "$kdir" ] || die "no unpacked kernel in $cache (make sample, or set TINY_CACHE)"
+kver=$(ls "$kdir/lib/modules" | head -n 1)
+moddir=$kdir/lib/modules/$kver/kernel
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-pvscsi.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+mods="scsi_common scsi_mod vmw_pvscsi crct10dif_common crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft t10-pi
+sd_mod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
+: >"$tmp/mods"
+for m in $mods; do
+	f=$(find "$moddir" -name "$m.ko" | head -n 1)
+	[ -n "$f" ] || die "module $m is not in $kdir"
+	echo "$m $f" >>"$tmp/mods"
+done
+cat >"$tmp/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+while read -r m; do insmod /lib/modules/\$m.ko 2>/dev/null; done </modules
+want=$((mib * 2048))
+dev=
+n=0
+while [ -z "\$dev" ] && [ \$n -lt 300 ]; do
+	for s in /sys/block/*/size; do [ "\$(cat \$s)" = \$want ] && dev=\${s%/size} && dev=\${dev##*/}; done
+	[ -n "\$dev" ] || sleep 0.1
+	n=\$((n + 1))
+done
+echo "DEV \$dev"
+[ -n "\$dev" ] || poweroff -f
+for i in \$(seq $runs); do
+	echo 3 >/proc/sys/vm/drop_caches
+	t0=\$(cut -d' ' -f1 /proc/uptime)
+	dd if=/dev/\$dev of=/dev/null bs=64k 2>/dev/null
+	t1=\$(cut -d' ' -f1 /proc/uptime)
+	echo "PASS \$t0 \$t1"
+done
+poweroff -f
+EOF
+python3 - "$tmp/initrd" /bin/busybox "$tmp/init" "$tmp/mods" <<'PY' || die "initramfs"
+import sys
+out, bb, init, mods = sys.argv[1:]
+buf = bytearray()
+ino = [1]
+def entry(name, mode, data=b''):
+    hdr = '070701' + ''.join('%08x' % v for v in (ino[0], mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
+    ino[0] += 1
+    buf.extend(hdr.encode() + name.encode() + b'\0')
+    buf.extend(b'\0' * (-len(buf) % 4))
+    buf.extend(data)
+    buf.extend(b'\0' * (-len(buf) % 4))
+for dname in ('bin', 'dev', 'proc', 'sys', 'lib', 'lib/modules'):
+    entry(dname, 0o040755)
+entry('bin/busybox', 0o100755, open(bb, 'rb').read())
+entry('init', 0o100755, open(init, 'rb').read())
+names = []
+for line in open(mods):
+    m, f = line.split()
+    entry('lib/modules/%s.ko' % m, 0o100644, open(f, 'rb').read())
+    names.append(m + '\n')
+entry('modules', 0o100644, ''.join(names).encode())
+entry('TRAILER!!!', 0)
+open(out, 'wb').write(buf)
+PY
+printf 'DEFAULT linux\nLABEL linux\n KERNEL vmlinuz\n APPEND initrd=initrd console=ttyS0 loglevel=3\n' >"$tmp/syslinux.cfg"
+truncate -s 47M "$tmp/part.img" && mkfs.fat -n BOOT "$tmp/part.img" >/dev/null &&
+	syslinux --install "$tmp/part.img" &&
+	mcopy -i "$tmp/part.img" "$kdir/boot/vmlinuz-$kver" ::/vmlinuz && mcopy -i "$tmp/part.img" "$tmp/initrd" ::/initrd &&
+	mcopy -i "$tmp/part.img" "$tmp/syslinux.cfg" ::/syslinux.cfg &&
+	truncate -s 48M "$tmp/boot.raw" &&
+	echo 'start=2048, type=6, bootable' | sfdisk -q "$tmp/boot.raw" &&
+	dd if="$tmp/part.img" of="$tmp/boot.raw" bs=512 seek=2048 conv=notrunc status=none &&
+	dd if=$MBR of="$tmp/boot.raw" bs=440 count=1 conv=notrunc status=none || die "could not make the boot disk"
+head -c $((mib << 20)) /dev/urandom >"$tmp/data.raw"
+
+# the images go to the test-bed guest's tmpfs first: all three VMMs then
+# read from memory, not through the bed's 9p share
+cat >"$tmp/in.sh" <<EOF
+mkdir -p /tmp/img && cp "$tmp/boot.raw" "$tmp/data.raw" /tmp/img/ && cd /tmp/img || exit 1
+"$OVFDEPLOY" run --memory 512M --firmware $BIOS --no-rng --disk boot.raw,if=pvscsi,readonly \\
+	--disk data.raw,if=pvscsi,readonly --console file:$tmp/ours-pvscsi.txt --timeout 600
+"$OVFDEPLOY" run --memory 512M --firmware $BIOS --no-rng --disk boot.raw,readonly \\
+	--disk data.raw,readonly --console file:$tmp/ours-virtio.txt --timeout 600
+timeout 600 qemu-system-x86_64 -accel kvm -m 512M -bios $BIOS -nodefaults -display none -no-reboot \\
+	-serial file:$tmp/qemu-pvscsi.txt -device pvscsi,id=s0 \\
+	-drive if=none,id=b,file=boot.raw,format=raw,readonly=on \\
+	-device scsi-hd,drive=b,bus=s0.0,scsi-id=0,bootindex=0 \\
+	-drive if=none,id=d,file=data.raw,format=raw,readonly=on -device scsi-hd,drive=d,bus=s0.0,scsi-id=1
+EOF
+echo "pvscsi.sh: $runs passes of dd bs=64k over $mib MiB in each guest (this takes minutes)"
+"$bed" --rw "$tmp" --timeout 1500 -- sh "$tmp/in.sh" >"$tmp/bed.out" 2>&1 || {
+	tail -n 20 "$tmp/bed.out"
+	die "the nested run failed"
+}
+for v in ours-pvscsi ours-virtio qemu-pvscsi; do
+	tr -d '\r' <"$tmp/$v.txt" 2>/dev/null | grep -E '^(DEV|PASS) ' | sed "s/^/# $v: /"
+done
+for v in ours-pvscsi ours-virtio qemu-pvscsi; do
+	tr -d '\r' <"$tmp/$v.txt" | awk -v v=$v -v mib=$mib '
+		/^PASS / { t[++n] = $3 - $2 }
+		END {
+			if (!n) { printf "%-12s no figures\n", v; exit }
+			s = ""; for (i = 1; i <= n; i++) s = s sprintf(" %.2fs", t[i])
+			# median
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (t[j] < t[i]) { x = t[i]; t[i] = t[j]; t[j] = x }
+			m = t[int((n + 1) / 2)]
+			printf "%-12s %7.1f MB/s  (passes:%s)\n", v, (m > 0 ? mib * 1.048576 / m : 0), s
+		}' | tee -a "$tmp/figures"
+done
+awk '{ r[$1] = $2 } END {
+	if (r["qemu-pvscsi"] > 0) printf "ours-pvscsi / qemu-pvscsi = %.2f (goal >= 1)\n", r["ours-pvscsi"] / r["qemu-pvscsi"]
+	if (r["ours-virtio"] > 0) printf "ours-pvscsi / ours-virtio = %.2f (goal >= 0.7)\n", r["ours-pvscsi"] / r["ours-virtio"]
+}' "$tmp/figures"

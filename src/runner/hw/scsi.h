@@ -1,0 +1,85 @@
+/*
+ * scsi.h - the SCSI target layer that every SCSI host adapter of the
+ * runner shares (private to src/runner/hw).
+ *
+ * A logical unit is a disk (SBC, 512-byte blocks) or a CD-ROM (MMC,
+ * 2048-byte blocks) over a block backend (the disk library in production,
+ * memory in the tests).  The host adapter turns its guest's request into a
+ * struct scsi_cmd: the CDB and the data buffer as a list of host pointers
+ * into guest RAM that the adapter has already checked; the target runs the
+ * command synchronously and fills in status, sense and how many bytes
+ * moved.  Data moves straight between the backend and the guest's buffers.
+ */
+#ifndef OD_RUNNER_HW_SCSI_H
+#define OD_RUNNER_HW_SCSI_H
+
+#include "runner/virtio.h" /* struct blk_backend */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum scsi_type { SCSI_TYPE_DISK = 0x00, SCSI_TYPE_CDROM = 0x05 };
+
+#define SCSI_STATUS_GOOD 0x00
+#define SCSI_STATUS_CHECK 0x02
+
+/* sense keys */
+#define SCSI_SK_NO_SENSE 0x0
+#define SCSI_SK_NOT_READY 0x2
+#define SCSI_SK_MEDIUM_ERROR 0x3
+#define SCSI_SK_HARDWARE_ERROR 0x4
+#define SCSI_SK_ILLEGAL_REQUEST 0x5
+#define SCSI_SK_UNIT_ATTENTION 0x6
+#define SCSI_SK_DATA_PROTECT 0x7
+
+#define SCSI_SENSE_LEN 18 /* fixed format */
+/* the most data segments a command may have (the adapters cap their
+ * scatter-gather walks at this) */
+#define SCSI_MAX_SEGS 1024
+
+struct scsi_seg {
+	uint8_t *hva;
+	uint64_t len;
+};
+
+struct scsi_lun {
+	struct blk_backend be;
+	int type;          /* enum scsi_type */
+	bool readonly;     /* CD-ROMs always are */
+	unsigned index;    /* names the unit in its serial number */
+	unsigned block;    /* 512 or 2048 */
+	uint8_t sense[SCSI_SENSE_LEN]; /* of the last failed command, for REQUEST SENSE */
+};
+
+struct scsi_cmd {
+	const uint8_t *cdb;
+	unsigned cdb_len;          /* 1..16 */
+	const struct scsi_seg *seg;
+	unsigned nseg;
+	uint64_t buf_len;          /* sum of the segments' lengths */
+	/* results */
+	uint8_t status;            /* SCSI_STATUS_* */
+	uint8_t sense[SCSI_SENSE_LEN];
+	unsigned sense_len;        /* 0 unless status is CHECK */
+	uint64_t xferred;          /* bytes moved to or from the buffer */
+	bool overrun;              /* the buffer is too small for the data the
+				      CDB asks for: nothing was moved */
+};
+
+/* Make a unit; the backend's size is in bytes (a CD's need not be a whole
+ * number of blocks: the last partial block is not visible). */
+void scsi_lun_init(struct scsi_lun *l, int type, const struct blk_backend *be, bool readonly, unsigned index);
+/* Run one command on a unit. */
+void scsi_execute(struct scsi_lun *l, struct scsi_cmd *c);
+/* A command for a LUN that does not exist on a target that does: INQUIRY
+ * answers "no unit here" (peripheral qualifier 3), REPORT LUNS lists LUN 0,
+ * the rest fail with LOGICAL UNIT NOT SUPPORTED. */
+void scsi_execute_absent(struct scsi_cmd *c);
+
+/* The disk library as a backend for `d`, with readahead workers as
+ * virtio-blk has them (0, or -1 with *e). */
+struct disk;
+struct vm;
+int scsi_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_err *e);
+
+#endif

@@ -1,0 +1,95 @@
+/* fuzz_lsi.c - libFuzzer harness for the LSI Logic 53C1030's message
+ * interface and the SCSI target layer: the input's first 16 bytes are the
+ * reply frame size, four request frame addresses and three reply frame
+ * addresses (some outside RAM), the rest becomes the first 64 KiB of guest
+ * RAM (frames, SG lists, chains, buffers).  A disk (target 0) and a CD-ROM
+ * (target 1) sit on memory backends.  Built and run by scripts/fuzz
+ * (`scripts/fuzz 60 lsi`). */
+#include "config.h"
+#include "runner/hw/lsi53c1030.h"
+#include "runner/hw/scsi.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define RAM (64u << 10)
+#define DISK (16u << 10)
+#define IO 0xc000
+
+static uint8_t disk[DISK];
+
+static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
+{
+	(void)c;
+	if (!od_range_ok(o, l, DISK))
+		return od_err_set(e, OD_E_INVALID, "range");
+	memcpy(b, disk + o, l);
+	return 0;
+}
+
+static int wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
+{
+	(void)c;
+	if (!od_range_ok(o, l, DISK))
+		return od_err_set(e, OD_E_INVALID, "range");
+	memcpy(disk + o, b, l);
+	return 0;
+}
+
+static struct vm *vm;
+
+static void out32(uint16_t port, uint32_t v)
+{
+	uint8_t d[4];
+	od_st32(d, v);
+	vm_io_dispatch(vm, VM_PIO, IO + port, d, 4, true);
+}
+
+static uint32_t in32(uint16_t port)
+{
+	uint8_t d[4];
+	vm_io_dispatch(vm, VM_PIO, IO + port, d, 4, false);
+	return od_ld32(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct lsi *s;
+	od_err e;
+	if (!vm) {
+		vm = vm_new_fake(RAM, &e);
+		vm->pci = pci_new(vm, &e);
+		s = lsi_new(vm, &e);
+		struct blk_backend be = { NULL, DISK, rd, wr, NULL };
+		if (!s || lsi_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e) < 0 ||
+		    lsi_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e) < 0)
+			abort();
+		unsigned bdf = lsi_pci(s)->slot << 3;
+		pci_cfg_write(vm->pci, bdf, 0x10, 4, IO);
+		pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0007);
+	}
+	if (size < 16)
+		return 0;
+	uint8_t *ram = vm->ram[0].hva;
+	memset(ram, 0, RAM);
+	memcpy(ram, data + 16, size - 16 < RAM ? size - 16 : RAM);
+	out32(0x00, 0x40u << 24);
+	uint32_t init[6] = { 0x02000002, 0x00010800, 1, data[0], 0, 0 };
+	out32(0x00, 0x42u << 24 | 6u << 16);
+	for (unsigned i = 0; i < 6; i++)
+		out32(0x00, init[i]);
+	for (unsigned i = 0; i < 12; i++) {
+		in32(0x00);
+		out32(0x30, 0);
+	}
+	/* addresses: 12 bits of the input times 16, so some are beyond RAM */
+	for (unsigned i = 0; i < 3; i++)
+		out32(0x44, (uint32_t)(od_ld16(data + 10 + 2 * i) & 0xfff) << 4);
+	for (unsigned i = 0; i < 4; i++) {
+		out32(0x40, (uint32_t)(od_ld16(data + 2 + 2 * i) & 0xfff) << 4);
+		while (in32(0x44) != 0xffffffffu)
+			;
+	}
+	return 0;
+}
