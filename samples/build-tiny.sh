@@ -165,6 +165,13 @@ while read -r m; do
 	cp "$(modpath "$m")" "$root/lib/modules/$m.ko"
 done <"$tmp/order"
 cp "$tmp/order" "$root/lib/modules/load.order"
+# efivarfs, loaded by /init only when booted by UEFI firmware (the UEFI
+# variant of the sample, build-tiny-efi.sh, counts its boots in a variable).
+f=$(modpath efivarfs)
+if [ -n "$f" ]; then
+	mkdir -p "$root/lib/modules/efi"
+	cp "$f" "$root/lib/modules/efi/efivarfs.ko"
+fi
 echo "$kver" >"$root/etc/kernel-release"
 
 # cpio_newc DIR >ARCHIVE: write DIR as a cpio "newc" archive (what the kernel

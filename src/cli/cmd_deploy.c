@@ -33,6 +33,7 @@ static void usage(FILE *f)
 		"                              (default: user); 'user' or 'none' alone applies to all\n"
 		"  --forward HOST:GUEST        forward 127.0.0.1:HOST to the guest's port GUEST (repeatable)\n"
 		"  --backend auto|embedded|qemu  (default auto: the embedded runner with VT-x/AMD-V, else QEMU)\n"
+		"  --firmware bios|efi         override the firmware the descriptor asks for (UEFI: OVMF)\n"
 		"  --require-signature         refuse unsigned packages\n"
 		"  --ca-file FILE              trust these CA certificates instead of the system store\n"
 		"  --skip-verify               do not check the manifest and signature (dangerous)\n"
@@ -214,7 +215,7 @@ int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
 	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
-	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT };
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_FIRMWARE };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -224,6 +225,7 @@ int cmd_deploy(int argc, char **argv)
 		{"net", required_argument, NULL, O_NET},
 		{"forward", required_argument, NULL, O_FORWARD},
 		{"backend", required_argument, NULL, O_BACKEND},
+		{"firmware", required_argument, NULL, O_FIRMWARE},
 		{"require-signature", no_argument, NULL, O_REQSIG},
 		{"ca-file", required_argument, NULL, O_CAFILE},
 		{"skip-verify", no_argument, NULL, O_SKIP},
@@ -293,6 +295,11 @@ int cmd_deploy(int argc, char **argv)
 			if (deploy_backend_parse(optarg, &o.backend, &e) < 0)
 				return cli_usage_error("deploy", "%s", e.msg);
 			break;
+		case O_FIRMWARE:
+			if (strcmp(optarg, "bios") && strcmp(optarg, "efi"))
+				return cli_usage_error("deploy", "--firmware %s: expected bios or efi", optarg);
+			o.firmware = optarg;
+			break;
 		case O_REQSIG: o.require_signature = true; break;
 		case O_CAFILE: o.ca_file = optarg; break;
 		case O_SKIP: o.skip_verify = true; break;
@@ -323,6 +330,8 @@ int cmd_deploy(int argc, char **argv)
 		return cli_usage_error("deploy", "--network and --bridge exclude each other");
 	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO || o.nnets))
 		return cli_usage_error("deploy", "--forward, --net and --backend are for local instances; with --connect use --network or --bridge");
+	if (connect_uri && o.firmware)
+		return cli_usage_error("deploy", "--firmware is for local instances (libvirt hosts: not yet)");
 	if (o.skip_verify && o.require_signature)
 		return cli_usage_error("deploy", "--skip-verify and --require-signature contradict each other");
 	if (o.skip_verify)
@@ -509,7 +518,7 @@ int cmd_deploy(int argc, char **argv)
 		/* Several machines cannot share one terminal: each starts in the
 		 * background, with its console a command away. */
 		for (size_t i = 0; rc == 0 && i < nmade; i++) {
-			deploy_backend_choose(made[i].backend, why, sizeof why);
+			deploy_instance_backend(&made[i], why, sizeof why);
 			if (deploy_start(&made[i], false, &status, why, sizeof why, &e) < 0)
 				rc = cli_fail(&e);
 			else if (!cli.quiet)
@@ -523,7 +532,7 @@ int cmd_deploy(int argc, char **argv)
 	}
 	struct instance in = made[0];
 	free(made);
-	deploy_backend_choose(in.backend, why, sizeof why);
+	deploy_instance_backend(&in, why, sizeof why);
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);
 	if (deploy_start(&in, true, &status, why, sizeof why, &e) < 0) {

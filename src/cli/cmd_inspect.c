@@ -28,6 +28,7 @@
  *         "configuration": str|null,                configuration null when there are none)
  *         "system_type": str|null, "transport": str|null,
  *         "cpus": int, "memory_bytes": int,
+ *         "firmware": "bios"|"efi", "firmware_source": "vmw:Config"|"vbox:Machine"|null (null: BIOS by default),
  *         "controllers": [{"instance_id", "resource_type": int, "type", "subtype", "address"}],
  *         "disks": [{"instance_id", "name", "disk_id", "file_ref", "href",
  *                    "capacity_bytes": int|null, "controller", "address_on_parent",
@@ -130,6 +131,8 @@ static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_v
 	json_str(w, "transport", hw.section->transport);
 	json_uint(w, "cpus", hw.cpus);
 	json_uint(w, "memory_bytes", hw.memory_bytes);
+	json_str(w, "firmware", ovf_firmware_name(hw.firmware));
+	json_str(w, "firmware_source", hw.firmware_source);
 	json_arr_begin(w, "controllers");
 	for (size_t i = 0; i < hw.ncontrollers; i++) {
 		const struct ovf_item *it = hw.controllers[i];
@@ -367,6 +370,8 @@ static void text_hardware(const ovf_envelope *env, const struct ovf_virtual_syst
 	if (hw.section->transport)
 		printf(", environment transport %s", hw.section->transport);
 	printf("\n");
+	printf("    firmware %s%s%s\n", hw.firmware == OVF_FIRMWARE_EFI ? "EFI" : "BIOS",
+	       hw.firmware_source ? ", from " : " (the default)", hw.firmware_source ? hw.firmware_source : "");
 	for (size_t i = 0; i < hw.ncontrollers; i++) {
 		const struct ovf_item *it = hw.controllers[i];
 		printf("    controller %s: %s%s%s%s\n", or(it->instance_id, "?"),

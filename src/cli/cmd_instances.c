@@ -171,7 +171,7 @@ int cmd_start(int argc, char **argv)
 		return cli_fail(&e);
 	char why[256];
 	int status = 0;
-	deploy_backend_choose(in.backend, why, sizeof why);
+	deploy_instance_backend(&in, why, sizeof why);
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s%s\n", in.name, why, foreground ? " (Ctrl-A x quits)" : "");
 	if (deploy_start(&in, foreground, &status, why, sizeof why, &e) < 0) {

@@ -41,7 +41,9 @@ static void usage(FILE *f)
 		"                        boot protocol) or an ELF vmlinux (PVH entry point)\n"
 		"  --initrd FILE         with --kernel: an initramfs\n"
 		"  --append CMDLINE      with --kernel: the command line (default console=ttyS0)\n"
-		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
+		"  --firmware FILE|bios|efi  flat firmware image ending at 4 GiB (default, bios:\n"
+		"                        %s); efi (UEFI) is not available in the embedded\n"
+		"                        runner yet: deploy with --backend qemu\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
 		"                        the runner listens on (one client at a time)\n"
@@ -242,7 +244,12 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("run", "at most %d disks", VM_MAX_DISKS);
 			disk_args[ndisk_args++] = optarg;
 			break;
-		case 'f': cfg.firmware = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "efi"))
+				return cli_usage_error("run", "--firmware efi: the embedded runner boots BIOS firmware only so far; "
+						       "a UEFI appliance runs with 'ovfdeploy deploy --backend qemu' (OVMF)");
+			cfg.firmware = strcmp(optarg, "bios") ? optarg : NULL;
+			break;
 		case 'C': console = optarg; break;
 		case 'L': fwlog = optarg; break;
 		case 't': {

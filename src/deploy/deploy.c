@@ -647,12 +647,19 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		ovf_warn(&pl->warnings, "the descriptor asks for %llu CPUs; using 255", (unsigned long long)pl->hw.cpus);
 
 	int rc = 0;
+	/* Firmware: as the descriptor says (vmw:Config firmware, vbox:Machine),
+	 * unless the user chose. */
+	enum ovf_firmware fw = pl->hw.firmware;
+	if (o->firmware && ovf_firmware_parse(o->firmware, &fw) < 0)
+		rc = od_err_set(e, OD_E_USAGE, "--firmware %s: expected bios or efi", o->firmware);
+	else if (fw == OVF_FIRMWARE_EFI)
+		rc = deploy_efi_prepare(s, in->dir, e);
 	/* Copy the descriptor: the instance must make sense without the package. */
 	char *desc = od_asprintf("%s/descriptor.ovf", in->dir);
 	od_atomic_file af;
 	if (!desc)
 		rc = od_err_nomem(e);
-	if (rc == 0 && (rc = od_atomic_open(&af, desc, 0600, e)) == 0) {
+	if (rc == 0 && desc && (rc = od_atomic_open(&af, desc, 0600, e)) == 0) {
 		if ((rc = od_write_all(af.fd, pl->pkg->descriptor, pl->pkg->descriptor_len, desc, e)) == 0)
 			rc = od_atomic_commit(&af, e);
 		else
@@ -980,8 +987,13 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
-	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
+	enum deploy_backend b = deploy_instance_backend(in, why, whylen);
 	*guest_status = 0;
+	if (in->spec.efi && b == DEPLOY_BACKEND_EMBEDDED)
+		return od_err_set(e, OD_E_UNSUPPORTED, "instance '%s' boots UEFI, which the embedded runner cannot yet; "
+				  "start it with QEMU (deploy --backend qemu) or redeploy with --firmware bios", in->name);
+	if (deploy_efi_check(&in->spec, e) < 0)
+		return -1;
 	if (record_backend(in, b, e) < 0)
 		return -1;
 	/* A fresh log per run: the console of this boot, not of every boot. */
@@ -995,6 +1007,16 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	}
 	in->spec.console = VMSPEC_CONSOLE_SOCKET;
 	return qemu_start(&in->spec, e);
+}
+
+enum deploy_backend deploy_instance_backend(const struct instance *in, char *why, size_t whylen)
+{
+	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
+	if (in->spec.efi && b == DEPLOY_BACKEND_EMBEDDED && in->backend == DEPLOY_BACKEND_AUTO) {
+		snprintf(why, whylen, "QEMU with OVMF: the appliance boots UEFI, and the embedded runner boots BIOS firmware only");
+		b = DEPLOY_BACKEND_QEMU;
+	}
+	return b;
 }
 
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e)

@@ -55,6 +55,11 @@ struct vmspec {
 	char *control_socket;          /* QMP socket (QEMU) for graceful stop; may be NULL */
 	char *pidfile;                 /* background instances */
 	char *firmware;                /* NULL = the backend's default SeaBIOS */
+	/* UEFI (deploy_efi.c): OVMF's code, mapped read-only, and this
+	 * instance's own copy of its variable store, which the guest writes
+	 * (boot entries) and which persists across stop/start. */
+	bool efi;
+	char *efi_code, *efi_vars;
 	char *kernel, *initrd, *append; /* direct Linux boot, all optional */
 	bool reboot;                   /* false: a guest reset ends the run */
 };
@@ -165,6 +170,7 @@ struct deploy_opts {
 	const struct vmspec_forward *forwards; size_t nforwards; /* on the first user NIC */
 	od_progress_fn progress;
 	void *progress_ctx;
+	const char *firmware;            /* "bios" or "efi"; NULL = as the descriptor says */
 };
 
 struct deploy_prop {
@@ -229,6 +235,22 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
  * background.  `why` receives the backend choice, for the user. */
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
+/* The backend an instance will start on: deploy_backend_choose(), except
+ * that a UEFI instance left to "auto" goes to QEMU (the embedded runner
+ * boots BIOS firmware only). */
+enum deploy_backend deploy_instance_backend(const struct instance *in, char *why, size_t whylen);
+
+/* ---- UEFI firmware (deploy_efi.c) -------------------------------------------------
+ * OVMF from Debian's ovmf package: a code image and a variable store
+ * template of the same build ($OVFDEPLOY_OVMF_CODE and $OVFDEPLOY_OVMF_VARS
+ * override; else /usr/share/OVMF/OVMF_CODE_4M.fd with OVMF_VARS_4M.fd, else
+ * the 2 MiB pair OVMF_CODE.fd/OVMF_VARS.fd).  Sets s->efi, s->efi_code and
+ * s->efi_vars = DIR/efi-vars.fd, a synced copy of the template. */
+int deploy_efi_prepare(struct vmspec *s, const char *dir, od_err *e);
+/* Is the instance's variable store there and the size of the code's
+ * template?  (Checked before each start: QEMU would otherwise make a
+ * machine whose flash is short.) */
+int deploy_efi_check(const struct vmspec *s, od_err *e);
 
 /* The OVF environment document (ovf-env.xml) a plan's guest is given. */
 int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);

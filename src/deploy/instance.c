@@ -288,6 +288,11 @@ int instance_save(const struct instance *in, od_err *e)
 		}
 	}
 	rc |= put(&b, "firmware", s->firmware);
+	if (s->efi) {
+		rc |= putu(&b, "efi", 1);
+		rc |= put(&b, "efi_code", s->efi_code);
+		rc |= put(&b, "efi_vars", s->efi_vars);
+	}
 	rc |= put(&b, "kernel", s->kernel);
 	rc |= put(&b, "initrd", s->initrd);
 	rc |= put(&b, "append", s->append);
@@ -412,6 +417,12 @@ int instance_load(const char *name, struct instance *in, od_err *e)
 		else if (!strcmp(key, "deployment_option")) slot = &in->deployment_option;
 		else if (!strcmp(key, "cdrom")) slot = &s->cdrom;
 		else if (!strcmp(key, "firmware")) slot = &s->firmware;
+		else if (!strcmp(key, "efi_code")) slot = &s->efi_code;
+		else if (!strcmp(key, "efi_vars")) slot = &s->efi_vars;
+		else if (!strcmp(key, "efi")) {
+			if ((rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
+				s->efi = u;
+		}
 		else if (!strcmp(key, "kernel")) slot = &s->kernel;
 		else if (!strcmp(key, "initrd")) slot = &s->initrd;
 		else if (!strcmp(key, "append")) slot = &s->append;

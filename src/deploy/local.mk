@@ -5,7 +5,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/instance.c \
 	src/deploy/deploy.c \
 	src/deploy/verify_cache.c \
-	src/deploy/libvirt.c
+	src/deploy/libvirt.c \
+	src/deploy/deploy_efi.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS)
 
@@ -28,6 +29,8 @@ EXTRA_DIST += tests/deploy/collection.sh tests/deploy/deploylib.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
+TESTS += tests/deploy/efi.sh
+EXTRA_DIST += tests/deploy/efi.sh
 
 # libvirt.c's life cycle against libvirt's in-process test driver
 check_PROGRAMS += tests/deploy/test_libvirt

@@ -36,6 +36,8 @@ void vmspec_free(struct vmspec *s)
 	free(s->control_socket);
 	free(s->pidfile);
 	free(s->firmware);
+	free(s->efi_code);
+	free(s->efi_vars);
 	free(s->kernel);
 	free(s->initrd);
 	free(s->append);
@@ -170,7 +172,20 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	 * (fw_cfg etc/sercon-port) to mirror its screen on the serial port, so
 	 * the console shows the firmware's messages as our runner's does. */
 	PUSH("-nographic");
-	if (s->firmware) {
+	if (s->efi) {
+		/* UEFI: OVMF as two flash chips, the code read-only and the
+		 * instance's own variable store, which the guest writes. */
+		if (!s->efi_code || !s->efi_vars) {
+			od_err_set(e, OD_E_USAGE, "UEFI needs the firmware code and a variable store");
+			goto fail;
+		}
+		ESC(p1, s->efi_code);
+		PUSH("-drive");
+		PUSH("if=pflash,unit=0,format=raw,readonly=on,file=%s", p1);
+		ESC(p1, s->efi_vars);
+		PUSH("-drive");
+		PUSH("if=pflash,unit=1,format=raw,file=%s", p1);
+	} else if (s->firmware) {
 		/* -bios takes a plain file name, not an option list: no escaping */
 		PUSH("-bios");
 		PUSH("%s", s->firmware);
@@ -233,7 +248,14 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		PUSH("-drive");
 		PUSH("file=%s,if=none,id=envcd,media=cdrom,readonly=on,format=raw", p1);
 		PUSH("-device");
-		PUSH("ide-cd,drive=envcd");
+		/* OVMF connects only the devices the boot order names once it
+		 * has one, and leaves the others as it found them: without a
+		 * place in the order the IDE controller stays off and the guest
+		 * never sees the CD.  Last in the order, after the disks. */
+		if (s->efi)
+			PUSH("ide-cd,drive=envcd,bootindex=%zu", s->ndisks);
+		else
+			PUSH("ide-cd,drive=envcd");
 	}
 	for (size_t i = 0; i < s->nnics; i++) {
 		const struct vmspec_nic *n = &s->nics[i];
