@@ -34,6 +34,9 @@ static void usage(FILE *f)
 		"  --forward HOST:GUEST        forward 127.0.0.1:HOST to the guest's port GUEST (repeatable)\n"
 		"  --backend auto|embedded|qemu  (default auto: the embedded runner with VT-x/AMD-V, else QEMU)\n"
 		"  --firmware bios|efi         override the firmware the descriptor asks for (UEFI: OVMF)\n"
+		"  --vnc ADDR:PORT             the screen on VNC at ADDR:PORT too, with a generated password\n"
+		"                              (by default only on a UNIX socket in the instance directory)\n"
+		"  --no-screen                 no display adapter: the serial console only\n"
 		"  --require-signature         refuse unsigned packages\n"
 		"  --ca-file FILE              trust these CA certificates instead of the system store\n"
 		"  --skip-verify               do not check the manifest and signature (dangerous)\n"
@@ -215,7 +218,7 @@ int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
 	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
-	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_FIRMWARE };
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_FIRMWARE, O_VNC, O_NO_SCREEN };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -226,6 +229,8 @@ int cmd_deploy(int argc, char **argv)
 		{"forward", required_argument, NULL, O_FORWARD},
 		{"backend", required_argument, NULL, O_BACKEND},
 		{"firmware", required_argument, NULL, O_FIRMWARE},
+		{"vnc", required_argument, NULL, O_VNC},
+		{"no-screen", no_argument, NULL, O_NO_SCREEN},
 		{"require-signature", no_argument, NULL, O_REQSIG},
 		{"ca-file", required_argument, NULL, O_CAFILE},
 		{"skip-verify", no_argument, NULL, O_SKIP},
@@ -300,6 +305,12 @@ int cmd_deploy(int argc, char **argv)
 				return cli_usage_error("deploy", "--firmware %s: expected bios or efi", optarg);
 			o.firmware = optarg;
 			break;
+		case O_VNC:
+			if (deploy_vnc_listen_check(optarg, &e) < 0)
+				return cli_usage_error("deploy", "%s", e.msg);
+			o.vnc_listen = optarg;
+			break;
+		case O_NO_SCREEN: o.no_screen = true; break;
 		case O_REQSIG: o.require_signature = true; break;
 		case O_CAFILE: o.ca_file = optarg; break;
 		case O_SKIP: o.skip_verify = true; break;
@@ -330,8 +341,10 @@ int cmd_deploy(int argc, char **argv)
 		return cli_usage_error("deploy", "--network and --bridge exclude each other");
 	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO || o.nnets))
 		return cli_usage_error("deploy", "--forward, --net and --backend are for local instances; with --connect use --network or --bridge");
-	if (connect_uri && o.firmware)
-		return cli_usage_error("deploy", "--firmware is for local instances (libvirt hosts: not yet)");
+	if (connect_uri && (o.firmware || o.vnc_listen || o.no_screen))
+		return cli_usage_error("deploy", "--firmware, --vnc and --no-screen are for local instances (libvirt hosts: not yet)");
+	if (o.vnc_listen && o.no_screen)
+		return cli_usage_error("deploy", "--vnc and --no-screen contradict each other");
 	if (o.skip_verify && o.require_signature)
 		return cli_usage_error("deploy", "--skip-verify and --require-signature contradict each other");
 	if (o.skip_verify)

@@ -654,6 +654,17 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		rc = od_err_set(e, OD_E_USAGE, "--firmware %s: expected bios or efi", o->firmware);
 	else if (fw == OVF_FIRMWARE_EFI)
 		rc = deploy_efi_prepare(s, in->dir, e);
+	/* The screen: on unless asked not to; VNC on TCP only when asked. */
+	s->screen = !o->no_screen;
+	if (rc == 0 && o->vnc_listen) {
+		if (o->no_screen)
+			rc = od_err_set(e, OD_E_USAGE, "--vnc needs the screen (it contradicts --no-screen)");
+		else if ((rc = deploy_vnc_listen_check(o->vnc_listen, e)) == 0 &&
+			 !(s->vnc_listen = od_strdup(o->vnc_listen)))
+			rc = od_err_nomem(e);
+		if (rc == 0)
+			rc = deploy_vnc_password(s, in->dir, e);
+	}
 	/* Copy the descriptor: the instance must make sense without the package. */
 	char *desc = od_asprintf("%s/descriptor.ovf", in->dir);
 	od_atomic_file af;

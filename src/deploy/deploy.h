@@ -60,6 +60,14 @@ struct vmspec {
 	 * (boot entries) and which persists across stop/start. */
 	bool efi;
 	char *efi_code, *efi_vars;
+	/* The screen (QEMU backend): a standard VGA adapter (Bochs VBE) served
+	 * over VNC on vnc_socket, a UNIX socket in the instance directory,
+	 * and also on vnc_listen ("ADDR:PORT") when asked, with the password
+	 * in vnc_password_file (0600, made at deploy time). */
+	bool screen;
+	char *vnc_socket;
+	char *vnc_listen;
+	char *vnc_password_file;
 	char *kernel, *initrd, *append; /* direct Linux boot, all optional */
 	bool reboot;                   /* false: a guest reset ends the run */
 };
@@ -171,6 +179,8 @@ struct deploy_opts {
 	od_progress_fn progress;
 	void *progress_ctx;
 	const char *firmware;            /* "bios" or "efi"; NULL = as the descriptor says */
+	bool no_screen;                  /* no display adapter (the serial console only) */
+	const char *vnc_listen;          /* "ADDR:PORT": VNC on TCP too, with a generated password */
 };
 
 struct deploy_prop {
@@ -251,6 +261,14 @@ int deploy_efi_prepare(struct vmspec *s, const char *dir, od_err *e);
  * template?  (Checked before each start: QEMU would otherwise make a
  * machine whose flash is short.) */
 int deploy_efi_check(const struct vmspec *s, od_err *e);
+
+/* ---- the screen (deploy_screen.c) ----------------------------------------------
+ * "ADDR:PORT" for VNC on TCP: an IPv4 address and a port from 5900 to
+ * 65535 (QEMU counts VNC displays from 5900). */
+int deploy_vnc_listen_check(const char *listen, od_err *e);
+/* Make DIR/vnc-password: 8 random letters and digits (VNC authentication
+ * uses 8 bytes), mode 0600, synced; sets s->vnc_password_file. */
+int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e);
 
 /* The OVF environment document (ovf-env.xml) a plan's guest is given. */
 int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);

@@ -6,7 +6,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.c \
 	src/deploy/verify_cache.c \
 	src/deploy/libvirt.c \
-	src/deploy/deploy_efi.c
+	src/deploy/deploy_efi.c \
+	src/deploy/deploy_screen.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS)
 
@@ -29,8 +30,8 @@ EXTRA_DIST += tests/deploy/collection.sh tests/deploy/deploylib.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
-TESTS += tests/deploy/efi.sh
-EXTRA_DIST += tests/deploy/efi.sh
+TESTS += tests/deploy/efi.sh tests/deploy/screen.sh
+EXTRA_DIST += tests/deploy/efi.sh tests/deploy/screen.sh
 
 # libvirt.c's life cycle against libvirt's in-process test driver
 check_PROGRAMS += tests/deploy/test_libvirt

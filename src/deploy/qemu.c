@@ -38,6 +38,9 @@ void vmspec_free(struct vmspec *s)
 	free(s->firmware);
 	free(s->efi_code);
 	free(s->efi_vars);
+	free(s->vnc_socket);
+	free(s->vnc_listen);
+	free(s->vnc_password_file);
 	free(s->kernel);
 	free(s->initrd);
 	free(s->append);
@@ -172,6 +175,36 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	 * (fw_cfg etc/sercon-port) to mirror its screen on the serial port, so
 	 * the console shows the firmware's messages as our runner's does. */
 	PUSH("-nographic");
+	if (s->screen) {
+		/* The screen: the standard VGA (Bochs VBE, linear framebuffer),
+		 * on VNC through a UNIX socket in the instance directory; on
+		 * TCP too when asked, then with a password.  (-nographic
+		 * still mirrors SeaBIOS on the serial port.) */
+		if (!s->vnc_socket) {
+			od_err_set(e, OD_E_USAGE, "a screen needs a VNC socket path");
+			goto fail;
+		}
+		PUSH("-device");
+		PUSH("VGA");
+		ESC(p1, s->vnc_socket);
+		PUSH("-vnc");
+		PUSH("unix:%s", p1);
+		if (s->vnc_listen) {
+			const char *colon = strrchr(s->vnc_listen, ':');
+			unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+			if (!colon || port < 5900 || port > 65535 || !s->vnc_password_file) {
+				od_err_set(e, OD_E_USAGE, "VNC on '%s' needs ADDR:PORT (5900 or above) and a password file",
+					   s->vnc_listen);
+				goto fail;
+			}
+			ESC(p1, s->vnc_password_file);
+			PUSH("-object");
+			PUSH("secret,id=vncpw,format=raw,file=%s", p1);
+			PUSH("-vnc");
+			PUSH("%.*s:%lu,id=vnc1,password-secret=vncpw", (int)(colon - s->vnc_listen), s->vnc_listen,
+			     port - 5900);
+		}
+	}
 	if (s->efi) {
 		/* UEFI: OVMF as two flash chips, the code read-only and the
 		 * instance's own variable store, which the guest writes. */

@@ -1,0 +1,8 @@
+# The screen library: an RFB client (captures, keys) and image writers.
+noinst_LIBRARIES += src/screen/libscreen.a
+src_screen_libscreen_a_SOURCES = \
+	src/screen/screen.h \
+	src/screen/rfb.c \
+	src/screen/image.c
+src_screen_libscreen_a_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS) $(CRYPTO_CFLAGS)
+SCREEN_LIBS = src/screen/libscreen.a $(PNG_LIBS) $(CRYPTO_LIBS)
