@@ -26,7 +26,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/virtio_rng.c \
-	src/runner/hw/virtio_net.c
+	src/runner/hw/virtio_net.c \
+	src/runner/hw/vga.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -73,3 +74,9 @@ tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h
 tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
 tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_net
+
+check_PROGRAMS += tests/runner/test_vga
+tests_runner_test_vga_SOURCES = tests/runner/test_vga.c tests/runner/fakeio.h
+tests_runner_test_vga_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_vga_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_vga

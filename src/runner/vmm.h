@@ -146,6 +146,15 @@ void pci_set_intx(struct pci_dev *d, int level);
 uint32_t pci_cfg_read(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size);
 void pci_cfg_write(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size, uint32_t val);
 
+/* The standard VGA with Bochs VBE (hw/vga.c): legacy ports and memory
+ * window, DISPI at 0x1ce/0x1cf, the framebuffer in BAR 0; added to the PCI
+ * bus when vm->pci exists.  vga_render() gives the current picture as RGB
+ * (malloc'd, w*h*3), taking dev_lock. */
+struct vga;
+struct vga *vga_new(struct vm *vm, od_err *e);
+void vga_free(struct vga *v);
+int vga_render(struct vga *v, uint8_t **rgb, unsigned *w, unsigned *h, od_err *e);
+
 /* ---- sandbox (sandbox.c) ---- */
 /* Confine the calling vCPU thread with seccomp (kills the process on a
  * system call outside its list). */
