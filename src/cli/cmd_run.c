@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
 		"                        the runner listens on (one client at a time)\n"
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
+		"  --vnc unix:PATH       a display adapter (standard VGA with VBE and its BIOS)\n"
+		"                        and a PS/2 keyboard, served by VNC on this UNIX socket\n"
 		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
 		"                        then run as NAME before the guest starts\n"
 		"  --no-sandbox          do not confine the runner's threads with seccomp (debugging)\n"
@@ -203,6 +205,7 @@ int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
+		{ "vnc", required_argument, NULL, 'V' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -251,6 +254,11 @@ int cmd_run(int argc, char **argv)
 			cfg.firmware = strcmp(optarg, "bios") ? optarg : NULL;
 			break;
 		case 'C': console = optarg; break;
+		case 'V':
+			if (strncmp(optarg, "unix:", 5) || !optarg[5])
+				return cli_usage_error("run", "--vnc %s: expected unix:PATH", optarg);
+			cfg.vnc_socket = optarg + 5;
+			break;
 		case 'L': fwlog = optarg; break;
 		case 't': {
 			errno = 0;

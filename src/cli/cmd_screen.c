@@ -118,7 +118,9 @@ static void screenshot_usage(FILE *f)
 		   "  --stable MS         wait until the screen has not changed (but for a blinking\n"
 		   "                      cursor) for MS milliseconds (at most 60 s; default: at once)\n"
 		   "  --tcp               connect to the instance's VNC on TCP (deploy --vnc) with its\n"
-		   "                      password, instead of its UNIX socket\n");
+		   "                      password, instead of its UNIX socket\n"
+		   "  --socket PATH       a VNC server on this UNIX socket instead of an instance\n"
+		   "                      (e.g. 'ovfdeploy run --vnc unix:PATH'); then no NAME\n");
 }
 
 /* The same picture but for, at most, a blinking text cursor: the pixels
@@ -156,12 +158,14 @@ int cmd_screenshot(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"stable", required_argument, NULL, 's'},
 		{"tcp", no_argument, NULL, 't'},
+		{"socket", required_argument, NULL, 'S'},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = NULL;
 	unsigned long stable = 0;
 	bool tcp = false;
+	const char *sock = NULL;
 	int opt;
 	optind = 1;
 	while ((opt = cli_next_opt(argc, argv, "qvho:", longopts, screenshot_usage)) != -1) {
@@ -169,6 +173,7 @@ int cmd_screenshot(int argc, char **argv)
 		switch (opt) {
 		case 'o': out = optarg; break;
 		case 't': tcp = true; break;
+		case 'S': sock = optarg; break;
 		case 's':
 			stable = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || stable > 60000)
@@ -178,17 +183,23 @@ int cmd_screenshot(int argc, char **argv)
 		default: return cli_usage_error("screenshot", "unknown option");
 		}
 	}
-	if (optind != argc - 1)
-		return cli_usage_error("screenshot", "expected one instance name");
+	if (optind != argc - (sock ? 0 : 1))
+		return cli_usage_error("screenshot", sock ? "--socket takes no instance name" : "expected one instance name");
 	if (!out)
 		return cli_usage_error("screenshot", "-o FILE is required");
-	struct instance in;
-	int rc = load("screenshot", argv[optind], &in);
-	if (rc != EXIT_OK)
-		return rc;
 	od_err e;
-	rfb_client *c = connect_screen(&in, tcp, &e);
-	instance_free(&in);
+	rfb_client *c;
+	int rc;
+	if (sock) {
+		c = rfb_open_unix(sock, NULL, 10000, &e);
+	} else {
+		struct instance in;
+		rc = load("screenshot", argv[optind], &in);
+		if (rc != EXIT_OK)
+			return rc;
+		c = connect_screen(&in, tcp, &e);
+		instance_free(&in);
+	}
 	if (!c)
 		return cli_fail(&e);
 	struct screen_image img = {0}, prev = {0};

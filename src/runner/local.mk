@@ -1,5 +1,5 @@
 noinst_LIBRARIES += src/runner/librunner.a
-src_runner_librunner_a_CFLAGS = $(AM_CFLAGS) $(SLIRP_CFLAGS) $(SECCOMP_CFLAGS)
+src_runner_librunner_a_CFLAGS = $(AM_CFLAGS) $(SLIRP_CFLAGS) $(SECCOMP_CFLAGS) $(VNCSERVER_CFLAGS)
 src_runner_librunner_a_SOURCES = \
 	src/runner/vm.h \
 	src/runner/vmm.h \
@@ -27,7 +27,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/virtio_rng.c \
 	src/runner/hw/virtio_net.c \
-	src/runner/hw/vga.c
+	src/runner/hw/vga.c \
+	src/runner/vnc.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -35,10 +36,11 @@ src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
 src/runner/librunner_a-acpi.$(OBJEXT): src/runner/dsdt.hex
 CLEANFILES += src/runner/dsdt.hex src/runner/dsdt.aml
 EXTRA_DIST += src/runner/dsdt.asl
-RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
+RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(VNCSERVER_LIBS)
 
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
-	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh
+	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/screen.sh
+EXTRA_DIST += tests/runner/screen.sh
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
 	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S \

@@ -24,6 +24,8 @@ bool vm_host_kvm_is_pvm(void);   /* KVM is PVM: guest kernel code is emulated */
 #define VM_MAX_DISKS 8
 #define VM_MAX_CPUS 32
 #define VM_DEFAULT_FIRMWARE "/usr/share/seabios/bios.bin"
+/* The option ROM of the display adapter (vm_config.vnc_socket). */
+#define VM_VGA_BIOS "/usr/share/seabios/vgabios-stdvga.bin"
 
 struct disk; /* src/disk/disk.h */
 
@@ -77,6 +79,8 @@ struct vm_config {
 				   guest gets the ACPI power button, a second
 				   time or after shutdown_grace_ms it is stopped */
 	unsigned shutdown_grace_ms;
+	const char *vnc_socket; /* the screen: a VGA, served by VNC on this UNIX
+				   socket; NULL = no display adapter */
 };
 
 /* Why a run ended. */

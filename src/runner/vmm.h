@@ -96,6 +96,9 @@ int fw_cfg_add_u16(struct fw_cfg *f, uint16_t key, uint16_t v, od_err *e);
 struct misc;
 struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e);
 void misc_free(struct misc *m);
+/* Keyboard bytes as the i8042 hands them to the guest (scan code set 1,
+ * i.e. set 2 after translation); under dev_lock. */
+bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n);
 
 /* PCI: configuration mechanism 1, an i440FX host bridge and a PIIX3 ISA
  * bridge.  Devices are function 0 of a slot; each has a config space image,
@@ -218,7 +221,20 @@ struct vm {
 	struct virtio_net *net;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
+	struct vga *vga;           /* the screen, when asked for (vnc.c serves it) */
+	struct vnc *vnc;
 };
+
+/* ---- the screen on VNC (vnc.c) ----
+ * Listen on the UNIX socket `path` (made now, mode 0600 by umask-independent
+ * chmod) and serve vm->vga to VNC clients from a thread of its own, which
+ * confines itself (sandbox_screen) unless vm->no_sandbox and ends with the
+ * machine; keys go to the i8042.  vnc_stop joins the thread. */
+struct vnc *vnc_start(struct vm *vm, const char *path, od_err *e);
+void vnc_stop(struct vnc *v);
+/* An X11 keysym as the i8042 hands it over (set 1, an 0xe0 prefix for the
+ * extended keys): 1 or 2 bytes in out[], 0 for a key we do not map. */
+size_t vnc_keysym_to_set1(uint32_t keysym, bool down, uint8_t out[2]);
 
 /* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
  * unit tests of devices. */

@@ -88,7 +88,7 @@ START_TEST(test_text_mode)
 	struct pic p = render();
 	ck_assert_uint_eq(p.w, 720);
 	ck_assert_uint_eq(p.h, 400);
-	const uint8_t grey[3] = {170, 170, 170}, blue[3] = {0, 0, 170}, black[3] = {0, 0, 0};
+	const uint8_t grey[3] = {168, 168, 168}, blue[3] = {0, 0, 168}, black[3] = {0, 0, 0};
 	ck_assert_mem_eq(px(&p, 0, 0), grey, 3);   /* glyph bits 1111 0000 */
 	ck_assert_mem_eq(px(&p, 3, 0), grey, 3);
 	ck_assert_mem_eq(px(&p, 4, 0), blue, 3);
@@ -277,6 +277,40 @@ START_TEST(test_vga_storm)
 }
 END_TEST
 
+/* Keys from VNC: keysyms to set-1 codes, into the i8042 whole or not at
+ * all, read by the guest at port 0x60. */
+START_TEST(test_keyboard)
+{
+	uint8_t c[2];
+	ck_assert_uint_eq(vnc_keysym_to_set1('a', true, c), 1);
+	ck_assert_uint_eq(c[0], 0x1e);
+	ck_assert_uint_eq(vnc_keysym_to_set1('A', false, c), 1);
+	ck_assert_uint_eq(c[0], 0x9e);
+	ck_assert_uint_eq(vnc_keysym_to_set1('!', true, c), 1);
+	ck_assert_uint_eq(c[0], 0x02);
+	ck_assert_uint_eq(vnc_keysym_to_set1(0xff0d, true, c), 1);
+	ck_assert_uint_eq(c[0], 0x1c);
+	ck_assert_uint_eq(vnc_keysym_to_set1(0xff52, false, c), 2);
+	ck_assert_uint_eq(c[0], 0xe0);
+	ck_assert_uint_eq(c[1], 0xc8);
+	ck_assert_uint_eq(vnc_keysym_to_set1(0x20ac, true, c), 0); /* the euro sign: no key */
+	od_err e;
+	struct misc *m = misc_new(vm, -1, &e);
+	ck_assert_ptr_nonnull(m);
+	unsigned accepted = 0;
+	for (int i = 0; i < 40; i++) {
+		uint8_t k[2] = {0xe0, 0x48};
+		accepted += misc_kbd_input(m, k, 2);
+	}
+	ck_assert_uint_eq(accepted, 8); /* a 16-byte queue: 8 whole keys, none split */
+	for (unsigned i = 0; i < 16; i++) {
+		ck_assert_uint_eq(fake_in(vm, 0x64, 1, NULL) & 1, 1); /* output buffer full */
+		ck_assert_uint_eq(fake_in(vm, 0x60, 1, NULL), i % 2 ? 0x48 : 0xe0);
+	}
+	misc_free(m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vga");
@@ -288,5 +322,6 @@ int main(void)
 	tcase_add_test(t, test_vbe_hostile);
 	tcase_add_test(t, test_vga_hostile_registers);
 	tcase_add_test(t, test_vga_storm);
+	tcase_add_test(t, test_keyboard);
 	return od_check_run(s);
 }

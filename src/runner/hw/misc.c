@@ -68,6 +68,18 @@ static void kbd_push(struct misc *m, uint8_t b)
 	m->qcount++;
 }
 
+bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n)
+{
+	/* a key's bytes go in whole or not at all: half a sequence would
+	 * leave the guest's driver out of step */
+	if (m->ctr & 0x10 || n > KBD_QUEUE - m->qcount)
+		return false; /* keyboard disabled, or the guest has not read yet */
+	for (size_t i = 0; i < n; i++)
+		kbd_push(m, codes[i]);
+	kbd_irq(m);
+	return true;
+}
+
 static void kbd_command(struct misc *m, uint8_t v)
 {
 	if (m->pending_kbd) {

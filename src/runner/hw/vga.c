@@ -416,7 +416,7 @@ static void dac_rgb(const struct vga *v, uint8_t idx, uint8_t *out)
 	const uint8_t *c = v->pal[idx & v->pel_mask];
 	bool wide = v->vbe[VBE_ENABLE] & VBE_8BIT_DAC;
 	for (int k = 0; k < 3; k++)
-		out[k] = wide ? c[k] : (uint8_t)((c[k] & 0x3f) << 2 | (c[k] & 0x3f) >> 4);
+		out[k] = wide ? c[k] : (uint8_t)((c[k] & 0x3f) << 2); /* as QEMU shows it */
 }
 
 /* The attribute controller's palette, then the DAC. */
