@@ -814,6 +814,8 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 		.console_listen_fd = -1,
 		.fwlog_fd = -1,
 		.shutdown_fd = -1,
+		/* the screen: VNC on the instance's UNIX socket (no TCP yet) */
+		.vnc_socket = in->spec.screen ? in->spec.vnc_socket : NULL,
 	};
 	int pidfd = hold_pidfile(in->spec.pidfile, e);
 	if (pidfd < 0)
@@ -913,6 +915,7 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			.cpus = in->spec.cpus, .memory = in->spec.memory, .firmware = in->spec.firmware,
 			.console_fd = logfd, .console_in_fd = -1, .console_listen_fd = ls, .fwlog_fd = -1,
 			.shutdown_fd = pipefd[0], .shutdown_grace_ms = 3600 * 1000,
+			.vnc_socket = in->spec.screen ? in->spec.vnc_socket : NULL,
 			/* after the run this process only logs, closes its disks,
 			 * unlinks two files and exits: the main seccomp list */
 			.confine_caller = true,
@@ -1010,6 +1013,9 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);
+	if (b == DEPLOY_BACKEND_EMBEDDED && in->spec.vnc_listen)
+		fprintf(stderr, "ovfdeploy: warning: the embedded runner serves the screen on %s only, not on %s\n",
+			in->spec.vnc_socket, in->spec.vnc_listen);
 	if (b == DEPLOY_BACKEND_EMBEDDED)
 		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
 	if (foreground) {
