@@ -157,6 +157,9 @@ struct vga;
 struct vga *vga_new(struct vm *vm, od_err *e);
 void vga_free(struct vga *v);
 int vga_render(struct vga *v, uint8_t **rgb, unsigned *w, unsigned *h, od_err *e);
+/* Whether the guest wrote to the VGA (registers, memory) since the last
+ * call: the picture can only have changed then. */
+bool vga_changed(struct vga *v);
 
 /* ---- sandbox (sandbox.c) ---- */
 /* Confine the calling vCPU thread with seccomp (kills the process on a

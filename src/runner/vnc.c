@@ -128,8 +128,10 @@ static void feed_keys(struct vnc *v)
 	}
 }
 
-static void refresh(struct vnc *v)
+static void refresh(struct vnc *v, bool force)
 {
+	if (!vga_changed(v->vm->vga) && !force)
+		return;
 	uint8_t *rgb;
 	unsigned w, h;
 	od_err e;
@@ -193,28 +195,34 @@ static void *vnc_thread(void *arg)
 	if (ok < 0)
 		return NULL;
 	struct timespec last = {0};
+	bool fresh = true; /* a first picture for a new client, changed or not */
 	while (atomic_load(&v->vm->end_reason) == VM_END_NONE) {
+		/* Nobody watching: wait for a client (a fifth of a second at a
+		 * time, to notice the machine's end); keys only come from
+		 * clients, so there is nothing else to do. */
 		struct pollfd p = {.fd = v->listen_fd, .events = POLLIN};
-		if (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+		if (poll(&p, 1, v->screen->clientHead ? 0 : 200) > 0 && (p.revents & POLLIN)) {
 			int fd = accept4(v->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd >= 0 && nclients(v) >= MAX_CLIENTS)
+			if (fd >= 0 && nclients(v) >= MAX_CLIENTS) {
 				close(fd);
-			else if (fd >= 0)
+			} else if (fd >= 0) {
 				rfbNewClient(v->screen, fd);
+				fresh = true;
+			}
 		}
-		/* 10 ms: keys reach the guest promptly; rendering is rarer */
+		if (!v->screen->clientHead)
+			continue;
+		/* 10 ms: keys reach the guest promptly; rendering is rarer,
+		 * and only when the guest wrote to the VGA */
 		rfbProcessEvents(v->screen, 10000);
 		feed_keys(v);
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		long ms = (now.tv_sec - last.tv_sec) * 1000 + (now.tv_nsec - last.tv_nsec) / 1000000;
-		if (v->screen->clientHead && ms >= 100) {
-			refresh(v);
+		if (ms >= 100) {
+			refresh(v, fresh);
+			fresh = false;
 			last = now;
-		} else if (!v->screen->clientHead) {
-			/* nobody watches: only keys and new clients, less often */
-			struct timespec ts = {0, 40 * 1000000L};
-			nanosleep(&ts, NULL);
 		}
 	}
 	return NULL;

@@ -57,6 +57,7 @@ struct vga {
 	uint8_t pal[256][3];         /* 6 bits per channel (8 with VBE_8BIT_DAC) */
 	uint8_t latch[4];
 	uint16_t vbe_i, vbe[VBE_NREGS];
+	bool dirty;                  /* written since the last vga_changed() */
 };
 
 /* ---- VBE ------------------------------------------------------------------- */
@@ -171,6 +172,7 @@ static void vbe_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, bo
 	struct vga *v = opaque;
 	uint16_t val = size >= 2 ? (uint16_t)(data[0] | data[1] << 8) : data[0];
 	if (is_write) {
+		v->dirty = true;
 		if (port == 0x1ce)
 			v->vbe_i = val;
 		else
@@ -265,6 +267,7 @@ static uint8_t reg_read(struct vga *v, unsigned port)
 static void reg_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, bool is_write)
 {
 	struct vga *v = opaque;
+	v->dirty |= is_write;
 	for (unsigned i = 0; i < size && i < 4; i++) {
 		if (is_write)
 			reg_write(v, (unsigned)port + i, data[i]);
@@ -380,6 +383,7 @@ static void mem_write_byte(struct vga *v, uint32_t off, uint8_t val)
 static void mem_io(void *opaque, uint64_t addr, uint8_t *data, unsigned size, bool is_write)
 {
 	struct vga *v = opaque;
+	v->dirty |= is_write;
 	for (unsigned i = 0; i < size && i < 8; i++) {
 		long off = window_off(v, addr + i);
 		if (off < 0) {
@@ -403,10 +407,12 @@ static void lfb_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, boo
 			memset(data, 0xff, size > 8 ? 8 : size);
 		return;
 	}
-	if (is_write)
+	if (is_write) {
 		memcpy(v->vram + off, data, size);
-	else
+		v->dirty = true;
+	} else {
 		memcpy(data, v->vram + off, size);
+	}
 }
 
 /* ---- rendering -------------------------------------------------------------------- */
@@ -566,6 +572,15 @@ int vga_render(struct vga *v, uint8_t **rgb, unsigned *w, unsigned *h, od_err *e
 	return rc;
 }
 
+bool vga_changed(struct vga *v)
+{
+	pthread_mutex_lock(&v->vm->dev_lock);
+	bool d = v->dirty;
+	v->dirty = false;
+	pthread_mutex_unlock(&v->vm->dev_lock);
+	return d;
+}
+
 /* ---- life cycle ---------------------------------------------------------------------- */
 
 struct vga *vga_new(struct vm *vm, od_err *e)
@@ -582,6 +597,7 @@ struct vga *vga_new(struct vm *vm, od_err *e)
 		return NULL;
 	}
 	v->vm = vm;
+	v->dirty = true;
 	v->pel_mask = 0xff;
 	v->vbe[VBE_ID] = VBE_ID5;
 	v->vbe[VBE_BPP] = 8;
