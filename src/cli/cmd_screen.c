@@ -236,6 +236,7 @@ int cmd_screenshot(int argc, char **argv)
 static void sendkeys_usage(FILE *f)
 {
 	fprintf(f, "Usage: ovfdeploy sendkeys NAME TEXT...\n"
+		   "       ovfdeploy sendkeys --socket PATH TEXT...   (any VNC server's UNIX socket)\n"
 		   "Type TEXT on a running instance's keyboard (through VNC; US layout).  The\n"
 		   "words are joined by spaces; \\n is Return, \\t Tab, \\b BackSpace, \\e Escape,\n"
 		   "\\\\ a backslash.  Printable ASCII only.\n");
@@ -243,19 +244,29 @@ static void sendkeys_usage(FILE *f)
 
 int cmd_sendkeys(int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 'S'},
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *sock = NULL;
 	int opt;
 	optind = 1;
 	while ((opt = cli_next_opt(argc, argv, "+qvh", longopts, sendkeys_usage)) != -1) {
 		if (opt == CLI_OPT_HELP)
 			return EXIT_OK;
+		if (opt == 'S') {
+			sock = optarg;
+			continue;
+		}
 		return cli_usage_error("sendkeys", "unknown option");
 	}
-	if (argc - optind < 2)
-		return cli_usage_error("sendkeys", "expected an instance name and the text to type");
+	int first = sock ? optind : optind + 1;
+	if (argc - first < 1)
+		return cli_usage_error("sendkeys", sock ? "expected the text to type" : "expected an instance name and the text to type");
 	od_buf text = {0};
-	for (int i = optind + 1; i < argc; i++) {
-		if (i > optind + 1 && od_buf_printf(&text, " ") < 0)
+	for (int i = first; i < argc; i++) {
+		if (i > first && od_buf_printf(&text, " ") < 0)
 			goto nomem;
 		for (const char *p = argv[i]; *p; p++) {
 			char ch = *p;
@@ -276,15 +287,21 @@ int cmd_sendkeys(int argc, char **argv)
 				goto nomem;
 		}
 	}
-	struct instance in;
-	int rc = load("sendkeys", argv[optind], &in);
-	if (rc != EXIT_OK) {
-		od_buf_free(&text);
-		return rc;
-	}
 	od_err e;
-	rfb_client *c = connect_screen(&in, false, &e);
-	instance_free(&in);
+	rfb_client *c;
+	int rc;
+	if (sock) {
+		c = rfb_open_unix(sock, NULL, 10000, &e);
+	} else {
+		struct instance in;
+		rc = load("sendkeys", argv[optind], &in);
+		if (rc != EXIT_OK) {
+			od_buf_free(&text);
+			return rc;
+		}
+		c = connect_screen(&in, false, &e);
+		instance_free(&in);
+	}
 	rc = c && rfb_type(c, text.data ? text.data : "", &e) == 0 ? 0 : -1;
 	rfb_close(c);
 	od_buf_free(&text);

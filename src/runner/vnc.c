@@ -198,10 +198,11 @@ static void *vnc_thread(void *arg)
 	bool fresh = true; /* a first picture for a new client, changed or not */
 	while (atomic_load(&v->vm->end_reason) == VM_END_NONE) {
 		/* Nobody watching: wait for a client (a fifth of a second at a
-		 * time, to notice the machine's end); keys only come from
-		 * clients, so there is nothing else to do. */
+		 * time, to notice the machine's end), or 10 ms while keys a
+		 * client typed before it left still wait for the guest. */
 		struct pollfd p = {.fd = v->listen_fd, .events = POLLIN};
-		if (poll(&p, 1, v->screen->clientHead ? 0 : 200) > 0 && (p.revents & POLLIN)) {
+		int wait_ms = v->screen->clientHead ? 0 : v->kq_len ? 10 : 200;
+		if (poll(&p, 1, wait_ms) > 0 && (p.revents & POLLIN)) {
 			int fd = accept4(v->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0 && nclients(v) >= MAX_CLIENTS) {
 				close(fd);
@@ -210,8 +211,10 @@ static void *vnc_thread(void *arg)
 				fresh = true;
 			}
 		}
-		if (!v->screen->clientHead)
+		if (!v->screen->clientHead) {
+			feed_keys(v);
 			continue;
+		}
 		/* 10 ms: keys reach the guest promptly; rendering is rarer,
 		 * and only when the guest wrote to the VGA */
 		rfbProcessEvents(v->screen, 10000);
