@@ -40,7 +40,7 @@ RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) 
 
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
 	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/screen.sh
-EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S
+EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
 	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S \

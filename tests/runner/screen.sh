@@ -54,6 +54,9 @@ for cmd in ({"execute": "qmp_capabilities"}, {"execute": "screendump", "argument
         if "return" in r: break
         if "error" in r: sys.exit(1)
 PY
+	kill "$QPID" 2>/dev/null
+	wait "$QPID" 2>/dev/null
+	QPID=
 fi
 python3 - "$T_TMP/ours.ppm" "$T_TMP/ours.png" "${qemu:+$T_TMP/qemu.ppm}" <<'PY' >"$T_TMP/cmp" 2>&1
 import struct, sys, zlib
@@ -83,6 +86,54 @@ rc=$?
 RPID=
 [ $rc -eq 1 ] && ok "the run ends at its timeout (exit 1), not killed by seccomp" || { fail "run exit status $rc"; sed 's/^/  | /' "$T_TMP/run.err"; }
 [ -e "$sock" ] && fail "the VNC socket is left behind" || ok "the VNC socket is removed at the end"
+
+# A VBE graphics mode, set through the VGA BIOS (INT 10h 4F02, mode 0x101)
+# by a boot sector that paints through the banked window (vbe_mbr.S): the
+# whole frame must equal QEMU's picture of the same boot sector.
+if gcc -m32 -c -o "$T_TMP/vbe.o" "$top_srcdir/tests/runner/vbe_mbr.S" &&
+	ld -m elf_i386 -T "$top_srcdir/tests/runner/mbr.ld" -o "$T_TMP/vbe.bin" "$T_TMP/vbe.o"; then
+	truncate -s 1M "$T_TMP/vbe.img"
+	dd if="$T_TMP/vbe.bin" of="$T_TMP/vbe.img" conv=notrunc status=none
+	"$OVFDEPLOY" run --disk "$T_TMP/vbe.img,readonly" --vnc "unix:$T_TMP/v.sock" --console "file:$T_TMP/vbe.txt" \
+		--timeout 60 2>"$T_TMP/vbe.err" &
+	RPID=$!
+	if wait_for 'VBE (OK|FAIL)' "$T_TMP/vbe.txt" 40 "$RPID" && grep -q 'VBE OK' "$T_TMP/vbe.txt"; then
+		ok "the VGA BIOS set VBE mode 0x101 on our adapter"
+		"$OVFDEPLOY" screenshot --socket "$T_TMP/v.sock" -o "$T_TMP/vbe-ours.ppm" >/dev/null || fail "VBE screenshot"
+	else
+		fail "VBE mode set: $(tr -d '\r' <"$T_TMP/vbe.txt" | tail -1)"
+	fi
+	kill "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+	RPID=
+	if [ -n "$qemu" ]; then
+		qemu-system-x86_64 -nodefaults -machine pc,accel=tcg -m 64 -device VGA -display none \
+			-drive "file=$T_TMP/vbe.img,format=raw,if=none,id=d0,readonly=on" -device virtio-blk-pci,drive=d0 \
+			-qmp "unix:$T_TMP/qmp2.sock,server=on,wait=off" -serial "file:$T_TMP/q2.txt" -no-reboot &
+		QPID=$!
+		i=0
+		until grep -aq 'VBE OK' "$T_TMP/q2.txt" 2>/dev/null || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+		python3 - "$T_TMP/qmp2.sock" "$T_TMP/vbe-qemu.ppm" <<'PY' || fail "QMP screendump of the VBE mode"
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(20); s.connect(sys.argv[1]); f = s.makefile("rw")
+f.readline()
+for cmd in ({"execute": "qmp_capabilities"}, {"execute": "screendump", "arguments": {"filename": sys.argv[2]}}):
+    f.write(json.dumps(cmd) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r: break
+        if "error" in r: sys.exit(1)
+PY
+		kill "$QPID" 2>/dev/null
+		wait "$QPID" 2>/dev/null
+		QPID=
+		if cmp -s "$T_TMP/vbe-ours.ppm" "$T_TMP/vbe-qemu.ppm" && [ "$(head -c 15 "$T_TMP/vbe-ours.ppm" | sed -n 2p)" = "640 480" ]; then
+			ok "the 640x480 256-colour frame equals QEMU's pixel for pixel"
+		else
+			fail "VBE frame differs from QEMU's: ours $(head -c 15 "$T_TMP/vbe-ours.ppm" | sed -n 2p), QEMU's $(head -c 15 "$T_TMP/vbe-qemu.ppm" 2>/dev/null | sed -n 2p)"
+		fi
+	fi
+fi
 
 # Keys: a guest that prints what it reads from the i8042 (kbd_guest.S).
 if gcc -m32 -c -I"$top_srcdir/tests/runner" -o "$T_TMP/kbd.o" "$top_srcdir/tests/runner/kbd_guest.S" &&

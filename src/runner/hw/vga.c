@@ -422,7 +422,12 @@ static void dac_rgb(const struct vga *v, uint8_t idx, uint8_t *out)
 	const uint8_t *c = v->pal[idx & v->pel_mask];
 	bool wide = v->vbe[VBE_ENABLE] & VBE_8BIT_DAC;
 	for (int k = 0; k < 3; k++)
-		out[k] = wide ? c[k] : (uint8_t)((c[k] & 0x3f) << 2); /* as QEMU shows it */
+	{
+		/* 6 bits to 8: the low bit fills the two new ones (so 63 is
+		 * full white, and pictures match QEMU's) */
+		unsigned x = c[k] & 0x3f;
+		out[k] = wide ? c[k] : (uint8_t)(x << 2 | (x & 1) * 3);
+	}
 }
 
 /* The attribute controller's palette, then the DAC. */
