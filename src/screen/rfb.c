@@ -99,9 +99,21 @@ static int skip(rfb_client *c, uint64_t n, od_err *e)
 	return 0;
 }
 
+/* send(MSG_NOSIGNAL): a server that hung up is an error, not a SIGPIPE
+ * that kills the program using us. */
 static int wr(rfb_client *c, const void *p, size_t n, od_err *e)
 {
-	return od_write_all(c->fd, p, n, "VNC connection", e);
+	const uint8_t *b = p;
+	while (n) {
+		ssize_t k = send(c->fd, b, n, MSG_NOSIGNAL);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return od_err_errno(e, errno, "VNC: send");
+		b += k;
+		n -= (size_t)k;
+	}
+	return 0;
 }
 
 static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
