@@ -548,6 +548,9 @@ int cmd_deploy(int argc, char **argv)
 	deploy_instance_backend(&in, why, sizeof why);
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);
+	if (!cli.quiet && in.spec.screen)
+		fprintf(stderr, "Serial console here; screen on VNC at %s ('ovfdeploy display %s')\n", in.spec.vnc_socket,
+			in.name);
 	if (deploy_start(&in, true, &status, why, sizeof why, &e) < 0) {
 		instance_free(&in);
 		return cli_fail(&e);
