@@ -1,12 +1,18 @@
 #!/bin/sh
 # build-tiny.sh - build the disk image of the tiny sample appliance.
 #
-# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [OUTDIR]
+# Usage: samples/build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [--modules LIST] [OUTDIR]
 #   OUTDIR        default samples/out
 #   --output      the disk's file name in OUTDIR (default tiny-disk.raw)
 #   --disk-mib    the disk's capacity (default 64, what tiny.ovf declares)
 #   --fill-mib    M MiB of incompressible data in a second partition: a big
 #                 appliance for the deploy benchmark (the guest ignores it)
+#   --vmware-tools  put open-vm-tools' vmware-rpctool (with its libraries) in
+#                 the initramfs: /init then reads the OVF environment from
+#                 guestinfo.ovfEnv when no environment CD is found
+#   --modules     the kernel modules the initramfs loads, instead of the
+#                 sample's set: e.g. VMware's drivers only, for a test appliance
+#                 as built on VMware, with no virtio driver at all
 #
 # Makes OUTDIR/tiny-disk.raw: a 64 MiB MBR disk (the capacity samples/tiny.ovf
 # declares) with one active FAT partition holding syslinux, the Debian kernel
@@ -25,7 +31,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [OUTDIR]" >&2; exit 2; }
+usage() { echo "usage: build-tiny.sh [--disk-mib N] [--fill-mib M] [--output NAME] [--vmware-tools] [--modules LIST] [OUTDIR]" >&2; exit 2; }
+vmware_tools=no
+modules=
 disk_mib=64		# = ovf:capacity of disk1 in samples/tiny.ovf
 fill_mib=0
 name=tiny-disk.raw
@@ -34,6 +42,8 @@ while [ $# -gt 0 ]; do
 	--disk-mib) [ $# -ge 2 ] || usage; disk_mib=$2; shift 2 ;;
 	--fill-mib) [ $# -ge 2 ] || usage; fill_mib=$2; shift 2 ;;
 	--output) [ $# -ge 2 ] || usage; name=$2; shift 2 ;;
+	--vmware-tools) vmware_tools=yes; shift ;;
+	--modules) [ $# -ge 2 ] || usage; modules=$2; shift 2 ;;
 	-*) usage ;;
 	*) [ -z "${out:-}" ] || usage; out=$1; shift ;;
 	esac
@@ -145,6 +155,10 @@ visit() {
 	for d in $deps; do visit "$d"; done
 	grep -qx "$1" "$tmp/order" || echo "$1" >>"$tmp/order"
 }
+# VMware's NIC and paravirtual SCSI, which samples/tiny.ovf declares so that
+# vSphere imports it (a module named twice is loaded once)
+wanted="$wanted vmxnet3 vmw_pvscsi"
+[ -z "$modules" ] || wanted=$modules	# --modules: exactly these
 for m in $wanted; do visit "$m"; done
 
 # --- The initramfs ---------------------------------------------------------
@@ -171,6 +185,18 @@ f=$(modpath efivarfs)
 if [ -n "$f" ]; then
 	mkdir -p "$root/lib/modules/efi"
 	cp "$f" "$root/lib/modules/efi/efivarfs.ko"
+fi
+if [ "$vmware_tools" = yes ]; then
+	# vmware-rpctool needs only libc: the binary, then each library and
+	# the ELF interpreter ldd names, at the same paths
+	rpctool=$(command -v vmware-rpctool) || die "--vmware-tools: vmware-rpctool not found (install open-vm-tools)"
+	cp "$rpctool" "$root/bin/vmware-rpctool"
+	ldd "$rpctool" | sed -n -e 's|.*=> \(/[^ ]*\) .*|\1|p' -e 's|^[[:space:]]*\(/[^ ]*\) (.*|\1|p' >"$tmp/libs"
+	[ -s "$tmp/libs" ] || die "--vmware-tools: ldd names no libraries for $rpctool"
+	while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done <"$tmp/libs"
 fi
 echo "$kver" >"$root/etc/kernel-release"
 

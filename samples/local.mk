@@ -17,6 +17,8 @@ sample: ovfdeploy
 # The sample: its build, the environment parser of its /init, and boots
 # under QEMU (TCG).
 TESTS += tests/sample/build.sh tests/sample/init-env.sh tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
+TESTS += tests/sample/guestinfo.sh
+EXTRA_DIST += tests/sample/guestinfo.sh
 EXTRA_DIST += tests/sample/lib.sh tests/sample/build.sh tests/sample/init-env.sh \
 	tests/sample/boot-oneshot.sh tests/sample/boot-http.sh
 

@@ -10,10 +10,19 @@ TESTS += tests/util/test_util
 
 TESTS += tests/cli/basics.sh
 EXTRA_DIST += tests/cli/basics.sh tests/cli/lib.sh
+# which outputs are durable: --sync for bulk output, always for instance state (issue 13)
+TESTS += tests/cli/sync.sh
+EXTRA_DIST += tests/cli/sync.sh
+# errors that say how to fix (issue 13)
+TESTS += tests/cli/errors.sh
+EXTRA_DIST += tests/cli/errors.sh
+# no call cycles among a driver's files (issue 13)
+TESTS += tests/cli/layers.sh
+EXTRA_DIST += tests/cli/layers.sh scripts/layers
 
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/vmm_stubs.c tests/fuzz/README.md \
-	tests/fuzz/fuzz_kernel.c tests/fuzz/fuzz_vga.c
+	tests/fuzz/fuzz_kernel.c tests/fuzz/fuzz_guestrpc.c tests/fuzz/fuzz_vga.c
 include tests/hardening/local.mk
 
 # ---- the runner's sandbox (issues #5 and #7): seccomp, --user, hostile
@@ -39,3 +48,11 @@ EXTRA_DIST += tests/runner/sandbox-seccomp.sh tests/runner/sandbox-user.sh tests
 
 # ---- deploying to libvirt hosts (issue #18): a private libvirtd per script
 include tests/libvirt/local.mk
+
+# vSphere import (govmomi's simulator), issue 16
+TESTS += tests/vsphere/import.sh
+EXTRA_DIST += tests/vsphere/import.sh tests/vsphere/import.go
+CLEANFILES += tests/vsphere/import-sim
+
+# ---- real hardware-assisted KVM through a nested-SVM test bed (issue #14)
+include tests/nested/local.mk

@@ -79,6 +79,11 @@ void json_bool(json_w *w, const char *key, bool v);
 void json_null(json_w *w, const char *key);
 void json_finish(json_w *w); /* trailing newline */
 
+/* The hardware plan of one configuration, for inspect (show_hwplan.c). */
+struct ovf_hardware;
+void cli_hwplan_text(const struct ovf_hardware *hw);
+void cli_hwplan_json(json_w *w, const struct ovf_hardware *hw);
+
 /* ---- progress bar --------------------------------------------------------------
  * Drawn on stderr when it is a terminal (or when forced with -p), never in
  * --json or -q mode.  Use cli_progress_cb as an od_progress_fn. */

@@ -14,7 +14,9 @@ static void usage(FILE *f)
 		"Usage: ovfdeploy convert [-f FMT] [-O raw|qcow2|vmdk] [-c] [-o OPTIONS] [-j THREADS] [-p] SRC DST\n"
 		"\n"
 		"Convert a disk image.  The input format is found from the content (or -f);\n"
-		"the output is written to a temporary file and renamed into place when complete.\n"
+		"the output is written to a temporary file and renamed into place when complete,\n"
+		"so a reader sees the old file or the new one whole, and a killed convert\n"
+		"leaves nothing at DST.  Like qemu-img convert, it is not fsynced unless --sync.\n"
 		"Zero and unallocated ranges are skipped; raw output is sparse.\n"
 		"\n"
 		"  -O FMT          output format: raw (default), qcow2, vmdk\n"
@@ -24,9 +26,10 @@ static void usage(FILE *f)
 		"                  compression_type=zlib|zstd, refcount_bits=1..64,\n"
 		"                  subformat=NAME, adapter_type=NAME\n"
 		"  -j THREADS      compression threads (default: online CPUs)\n"
-		"  -t CACHE        writeback (default): the output is fsynced before it is\n"
-		"                  renamed into place; unsafe: no fsync, as qemu-img's default\n"
-		"                  (an OS crash or power cut may then leave a short file)\n"
+		"  --sync          fsync the output and its directory before reporting success\n"
+		"                  (without it an OS crash or power cut may leave DST short)\n"
+		"  -t CACHE        unsafe (default): no fsync, as qemu-img's default;\n"
+		"                  writeback: the same as --sync\n"
 		"  -p              show a progress bar even when stderr is not a terminal\n"
 		"  --json          print a summary as JSON\n");
 }
@@ -69,10 +72,13 @@ static int parse_o(char *s, struct disk_create_opts *o)
 
 int cmd_convert(int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {0}};
+	enum { O_DO_SYNC = 0x100 };
+	static const struct option longopts[] = {{"sync", no_argument, NULL, O_DO_SYNC}, CLI_COMMON_LONGOPTS, {0}};
 	struct disk_convert_opts o;
 	memset(&o, 0, sizeof o);
 	o.format = "raw";
+	/* Bulk output that can be made again: atomic, not durable (--sync). */
+	o.create.unsafe_cache = true;
 	const char *in_fmt = NULL;
 	bool force_progress = false;
 	int c;
@@ -85,9 +91,12 @@ int cmd_convert(int argc, char **argv)
 		case 't':
 			if (!strcmp(optarg, "unsafe"))
 				o.create.unsafe_cache = true;
-			else if (strcmp(optarg, "writeback") != 0)
-				return cli_usage_error("convert", "-t %s: supported: writeback (default), unsafe", optarg);
+			else if (!strcmp(optarg, "writeback"))
+				o.create.unsafe_cache = false;
+			else
+				return cli_usage_error("convert", "-t %s: supported: unsafe (default), writeback (= --sync)", optarg);
 			break;
+		case O_DO_SYNC: o.create.unsafe_cache = false; break;
 		case 'c': o.create.compress = true; break;
 		case 'o':
 			if (parse_o(optarg, &o.create) != 0)

@@ -5,6 +5,7 @@
  * src/deploy's. */
 #include "config.h"
 #include "cli/cli.h"
+#include <errno.h>
 #include "deploy/deploy.h"
 
 #include <getopt.h>
@@ -37,6 +38,10 @@ static void usage(FILE *f)
 		"  --vnc ADDR:PORT             the screen on VNC at ADDR:PORT too, with a generated password\n"
 		"                              (by default only on a UNIX socket in the instance directory)\n"
 		"  --no-screen                 no display adapter: the serial console only\n"
+		"  --hardware described|virtio the disk controllers and NICs the descriptor names (default), or\n"
+		"                              virtio-blk and virtio-net for everything (guests known to have virtio)\n"
+		"  --platform auto|vmware|generic  what the guest sees (default auto: VMware for a vmx-N\n"
+		"                              VirtualSystemType: CPUID, SMBIOS, backdoor; else a generic PC)\n"
 		"  --require-signature         refuse unsigned packages\n"
 		"  --ca-file FILE              trust these CA certificates instead of the system store\n"
 		"  --skip-verify               do not check the manifest and signature (dangerous)\n"
@@ -93,8 +98,10 @@ static int load_props_file(struct deploy_plan *plans, size_t nplans, const char 
 {
 	char *data;
 	size_t len;
-	if (od_read_file(path, 1 << 20, &data, &len, e) < 0)
+	if (od_read_file(path, 1 << 20, &data, &len, e) < 0) {
+		od_err_prefix(e, "--props-file");
 		return -1;
+	}
 	int rc = 0, lineno = 0;
 	for (char *line = data, *next; rc == 0 && line && *line; line = next) {
 		next = strchr(line, '\n');
@@ -218,7 +225,8 @@ int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
 	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
-	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_FIRMWARE, O_VNC, O_NO_SCREEN };
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM, O_HARDWARE, O_FIRMWARE, O_VNC,
+	       O_NO_SCREEN };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -231,6 +239,8 @@ int cmd_deploy(int argc, char **argv)
 		{"firmware", required_argument, NULL, O_FIRMWARE},
 		{"vnc", required_argument, NULL, O_VNC},
 		{"no-screen", no_argument, NULL, O_NO_SCREEN},
+		{"hardware", required_argument, NULL, O_HARDWARE},
+		{"platform", required_argument, NULL, O_PLATFORM},
 		{"require-signature", no_argument, NULL, O_REQSIG},
 		{"ca-file", required_argument, NULL, O_CAFILE},
 		{"skip-verify", no_argument, NULL, O_SKIP},
@@ -311,8 +321,21 @@ int cmd_deploy(int argc, char **argv)
 			o.vnc_listen = optarg;
 			break;
 		case O_NO_SCREEN: o.no_screen = true; break;
+		case O_HARDWARE:
+			if (hw_mode_parse(optarg, &o.hardware, &e) < 0)
+				return cli_usage_error("deploy", "%s", e.msg);
+			break;
+		case O_PLATFORM:
+			if (deploy_platform_parse(optarg, &o.platform, &e) < 0)
+				return cli_usage_error("deploy", "%s", e.msg);
+			break;
 		case O_REQSIG: o.require_signature = true; break;
-		case O_CAFILE: o.ca_file = optarg; break;
+		case O_CAFILE: o.ca_file = optarg;
+			/* Checked now: an unsigned package would never read it, and a
+			 * typo would pass unnoticed. */
+			if (access(optarg, R_OK) != 0)
+				return cli_usage_error("deploy", "--ca-file %s: %s", optarg, strerror(errno));
+			break;
 		case O_SKIP: o.skip_verify = true; break;
 		case O_REVERIFY: o.reverify = true; break;
 		case O_START:

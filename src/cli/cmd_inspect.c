@@ -27,6 +27,10 @@
  *      "hardware": [{                              (one per configuration; one with
  *         "configuration": str|null,                configuration null when there are none)
  *         "system_type": str|null, "transport": str|null,
+ *         "guest_sees": {"platform": "vmware"|"generic", "cpuid_hypervisor": str,
+ *            "kvm_cpuid_base": str, "smbios_manufacturer", "smbios_product",
+ *            "vmware_backdoor": bool, "environment": [str] ("guestinfo.ovfEnv", "iso")}
+ *            (what a deploy with the default --platform auto gives the guest),
  *         "cpus": int, "memory_bytes": int,
  *         "firmware": "bios"|"efi", "firmware_source": "vmw:Config"|"vbox:Machine"|null (null: BIOS by default),
  *         "controllers": [{"instance_id", "resource_type": int, "type", "subtype", "address"}],
@@ -34,6 +38,15 @@
  *                    "capacity_bytes": int|null, "controller", "address_on_parent",
  *                    "cdrom": bool}],
  *         "nics": [{"instance_id", "network", "model", "mac"}],
+ *         "plan": {                                (the hardware plan, --hardware described)
+ *            "controllers": [{"model", "index": int, "instance_id", "qemu": CHOICE, "embedded": CHOICE}],
+ *            "disks": [{"instance_id" (null: the CD the plan adds), "controller": int|null (index in
+ *                       controllers; null: its own virtio-blk), "unit": int, "cdrom", "boot",
+ *                       "environment": bool (the OVF environment CD goes here)}],
+ *            "nics": [{"instance_id", "model", "qemu": CHOICE, "embedded": CHOICE}],
+ *            "notes": [str],
+ *            "error": str (only when no plan can be made)}
+ *           CHOICE: {"device", "exact": bool, "why": str|null, "driver" (the guest's Linux driver)}
  *         "error": str (only when the hardware could not be resolved)}],
  *      "products": [{"class", "instance", "name", "vendor", "version", "full_version",
  *         "properties": [{"key", "id" (class.key.instance as in ovf-env.xml),
@@ -49,6 +62,7 @@
 #include "config.h"
 #include "cli/cli.h"
 #include "ovf/ovf.h"
+#include "deploy/deploy.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -114,6 +128,20 @@ static const char *collection_of(const ovf_envelope *env, const struct ovf_virtu
 	return c->id;
 }
 
+/* What a deploy (--platform auto) shows the guest: deploy/vmware.c. */
+struct guest_view {
+	bool vmware, iso, guestinfo;
+};
+static struct guest_view guest_view(const struct ovf_hw_section *s)
+{
+	struct guest_view v = { deploy_is_vmware_system(s->system_type), false, false };
+	deploy_transports(s->transport, &v.iso, &v.guestinfo);
+	v.vmware = v.vmware || v.guestinfo;
+	if (!v.iso && !v.guestinfo)
+		v.iso = true; /* no transport named: we give the CD anyway */
+	return v;
+}
+
 /* ---- JSON ---------------------------------------------------------------- */
 
 static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_virtual_system *vs, const char *cfg)
@@ -129,6 +157,21 @@ static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_v
 	}
 	json_str(w, "system_type", hw.section->system_type);
 	json_str(w, "transport", hw.section->transport);
+	struct guest_view gv = guest_view(hw.section);
+	json_obj_begin(w, "guest_sees");
+	json_str(w, "platform", gv.vmware ? "vmware" : "generic");
+	json_str(w, "cpuid_hypervisor", gv.vmware ? "VMwareVMware" : "KVMKVMKVM");
+	json_str(w, "kvm_cpuid_base", gv.vmware ? "0x40000100" : "0x40000000");
+	json_str(w, "smbios_manufacturer", gv.vmware ? "VMware, Inc." : "QEMU");
+	json_str(w, "smbios_product", gv.vmware ? "VMware Virtual Platform" : "QEMU");
+	json_bool(w, "vmware_backdoor", gv.vmware);
+	json_arr_begin(w, "environment");
+	if (gv.guestinfo)
+		json_str(w, NULL, "guestinfo.ovfEnv");
+	if (gv.iso)
+		json_str(w, NULL, "iso");
+	json_arr_end(w);
+	json_obj_end(w);
 	json_uint(w, "cpus", hw.cpus);
 	json_uint(w, "memory_bytes", hw.memory_bytes);
 	json_str(w, "firmware", ovf_firmware_name(hw.firmware));
@@ -175,6 +218,7 @@ static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_v
 		json_obj_end(w);
 	}
 	json_arr_end(w);
+	cli_hwplan_json(w, &hw);
 	json_obj_end(w);
 	ovf_hardware_free(&hw);
 }
@@ -372,6 +416,18 @@ static void text_hardware(const ovf_envelope *env, const struct ovf_virtual_syst
 	printf("\n");
 	printf("    firmware %s%s%s\n", hw.firmware == OVF_FIRMWARE_EFI ? "EFI" : "BIOS",
 	       hw.firmware_source ? ", from " : " (the default)", hw.firmware_source ? hw.firmware_source : "");
+	struct guest_view gv = guest_view(hw.section);
+	if (gv.vmware)
+		printf("    the guest sees VMware (embedded runner): CPUID 0x40000000 \"VMwareVMware\" (KVM's leaves at 0x40000100: kvmclock "
+		       "stays), SMBIOS \"VMware, Inc.\" \"VMware Virtual Platform\", backdoor port 0x5658 (ESX, version 6)\n");
+	else
+		printf("    the guest sees a KVM PC: CPUID 0x40000000 \"KVMKVMKVM\", SMBIOS \"QEMU\"\n");
+	if (gv.guestinfo)
+		printf("    environment: guestinfo.ovfEnv through the backdoor (embedded runner; the guest's tools reach it "
+		       "when kvm has enable_vmware_backdoor=1)%s\n",
+		       gv.iso ? " and on a CD" : ", else on a CD");
+	else
+		printf("    environment: on a CD (ovf-env.xml)\n");
 	for (size_t i = 0; i < hw.ncontrollers; i++) {
 		const struct ovf_item *it = hw.controllers[i];
 		printf("    controller %s: %s%s%s%s\n", or(it->instance_id, "?"),
@@ -397,6 +453,7 @@ static void text_hardware(const ovf_envelope *env, const struct ovf_virtual_syst
 		printf("    nic %s: network %s%s%s%s\n", or(n->item->instance_id, "?"), or(n->network, "(none)"),
 		       n->model ? " (" : "", n->model ? n->model : "", n->model ? ")" : "");
 	}
+	cli_hwplan_text(&hw);
 	ovf_hardware_free(&hw);
 }
 

@@ -60,7 +60,8 @@ int cmd_list(int argc, char **argv)
 	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
 	while ((opt = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {
 		if (opt == 'h') {
-			printf("Usage: ovfdeploy list [--json]\nList deployed instances: name, state, backend, forwarded ports.\n");
+			printf("Usage: ovfdeploy list [--json]\nList deployed instances: name, state, backend, forwarded ports.\n"
+			       "A running instance's backend is what it runs on: embedded, qemu-kvm or qemu-tcg.\n");
 			return EXIT_OK;
 		}
 		if (!cli_common_opt(opt))
@@ -103,6 +104,11 @@ int cmd_list(int argc, char **argv)
 			continue;
 		}
 		pid_t pid = instance_running_pid(&in);
+		/* Running: what it runs on, recorded at start (not "auto"). */
+		char running_on[32];
+		const char *backend = deploy_backend_name(in.backend);
+		if (pid && deploy_running_backend(&in, running_on, sizeof running_on) == 0)
+			backend = running_on;
 		od_buf fw = {0};
 		for (size_t k = 0; k < in.spec.nnics; k++)
 			for (size_t f = 0; f < in.spec.nics[k].nforwards; f++)
@@ -114,7 +120,9 @@ int cmd_list(int argc, char **argv)
 			json_str(&w, "state", pid ? "running" : "stopped");
 			if (pid)
 				json_int(&w, "pid", pid);
-			json_str(&w, "backend", deploy_backend_name(in.backend));
+			json_str(&w, "backend", backend);
+			if (strcmp(backend, deploy_backend_name(in.backend)))
+				json_str(&w, "configured-backend", deploy_backend_name(in.backend));
 			json_str(&w, "package", in.package);
 			json_str(&w, "directory", in.dir);
 			json_arr_begin(&w, "forwards");
@@ -128,7 +136,7 @@ int cmd_list(int argc, char **argv)
 			json_arr_end(&w);
 			json_obj_end(&w);
 		} else if (!cli.quiet) {
-			printf("%-24s %-8s %-8s %s\n", in.name, pid ? "running" : "stopped", deploy_backend_name(in.backend),
+			printf("%-24s %-8s %-8s %s\n", in.name, pid ? "running" : "stopped", backend,
 			       fw.data ? fw.data : "-");
 		}
 		od_buf_free(&fw);

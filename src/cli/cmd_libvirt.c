@@ -76,6 +76,7 @@ int cli_libvirt_deploy(struct deploy_plan *plans, size_t nplans, const struct de
 		cli_progress_init(&prog, "uploading", false);
 		struct lv_opts lopt = *lo;
 		lopt.skip_verify = o->skip_verify;
+		lopt.hardware = o->hardware;
 		lopt.progress = cli_progress_cb;
 		lopt.progress_ctx = &prog;
 		int r = lv_deploy(c, &plans[i], names[i], &lopt, &e);

@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static void usage(FILE *f)
 {
@@ -28,9 +29,11 @@ static void usage(FILE *f)
 		"  --sign KEY            sign the manifest with this PEM private key (RSA or EC)\n"
 		"  --cert FILE           PEM certificate chain for --sign (default: the key file)\n"
 		"  --compress            gzip the files (ovf:compression=\"gzip\")\n"
-		"  --no-sync             do not fsync the OVA before renaming it into place\n"
-		"                        (faster; tar does not either; an OS crash may then\n"
-		"                        leave it short, a killed pack still leaves nothing)\n"
+		"  --sync                fsync the OVA and its directory before reporting success;\n"
+		"                        by default, as with tar, it is written to a temporary\n"
+		"                        file and renamed into place without an fsync (a killed\n"
+		"                        pack leaves nothing; an OS crash may leave it short)\n"
+		"  --no-sync             the default; accepted for compatibility\n"
 		"  --chunk-size SIZE     split files larger than SIZE into href.000000000, ...\n"
 		"  --json, -q            machine-readable output / print only errors\n"
 		"\n"
@@ -45,7 +48,14 @@ static void usage(FILE *f)
 		"  --product TEXT, --vendor TEXT, --version TEXT   ProductSection fields\n"
 		"  --eula FILE           license text shown before deployment\n"
 		"  --prop KEY=TYPE[:DEFAULT]  a user-configurable property (repeatable),\n"
-		"                        e.g. --prop hostname=string:web1 --prop port=uint16:80\n");
+		"                        e.g. --prop hostname=string:web1 --prop port=uint16:80\n"
+		"  --nic-model e1000|e1000e|vmxnet3|virtio   the adapters' model (default e1000)\n"
+		"  --scsi lsilogic|lsilogicsas|pvscsi|virtio  the disk controller (default lsilogic)\n"
+		"  --os-type ID          vmw:osType, the guest OS vSphere sets up for (e.g.\n"
+		"                        otherLinux64Guest, debian12_64Guest)\n"
+		"  --transport iso|guestinfo|both  how the OVF environment reaches the guest:\n"
+		"                        a CD (a CD-ROM is declared), VMware's guestinfo, or both\n"
+		"  (vSphere imports vmxnet3/e1000 and lsilogic/pvscsi; it refuses virtio)\n");
 }
 
 #define MAX_REPEAT 64
@@ -86,7 +96,15 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 		goto out;
 	}
 	if (!mkdtemp(tmp)) {
-		od_err_errno(e, errno, "%s", tmp);
+		/* Named after the output the user gave, not our temporary. */
+		int err = errno;
+		int dl = slash ? (int)(slash - out) : 1;
+		const char *dn = slash ? out : ".";
+		if (err == ENOENT)
+			od_err_set(e, OD_E_IO, "%s: cannot be written: the directory %.*s does not exist", out, dl, dn);
+		else
+			od_err_errno(e, err, "%s: cannot create a working directory in %.*s (the disk is converted there "
+				     "first)", out, dl, dn);
 		goto out;
 	}
 	made = true;
@@ -103,7 +121,8 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 	cli_progress_init(&pr, "convert", false);
 	struct disk_convert_opts co = {
 		.format = "vmdk",
-		.create = {.subformat = "streamOptimized"},
+		/* A temporary the pack reads back at once: never fsynced. */
+		.create = {.subformat = "streamOptimized", .unsafe_cache = true},
 		.progress = cli_progress_cb,
 		.progress_ctx = &pr,
 	};
@@ -126,6 +145,7 @@ static int from_disk(const char *img, struct ovf_gen_opts *g, const char *eula_p
 	od_atomic_file af;
 	if (od_atomic_open(&af, ovfp, 0644, e) < 0)
 		goto out;
+	af.no_sync = true; /* a temporary too */
 	if (od_write_all(af.fd, desc.data, desc.len, ovfp, e) < 0) {
 		od_atomic_abort(&af);
 		goto out;
@@ -152,7 +172,16 @@ out:
 	return rc;
 }
 
-enum { O_NO_SYNC = 0x100 }; /* long-only options, past every char */
+enum { O_NO_SYNC = 0x100, O_DO_SYNC, O_NIC_MODEL, O_SCSI, O_OS_TYPE, O_TRANSPORT }; /* long-only options, past every char */
+
+/* NAME from `names` (case-insensitive) -> its spelling in `values` */
+static const char *pick(const char *arg, const char *const *names, const char *const *values)
+{
+	for (size_t i = 0; names[i]; i++)
+		if (!strcasecmp(arg, names[i]))
+			return values[i];
+	return NULL;
+}
 
 int cmd_pack(int argc, char **argv)
 {
@@ -163,6 +192,7 @@ int cmd_pack(int argc, char **argv)
 		{"cert", required_argument, NULL, 'C'},
 		{"compress", no_argument, NULL, 'Z'},
 		{"no-sync", no_argument, NULL, O_NO_SYNC},
+		{"sync", no_argument, NULL, O_DO_SYNC},
 		{"chunk-size", required_argument, NULL, 'K'},
 		{"from-disk", required_argument, NULL, 'F'},
 		{"name", required_argument, NULL, 'N'},
@@ -174,10 +204,15 @@ int cmd_pack(int argc, char **argv)
 		{"version", required_argument, NULL, 'r'},
 		{"eula", required_argument, NULL, 'E'},
 		{"prop", required_argument, NULL, 'Y'},
+		{"nic-model", required_argument, NULL, O_NIC_MODEL},
+		{"scsi", required_argument, NULL, O_SCSI},
+		{"os-type", required_argument, NULL, O_OS_TYPE},
+		{"transport", required_argument, NULL, O_TRANSPORT},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct ovf_pack_opts po = {0};
+	/* Bulk output that can be made again: atomic, not durable (--sync). */
+	struct ovf_pack_opts po = {.no_sync = true};
 	const char *out = NULL, *from = NULL, *eula = NULL;
 	struct ovf_gen_opts g = {0};
 	const char *nics[MAX_REPEAT];
@@ -201,6 +236,7 @@ int cmd_pack(int argc, char **argv)
 		case 'C': po.sign_cert = optarg; break;
 		case 'Z': po.compress = true; break;
 		case O_NO_SYNC: po.no_sync = true; break;
+		case O_DO_SYNC: po.no_sync = false; break;
 		case 'K':
 			if (od_parse_size(optarg, &po.chunk_size, &e) < 0 || po.chunk_size == 0)
 				return cli_usage_error("pack", "--chunk-size: '%s' is not a positive size", optarg);
@@ -228,6 +264,37 @@ int cmd_pack(int argc, char **argv)
 			nics[g.nnics++] = optarg;
 			gen_opt = true;
 			break;
+		case O_NIC_MODEL: {
+			static const char *const n[] = { "e1000", "e1000e", "vmxnet3", "virtio", NULL };
+			static const char *const v[] = { "E1000", "E1000e", "VmxNet3", "VirtIO", NULL };
+			if (!(g.nic_model = pick(optarg, n, v)))
+				return cli_usage_error("pack", "--nic-model %s: say e1000, e1000e, vmxnet3 or virtio", optarg);
+			gen_opt = true;
+			break;
+		}
+		case O_SCSI: {
+			static const char *const n[] = { "lsilogic", "lsilogicsas", "pvscsi", "virtio", NULL };
+			static const char *const v[] = { "lsilogic", "lsilogicsas", "VirtualSCSI", "virtio-scsi", NULL };
+			if (!(g.scsi_model = pick(optarg, n, v)))
+				return cli_usage_error("pack", "--scsi %s: say lsilogic, lsilogicsas, pvscsi or virtio", optarg);
+			gen_opt = true;
+			break;
+		}
+		case O_OS_TYPE:
+			if (!optarg[0] || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+					      strlen(optarg))
+				return cli_usage_error("pack", "--os-type %s: a vSphere guest id, e.g. otherLinux64Guest", optarg);
+			g.os_type = optarg;
+			gen_opt = true;
+			break;
+		case O_TRANSPORT: {
+			static const char *const n[] = { "iso", "guestinfo", "both", NULL };
+			static const char *const v[] = { "iso", "com.vmware.guestInfo", "iso com.vmware.guestInfo", NULL };
+			if (!(g.transport = pick(optarg, n, v)))
+				return cli_usage_error("pack", "--transport %s: say iso, guestinfo or both", optarg);
+			gen_opt = true;
+			break;
+		}
 		case 'p': g.product = optarg; gen_opt = true; break;
 		case 'V': g.vendor = optarg; gen_opt = true; break;
 		case 'r': g.version = optarg; gen_opt = true; break;

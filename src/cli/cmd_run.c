@@ -33,7 +33,9 @@ static void usage(FILE *f)
 		"  --memory SIZE         guest RAM, e.g. 512M, 2G (default 512M)\n"
 		"  --disk FILE[,readonly|,overlay=QCOW2]  a disk image (raw, qcow2, VMDK) as\n"
 		"                        virtio-blk; with overlay, writes go to a qcow2 overlay\n"
-		"                        (made on first use) and FILE is only read; repeatable\n"
+		"                        (made on first use) and FILE is only read; repeatable.\n"
+		"                        An image that can only be read (streamOptimized VMDK)\n"
+		"                        runs with a temporary overlay in $TMPDIR\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
 		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
 		"                        10.0.2.3; host ports forwarded to the guest\n"
@@ -44,6 +46,10 @@ static void usage(FILE *f)
 		"  --firmware FILE|bios|efi  flat firmware image ending at 4 GiB (default, bios:\n"
 		"                        %s); efi (UEFI) is not available in the embedded\n"
 		"                        runner yet: deploy with --backend qemu\n"
+		"  --vmware              the guest sees VMware: CPUID 0x40000000 \"VMwareVMware\" (KVM's\n"
+		"                        leaves at 0x40000100), SMBIOS \"VMware, Inc.\", the backdoor port\n"
+		"  --guestinfo KEY=VALUE  a guestinfo key the guest reads through the backdoor's\n"
+		"                        GuestRPC (e.g. guestinfo.ovfEnv); repeatable\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
 		"                        the runner listens on (one client at a time)\n"
@@ -178,11 +184,51 @@ static disk *open_overlay(const char *base, const char *ovl, od_err *e)
 	return disk_open(ovl, DISK_RDWR, e);
 }
 
+/* --disk FILE of a format we can only read (streamOptimized VMDK): run it
+ * with a qcow2 overlay in $TMPDIR that is removed as soon as it is open, so
+ * the guest can write and nothing is left behind.  `why` is the error the
+ * read-write open gave. */
+static disk *open_temp_overlay(const char *path, const od_err *why, od_err *e)
+{
+	const char *dir = getenv("TMPDIR");
+	if (!dir || !*dir)
+		dir = "/tmp";
+	/* A private directory, so that nobody else can put a file at the name. */
+	char *tmpd = od_asprintf("%s/ovfdeploy-overlay-XXXXXX", dir);
+	char *ovl = tmpd ? od_asprintf("%s/overlay.qcow2", tmpd) : NULL;
+	if (!ovl) {
+		free(tmpd);
+		od_err_nomem(e);
+		return NULL;
+	}
+	if (!mkdtemp(tmpd)) {
+		od_err_set(e, OD_E_IO, "%s; a temporary overlay could not be made in %s (%s): %s; run it with "
+			   "--disk %s,overlay=FILE to keep the guest's writes in FILE, or --disk %s,readonly", why->msg,
+			   dir, getenv("TMPDIR") ? "TMPDIR" : "TMPDIR is unset", strerror(errno), path, path);
+		free(tmpd);
+		free(ovl);
+		return NULL;
+	}
+	memcpy(ovl, tmpd, strlen(tmpd));
+	disk *d = open_overlay(path, ovl, e);
+	unlink(ovl);
+	rmdir(tmpd);
+	if (!d)
+		od_err_prefix(e, "%s; with a temporary overlay", why->msg);
+	else
+		cli_warn("%s; running it with a temporary overlay in %s, whose writes are lost when the machine "
+			 "stops (keep them with --disk %s,overlay=FILE, or say --disk %s,readonly)", why->msg, dir, path,
+			 path);
+	free(tmpd);
+	free(ovl);
+	return d;
+}
+
 static int open_out(const char *path, int *fd, od_err *e)
 {
 	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (*fd < 0)
-		return od_err_errno(e, errno, "%s", path);
+		return od_err_errno(e, errno, "%s: cannot create the output file", path);
 	return 0;
 }
 
@@ -205,7 +251,9 @@ int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
-		{ "vnc", required_argument, NULL, 'V' },
+		{ "vnc", required_argument, NULL, 'W' },
+		{ "vmware", no_argument, NULL, 'V' },
+		{ "guestinfo", required_argument, NULL, 'G' },
 		CLI_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -254,7 +302,7 @@ int cmd_run(int argc, char **argv)
 			cfg.firmware = strcmp(optarg, "bios") ? optarg : NULL;
 			break;
 		case 'C': console = optarg; break;
-		case 'V':
+		case 'W':
 			if (strncmp(optarg, "unix:", 5) || !optarg[5])
 				return cli_usage_error("run", "--vnc %s: expected unix:PATH", optarg);
 			cfg.vnc_socket = optarg + 5;
@@ -274,6 +322,20 @@ int cmd_run(int argc, char **argv)
 		case 'k': cfg.kernel = optarg; break;
 		case 'i': cfg.initrd = optarg; break;
 		case 'a': cfg.cmdline = optarg; break;
+		case 'V': cfg.vmware.identity = cfg.vmware.backdoor = true; break;
+		case 'G': {
+			char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg)
+				return cli_usage_error("run", "--guestinfo %s: expected KEY=VALUE", optarg);
+			if (cfg.vmware.nguestinfo == VM_MAX_GUESTINFO)
+				return cli_usage_error("run", "at most %d --guestinfo", VM_MAX_GUESTINFO);
+			*eq = '\0';
+			cfg.vmware.guestinfo[cfg.vmware.nguestinfo][0] = optarg;
+			cfg.vmware.guestinfo[cfg.vmware.nguestinfo][1] = eq + 1;
+			cfg.vmware.nguestinfo++;
+			cfg.vmware.backdoor = true;
+			break;
+		}
 		case 'n':
 			if (cfg.net.enabled)
 				return cli_usage_error("run", "one --net for now");
@@ -314,6 +376,8 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "--kernel and --firmware exclude each other");
 	if (!cfg.kernel && (cfg.initrd || cfg.cmdline))
 		return cli_usage_error("run", "--initrd and --append need --kernel");
+	if (!ndisk_args && !cfg.kernel && !cfg.firmware)
+		return cli_usage_error("run", "nothing to boot: give --disk FILE (a bootable image) or --kernel FILE");
 	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
 	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
 		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);
@@ -360,6 +424,16 @@ int cmd_run(int argc, char **argv)
 			d = open_overlay(path, overlay, &e);
 		else
 			d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, &e);
+		if (!d && !ro && !overlay && e.code == OD_E_UNSUPPORTED) {
+			/* Readable but not writable (streamOptimized VMDK)? */
+			od_err e2;
+			disk *r = disk_open(path, DISK_RDONLY, &e2);
+			if (r) {
+				disk_close(r);
+				d = open_temp_overlay(path, &e, &e2);
+				e = e2;
+			}
+		}
 		free(path);
 		if (!d) {
 			rc = cli_fail(&e);

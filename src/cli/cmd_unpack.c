@@ -1,6 +1,8 @@
 /* cmd_unpack.c - 'ovfdeploy unpack': extract a package safely. */
 #include "config.h"
 #include "cli/cli.h"
+#include <unistd.h>
+#include <errno.h>
 #include "ovf/ovf.h"
 
 #include <getopt.h>
@@ -18,6 +20,9 @@ static void usage(FILE *f)
 		"\n"
 		"  --ca-file FILE        trust the CA certificates in FILE for the signature\n"
 		"  --require-signature   refuse unsigned packages\n"
+		"  --sync                fsync the files and directories before reporting\n"
+		"                        success (by default they are not, as with tar)\n"
+		"  --no-sync             the default; accepted for compatibility\n"
 		"  --json, -q            machine-readable report / print only errors\n");
 }
 
@@ -26,17 +31,27 @@ int cmd_unpack(int argc, char **argv)
 	static const struct option opts[] = {
 		{"ca-file", required_argument, NULL, 'C'},
 		{"require-signature", no_argument, NULL, 'R'},
+		{"sync", no_argument, NULL, 'S'},
+		{"no-sync", no_argument, NULL, 'N'},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct ovf_unpack_opts uo = {0};
+	/* Bulk output that can be made again: atomic, not durable (--sync). */
+	struct ovf_unpack_opts uo = {.no_sync = true};
 	int c;
 	optind = 1;
 	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
 		switch (c) {
 		case CLI_OPT_HELP: return EXIT_OK;
-		case 'C': uo.verify.ca_file = optarg; break;
+		case 'C': uo.verify.ca_file = optarg;
+			/* Checked now: an unsigned package would never read it, and a
+			 * typo would pass unnoticed. */
+			if (access(optarg, R_OK) != 0)
+				return cli_usage_error("unpack", "--ca-file %s: %s", optarg, strerror(errno));
+			break;
 		case 'R': uo.verify.require_signature = true; break;
+		case 'S': uo.no_sync = false; break;
+		case 'N': uo.no_sync = true; break;
 		default: return cli_usage_error("unpack", "unknown option");
 		}
 	}

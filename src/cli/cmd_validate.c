@@ -46,6 +46,8 @@ static void usage(FILE *f)
 		"  --no-schema      skip the schema check\n"
 		"  --schema-only    skip the deployability check\n"
 		"  --schemadir DIR  where the XSDs are (default: $OVFDEPLOY_SCHEMADIR or the installed ones)\n"
+		"  --target vsphere|virtualbox|ovfdeploy  also warn about what that target cannot\n"
+		"                   honour (hardware, transports, properties); repeatable\n"
 		"  --json           print a JSON report\n"
 		"  -q, --quiet      print only errors\n"
 		"  -h, --help       this help\n"
@@ -60,7 +62,7 @@ static const char *sev_name(int s)
 
 int cmd_validate(int argc, char **argv)
 {
-	enum { O_LAX = 256, O_REMOTE, O_STRICT, O_NOSCHEMA, O_SCHEMAONLY, O_SCHEMADIR };
+	enum { O_LAX = 256, O_REMOTE, O_STRICT, O_NOSCHEMA, O_SCHEMAONLY, O_SCHEMADIR, O_TARGET };
 	static const struct option opts[] = {
 		{"lax", no_argument, NULL, O_LAX},
 		{"allow-remote", no_argument, NULL, O_REMOTE},
@@ -68,12 +70,15 @@ int cmd_validate(int argc, char **argv)
 		{"no-schema", no_argument, NULL, O_NOSCHEMA},
 		{"schema-only", no_argument, NULL, O_SCHEMAONLY},
 		{"schemadir", required_argument, NULL, O_SCHEMADIR},
+		{"target", required_argument, NULL, O_TARGET},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	unsigned flags = 0;
 	bool strict = false, do_schema = true, do_deploy = true;
 	const char *schemadir = NULL;
+	const char *targets[3];
+	size_t ntargets = 0;
 	int c;
 	optind = 1;
 	opterr = 0;
@@ -86,6 +91,12 @@ int cmd_validate(int argc, char **argv)
 		case O_NOSCHEMA: do_schema = false; break;
 		case O_SCHEMAONLY: do_deploy = false; break;
 		case O_SCHEMADIR: schemadir = optarg; break;
+		case O_TARGET:
+			if (strcmp(optarg, "vsphere") && strcmp(optarg, "virtualbox") && strcmp(optarg, "ovfdeploy"))
+				return cli_usage_error("validate", "--target %s: say vsphere, virtualbox or ovfdeploy", optarg);
+			if (ntargets < 3)
+				targets[ntargets++] = optarg;
+			break;
 		default:
 			return cli_usage_error("validate", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -102,7 +113,7 @@ int cmd_validate(int argc, char **argv)
 	if (ovf_descriptor_read(path, &buf, &len, &e) < 0)
 		return cli_fail(&e);
 
-	struct ovf_diags dd = {0}, sd = {0};
+	struct ovf_diags dd = {0}, sd = {0}, td = {0}; /* deployability, schema, --target */
 	ovf_envelope *env = NULL;
 	int rc = EXIT_OK;
 	if (do_deploy) {
@@ -125,6 +136,11 @@ int cmd_validate(int argc, char **argv)
 			rc = cli_fail(&e);
 			goto out;
 		}
+		for (size_t t = 0; t < ntargets; t++)
+			if (ovf_check_target(env, targets[t], &td, &e) < 0) {
+				rc = cli_fail(&e);
+				goto out;
+			}
 	}
 
 	bool schema_checked = false, schema_valid = false;
@@ -153,7 +169,7 @@ int cmd_validate(int argc, char **argv)
 		}
 	}
 
-	size_t nerr = dd.nerrors + sd.nerrors, nwarn = dd.nwarnings + sd.nwarnings;
+	size_t nerr = dd.nerrors + sd.nerrors, nwarn = dd.nwarnings + sd.nwarnings + td.nwarnings;
 	if (cli.json) {
 		json_w w;
 		json_init(&w, stdout);
@@ -176,11 +192,11 @@ int cmd_validate(int argc, char **argv)
 		json_str(&w, "reason", reason[0] ? reason : NULL);
 		json_obj_end(&w);
 		json_arr_begin(&w, "diagnostics");
-		for (int pass = 0; pass < 2; pass++) {
-			const struct ovf_diags *d = pass ? &sd : &dd;
+		for (int pass = 0; pass < 3; pass++) {
+			const struct ovf_diags *d = pass == 2 ? &td : pass ? &sd : &dd;
 			for (size_t i = 0; i < d->n; i++) {
 				json_obj_begin(&w, NULL);
-				json_str(&w, "source", pass ? "schema" : "deployability");
+				json_str(&w, "source", pass == 2 ? "target" : pass ? "schema" : "deployability");
 				json_str(&w, "severity", sev_name(d->v[i].severity));
 				json_str(&w, "code", d->v[i].code);
 				json_int(&w, "line", d->v[i].line);
@@ -192,13 +208,14 @@ int cmd_validate(int argc, char **argv)
 		json_obj_end(&w);
 		json_finish(&w);
 	} else {
-		for (int pass = 0; pass < 2; pass++) {
-			const struct ovf_diags *d = pass ? &sd : &dd;
+		for (int pass = 0; pass < 3; pass++) {
+			const struct ovf_diags *d = pass == 2 ? &td : pass ? &sd : &dd;
 			for (size_t i = 0; i < d->n; i++) {
 				const struct ovf_diag *g = &d->v[i];
 				if (cli.quiet && g->severity != OVF_DIAG_ERROR)
 					continue;
-				fprintf(stderr, "%s:%d: %s%s: %s [%s]\n", path, g->line, pass ? "schema " : "",
+				fprintf(stderr, "%s:%d: %s%s: %s [%s]\n", path, g->line,
+					pass == 2 ? "target " : pass ? "schema " : "",
 					sev_name(g->severity), g->message, g->code);
 			}
 		}
@@ -215,6 +232,10 @@ int cmd_validate(int argc, char **argv)
 				else
 					printf("schema: not checked");
 			}
+			for (size_t t = 0; t < ntargets; t++)
+				printf("%s%s", t ? ", " : "; targets ", targets[t]);
+			if (ntargets)
+				printf(": %zu warning%s", td.nwarnings, td.nwarnings == 1 ? "" : "s");
 			printf("\n");
 		}
 	}
@@ -223,6 +244,7 @@ int cmd_validate(int argc, char **argv)
 out:
 	ovf_diags_free(&dd);
 	ovf_diags_free(&sd);
+	ovf_diags_free(&td);
 	ovf_envelope_free(env);
 	free(buf);
 	return rc;

@@ -2,6 +2,8 @@
  * certificate in one read. */
 #include "config.h"
 #include "cli/cli.h"
+#include <unistd.h>
+#include <errno.h>
 #include "ovf/ovf.h"
 
 #include <getopt.h>
@@ -121,7 +123,12 @@ int cmd_verify(int argc, char **argv)
 	while ((c = cli_next_opt(argc, argv, "qvh", opts, usage)) != -1) {
 		switch (c) {
 		case CLI_OPT_HELP: return EXIT_OK;
-		case 'C': vo.ca_file = optarg; break;
+		case 'C': vo.ca_file = optarg;
+			/* Checked now: an unsigned package would never read it, and a
+			 * typo would pass unnoticed. */
+			if (access(optarg, R_OK) != 0)
+				return cli_usage_error("verify", "--ca-file %s: %s", optarg, strerror(errno));
+			break;
 		case 'R': vo.require_signature = true; break;
 		default: return cli_usage_error("verify", "unknown option");
 		}

@@ -6,6 +6,7 @@ ovfdeploy_SOURCES = \
 	src/cli/json.c \
 	src/cli/progress.c \
 	src/cli/cmd_inspect.c \
+	src/cli/show_hwplan.c \
 	src/cli/cmd_validate.c \
 	src/cli/cmd_verify.c \
 	src/cli/cmd_pack.c \

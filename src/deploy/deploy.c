@@ -598,9 +598,6 @@ static int map_nics(struct deploy_plan *pl, const struct deploy_opts *o, struct 
 		n->network = od_strdup(hn->network ? hn->network : "");
 		if (!n->network)
 			return od_err_nomem(e);
-		if (hn->model && strcasecmp(hn->model, "virtio") != 0)
-			ovf_warn(&pl->warnings, "network adapter %s (%s) is provided as virtio-net",
-				 hn->item && hn->item->element_name ? hn->item->element_name : "?", hn->model);
 		if (n->user && !forwards_placed) {
 			for (size_t f = 0; f < o->nforwards && f < VMSPEC_MAX_FORWARDS; f++)
 				n->forwards[n->nforwards++] = o->forwards[f];
@@ -619,6 +616,40 @@ static int map_nics(struct deploy_plan *pl, const struct deploy_opts *o, struct 
 	if (o->nforwards && !forwards_placed)
 		return od_err_set(e, OD_E_USAGE, "--forward needs a network adapter on user networking, and the appliance has none");
 	return 0;
+}
+
+/* A warning for each device the chosen backend substitutes, naming the
+ * driver the guest then needs, and the plan's own notes. */
+static void deploy_hw_warnings(struct deploy_plan *pl, const struct hwplan *hp, enum deploy_backend want)
+{
+	char why[256];
+	enum deploy_backend b = deploy_backend_choose(want, why, sizeof why);
+	const char *bn = b == DEPLOY_BACKEND_EMBEDDED ? "the embedded runner" : "QEMU";
+	for (size_t i = 0; i < hp->notes.n; i++)
+		ovf_warn(&pl->warnings, "%s", hp->notes.v[i]);
+	for (size_t c = 0; c < hp->nctrls; c++) {
+		struct hw_choice ch;
+		hw_ctrl_choice(hp->ctrls[c].model, b, &ch);
+		bool used = false;
+		for (size_t k = 0; k < hp->ndisks; k++)
+			used |= hp->disks[k].ctrl == c && (!hp->disks[k].cdrom || hp->disks[k].env);
+		if (!used || ch.exact)
+			continue;
+		const struct ovf_item *it = hp->ctrls[c].item;
+		ovf_warn(&pl->warnings, "controller %s (%s) is given as %s on %s: %s; the guest needs the %s driver",
+			 it && it->element_name ? it->element_name : "?", hw_ctrl_name(hp->ctrls[c].model), ch.device, bn,
+			 ch.why, ch.driver);
+	}
+	for (size_t k = 0; k < hp->nnics; k++) {
+		struct hw_choice ch;
+		hw_nic_choice(hp->nics[k].model, b, &ch);
+		if (ch.exact)
+			continue;
+		const struct ovf_hw_nic *hn = &pl->hw.nics[hp->nics[k].hw_nic];
+		ovf_warn(&pl->warnings, "network adapter %s (%s) is given as %s on %s: %s; the guest needs the %s driver",
+			 hn->item && hn->item->element_name ? hn->item->element_name : "?", hw_nic_name(hp->nics[k].model),
+			 ch.device, bn, ch.why, ch.driver);
+	}
 }
 
 int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct instance *in, od_err *e)
@@ -677,26 +708,57 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 			od_atomic_abort(&af);
 	}
 	free(desc);
-	for (size_t i = 0; rc == 0 && i < pl->hw.ndisks; i++) {
-		const struct ovf_hw_disk *hd = &pl->hw.disks[i];
-		if (hd->cdrom)
+	/* The hardware plan (hwplan.c): each disk on its described controller. */
+	struct hwplan hp = {0};
+	if (rc == 0 && (rc = hwplan_make(&pl->hw, o->hardware, &hp, e)) == 0) {
+		for (size_t c = 0; c < hp.nctrls; c++)
+			s->ctrls[c] = (struct vmspec_ctrl){hp.ctrls[c].model, hp.ctrls[c].index};
+		s->nctrls = hp.nctrls;
+	}
+	for (size_t k = 0; rc == 0 && k < hp.ndisks; k++) {
+		const struct hwplan_disk *pd = &hp.disks[k];
+		if (pd->cdrom)
 			continue;
 		if (s->ndisks >= VMSPEC_MAX_DISKS) {
 			rc = od_err_set(e, OD_E_UNSUPPORTED, "the appliance has more than %d disks", VMSPEC_MAX_DISKS);
 			break;
 		}
-		if (hd->controller && hd->controller->resource_sub_type &&
-		    strcasecmp(hd->controller->resource_sub_type, "virtio") != 0)
-			ovf_warn(&pl->warnings, "disk %s on controller %s (%s) is provided as virtio-blk",
-				 hd->disk && hd->disk->disk_id ? hd->disk->disk_id : "?",
-				 hd->controller->element_name ? hd->controller->element_name : "?",
-				 hd->controller->resource_sub_type);
-		rc = prepare_disk(pl, o, in, i, hd, e);
+		size_t at = s->ndisks;
+		rc = prepare_disk(pl, o, in, pd->hw_disk, &pl->hw.disks[pd->hw_disk], e);
+		if (rc == 0 && pd->ctrl != HWPLAN_NONE) {
+			s->disks[at].on_ctrl = true;
+			s->disks[at].ctrl = (unsigned)pd->ctrl;
+			s->disks[at].unit = pd->unit;
+		}
+	}
+	if (rc == 0 && hp.env != HWPLAN_NONE && hp.disks[hp.env].ctrl != HWPLAN_NONE) {
+		s->cdrom_on_ctrl = true;
+		s->cdrom_ctrl = (unsigned)hp.disks[hp.env].ctrl;
+		s->cdrom_unit = hp.disks[hp.env].unit;
 	}
 	if (rc == 0)
 		rc = build_env(pl, in, e);
+	if (rc == 0) {
+		/* the VMware platform (vmware.c) */
+		const struct ovf_hw_section *sec = pl->hw.section;
+		bool t_iso, t_guestinfo;
+		deploy_transports(sec ? sec->transport : NULL, &t_iso, &t_guestinfo);
+		s->guestinfo = t_guestinfo;
+		s->cdrom_fallback_only = t_guestinfo && !t_iso;
+		/* guestinfo implies VMware's tools, which refuse to run
+		 * without VMware's CPUID signature */
+		s->vmware = o->platform == DEPLOY_PLATFORM_VMWARE ||
+			    (o->platform == DEPLOY_PLATFORM_AUTO &&
+			     ((sec && deploy_is_vmware_system(sec->system_type)) || t_guestinfo));
+		s->vmx_version = sec ? deploy_vmx_version(sec->system_type) : 0;
+	}
 	if (rc == 0)
 		rc = map_nics(pl, o, in, e);
+	for (size_t k = 0; rc == 0 && k < hp.nnics && k < s->nnics; k++)
+		s->nics[k].model = hp.nics[k].model;
+	if (rc == 0)
+		deploy_hw_warnings(pl, &hp, o->backend);
+	hwplan_free(&hp);
 	if (rc == 0) {
 		in->nprops = pl->nprops;
 		in->prop_keys = calloc(pl->nprops ? pl->nprops : 1, sizeof(char *));
@@ -755,9 +817,12 @@ static int hold_pidfile(const char *path, od_err *e)
 	return fd;
 }
 
-static int embedded_config(struct instance *in, struct vm_config *cfg, od_err *e)
+static int embedded_config(struct instance *in, struct vm_config *cfg, char **env, od_err *e)
 {
-	for (size_t i = 0; i < in->spec.ndisks + (in->spec.cdrom ? 1 : 0); i++) {
+	bool attach_iso;
+	if (deploy_vmware_config(in, DEPLOY_BACKEND_EMBEDDED, &cfg->vmware, env, &attach_iso, e) < 0)
+		return -1;
+	for (size_t i = 0; i < in->spec.ndisks + (attach_iso ? 1 : 0); i++) {
 		if (cfg->ndisks >= VM_MAX_DISKS)
 			return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
 		bool iso = i == in->spec.ndisks;
@@ -820,11 +885,13 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 	int pidfd = hold_pidfile(in->spec.pidfile, e);
 	if (pidfd < 0)
 		return -1;
-	int rc = embedded_config(in, &cfg, e);
+	char *env = NULL;
+	int rc = embedded_config(in, &cfg, &env, e);
 	int end = VM_END_NONE;
 	if (rc == 0)
 		rc = vm_run(&cfg, &end, e);
 	embedded_close(&cfg);
+	free(env);
 	unlink(in->spec.pidfile);
 	close(pidfd);
 	if (rc == 0)
@@ -920,7 +987,8 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			 * unlinks two files and exits: the main seccomp list */
 			.confine_caller = true,
 		};
-		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &ce);
+		char *env = NULL; /* guestinfo.ovfEnv: lives until _exit */
+		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &env, &ce);
 		shutdown_pipe_w = pipefd[1];
 		struct sigaction sa_term = {.sa_handler = on_sigterm};
 		sigemptyset(&sa_term.sa_mask);
@@ -967,7 +1035,12 @@ static int record_backend(struct instance *in, enum deploy_backend b, od_err *e)
 		return od_err_nomem(e);
 	FILE *f = fopen(path, "w");
 	int rc = 0;
-	if (!f || fprintf(f, "%s\n", deploy_backend_name(b)) < 0)
+	/* What it really runs on, for 'list': QEMU decides KVM or TCG as
+	 * qemu_build_argv does. */
+	const char *what = b == DEPLOY_BACKEND_EMBEDDED                      ? "embedded"
+			   : vm_host_has_hw_virt() && vm_host_kvm_usable() ? "qemu-kvm"
+									   : "qemu-tcg";
+	if (!f || fprintf(f, "%s\n", what) < 0)
 		rc = od_err_errno(e, errno, "%s", path);
 	if (f && fclose(f) != 0 && rc == 0)
 		rc = od_err_errno(e, errno, "%s", path);
@@ -987,6 +1060,23 @@ static enum deploy_backend running_backend(const struct instance *in)
 	return b;
 }
 
+int deploy_running_backend(const struct instance *in, char *buf, size_t len)
+{
+	char *path = od_asprintf("%s/running-backend", in->dir), *data = NULL;
+	size_t n;
+	int rc = -1;
+	if (path && od_read_file(path, 64, &data, &n, NULL) == 0) {
+		data[strcspn(data, "\n")] = 0;
+		if (*data && strlen(data) < len) {
+			strcpy(buf, data);
+			rc = 0;
+		}
+	}
+	free(data);
+	free(path);
+	return rc;
+}
+
 static bool pid_gone(pid_t pid, unsigned ms)
 {
 	for (unsigned t = 0; t <= ms; t += 100) {
@@ -1001,6 +1091,24 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
+	/* Every disk and the files behind it must be there: a package moved
+	 * or deleted after deploy would otherwise surface as QEMU's "Could
+	 * not open backing file", or the runner's, with no way out named. */
+	for (size_t i = 0; i < in->spec.ndisks; i++) {
+		disk *d = disk_open(in->spec.disks[i].path, DISK_RDONLY, e);
+		if (d) {
+			disk_close(d);
+			continue;
+		}
+		if (in->package && access(in->package, F_OK) != 0)
+			return od_err_set(e, OD_E_INVALID,
+					  "instance '%s': its disks read the package %s, which is gone (moved or deleted): "
+					  "put it back there, or deploy again from where it is now ('ovfdeploy rm %s', "
+					  "then 'ovfdeploy deploy PACKAGE --name %s')", in->name, in->package, in->name,
+					  in->name);
+		od_err_prefix(e, "instance '%s'", in->name);
+		return -1;
+	}
 	enum deploy_backend b = deploy_instance_backend(in, why, whylen);
 	*guest_status = 0;
 	if (in->spec.efi && b == DEPLOY_BACKEND_EMBEDDED)
@@ -1016,6 +1124,8 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	if (b == DEPLOY_BACKEND_EMBEDDED && in->spec.vnc_listen)
 		fprintf(stderr, "ovfdeploy: warning: the embedded runner serves the screen on %s only, not on %s\n",
 			in->spec.vnc_socket, in->spec.vnc_listen);
+	/* here, not in the runner: a background runner's stderr is its log */
+	deploy_vmware_warn(in, b);
 	if (b == DEPLOY_BACKEND_EMBEDDED)
 		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
 	if (foreground) {

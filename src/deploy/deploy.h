@@ -20,12 +20,93 @@
 #define VMSPEC_MAX_DISKS 16
 #define VMSPEC_MAX_NICS 8
 #define VMSPEC_MAX_FORWARDS 16
+#define VMSPEC_MAX_CTRLS 8
 
-/* ---- what to run ---------------------------------------------------------- */
+/* ---- the hardware plan (hwplan.c) ------------------------------------------
+ * Which disk controllers, disks, CD-ROMs and network adapters the guest gets,
+ * read from the descriptor once for both backends.  An appliance built on
+ * VMware often carries only VMware's drivers (vmw_pvscsi, mptspi, vmxnet3,
+ * ata_piix): it finds its root disk only on the controller it was built
+ * with.  The plan keeps the described hardware; each backend then says per
+ * model whether it has that device exactly or what stands in for it (and
+ * which guest driver the stand-in needs).  The models are plain enums so that
+ * the embedded runner's device list and QEMU's command line are made from
+ * the same data (struct vmspec below). */
+enum hw_ctrl_model {
+	HW_CTRL_VIRTIO = 0,   /* no controller: the disk is its own virtio-blk function */
+	HW_CTRL_IDE,          /* ResourceType 5: PIIX3 IDE, one channel per controller */
+	HW_CTRL_LSILOGIC,     /* 6 "lsilogic": LSI Logic 53C1030 (Linux mptspi) */
+	HW_CTRL_BUSLOGIC,     /* 6 "buslogic": BusLogic BT-958 (Linux BusLogic) */
+	HW_CTRL_LSISAS,       /* 6 "lsilogicsas": LSI SAS 1068 (Linux mptsas) */
+	HW_CTRL_PVSCSI,       /* 6 "VirtualSCSI": VMware PVSCSI (Linux vmw_pvscsi) */
+	HW_CTRL_VIRTIO_SCSI,  /* 6 "virtio-scsi" */
+	HW_CTRL_AHCI,         /* 20 "AHCI"/"vmware.sata.ahci": ICH9 AHCI (Linux ahci) */
+	HW_CTRL_NVME,         /* 20/1 "vmware.nvme.controller": NVMe (Linux nvme) */
+	HW_CTRL_NMODELS
+};
+enum hw_nic_model {
+	HW_NIC_VIRTIO = 0, HW_NIC_E1000, HW_NIC_E1000E, HW_NIC_VMXNET3, HW_NIC_VMXNET2, HW_NIC_PCNET32,
+	HW_NIC_NMODELS
+};
+/* --hardware: the described devices, or today's all-virtio machine for
+ * guests known to have virtio drivers. */
+enum hw_mode { HW_DESCRIBED = 0, HW_VIRTIO };
+int hw_mode_parse(const char *s, enum hw_mode *out, od_err *e);
+const char *hw_mode_name(enum hw_mode m);
+/* Short names ("pvscsi", "vmxnet3", ...), as instance.conf and inspect write them. */
+const char *hw_ctrl_name(enum hw_ctrl_model m);
+const char *hw_nic_name(enum hw_nic_model m);
+int hw_ctrl_parse(const char *s, enum hw_ctrl_model *out);
+int hw_nic_parse(const char *s, enum hw_nic_model *out);
+/* Slots on one controller: IDE 2 (master, slave), SCSI targets, AHCI ports,
+ * NVMe namespaces - the smallest count any backend offers. */
+unsigned hw_ctrl_units(enum hw_ctrl_model m);
+
+#define HWPLAN_NONE ((size_t)-1)
+struct hwplan_ctrl {
+	enum hw_ctrl_model model;
+	unsigned index;            /* IDE: the channel (0 primary, 1 secondary); else 0, 1, ... per model */
+	const struct ovf_item *item; /* NULL for a controller the plan adds (the environment CD's) */
+};
+struct hwplan_disk {               /* a disk, or the environment CD */
+	size_t hw_disk;            /* index in ovf_hardware.disks; HWPLAN_NONE for an added CD */
+	size_t ctrl;               /* index in ctrls; HWPLAN_NONE = its own virtio-blk */
+	unsigned unit;             /* IDE 0 master 1 slave; SCSI target; AHCI port; NVMe namespace - 1 */
+	bool cdrom, env, boot;
+};
+struct hwplan_nic {
+	size_t hw_nic;             /* index in ovf_hardware.nics */
+	enum hw_nic_model model;
+};
+struct hwplan {
+	enum hw_mode mode;
+	struct hwplan_ctrl ctrls[VMSPEC_MAX_CTRLS]; size_t nctrls;
+	struct hwplan_disk *disks; size_t ndisks;  /* disks and CD-ROMs in document order; an added environment CD last */
+	struct hwplan_nic *nics; size_t nnics;
+	size_t env;                /* index in disks of the environment CD */
+	size_t boot;               /* index in disks of the boot disk, HWPLAN_NONE when diskless */
+	struct ovf_warnings notes; /* placements the descriptor did not fix (free slots taken, unknown subtypes) */
+};
+int hwplan_make(const struct ovf_hardware *hw, enum hw_mode mode, struct hwplan *out, od_err *e);
+void hwplan_free(struct hwplan *p);
+
+/* ---- what to run ----------------------------------------------------------
+ * struct vmspec is the machine's device list for both backends: controllers
+ * (ctrls: model and index), each disk on its controller and slot (or its own
+ * virtio-blk), the environment CD's controller and slot, each NIC's model.
+ * The models are as described; a backend maps each with hw_ctrl_choice() /
+ * hw_nic_choice() to the device it has (the embedded runner: one device file
+ * per model, wired in deploy.c's embedded_config). */
 struct vmspec_disk {
 	char *path;     /* image file (for an overlay: the qcow2 overlay) */
 	char *format;   /* "raw", "qcow2", "vmdk"; NULL = probe */
 	bool readonly;
+	bool on_ctrl;   /* on ctrls[ctrl] at `unit`; false = its own virtio-blk */
+	unsigned ctrl, unit;
+};
+struct vmspec_ctrl {
+	enum hw_ctrl_model model;  /* as described; the backend substitutes (hw_ctrl_choice) */
+	unsigned index;            /* IDE: the channel */
 };
 struct vmspec_forward {
 	uint16_t host_port;  /* bound on 127.0.0.1 */
@@ -34,6 +115,7 @@ struct vmspec_forward {
 struct vmspec_nic {
 	char *network;       /* the descriptor's network name, for messages */
 	bool user;           /* user-mode networking; false = not connected */
+	enum hw_nic_model model; /* as described; the backend substitutes (hw_nic_choice) */
 	struct vmspec_forward forwards[VMSPEC_MAX_FORWARDS];
 	size_t nforwards;
 };
@@ -47,6 +129,10 @@ struct vmspec {
 	struct vmspec_disk disks[VMSPEC_MAX_DISKS];
 	size_t ndisks;
 	char *cdrom;                   /* the OVF environment ISO, or NULL */
+	bool cdrom_on_ctrl;            /* on ctrls[cdrom_ctrl] at cdrom_unit; false = the backend's default CD */
+	unsigned cdrom_ctrl, cdrom_unit;
+	struct vmspec_ctrl ctrls[VMSPEC_MAX_CTRLS];
+	size_t nctrls;
 	struct vmspec_nic nics[VMSPEC_MAX_NICS];
 	size_t nnics;
 	enum vmspec_console console;
@@ -70,6 +156,14 @@ struct vmspec {
 	char *vnc_password_file;
 	char *kernel, *initrd, *append; /* direct Linux boot, all optional */
 	bool reboot;                   /* false: a guest reset ends the run */
+	/* VMware platform (vmware.c): the guest sees VMware; the OVF
+	 * environment goes to guestinfo.ovfEnv (transport
+	 * com.vmware.guestInfo), with the CD only as a fallback when the
+	 * descriptor does not also name "iso" */
+	bool vmware;
+	unsigned vmx_version;          /* from VirtualSystemType, 0 = none */
+	bool guestinfo;
+	bool cdrom_fallback_only;
 };
 void vmspec_free(struct vmspec *s);
 
@@ -85,6 +179,16 @@ int deploy_backend_parse(const char *s, enum deploy_backend *out, od_err *e);
  * (vmx/svm and /dev/kvm opens), else QEMU.  `why` receives one sentence a user
  * can read ("... because ..."). */
 enum deploy_backend deploy_backend_choose(enum deploy_backend want, char *why, size_t whylen);
+
+/* What a backend makes of a model. */
+struct hw_choice {
+	const char *device;   /* the backend's device, e.g. QEMU's "pvscsi" */
+	bool exact;           /* the device the descriptor names */
+	const char *why;      /* substituted: why; NULL when exact */
+	const char *driver;   /* the Linux driver the guest needs for `device` */
+};
+void hw_ctrl_choice(enum hw_ctrl_model m, enum deploy_backend b, struct hw_choice *out);
+void hw_nic_choice(enum hw_nic_model m, enum deploy_backend b, struct hw_choice *out);
 
 /* The QEMU backend.  The binary is $OVFDEPLOY_QEMU or qemu-system-x86_64 in
  * PATH; it uses KVM when hardware virtualization is usable, TCG otherwise
@@ -166,6 +270,10 @@ struct deploy_net_map {
 	const char *network;   /* descriptor network name, or NULL for "every network" */
 	bool user;             /* user networking, or not connected */
 };
+/* The platform the guest sees: AUTO = VMware when VirtualSystemType names
+ * vmx-N or the transports name com.vmware.guestInfo, else a generic PC
+ * (vmware.c). */
+enum deploy_platform { DEPLOY_PLATFORM_AUTO = 0, DEPLOY_PLATFORM_VMWARE, DEPLOY_PLATFORM_GENERIC };
 struct deploy_opts {
 	const char *name;                /* instance name; NULL = from the product */
 	const char *deployment_option;   /* NULL = the default */
@@ -174,6 +282,7 @@ struct deploy_opts {
 	bool require_signature;
 	const char *ca_file;
 	enum deploy_backend backend;
+	enum hw_mode hardware;           /* --hardware: described (default) or virtio */
 	const struct deploy_net_map *nets; size_t nnets;
 	const struct vmspec_forward *forwards; size_t nforwards; /* on the first user NIC */
 	od_progress_fn progress;
@@ -181,6 +290,7 @@ struct deploy_opts {
 	const char *firmware;            /* "bios" or "efi"; NULL = as the descriptor says */
 	bool no_screen;                  /* no display adapter (the serial console only) */
 	const char *vnc_listen;          /* "ADDR:PORT": VNC on TCP too, with a generated password */
+	enum deploy_platform platform;
 };
 
 struct deploy_prop {
@@ -269,6 +379,9 @@ int deploy_vnc_listen_check(const char *listen, od_err *e);
 /* Make DIR/vnc-password: 8 random letters and digits (VNC authentication
  * uses 8 bytes), mode 0600, synced; sets s->vnc_password_file. */
 int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e);
+/* What a started instance runs on, as recorded by deploy_start: "embedded",
+ * "qemu-kvm" or "qemu-tcg" (into buf); -1 when never started. */
+int deploy_running_backend(const struct instance *in, char *buf, size_t len);
 
 /* The OVF environment document (ovf-env.xml) a plan's guest is given. */
 int deploy_env_xml(const struct deploy_plan *pl, od_buf *xml, od_err *e);
@@ -299,6 +412,7 @@ struct lv_opts {
 	const char *convert;     /* NULL (upload as stored), "qcow2" or "raw" */
 	const char *virt_type;   /* NULL: $OVFDEPLOY_LIBVIRT_VIRT_TYPE, else kvm when the host offers it, else qemu */
 	bool skip_verify;        /* unverified disks get private bases, never shared ones */
+	enum hw_mode hardware;   /* --hardware: the domain's controllers and NICs (hwplan.c) */
 	od_progress_fn progress;
 	void *progress_ctx;
 };
@@ -310,6 +424,13 @@ void lv_close(lv_conn *c);
  * define the domain NAME.  On failure everything made for this instance is
  * deleted again (complete bases stay: they are reusable). */
 int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct lv_opts *o, od_err *e);
+/* The domain's <devices> for plan HP (lv_deploy's, exposed for tests): VOLS
+ * are the overlay volumes of the plan's disks in its order, ENV_VOL the
+ * environment CD; NICs on NETWORK, BRIDGE or user-mode networking.  And the
+ * warnings for what libvirt gives in place of the described devices. */
+int lv_devices_xml(const struct hwplan *hp, const char *pool, char *const *vols, size_t nvols, const char *env_vol,
+		   const char *network, const char *bridge, const char *log, od_buf *x, od_err *e);
+void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, struct ovf_warnings *w);
 int lv_start(lv_conn *c, const char *name, od_err *e);
 /* ACPI power button; destroyed after timeout_s (then *forced). */
 int lv_stop(lv_conn *c, const char *name, unsigned timeout_s, bool *forced, od_err *e);
@@ -326,5 +447,29 @@ struct lv_instance {
 /* Our instances on the host (domains carrying our metadata), by name. */
 int lv_list(lv_conn *c, struct lv_instance **out, size_t *n, od_err *e);
 void lv_list_free(struct lv_instance *v, size_t n);
+
+/* ---- the VMware platform (vmware.c) ------------------------------------------ */
+/* Which OVF environment transports an ovf:transport list names. */
+void deploy_transports(const char *transport, bool *iso, bool *guestinfo);
+/* A VirtualSystemType that names a VMware virtual hardware version, and
+ * the highest N of its vmx-N (0 when none). */
+bool deploy_is_vmware_system(const char *system_type);
+unsigned deploy_vmx_version(const char *system_type);
+int deploy_platform_parse(const char *s, enum deploy_platform *out, od_err *e);
+/* The commands that reload kvm with enable_vmware_backdoor=1 on this host. */
+const char *deploy_backdoor_fix(void);
+/* Whether guestinfo reaches the guest's tools with backend `b`; `why`
+ * says why not (with the fix) or how. */
+bool deploy_guestinfo_reaches_tools(enum deploy_backend b, char *why, size_t whylen);
+/* Before a start: when guestinfo is the appliance's only transport and will
+ * not reach its tools with backend `b`, say so on stderr with the fix. */
+void deploy_vmware_warn(const struct instance *in, enum deploy_backend b);
+struct vm_vmware;
+/* The runner's VMware settings for an instance started with backend `b`:
+ * *env (caller
+ * frees, after the run) holds guestinfo.ovfEnv; *attach_iso says whether
+ * the environment CD goes in. */
+int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struct vm_vmware *vw, char **env,
+			 bool *attach_iso, od_err *e);
 
 #endif

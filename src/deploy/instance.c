@@ -277,6 +277,38 @@ int instance_save(const struct instance *in, od_err *e)
 		rc |= putu(&b, key, s->disks[i].readonly);
 	}
 	rc |= put(&b, "cdrom", s->cdrom);
+	/* The hardware plan (hwplan.c); absent in older instances: all virtio. */
+	for (size_t i = 0; i < s->nctrls; i++) {
+		snprintf(key, sizeof key, "ctrl.%zu.model", i);
+		rc |= put(&b, key, hw_ctrl_name(s->ctrls[i].model));
+		snprintf(key, sizeof key, "ctrl.%zu.index", i);
+		rc |= putu(&b, key, s->ctrls[i].index);
+	}
+	for (size_t i = 0; i < s->ndisks; i++) {
+		if (!s->disks[i].on_ctrl)
+			continue;
+		snprintf(key, sizeof key, "disk.%zu.ctrl", i);
+		rc |= putu(&b, key, s->disks[i].ctrl);
+		snprintf(key, sizeof key, "disk.%zu.unit", i);
+		rc |= putu(&b, key, s->disks[i].unit);
+	}
+	if (s->cdrom_on_ctrl) {
+		rc |= putu(&b, "cdrom.ctrl", s->cdrom_ctrl);
+		rc |= putu(&b, "cdrom.unit", s->cdrom_unit);
+	}
+	for (size_t i = 0; i < s->nnics; i++) {
+		snprintf(key, sizeof key, "nic.%zu.model", i);
+		rc |= put(&b, key, hw_nic_name(s->nics[i].model));
+	}
+	/* the VMware platform (vmware.c): written only when in use */
+	if (s->vmware)
+		rc |= putu(&b, "vmware", s->vmware);
+	if (s->vmx_version)
+		rc |= putu(&b, "vmx_version", s->vmx_version);
+	if (s->guestinfo)
+		rc |= putu(&b, "guestinfo", s->guestinfo);
+	if (s->cdrom_fallback_only)
+		rc |= putu(&b, "cdrom_fallback_only", s->cdrom_fallback_only);
 	for (size_t i = 0; i < s->nnics; i++) {
 		snprintf(key, sizeof key, "nic.%zu.network", i);
 		rc |= put(&b, key, s->nics[i].network ? s->nics[i].network : "");
@@ -443,7 +475,13 @@ int instance_load(const char *name, struct instance *in, od_err *e)
 		else if (!strcmp(key, "append")) slot = &s->append;
 		else if (!strcmp(key, "backend"))
 			rc = deploy_backend_parse(val, &in->backend, e);
-		else if (!strcmp(key, "cpus")) {
+		else if (!strcmp(key, "vmware") || !strcmp(key, "guestinfo") || !strcmp(key, "cdrom_fallback_only")) {
+			if ((rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
+				*(key[0] == 'v' ? &s->vmware : key[0] == 'g' ? &s->guestinfo : &s->cdrom_fallback_only) = u;
+		} else if (!strcmp(key, "vmx_version")) {
+			if ((rc = parse_u64(conf, key, val, 999, &u, e)) == 0)
+				s->vmx_version = (unsigned)u;
+		} else if (!strcmp(key, "cpus")) {
 			if ((rc = parse_u64(conf, key, val, 255, &u, e)) == 0)
 				s->cpus = (unsigned)u;
 		} else if (!strcmp(key, "memory"))
@@ -455,12 +493,40 @@ int instance_load(const char *name, struct instance *in, od_err *e)
 			else if (!strcmp(rest, "format")) slot = &s->disks[i].format;
 			else if (!strcmp(rest, "readonly") && (rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
 				s->disks[i].readonly = u;
+			else if (!strcmp(rest, "ctrl") && (rc = parse_u64(conf, key, val, VMSPEC_MAX_CTRLS - 1, &u, e)) == 0) {
+				s->disks[i].on_ctrl = true;
+				s->disks[i].ctrl = (unsigned)u;
+			} else if (!strcmp(rest, "unit") && (rc = parse_u64(conf, key, val, 255, &u, e)) == 0)
+				s->disks[i].unit = (unsigned)u;
+		} else if (indexed(key, "ctrl.", VMSPEC_MAX_CTRLS, &i, &rest)) {
+			if (i + 1 > s->nctrls)
+				s->nctrls = i + 1;
+			if (!strcmp(rest, "model")) {
+				if (hw_ctrl_parse(val, &s->ctrls[i].model) < 0)
+					rc = od_err_set(e, OD_E_INVALID, "%s: unknown controller model '%s'", conf, val);
+			} else if (!strcmp(rest, "index") && (rc = parse_u64(conf, key, val, 1, &u, e)) == 0) {
+				s->ctrls[i].index = (unsigned)u;
+			}
+		} else if (!strncmp(key, "ctrl.", 5)) {
+			rc = od_err_set(e, OD_E_INVALID, "%s: bad or out-of-range index in %s", conf, key);
+		} else if (!strcmp(key, "cdrom.ctrl")) {
+			if ((rc = parse_u64(conf, key, val, VMSPEC_MAX_CTRLS - 1, &u, e)) == 0) {
+				s->cdrom_on_ctrl = true;
+				s->cdrom_ctrl = (unsigned)u;
+			}
+		} else if (!strcmp(key, "cdrom.unit")) {
+			if ((rc = parse_u64(conf, key, val, 255, &u, e)) == 0)
+				s->cdrom_unit = (unsigned)u;
 		} else if (indexed(key, "nic.", VMSPEC_MAX_NICS, &i, &rest)) {
 			if (i + 1 > s->nnics)
 				s->nnics = i + 1;
 			if (!strcmp(rest, "network")) slot = &s->nics[i].network;
 			else if (!strcmp(rest, "user") && (rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
 				s->nics[i].user = u;
+			else if (!strcmp(rest, "model")) {
+				if (hw_nic_parse(val, &s->nics[i].model) < 0)
+					rc = od_err_set(e, OD_E_INVALID, "%s: unknown network adapter model '%s'", conf, val);
+			}
 			else if (!strncmp(rest, "forward.", 8)) {
 				char *fend;
 				unsigned long f = strtoul(rest + 8, &fend, 10);
@@ -518,6 +584,16 @@ int instance_load(const char *name, struct instance *in, od_err *e)
 	for (size_t d = 0; rc == 0 && d < s->ndisks; d++)
 		if (!s->disks[d].path)
 			rc = od_err_set(e, OD_E_INVALID, "%s: disk %zu has no path", conf, d);
+	/* Every slot must exist: a hand-edited file must not place a disk on a
+	 * controller that is not there. */
+	for (size_t d = 0; rc == 0 && d <= s->ndisks; d++) {
+		bool on = d < s->ndisks ? s->disks[d].on_ctrl : s->cdrom_on_ctrl;
+		unsigned c = d < s->ndisks ? s->disks[d].ctrl : s->cdrom_ctrl;
+		unsigned unit = d < s->ndisks ? s->disks[d].unit : s->cdrom_unit;
+		if (on && (c >= s->nctrls || unit >= hw_ctrl_units(s->ctrls[c].model)))
+			rc = od_err_set(e, OD_E_INVALID, "%s: %s %zu is on controller %u slot %u, which does not exist", conf,
+					d < s->ndisks ? "disk" : "cdrom", d, c, unit);
+	}
 	if (rc == 0 && instance_runtime_paths(in) < 0)
 		rc = od_err_nomem(e);
 	free(conf);

@@ -592,7 +592,8 @@ static int open_source(struct deploy_plan *pl, const struct ovf_hw_disk *hd, con
 		}
 		close(ofd);
 		unlink(out);
-		struct disk_convert_opts co = {.format = convert};
+		/* A temporary, uploaded and removed: never fsynced. */
+		struct disk_convert_opts co = {.format = convert, .create = {.unsafe_cache = true}};
 		if (disk_convert(d, out, &co, e) < 0) {
 			unlink(out);
 			free(out);
@@ -775,44 +776,206 @@ static char *vol_path(virStoragePoolPtr p, const char *name, od_err *e)
 	return path;
 }
 
-/* The devices a guest is given: virtio disks and NICs now.  The hardware
- * plan (controller and NIC models the guest's drivers know) plugs in here. */
+/* The devices a guest is given: the hardware plan (hwplan.c) as libvirt's
+ * QEMU driver has it.  One row per controller model: libvirt's controller
+ * type and model, or the stand-in (with why, and the Linux driver the guest
+ * then needs), as the QEMU backend substitutes. */
 struct lv_net {
 	const char *network;   /* libvirt network, or NULL */
 	const char *bridge;    /* host bridge, or NULL */
 };
-static int devices_xml(od_buf *x, const char *pool, const struct lv_disk *disks, size_t ndisks, const char *env_vol,
-		       size_t nnics, const struct lv_net *net, const char *log)
+struct lv_ctrl_row {
+	const char *type;      /* libvirt controller type; NULL = none (virtio-blk) */
+	const char *model;     /* its model, or NULL */
+	bool exact;
+	const char *why;
+	const char *driver;
+};
+static const struct lv_ctrl_row lv_ctrl[HW_CTRL_NMODELS] = {
+	[HW_CTRL_VIRTIO] = {NULL, NULL, true, NULL, "virtio_blk"},
+	[HW_CTRL_IDE] = {"ide", NULL, true, NULL, "ata_piix"},
+	/* libvirt's model 'lsilogic' is QEMU's 53C895A (Linux sym53c8xx), not
+	 * the 53C1030, and its 'lsisas1068' is the SAS 1068 that Linux's mptsas
+	 * sees no disks on: the QEMU backend's stand-in, PVSCSI. */
+	[HW_CTRL_LSILOGIC] = {"scsi", "vmpvscsi", false,
+			      "libvirt's QEMU has no LSI Logic 53C1030 (its 'lsilogic' is an LSI 53C895A); a PVSCSI stands in, VMware's other SCSI adapter",
+			      "vmw_pvscsi"},
+	[HW_CTRL_BUSLOGIC] = {"scsi", "lsilogic", false,
+			      "libvirt's QEMU has no BusLogic adapter; an LSI 53C895A (libvirt's 'lsilogic') stands in", "sym53c8xx"},
+	[HW_CTRL_LSISAS] = {"scsi", "vmpvscsi", false,
+			    "QEMU's LSI SAS 1068 (libvirt's 'lsisas1068') shows Linux's mptsas no disks; a PVSCSI, VMware's other SCSI adapter, stands in",
+			    "vmw_pvscsi"},
+	[HW_CTRL_PVSCSI] = {"scsi", "vmpvscsi", true, NULL, "vmw_pvscsi"},
+	[HW_CTRL_VIRTIO_SCSI] = {"scsi", "virtio-scsi", true, NULL, "virtio_scsi"},
+	[HW_CTRL_AHCI] = {"sata", NULL, true, NULL, "ahci"},
+	[HW_CTRL_NVME] = {"scsi", "vmpvscsi", false,
+			  "libvirt 9.0 (Debian 12) has no NVMe disk bus; a PVSCSI stands in, VMware's other disk controller",
+			  "vmw_pvscsi"},
+};
+/* libvirt's <model type=...> for each NIC model (VMXNET2: QEMU's stand-in). */
+static const char *const lv_nic[HW_NIC_NMODELS] = {
+	[HW_NIC_VIRTIO] = "virtio", [HW_NIC_E1000] = "e1000", [HW_NIC_E1000E] = "e1000e",
+	[HW_NIC_VMXNET3] = "vmxnet3", [HW_NIC_VMXNET2] = "e1000", [HW_NIC_PCNET32] = "pcnet",
+};
+
+static const struct lv_ctrl_row *ctrl_row(enum hw_ctrl_model m)
 {
+	return &lv_ctrl[(unsigned)m < HW_CTRL_NMODELS ? m : HW_CTRL_VIRTIO];
+}
+
+/* A warning for each device libvirt is given in place of the described
+ * one (naming the driver the guest then needs), and the plan's notes. */
+void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, struct ovf_warnings *w)
+{
+	for (size_t i = 0; i < hp->notes.n; i++)
+		ovf_warn(w, "%s", hp->notes.v[i]);
+	for (size_t c = 0; c < hp->nctrls; c++) {
+		const struct lv_ctrl_row *r = ctrl_row(hp->ctrls[c].model);
+		bool used = false;
+		for (size_t k = 0; k < hp->ndisks; k++)
+			used |= hp->disks[k].ctrl == c && (!hp->disks[k].cdrom || hp->disks[k].env);
+		if (!used || r->exact)
+			continue;
+		const struct ovf_item *it = hp->ctrls[c].item;
+		ovf_warn(w, "controller %s (%s) is given as libvirt's %s controller '%s': %s; the guest needs the %s driver",
+			 it && it->element_name ? it->element_name : "?", hw_ctrl_name(hp->ctrls[c].model), r->type,
+			 r->model ? r->model : "", r->why, r->driver);
+	}
+	for (size_t k = 0; k < hp->nnics && k < VMSPEC_MAX_NICS; k++) {
+		struct hw_choice ch;
+		hw_nic_choice(hp->nics[k].model, DEPLOY_BACKEND_QEMU, &ch);
+		if (ch.exact)
+			continue;
+		const struct ovf_hw_nic *hn = hp->nics[k].hw_nic < hw->nnics ? &hw->nics[hp->nics[k].hw_nic] : NULL;
+		ovf_warn(w, "network adapter %s (%s) is given as libvirt's '%s': %s; the guest needs the %s driver",
+			 hn && hn->item && hn->item->element_name ? hn->item->element_name : "?",
+			 hw_nic_name(hp->nics[k].model),
+			 lv_nic[(unsigned)hp->nics[k].model < HW_NIC_NMODELS ? hp->nics[k].model : HW_NIC_VIRTIO], ch.why,
+			 ch.driver);
+	}
+	if (hp->nnics > VMSPEC_MAX_NICS)
+		ovf_warn(w, "only the first %d network adapters are connected", VMSPEC_MAX_NICS);
+}
+
+/* A disk name: PREFIX then a, b, ... z, aa, ab ... (n < 702). */
+static void dev_name(char *out, size_t len, const char *prefix, unsigned n)
+{
+	if (n < 26)
+		snprintf(out, len, "%s%c", prefix, (char)('a' + n));
+	else
+		snprintf(out, len, "%s%c%c", prefix, (char)('a' + (n / 26 - 1) % 26), (char)('a' + n % 26));
+}
+
+/* One <disk>: volume VOL of POOL on the plan's controller and slot
+ * (libvirt controller index lvidx[ctrl]), boot order `boot`. */
+static int disk_xml(od_buf *x, const struct hwplan *hp, const unsigned *lvidx, const struct hwplan_disk *pd,
+		    const char *pool, const char *vol, unsigned boot, unsigned *nvd, unsigned *nsd)
+{
+	bool cd = pd->cdrom;
+	enum hw_ctrl_model m = pd->ctrl < hp->nctrls ? hp->ctrls[pd->ctrl].model : HW_CTRL_VIRTIO;
+	if (cd && (m == HW_CTRL_VIRTIO || m == HW_CTRL_NVME))
+		m = HW_CTRL_IDE; /* no CD-ROM there: the machine's own IDE, secondary master */
+	const struct lv_ctrl_row *r = ctrl_row(m);
+	int rc = od_buf_printf(x, "<disk type='volume' device='%s'><driver name='qemu' type='%s'/><source pool='",
+			       cd ? "cdrom" : "disk", cd ? "raw" : "qcow2");
+	rc |= xml_text(x, pool);
+	rc |= od_buf_puts(x, "' volume='");
+	rc |= xml_text(x, vol);
+	rc |= od_buf_puts(x, "'/>");
+	if (m == HW_CTRL_VIRTIO) {
+		char dev[8];
+		dev_name(dev, sizeof dev, "vd", (*nvd)++);
+		rc |= od_buf_printf(x, "<target dev='%s' bus='virtio'/>", dev);
+	} else if (m == HW_CTRL_IDE) {
+		bool on_ide = pd->ctrl < hp->nctrls && hp->ctrls[pd->ctrl].model == HW_CTRL_IDE;
+		unsigned bus = on_ide ? hp->ctrls[pd->ctrl].index & 1 : 1;
+		unsigned unit = on_ide ? pd->unit & 1 : 0;
+		rc |= od_buf_printf(x, "<target dev='hd%c' bus='ide'/><address type='drive' controller='0' bus='%u' "
+				    "target='0' unit='%u'/>", 'a' + bus * 2 + unit, bus, unit);
+	} else {
+		char dev[8];
+		dev_name(dev, sizeof dev, "sd", (*nsd)++);
+		bool sata = m == HW_CTRL_AHCI;
+		/* libvirt gives the 53C895A (its 'lsilogic') the slot as the
+		 * SCSI id in `unit`, target 0; other SCSI models take the id in
+		 * `target`; SATA ports are units of bus 0. */
+		bool id_in_unit = sata || (r->model && !strcmp(r->model, "lsilogic"));
+		rc |= od_buf_printf(x, "<target dev='%s' bus='%s'/><address type='drive' controller='%u' bus='0' "
+				    "target='%u' unit='%u'/>", dev, sata ? "sata" : "scsi", lvidx[pd->ctrl],
+				    id_in_unit ? 0 : pd->unit, id_in_unit ? pd->unit : 0);
+	}
+	if (boot)
+		rc |= od_buf_printf(x, "<boot order='%u'/>", boot);
+	if (cd)
+		rc |= od_buf_puts(x, "<readonly/>");
+	rc |= od_buf_puts(x, "</disk>");
+	return rc;
+}
+
+int lv_devices_xml(const struct hwplan *hp, const char *pool, char *const *vols, size_t nvols, const char *env_vol,
+		   const char *network, const char *bridge, const char *log, od_buf *x, od_err *e)
+{
+	/* libvirt's index for each planned controller: one per type */
+	unsigned lvidx[VMSPEC_MAX_CTRLS] = {0}, nscsi = 0, nsata = 0;
+	size_t ndisk = 0;
 	int rc = 0;
-	for (size_t i = 0; i < ndisks; i++) {
-		rc |= od_buf_puts(x, "<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='");
-		rc |= xml_text(x, pool);
-		rc |= od_buf_puts(x, "' volume='");
-		rc |= xml_text(x, disks[i].overlay);
-		rc |= od_buf_printf(x, "'/><target dev='vd%c' bus='virtio'/></disk>", (char)('a' + i));
+	for (size_t k = 0; k < hp->ndisks; k++) {
+		const struct hwplan_disk *pd = &hp->disks[k];
+		if (pd->ctrl != HWPLAN_NONE && (pd->ctrl >= hp->nctrls || pd->unit >= hw_ctrl_units(hp->ctrls[pd->ctrl].model)))
+			return od_err_set(e, OD_E_INVALID, "plan: device %zu on controller %zu slot %u is out of range", k,
+					  pd->ctrl, pd->unit);
+		ndisk += !pd->cdrom;
+	}
+	if (ndisk != nvols)
+		return od_err_set(e, OD_E_INVALID, "plan: %zu disks for %zu volumes", ndisk, nvols);
+	for (size_t c = 0; c < hp->nctrls && c < VMSPEC_MAX_CTRLS; c++) {
+		const struct lv_ctrl_row *r = ctrl_row(hp->ctrls[c].model);
+		if (!r->type || !strcmp(r->type, "ide"))
+			continue; /* IDE: the pc machine's PIIX3, controller 0, a bus per channel */
+		bool sata = !strcmp(r->type, "sata");
+		lvidx[c] = sata ? nsata++ : nscsi++;
+		rc |= od_buf_printf(x, "<controller type='%s' index='%u'", r->type, lvidx[c]);
+		if (r->model)
+			rc |= od_buf_printf(x, " model='%s'", r->model);
+		rc |= od_buf_puts(x, "/>");
+	}
+	/* Boot order: the disks in the plan's order (its boot disk first),
+	 * the environment CD after them, as the QEMU backend's bootindex. */
+	unsigned nvd = 0, nsd = 0, order = 1;
+	size_t vi = 0;
+	if (hp->boot != HWPLAN_NONE && hp->boot < hp->ndisks) {
+		size_t bi = 0;
+		for (size_t k = 0; k < hp->boot; k++)
+			bi += !hp->disks[k].cdrom;
+		rc |= disk_xml(x, hp, lvidx, &hp->disks[hp->boot], pool, vols[bi], order++, &nvd, &nsd);
+	}
+	for (size_t k = 0; k < hp->ndisks; k++) {
+		const struct hwplan_disk *pd = &hp->disks[k];
+		if (pd->cdrom)
+			continue;
+		if (k != hp->boot)
+			rc |= disk_xml(x, hp, lvidx, pd, pool, vols[vi], order++, &nvd, &nsd);
+		vi++;
 	}
 	if (env_vol) {
-		/* An IDE CD-ROM: every guest kernel has a driver for it. */
-		rc |= od_buf_puts(x, "<disk type='volume' device='cdrom'><driver name='qemu' type='raw'/><source pool='");
-		rc |= xml_text(x, pool);
-		rc |= od_buf_puts(x, "' volume='");
-		rc |= xml_text(x, env_vol);
-		rc |= od_buf_puts(x, "'/><target dev='hdc' bus='ide'/><readonly/></disk>");
+		struct hwplan_disk dflt = {.hw_disk = HWPLAN_NONE, .ctrl = HWPLAN_NONE, .cdrom = true, .env = true};
+		const struct hwplan_disk *pd = hp->env != HWPLAN_NONE && hp->env < hp->ndisks ? &hp->disks[hp->env] : &dflt;
+		rc |= disk_xml(x, hp, lvidx, pd, pool, env_vol, order++, &nvd, &nsd);
 	}
-	for (size_t i = 0; i < nnics; i++) {
-		if (net->bridge) {
+	for (size_t i = 0; i < hp->nnics && i < VMSPEC_MAX_NICS; i++) {
+		if (bridge) {
 			rc |= od_buf_puts(x, "<interface type='bridge'><source bridge='");
-			rc |= xml_text(x, net->bridge);
+			rc |= xml_text(x, bridge);
 			rc |= od_buf_puts(x, "'/>");
-		} else if (net->network) {
+		} else if (network) {
 			rc |= od_buf_puts(x, "<interface type='network'><source network='");
-			rc |= xml_text(x, net->network);
+			rc |= xml_text(x, network);
 			rc |= od_buf_puts(x, "'/>");
 		} else {
 			rc |= od_buf_puts(x, "<interface type='user'>");
 		}
-		rc |= od_buf_puts(x, "<model type='virtio'/></interface>");
+		enum hw_nic_model nm = (unsigned)hp->nics[i].model < HW_NIC_NMODELS ? hp->nics[i].model : HW_NIC_VIRTIO;
+		rc |= od_buf_printf(x, "<model type='%s'/></interface>", lv_nic[nm]);
 	}
 	rc |= od_buf_puts(x, "<serial type='pty'>");
 	if (log) {
@@ -821,7 +984,11 @@ static int devices_xml(od_buf *x, const char *pool, const struct lv_disk *disks,
 		rc |= od_buf_puts(x, "' append='off'/>");
 	}
 	rc |= od_buf_puts(x, "<target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console>");
-	return rc;
+	/* The described machine has no virtio device libvirt would add of
+	 * its own accord (its default balloon). */
+	if (hp->mode == HW_DESCRIBED)
+		rc |= od_buf_puts(x, "<memballoon model='none'/>");
+	return rc ? od_err_nomem(e) : 0;
 }
 
 static const char *virt_type(lv_conn *c, const struct lv_opts *o)
@@ -849,8 +1016,8 @@ static char *descriptor_digest(const struct deploy_plan *pl)
 }
 
 static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, const struct lv_opts *o, const char *pool,
-		      const struct lv_disk *disks, size_t ndisks, const char *env_vol, const struct lv_net *net,
-		      const char *log, const char *log_vol, od_buf *x)
+		      const struct hwplan *hp, const struct lv_disk *disks, size_t ndisks, const char *env_vol,
+		      const struct lv_net *net, const char *log, const char *log_vol, od_buf *x, od_err *e)
 {
 	unsigned cpus = pl->hw.cpus ? (unsigned)(pl->hw.cpus > 255 ? 255 : pl->hw.cpus) : 1;
 	uint64_t mem = pl->hw.memory_bytes ? pl->hw.memory_bytes : 256ull << 20;
@@ -905,16 +1072,20 @@ static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, cons
 		rc |= od_buf_puts(x, "</od:console-log>");
 	}
 	rc |= od_buf_printf(x, "</od:instance></metadata><memory unit='MiB'>%llu</memory><vcpu>%u</vcpu>"
-			    "<os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>"
+			    "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
 			    "<features><acpi/><apic/></features><on_poweroff>destroy</on_poweroff>"
 			    "<on_reboot>restart</on_reboot><on_crash>destroy</on_crash><devices>",
 			    (unsigned long long)mem, cpus);
-	rc |= devices_xml(x, pool, disks, ndisks, env_vol, pl->hw.nnics < VMSPEC_MAX_NICS ? pl->hw.nnics : VMSPEC_MAX_NICS,
-			  net, log);
-	rc |= od_buf_puts(x, "</devices></domain>");
+	char *vols[VMSPEC_MAX_DISKS];
+	for (size_t i = 0; i < ndisks && i < VMSPEC_MAX_DISKS; i++)
+		vols[i] = disks[i].overlay;
 	free(pkg);
 	free(dd);
-	return rc;
+	if (rc != 0)
+		return od_err_nomem(e);
+	if (lv_devices_xml(hp, pool, vols, ndisks, env_vol, net->network, net->bridge, log, x, e) < 0)
+		return -1;
+	return od_buf_puts(x, "</devices></domain>") ? od_err_nomem(e) : 0;
 }
 
 static int choose_net(lv_conn *c, const struct lv_opts *o, struct lv_net *net, od_err *e)
@@ -957,40 +1128,29 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 	struct lv_net net;
 	if (choose_net(c, o, &net, e) < 0)
 		return -1;
-	/* What the guest is given instead of what it asked for, as the local
-	 * deploy says it (devices_xml is where a hardware plan would change it). */
-	for (size_t i = 0; i < pl->hw.nnics; i++) {
-		const struct ovf_hw_nic *hn = &pl->hw.nics[i];
-		if (i == VMSPEC_MAX_NICS)
-			ovf_warn(&pl->warnings, "only the first %d network adapters are connected", VMSPEC_MAX_NICS);
-		if (i < VMSPEC_MAX_NICS && hn->model && strcasecmp(hn->model, "virtio") != 0)
-			ovf_warn(&pl->warnings, "network adapter %s (%s) is provided as virtio-net",
-				 hn->item && hn->item->element_name ? hn->item->element_name : "?", hn->model);
-	}
-	for (size_t i = 0; i < pl->hw.ndisks; i++) {
-		const struct ovf_hw_disk *hd = &pl->hw.disks[i];
-		if (!hd->cdrom && hd->controller && hd->controller->resource_sub_type &&
-		    strcasecmp(hd->controller->resource_sub_type, "virtio") != 0)
-			ovf_warn(&pl->warnings, "disk %s on controller %s (%s) is provided as virtio-blk",
-				 hd->disk && hd->disk->disk_id ? hd->disk->disk_id : "?",
-				 hd->controller->element_name ? hd->controller->element_name : "?",
-				 hd->controller->resource_sub_type);
-	}
+	/* The hardware plan (hwplan.c), and what libvirt is given in place
+	 * of what the descriptor asks for, as the local deploy says it. */
+	struct hwplan hp;
+	if (hwplan_make(&pl->hw, o->hardware, &hp, e) < 0)
+		return -1;
+	lv_hw_warnings(&pl->hw, &hp, &pl->warnings);
 	const char *pool_name = o->pool ? o->pool : "default";
 	struct lv_made m = {0};
 	m.pool = find_pool(c, pool_name, e);
-	if (!m.pool)
+	if (!m.pool) {
+		hwplan_free(&hp);
 		return -1;
+	}
 	size_t nd = 0;
 	struct lv_disk disks[VMSPEC_MAX_DISKS];
 	memset(disks, 0, sizeof disks);
 	char *env_vol = NULL, *log = NULL, *log_vol = NULL, *dir = NULL;
 	int rc = 0;
 	/* Pool space is checked per base, before its upload (prepare_base). */
-	for (size_t i = 0; rc == 0 && i < pl->hw.ndisks; i++) {
-		const struct ovf_hw_disk *hd = &pl->hw.disks[i];
-		if (hd->cdrom)
+	for (size_t k = 0; rc == 0 && k < hp.ndisks; k++) {
+		if (hp.disks[k].cdrom || hp.disks[k].hw_disk >= pl->hw.ndisks)
 			continue;
+		const struct ovf_hw_disk *hd = &pl->hw.disks[hp.disks[k].hw_disk];
 		if (nd >= VMSPEC_MAX_DISKS) {
 			rc = od_err_set(e, OD_E_UNSUPPORTED, "the appliance has more than %d disks", VMSPEC_MAX_DISKS);
 			break;
@@ -1038,8 +1198,8 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 			rc = od_err_nomem(e);
 	}
 	od_buf x = {0};
-	if (rc == 0 && domain_xml(c, pl, name, o, pool_name, disks, nd, env_vol, &net, log, log_vol, &x) != 0)
-		rc = od_err_nomem(e);
+	if (rc == 0)
+		rc = domain_xml(c, pl, name, o, pool_name, &hp, disks, nd, env_vol, &net, log, log_vol, &x, e);
 	if (rc == 0) {
 		virDomainPtr dom = virDomainDefineXML(c->conn, x.data);
 		if (!dom)
@@ -1060,6 +1220,7 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 	}
 	strv_free(m.vols, m.nvols);
 	virStoragePoolFree(m.pool);
+	hwplan_free(&hp);
 	free(env_vol);
 	free(log);
 	free(log_vol);

@@ -2,12 +2,14 @@ noinst_LIBRARIES += src/deploy/libdeploy.a
 src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.h \
 	src/deploy/qemu.c \
+	src/deploy/hwplan.c \
 	src/deploy/instance.c \
 	src/deploy/deploy.c \
 	src/deploy/verify_cache.c \
 	src/deploy/libvirt.c \
 	src/deploy/deploy_efi.c \
-	src/deploy/deploy_screen.c
+	src/deploy/deploy_screen.c \
+	src/deploy/vmware.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS) $(VNCSERVER_LIBS)
 
@@ -29,6 +31,8 @@ TESTS += tests/deploy/verify-cache.sh tests/deploy/collection.sh
 EXTRA_DIST += tests/deploy/collection.sh tests/deploy/deploylib.sh
 EXTRA_DIST += tests/deploy/verify-cache.sh
 TESTS += tests/deploy/deploy-sample.sh
+TESTS += tests/deploy/guestinfo.sh
+EXTRA_DIST += tests/deploy/guestinfo.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
 TESTS += tests/deploy/efi.sh tests/deploy/screen.sh
 EXTRA_DIST += tests/deploy/efi.sh tests/deploy/screen.sh
@@ -39,3 +43,13 @@ tests_deploy_test_libvirt_SOURCES = tests/deploy/test_libvirt.c
 tests_deploy_test_libvirt_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS)
 tests_deploy_test_libvirt_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_libvirt
+
+# the hardware plan (issue 15): descriptors, QEMU devices, ../shared's real-world descriptors
+check_PROGRAMS += tests/deploy/test_hwplan
+tests_deploy_test_hwplan_SOURCES = tests/deploy/test_hwplan.c
+tests_deploy_test_hwplan_CFLAGS = $(TEST_CFLAGS)
+tests_deploy_test_hwplan_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
+TESTS += tests/deploy/test_hwplan
+# VMware-style appliances boot on the QEMU backend with their described hardware
+TESTS += tests/deploy/vmware-hw.sh
+EXTRA_DIST += tests/deploy/vmware-hw.sh

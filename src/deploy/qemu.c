@@ -141,6 +141,58 @@ static char *qesc(const char *s)
 }
 
 #define PUSH(...) do { if (pushf(out, e, __VA_ARGS__) < 0) goto fail; } while (0)
+
+/* The -device for drive `id`/`idx` (SIZE_MAX: the environment CD, id alone)
+ * on its controller and slot; bootindex in disk order, the CD after them. */
+static int qemu_attach(struct qemu_argv *out, const struct vmspec *s, bool on_ctrl, unsigned c, unsigned unit,
+		       bool cd, const char *id, size_t idx, od_err *e)
+{
+	char drive[32];
+	if (idx == SIZE_MAX)
+		snprintf(drive, sizeof drive, "%s", id);
+	else
+		snprintf(drive, sizeof drive, "%s%zu", id, idx);
+	size_t boot = idx == SIZE_MAX ? s->ndisks : idx;
+	if (on_ctrl && c >= s->nctrls)
+		return od_err_set(e, OD_E_INVALID, "%s is on controller %u of %zu", drive, c, s->nctrls);
+	enum hw_ctrl_model m = on_ctrl ? s->ctrls[c].model : HW_CTRL_VIRTIO;
+	if (on_ctrl && unit >= hw_ctrl_units(m))
+		return od_err_set(e, OD_E_INVALID, "%s: slot %u of a %s controller (it has %u)", drive, unit,
+				  hw_ctrl_name(m), hw_ctrl_units(m));
+	if (cd && m == HW_CTRL_NVME)
+		m = HW_CTRL_VIRTIO; /* no CD-ROM on NVMe: the default place below */
+	PUSH("-device");
+	switch (m) {
+	case HW_CTRL_IDE:
+		PUSH("%s,drive=%s,bus=ide.%u,unit=%u,bootindex=%zu", cd ? "ide-cd" : "ide-hd", drive,
+		     s->ctrls[c].index & 1, unit, boot);
+		break;
+	case HW_CTRL_AHCI:
+		PUSH("%s,drive=%s,bus=ctrl%u.%u,bootindex=%zu", cd ? "ide-cd" : "ide-hd", drive, c, unit, boot);
+		break;
+	case HW_CTRL_NVME:
+		PUSH("nvme-ns,drive=%s,bus=ctrl%u,nsid=%u,bootindex=%zu", drive, c, unit + 1, boot);
+		break;
+	case HW_CTRL_LSILOGIC:
+	case HW_CTRL_BUSLOGIC:
+	case HW_CTRL_LSISAS:
+	case HW_CTRL_PVSCSI:
+	case HW_CTRL_VIRTIO_SCSI:
+		PUSH("%s,drive=%s,bus=ctrl%u.0,channel=0,scsi-id=%u,lun=0,bootindex=%zu", cd ? "scsi-cd" : "scsi-hd",
+		     drive, c, unit, boot);
+		break;
+	default:
+		if (cd)
+			PUSH("ide-cd,drive=%s", drive);
+		else
+			PUSH("virtio-blk-pci,drive=%s,bootindex=%zu", drive, boot);
+		break;
+	}
+	return 0;
+fail:
+	return -1;
+}
+
 #define ESC(var, s) do { free(var); var = qesc(s); if (!var) { od_err_nomem(e); goto fail; } } while (0)
 
 int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *out, od_err *e)
@@ -171,6 +223,12 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	PUSH("%u", s->cpus);
 	PUSH("-m");
 	PUSH("%lluM", (unsigned long long)(s->memory >> 20));
+	if (s->vmware) {
+		/* VMware's DMI strings, as the embedded runner gives (vmware.c);
+		 * QEMU keeps its own CPUID signature and has no GuestRPC */
+		PUSH("-smbios");
+		PUSH("type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform");
+	}
 	/* -nographic, not "-display none": without a display QEMU tells SeaBIOS
 	 * (fw_cfg etc/sercon-port) to mirror its screen on the serial port, so
 	 * the console shows the firmware's messages as our runner's does. */
@@ -267,28 +325,48 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		PUSH("%s", s->pidfile);
 	}
 
+	/* The controllers the plan describes (hwplan.c): QEMU's own model where
+	 * it has one, else the stand-in hw_ctrl_choice names.  IDE is the pc
+	 * machine's PIIX3 (buses ide.0 and ide.1), always there. */
+	for (size_t c = 0; c < s->nctrls; c++) {
+		struct hw_choice ch;
+		hw_ctrl_choice(s->ctrls[c].model, DEPLOY_BACKEND_QEMU, &ch);
+		if (s->ctrls[c].model == HW_CTRL_IDE || s->ctrls[c].model == HW_CTRL_VIRTIO)
+			continue;
+		PUSH("-device");
+		if (s->ctrls[c].model == HW_CTRL_NVME)
+			PUSH("%s,id=ctrl%zu,serial=ovfdeploy%zu", ch.device, c, c);
+		else
+			PUSH("%s,id=ctrl%zu", ch.device, c);
+	}
+	/* SeaBIOS's 128 KiB build has no PVSCSI, MPT or NVMe boot driver; the
+	 * 256 KiB one has them all. */
+	if (!s->firmware && s->ndisks && s->disks[0].on_ctrl && s->disks[0].ctrl < s->nctrls) {
+		enum hw_ctrl_model m = s->ctrls[s->disks[0].ctrl].model;
+		if (m != HW_CTRL_IDE && m != HW_CTRL_AHCI && m != HW_CTRL_BUSLOGIC) {
+			PUSH("-bios");
+			PUSH("bios-256k.bin");
+		}
+	}
+
 	for (size_t i = 0; i < s->ndisks; i++) {
 		const struct vmspec_disk *d = &s->disks[i];
 		ESC(p1, d->path);
 		PUSH("-drive");
 		PUSH("file=%s,if=none,id=disk%zu%s%s,cache=writeback%s", p1, i,
 		     d->format ? ",format=" : "", d->format ? d->format : "", d->readonly ? ",readonly=on" : "");
-		PUSH("-device");
-		PUSH("virtio-blk-pci,drive=disk%zu,bootindex=%zu", i, i);
+		if (qemu_attach(out, s, d->on_ctrl, d->ctrl, d->unit, false, "disk", i, e) < 0)
+			goto fail;
 	}
 	if (s->cdrom) {
 		ESC(p1, s->cdrom);
 		PUSH("-drive");
 		PUSH("file=%s,if=none,id=envcd,media=cdrom,readonly=on,format=raw", p1);
-		PUSH("-device");
-		/* OVMF connects only the devices the boot order names once it
-		 * has one, and leaves the others as it found them: without a
-		 * place in the order the IDE controller stays off and the guest
-		 * never sees the CD.  Last in the order, after the disks. */
-		if (s->efi)
-			PUSH("ide-cd,drive=envcd,bootindex=%zu", s->ndisks);
-		else
-			PUSH("ide-cd,drive=envcd");
+		/* (the CD's place in the boot order, after the disks, also makes
+		 * OVMF connect its controller: OVMF leaves devices outside the
+		 * order as it found them, and the guest would not see the CD) */
+		if (qemu_attach(out, s, s->cdrom_on_ctrl, s->cdrom_ctrl, s->cdrom_unit, true, "envcd", SIZE_MAX, e) < 0)
+			goto fail;
 	}
 	for (size_t i = 0; i < s->nnics; i++) {
 		const struct vmspec_nic *n = &s->nics[i];
@@ -310,7 +388,9 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		PUSH("-device");
 		/* romfile= (empty): no iPXE option ROM; appliances boot from disk,
 		 * and SeaBIOS would spend a second loading and running it. */
-		PUSH("virtio-net-pci,netdev=net%zu,romfile=", i);
+		struct hw_choice ch;
+		hw_nic_choice(n->model, DEPLOY_BACKEND_QEMU, &ch);
+		PUSH("%s,netdev=net%zu,romfile=", ch.device, i);
 	}
 	if (s->kernel) {
 		PUSH("-kernel");
@@ -349,8 +429,10 @@ static int spawn_wait(char **argv, int *status, od_err *e)
 		return od_err_errno(e, errno, "fork");
 	if (pid == 0) {
 		execvp(argv[0], argv);
-		fprintf(stderr, "ovfdeploy: cannot run %s: %s (install the Debian package qemu-system-x86)\n",
-			argv[0], strerror(errno));
+		const char *env = getenv("OVFDEPLOY_QEMU");
+		fprintf(stderr, "ovfdeploy: cannot run %s: %s (%s)\n", argv[0], strerror(errno),
+			env && *env ? "OVFDEPLOY_QEMU names it: correct it, or unset it for qemu-system-x86_64"
+				    : "install the Debian package qemu-system-x86");
 		_exit(127);
 	}
 	int st;

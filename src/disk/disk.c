@@ -109,7 +109,7 @@ static int probe_and_open(disk *d, const char *format, od_err *e)
 	if (format) {
 		d->drv = driver_by_name(format);
 		if (!d->drv || !d->drv->open)
-			return od_err_set(e, OD_E_USAGE, "%s: unknown or unsupported image format '%s'", d->name, format);
+			return od_err_set(e, OD_E_USAGE, "%s: unknown or unsupported image format '%s' (raw, qcow2 and vmdk are known)", d->name, format);
 	} else {
 		unsigned char buf[4096];
 		uint64_t size;

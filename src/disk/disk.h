@@ -97,7 +97,8 @@ struct disk_create_opts {
 	const char *adapter_type; /* vmdk: ddb.adapterType, default "lsilogic" */
 	unsigned threads;         /* compression workers; 0 = online CPUs */
 	/* qemu-img's -t unsafe: no fsync before the rename (see od_atomic_file
-	 * in util.h for what that gives up).  The default syncs. */
+	 * in util.h for what that gives up).  The library's default syncs; the
+	 * CLI's bulk outputs set this unless --sync. */
 	bool unsafe_cache;
 };
 /* Create a new image.  Writers of sequential formats (streamOptimized VMDK)

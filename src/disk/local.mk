@@ -9,6 +9,7 @@ src_disk_libdisk_a_SOURCES = \
 	src/disk/qcow2.c \
 	src/disk/qcow2_write.c \
 	src/disk/qcow2_check.c \
+	src/disk/qcow2_driver.c \
 	src/disk/vmdk.c \
 	src/disk/convert.c
 DISK_LIBS = src/disk/libdisk.a src/util/libodutil.a $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS)
@@ -53,6 +54,7 @@ TESTS += tests/disk/test_qcow2_fuzz
 src_disk_libdisk_a_SOURCES += \
 	src/disk/vmdk_priv.h \
 	src/disk/vmdk_desc.c \
+	src/disk/vmdk_layout.c \
 	src/disk/vmdk_sparse.c \
 	src/disk/vmdk_stream.c
 check_PROGRAMS += tests/disk/test_vmdk

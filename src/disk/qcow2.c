@@ -1,5 +1,7 @@
 /* qcow2.c - the qcow2 format: header, lookups, reads, map and info.
  *
+ * The bottom of the driver: it calls nothing of qcow2_check.c, qcow2_write.c
+ * or qcow2_driver.c (the entry, with open and close), which call it.
  * Writing, refcounts and creation live in qcow2_write.c, the consistency
  * check in qcow2_check.c.  Every number taken from the file is checked
  * against the file size and the virtual size before it is used: a header
@@ -15,7 +17,7 @@
 #include <string.h>
 #include <zstd.h>
 
-static int q2_probe(const unsigned char *buf, size_t len)
+int q2_probe(const unsigned char *buf, size_t len)
 {
 	if (len >= 8 && q2_be32(buf) == Q2_MAGIC) {
 		uint32_t v = q2_be32(buf + 4);
@@ -402,7 +404,7 @@ out:
 	return rc;
 }
 
-static int q2_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
+int q2_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 {
 	struct qcow2 *q = d->priv;
 	/* Reads spanning several whole compressed clusters inflate them after
@@ -426,7 +428,7 @@ static int q2_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e)
 	return rc;
 }
 
-static int q2_map(disk *d, uint64_t off, uint64_t len, struct disk_extent *out, od_err *e)
+int q2_map(disk *d, uint64_t off, uint64_t len, struct disk_extent *out, od_err *e)
 {
 	struct qcow2 *q = d->priv;
 	int kind;
@@ -455,7 +457,7 @@ static int q2_map(disk *d, uint64_t off, uint64_t len, struct disk_extent *out, 
 
 /* ---- open and close ----------------------------------------------------- */
 
-static void q2_free(struct qcow2 *q)
+void q2_free(struct qcow2 *q)
 {
 	if (!q)
 		return;
@@ -478,18 +480,6 @@ static void q2_free(struct qcow2 *q)
 	free(q->rb_dirty);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
-}
-
-static void q2_close(disk *d)
-{
-	struct qcow2 *q = d->priv;
-	if (!q)
-		return;
-	if (q->writable)
-		q2_write_close(d);
-	d->backing = NULL;
-	q2_free(q);
-	d->priv = NULL;
 }
 
 int q2_setup(disk *d, od_err *e)
@@ -543,7 +533,7 @@ static int q2_read_header_ext(disk *d, const unsigned char *h, size_t hlen, uint
 	return od_err_set(e, OD_E_INVALID, "%s: too many header extensions", d->name);
 }
 
-static int q2_parse(disk *d, od_err *e)
+int q2_parse(disk *d, od_err *e)
 {
 	struct qcow2 *q = d->priv;
 	unsigned char h0[112];
@@ -696,37 +686,7 @@ out:
 	return rc;
 }
 
-static int q2_open(disk *d, od_err *e)
-{
-	struct qcow2 *q = calloc(1, sizeof *q);
-	if (!q)
-		return od_err_nomem(e);
-	pthread_mutex_init(&q->lock, NULL);
-	d->priv = q;
-	if (q2_parse(d, e) < 0)
-		goto fail;
-	if (q->backing_name && !(d->flags & DISK_NO_BACKING)) {
-		const char *fmt = q->backing_format;
-		if (fmt && strcmp(fmt, "raw") && strcmp(fmt, "qcow2") && strcmp(fmt, "vmdk")) {
-			od_err_set(e, OD_E_UNSUPPORTED, "%s: backing file format '%s' is not supported", d->name, fmt);
-			goto fail;
-		}
-		q->backing = disk_open_child(d, q->backing_name, fmt, DISK_RDONLY, e);
-		if (!q->backing)
-			goto fail;
-		d->backing = q->backing;
-	}
-	if ((d->flags & DISK_RDWR) && q2_open_rw(d, e) < 0)
-		goto fail;
-	return 0;
-fail:
-	d->backing = NULL;
-	q2_free(q);
-	d->priv = NULL;
-	return -1;
-}
-
-static int q2_info(disk *d, struct disk_info *info, od_err *e)
+int q2_info(disk *d, struct disk_info *info, od_err *e)
 {
 	struct qcow2 *q = d->priv;
 	snprintf(info->subformat, sizeof info->subformat, "%s", q->version == 2 ? "compat 0.10" : "compat 1.1");
@@ -766,18 +726,3 @@ static int q2_info(disk *d, struct disk_info *info, od_err *e)
 	pthread_mutex_unlock(&q->lock);
 	return rc;
 }
-
-const struct disk_driver disk_driver_qcow2 = {
-	.name = "qcow2",
-	.probe = q2_probe,
-	.open = q2_open,
-	.pread = q2_pread,
-	.pwrite = q2_pwrite,
-	.flush = q2_flush,
-	.map = q2_map,
-	.close = q2_close,
-	.create = q2_create,
-	.finish = q2_finish,
-	.info = q2_info,
-	.check = q2_check,
-};

@@ -203,7 +203,22 @@ struct q2_walk {
 };
 int q2_walk(disk *d, struct q2_walk *w, od_err *e);
 
+/* The files, each calling only those below it (tests/cli/layers.sh):
+ *   qcow2_driver.c  open, close, the driver table (the entry)
+ *   qcow2_write.c   allocation, refcounts, creation, the compressed writer
+ *   qcow2_check.c   the metadata walk and the checker
+ *   qcow2.c         header, lookups, the L2 cache, reads, map, info
+ * and this header, their shared layout and small inline helpers. */
+
 /* qcow2.c */
+int q2_probe(const unsigned char *buf, size_t len);
+/* Read the header and tables of d->priv's image (d->priv allocated). */
+int q2_parse(disk *d, od_err *e);
+int q2_pread(disk *d, void *buf, size_t len, uint64_t off, od_err *e);
+int q2_map(disk *d, uint64_t off, uint64_t len, struct disk_extent *out, od_err *e);
+int q2_info(disk *d, struct disk_info *info, od_err *e);
+/* Free the state (closes the backing image); not the writer's. */
+void q2_free(struct qcow2 *q);
 /* Derive the geometry from cluster_bits/extl2 and allocate the caches. */
 int q2_setup(disk *d, od_err *e);
 /* Fetch the L2 table at host offset `off` through the cache; validates the

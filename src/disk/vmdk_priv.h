@@ -6,6 +6,11 @@
  * vmdk_sparse.c hosted sparse extents (KDMV): read, map, check, random write,
  *               readahead workers for compressed grains
  * vmdk_stream.c the streamOptimized writer (parallel compression)
+ * vmdk_layout.c the extent header's encoding, the zero test
+ *
+ * Layers, each calling only those below it: vmdk.c (the entry) calls the
+ * four others; vmdk_sparse.c and vmdk_stream.c call only vmdk_layout.c;
+ * vmdk_desc.c and vmdk_layout.c call none (tests/cli/layers.sh checks it).
  *
  * On-disk facts follow VMware's "Virtual Disk Format 1.1" technote: all
  * integers little-endian, sizes and offsets in 512-byte sectors.

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,7 +28,11 @@ int ovf_descriptor_read(const char *path, char **buf, size_t *len, od_err *e)
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return od_err_errno(e, errno, "%s", path);
-	if (!S_ISDIR(st.st_mode) && !looks_like_tar(path))
+	/* A file named .ova goes to the package reader even when it is not a
+	 * tar, so that it is called that, not "NUL byte in the descriptor". */
+	size_t n = strlen(path);
+	bool ova = n > 4 && !strcasecmp(path + n - 4, ".ova");
+	if (!S_ISDIR(st.st_mode) && !ova && !looks_like_tar(path))
 		return od_read_file(path, OVF_DESCRIPTOR_MAX, buf, len, e);
 	ovf_package *p = ovf_package_open(path, e);
 	if (!p)

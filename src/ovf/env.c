@@ -161,12 +161,41 @@ int ovf_env_write_iso(const char *path, const char *xml, size_t len, od_err *e)
 	archive_entry_set_size(ent, (la_int64_t)len);
 	/* A fixed time keeps the image reproducible for identical inputs. */
 	archive_entry_set_mtime(ent, 0, 0);
-	if (archive_write_header(a, ent) != ARCHIVE_OK ||
-	    archive_write_data(a, xml, len) != (la_ssize_t)len ||
-	    archive_write_close(a) != ARCHIVE_OK) {
-		od_err_set(e, OD_E_IO, "%s: writing ISO9660 image: %s", path, archive_error_string(a));
+	/* libarchive's ISO9660 writer keeps the image in a temporary file made
+	 * (and unlinked at once) in $TMPDIR, with no option to put it
+	 * elsewhere: point TMPDIR at the output's own directory while it
+	 * writes, so that a read-only or full /tmp does not stop a deploy.
+	 * (The process is single-threaded here: nothing else reads the
+	 * environment meanwhile.) */
+	const char *was = getenv("TMPDIR");
+	char *dir = od_strdup(path), *old = was ? od_strdup(was) : NULL;
+	if (!dir || (was && !old)) {
+		free(dir);
+		free(old);
+		od_err_nomem(e);
 		goto fail;
 	}
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	setenv("TMPDIR", dir, 1);
+	bool ok = archive_write_header(a, ent) == ARCHIVE_OK && archive_write_data(a, xml, len) == (la_ssize_t)len &&
+		  archive_write_close(a) == ARCHIVE_OK;
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	if (!ok)
+		od_err_set(e, OD_E_IO, "%s: writing ISO9660 image: %s (its temporary file goes in %s)", path,
+			   archive_error_string(a), dir);
+	free(dir);
+	free(old);
+	if (!ok)
+		goto fail;
 	archive_entry_free(ent);
 	archive_write_free(a);
 	return od_atomic_commit(&af, e);

@@ -103,11 +103,16 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
 		"          xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\"\n"
 		"          xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData\"\n"
 		"          xmlns:vssd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData\"\n"
-		"          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n"
-		"  <References>\n");
+		"          xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"");
+	if (o->os_type)
+		rc |= od_buf_puts(out, "\n          xmlns:vmw=\"http://www.vmware.com/schema/ovf\"");
+	rc |= od_buf_puts(out, ">\n  <References>\n");
 	rc |= PUT(out, "    <File ovf:id=\"file1\" ovf:href=\"@\" ovf:size=\"@\"/>\n", o->disk_href, fsize);
 	rc |= od_buf_puts(out, "  </References>\n  <DiskSection>\n    <Info>Virtual disks</Info>\n");
-	rc |= PUT(out, "    <Disk ovf:diskId=\"disk1\" ovf:fileRef=\"file1\" ovf:capacity=\"@\" ovf:format=\"@\"/>\n", cap,
+	/* the units always: vSphere (govmomi's simulator too) reads a
+	 * unit-less capacity as KiB, not as the bytes OVF says it is */
+	rc |= PUT(out, "    <Disk ovf:diskId=\"disk1\" ovf:fileRef=\"file1\" ovf:capacity=\"@\" "
+		  "ovf:capacityAllocationUnits=\"byte\" ovf:format=\"@\"/>\n", cap,
 		  o->disk_format ? o->disk_format
 				 : "http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized");
 	rc |= od_buf_puts(out, "  </DiskSection>\n");
@@ -147,12 +152,19 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
 		rc |= esc(out, o->eula);
 		rc |= od_buf_puts(out, "</License>\n    </EulaSection>\n");
 	}
+	rc |= od_buf_puts(out, "    <OperatingSystemSection ovf:id=\"1\"");
+	if (o->os_type)
+		rc |= PUT(out, " vmw:osType=\"@\"", o->os_type);
 	rc |= od_buf_puts(out,
-		"    <OperatingSystemSection ovf:id=\"1\">\n"
+		">\n"
 		"      <Info>Guest operating system</Info>\n"
 		"      <Description>Other</Description>\n"
 		"    </OperatingSystemSection>\n"
-		"    <VirtualHardwareSection>\n"
+		"    <VirtualHardwareSection");
+	if (o->transport)
+		rc |= PUT(out, " ovf:transport=\"@\"", o->transport);
+	rc |= od_buf_puts(out,
+		">\n"
 		"      <Info>Virtual hardware</Info>\n"
 		"      <System>\n"
 		"        <vssd:ElementName>Virtual Hardware Family</vssd:ElementName>\n"
@@ -179,15 +191,17 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
 		"        <rasd:VirtualQuantity>@</rasd:VirtualQuantity>\n"
 		"      </Item>\n",
 		cpus, cpus, mem, mem);
-	rc |= od_buf_puts(out,
+	rc |= PUT(out,
 		"      <Item>\n"
 		"        <rasd:Address>0</rasd:Address>\n"
 		"        <rasd:Description>SCSI controller</rasd:Description>\n"
 		"        <rasd:ElementName>SCSI controller 0</rasd:ElementName>\n"
 		"        <rasd:InstanceID>3</rasd:InstanceID>\n"
-		"        <rasd:ResourceSubType>lsilogic</rasd:ResourceSubType>\n"
+		"        <rasd:ResourceSubType>@</rasd:ResourceSubType>\n"
 		"        <rasd:ResourceType>6</rasd:ResourceType>\n"
-		"      </Item>\n"
+		"      </Item>\n",
+		o->scsi_model ? o->scsi_model : "lsilogic");
+	rc |= od_buf_puts(out,
 		"      <Item>\n"
 		"        <rasd:AddressOnParent>0</rasd:AddressOnParent>\n"
 		"        <rasd:ElementName>Hard disk 1</rasd:ElementName>\n"
@@ -209,10 +223,34 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
 			"        <rasd:Description>Network adapter on @</rasd:Description>\n"
 			"        <rasd:ElementName>@</rasd:ElementName>\n"
 			"        <rasd:InstanceID>@</rasd:InstanceID>\n"
-			"        <rasd:ResourceSubType>E1000</rasd:ResourceSubType>\n"
+			"        <rasd:ResourceSubType>@</rasd:ResourceSubType>\n"
 			"        <rasd:ResourceType>10</rasd:ResourceType>\n"
 			"      </Item>\n",
-			slot, o->nics[i], o->nics[i], label, id);
+			slot, o->nics[i], o->nics[i], label, id, o->nic_model ? o->nic_model : "E1000");
+	}
+	if (o->transport && strstr(o->transport, "iso")) {
+		/* ids after the NICs' (5 .. 5 + nnics - 1) */
+		char ide[24], cd[24];
+		snprintf(ide, sizeof ide, "%zu", 5 + o->nnics);
+		snprintf(cd, sizeof cd, "%zu", 6 + o->nnics);
+		rc |= PUT(out,
+			"      <Item>\n"
+			"        <rasd:Address>0</rasd:Address>\n"
+			"        <rasd:Description>IDE controller</rasd:Description>\n"
+			"        <rasd:ElementName>IDE controller 0</rasd:ElementName>\n"
+			"        <rasd:InstanceID>@</rasd:InstanceID>\n"
+			"        <rasd:ResourceType>5</rasd:ResourceType>\n"
+			"      </Item>\n"
+			"      <Item>\n"
+			"        <rasd:AddressOnParent>0</rasd:AddressOnParent>\n"
+			"        <rasd:AutomaticAllocation>false</rasd:AutomaticAllocation>\n"
+			"        <rasd:Description>CD-ROM for the OVF environment</rasd:Description>\n"
+			"        <rasd:ElementName>CD/DVD drive 1</rasd:ElementName>\n"
+			"        <rasd:InstanceID>@</rasd:InstanceID>\n"
+			"        <rasd:Parent>@</rasd:Parent>\n"
+			"        <rasd:ResourceType>15</rasd:ResourceType>\n"
+			"      </Item>\n",
+			ide, cd, ide);
 	}
 	rc |= od_buf_puts(out, "    </VirtualHardwareSection>\n  </VirtualSystem>\n</Envelope>\n");
 	if (rc < 0)

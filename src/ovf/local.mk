@@ -16,6 +16,10 @@ OVF_LIBS = src/ovf/libovf.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(C
 
 # The OVF environment (env.c)
 src_ovf_libovf_a_SOURCES += src/ovf/env.c src/ovf/descriptor_read.c
+# validate --target (target.c)
+src_ovf_libovf_a_SOURCES += src/ovf/target.c
+TESTS += tests/ovf/target.sh
+EXTRA_DIST += tests/ovf/target.sh
 check_PROGRAMS += tests/env/test_env
 tests_env_test_env_SOURCES = tests/env/test_env.c
 tests_env_test_env_CFLAGS = $(TEST_CFLAGS) $(XML_CFLAGS) $(ARCHIVE_CFLAGS)
@@ -43,7 +47,7 @@ TESTS += tests/ovf/test_units tests/ovf/test_model
 # corpus with deterministic mutations; tests/fuzz/build.sh builds the real
 # libFuzzer binary with clang.
 check_PROGRAMS += tests/fuzz/fuzz_smoke
-tests_fuzz_fuzz_smoke_SOURCES = tests/fuzz/fuzz_descriptor.c
+tests_fuzz_fuzz_smoke_SOURCES = tests/fuzz/fuzz_descriptor.c src/deploy/hwplan.c
 tests_fuzz_fuzz_smoke_CFLAGS = $(AM_CFLAGS) -DFUZZ_STANDALONE
 tests_fuzz_fuzz_smoke_LDADD = $(OVF_LIBS)
 TESTS += tests/ovf/fuzz_smoke.sh

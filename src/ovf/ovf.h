@@ -395,6 +395,10 @@ enum {
 /* Deployability.  Appends diagnostics to `out` (including the parser's);
  * returns the number of errors added, or -1 on an internal failure. */
 int ovf_validate(const ovf_envelope *env, unsigned flags, struct ovf_diags *out, od_err *e);
+/* What deployment target `target` ("vsphere", "virtualbox", "ovfdeploy")
+ * cannot honour: warnings with codes "target-<target>-..." (target.c).
+ * -1 with OD_E_USAGE for an unknown target. */
+int ovf_check_target(const ovf_envelope *env, const char *target, struct ovf_diags *out, od_err *e);
 /* Every code ovf_validate can emit (for documentation and tests). */
 const char *const *ovf_validate_codes(size_t *n);
 
@@ -678,6 +682,13 @@ struct ovf_gen_opts {
 	uint64_t disk_file_size;          /* bytes of that file */
 	uint64_t disk_capacity;           /* guest-visible bytes */
 	const char *disk_format;          /* ovf:format URI */
+	/* VMware hardware (issue 16): NULL = the defaults E1000, lsilogic, no
+	 * vmw:osType, no transport; a transport naming "iso" adds an IDE
+	 * CD-ROM, which vSphere needs to attach the environment */
+	const char *nic_model;            /* rasd:ResourceSubType, e.g. "VmxNet3" */
+	const char *scsi_model;           /* e.g. "VirtualSCSI" */
+	const char *os_type;              /* vmw:osType, e.g. "otherLinux64Guest" */
+	const char *transport;            /* ovf:transport */
 };
 int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e);
 
@@ -687,6 +698,9 @@ int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e
  * exists (unless it is an empty directory). */
 struct ovf_unpack_opts {
 	struct ovf_verify_opts verify;
+	/* Skip the fsyncs of the files and directories (still written to a
+	 * temporary directory and renamed into place). */
+	bool no_sync;
 };
 int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o,
 	       struct ovf_verify_report *r, od_err *e);

@@ -223,8 +223,18 @@ static int read_ova(ovf_package *p, int fd, od_err *e)
 
 	while (off < fsize) {
 		if (fsize - off < BLOCK) {
-			od_err_set(e, OD_E_INVALID, "%s: truncated tar: %llu stray bytes at offset %llu where a header was expected",
-				   p->path, (unsigned long long)(fsize - off), (unsigned long long)off);
+			if (off == 0 && fsize >= 1 && pread(fd, h, 4, 0) >= 1 && h[0] == '<')
+				od_err_set(e, OD_E_INVALID,
+					   "%s: not a tar archive (OVA packages are tar files) but XML: if it is an OVF "
+					   "descriptor, name it .ovf", p->path);
+			else if (off == 0)
+				od_err_set(e, OD_E_INVALID,
+					   "%s: not a tar archive (OVA packages are tar files): %llu bytes, less than one tar "
+					   "header; is the download complete?", p->path, (unsigned long long)fsize);
+			else
+				od_err_set(e, OD_E_INVALID,
+					   "%s: truncated tar: %llu stray bytes at offset %llu where a header was expected",
+					   p->path, (unsigned long long)(fsize - off), (unsigned long long)off);
 			goto out;
 		}
 		if (od_pread_all(fd, h, BLOCK, off, p->path, e) < 0)
@@ -234,8 +244,18 @@ static int read_ova(ovf_package *p, int fd, od_err *e)
 			break;
 		}
 		if (!checksum_ok(h)) {
-			od_err_set(e, OD_E_INVALID, "%s: not a tar file, or corrupt: bad header checksum at offset %llu",
-				   p->path, (unsigned long long)off);
+			if (off == 0 && (h[0] == '<' || !memcmp(h, "\xef\xbb\xbf<", 4)))
+				od_err_set(e, OD_E_INVALID,
+					   "%s: not a tar archive (OVA packages are tar files) but XML: if it is an OVF "
+					   "descriptor, name it .ovf", p->path);
+			else if (off == 0)
+				od_err_set(e, OD_E_INVALID,
+					   "%s: not a tar archive (OVA packages are tar files): no tar header at its start "
+					   "(a damaged or incomplete download?)", p->path);
+			else
+				od_err_set(e, OD_E_INVALID,
+					   "%s: corrupt tar: bad header checksum at offset %llu (a damaged download?)",
+					   p->path, (unsigned long long)off);
 			goto out;
 		}
 		uint64_t size;
@@ -637,8 +657,12 @@ ovf_package *ovf_package_open(const char *path, od_err *e)
 					 path, desc->name);
 		}
 		if (!desc) {
-			od_err_set(e, OD_E_INVALID, "%s: no .ovf descriptor in the package%s", path,
-				   p->nmembers ? "" : " (empty or not a tar file)");
+			if (p->nmembers)
+				od_err_set(e, OD_E_INVALID, "%s: no .ovf descriptor in the package", path);
+			else
+				od_err_set(e, OD_E_INVALID,
+					   "%s: not a tar archive (OVA packages are tar files): %s", path,
+					   st.st_size ? "it holds no members" : "an empty file");
 			goto fail;
 		}
 		p->descriptor_member = desc;

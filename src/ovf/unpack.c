@@ -31,6 +31,7 @@ struct writer {
 	size_t ncreated;
 	const struct ovf_member *m;
 	uint64_t written;
+	bool no_sync;
 };
 
 static int remember(struct writer *w, const char *rel, od_err *e)
@@ -97,7 +98,7 @@ static int w_end(void *ctx, const struct ovf_member *m, od_err *e)
 {
 	struct writer *w = ctx;
 	int rc = 0;
-	if (fsync(w->fd) < 0)
+	if (!w->no_sync && fsync(w->fd) < 0)
 		rc = od_err_errno(e, errno, "%s/%s: fsync", w->tmp, m->name);
 	if (close(w->fd) < 0 && rc == 0)
 		rc = od_err_errno(e, errno, "%s/%s: close", w->tmp, m->name);
@@ -135,7 +136,8 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 			}
 		}
 		if (!empty)
-			return od_err_set(e, OD_E_USAGE, "%s: already exists (and is not an empty directory)", dest);
+			return od_err_set(e, OD_E_USAGE, "%s: already exists and is not an empty directory: give a new or empty "
+					  "DIR (unpack never writes over files)", dest);
 	} else if (errno != ENOENT)
 		return od_err_errno(e, errno, "%s", dest);
 
@@ -182,7 +184,8 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		if (!od_mul_u64((uint64_t)sv.f_bavail, (uint64_t)sv.f_frsize, &avail))
 			avail = UINT64_MAX;
 		if (need > avail) {
-			od_err_set(e, OD_E_IO, "%s: the package needs %llu bytes but only %llu are free there", parent,
+			od_err_set(e, OD_E_IO, "%s: the package needs %llu bytes but only %llu are free there (free some, or "
+				   "extract elsewhere)", parent,
 				   (unsigned long long)need, (unsigned long long)avail);
 			free(c1);
 			free(c2);
@@ -196,7 +199,7 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		free(c2);
 		return od_err_nomem(e);
 	}
-	struct writer w = {.fd = -1, .dirfd = -1, .tmp = tmp};
+	struct writer w = {.fd = -1, .dirfd = -1, .tmp = tmp, .no_sync = o && o->no_sync};
 	int rc = -1;
 	/* The directory stays locked while we live, so that a later unpack knows
 	 * it from one whose writer was killed (od_tmp_clean). */
@@ -204,7 +207,11 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 	for (int tries = 0;; tries++) {
 		memcpy(tmp + tlen - 6, "XXXXXX", 6);
 		if (!mkdtemp(tmp)) {
-			od_err_errno(e, errno, "%s: cannot create a temporary directory", tmp);
+			if (errno == ENOENT)
+				od_err_set(e, OD_E_IO, "%s: cannot be made: the directory %s does not exist", dest, parent);
+			else
+				od_err_errno(e, errno, "%s: cannot create a temporary directory in %s (the package is "
+					     "extracted there, then renamed into place)", dest, parent);
 			goto out;
 		}
 		w.dirfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -235,7 +242,7 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		od_err_set(e, OD_E_INVALID, "%s: verification failed; nothing was extracted", p->path);
 		goto out;
 	}
-	if (fsync(w.dirfd) < 0) {
+	if (!w.no_sync && fsync(w.dirfd) < 0) {
 		od_err_errno(e, errno, "%s: fsync", tmp);
 		goto out;
 	}
@@ -243,7 +250,7 @@ int ovf_unpack(ovf_package *p, const char *dest, const struct ovf_unpack_opts *o
 		od_err_errno(e, errno, "%s: cannot rename into place", dest);
 		goto out;
 	}
-	int pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int pfd = w.no_sync ? -1 : open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd >= 0) {
 		fsync(pfd);
 		close(pfd);

@@ -24,6 +24,25 @@ DefinitionBlock ("", "DSDT", 1, "OVFDPL", "OVFDSDT", 1)
             Name (_HID, EisaId ("PNP0A03"))
             Name (_UID, Zero)
             Name (_BBN, Zero)
+            /* What the root bridge decodes: all bus numbers, I/O but for
+             * the configuration ports, the VGA hole, and the 32-bit PCI
+             * window.  RAM below 4 GiB ends at 3.5 GiB at most (kvm.c),
+             * SeaBIOS places BARs down from 0xFEC00000, and an OS booted
+             * directly (no firmware) places them in here itself. */
+            Name (_CRS, ResourceTemplate ()
+            {
+                WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+                    0x0000, 0x0000, 0x00FF, 0x0000, 0x0100)
+                IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+                WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+                    0x0000, 0x0000, 0x0CF7, 0x0000, 0x0CF8)
+                WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+                    0x0000, 0x0D00, 0xFFFF, 0x0000, 0xF300)
+                DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, Cacheable, ReadWrite,
+                    0x00000000, 0x000A0000, 0x000BFFFF, 0x00000000, 0x00020000)
+                DWordMemory (ResourceProducer, PosDecode, MinFixed, MaxFixed, NonCacheable, ReadWrite,
+                    0x00000000, 0xE0000000, 0xFEBFFFFF, 0x00000000, 0x1EC00000)
+            })
             Name (_PRT, Package ()
             {
                 Package (0x04) { 0x0002FFFF, 0, Zero, 11 },
@@ -160,6 +179,15 @@ DefinitionBlock ("", "DSDT", 1, "OVFDPL", "OVFDSDT", 1)
                         IO (Decode16, 0x0060, 0x0060, 0x01, 0x01)
                         IO (Decode16, 0x0064, 0x0064, 0x01, 0x01)
                         IRQNoFlags () {1}
+                    })
+                }
+
+                Device (MOU)
+                {
+                    Name (_HID, EisaId ("PNP0F13"))
+                    Name (_CRS, ResourceTemplate ()
+                    {
+                        IRQNoFlags () {12}
                     })
                 }
 

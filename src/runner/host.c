@@ -44,3 +44,13 @@ bool vm_host_kvm_is_pvm(void)
 {
 	return access("/sys/module/kvm_pvm", F_OK) == 0;
 }
+
+bool vm_host_kvm_vmware_backdoor(void)
+{
+	FILE *f = fopen("/sys/module/kvm/parameters/enable_vmware_backdoor", "r");
+	if (!f)
+		return false;
+	int c = fgetc(f);
+	fclose(f);
+	return c == 'Y' || c == 'y' || c == '1';
+}

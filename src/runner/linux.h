@@ -25,7 +25,13 @@ int linux_load_image(struct vm *vm, const struct vm_config *cfg, const uint8_t *
 /* Put the boot vCPU in the mode `entry` asks for, at the kernel's entry. */
 int linux_setup_vcpu(int vcpu_fd, const struct linux_entry *entry, od_err *e);
 
-/* --- shared by the two loaders (linux.c, pvh.c) --- */
+/* --- shared by the two loaders: linux_boot.c, at the bottom.  linux.c (the
+ * entry, linux_load*) calls pvh.c and linux_boot.c; pvh.c calls only
+ * linux_boot.c; linux_boot.c calls neither (tests/cli/layers.sh). --- */
+
+/* The largest kernel or initrd file read; the longest command line. */
+#define LINUX_IMAGE_MAX (512u << 20)
+#define LINUX_CMDLINE_MAX 4095
 
 /* The guest's physical memory map, e820 types (1 RAM, 2 reserved). */
 #define LINUX_MEMMAP_MAX 6
@@ -42,7 +48,7 @@ int linux_put_initrd(struct vm *vm, const struct vm_config *cfg, uint64_t low, u
 		     uint64_t *len, od_err *e);
 /* The ACPI tables and RSDP at the places a BIOS would use. */
 int linux_put_acpi(struct vm *vm, uint64_t *rsdp, od_err *e);
-/* The PVH loader: `img` is an ELF file of `len` bytes. */
+/* The PVH loader (pvh.c): `img` is an ELF file of `len` bytes. */
 int pvh_load(struct vm *vm, const struct vm_config *cfg, const uint8_t *img, size_t len, struct linux_entry *entry,
 	     od_err *e);
 

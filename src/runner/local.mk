@@ -13,6 +13,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/sandbox.c \
 	src/runner/linux.h \
 	src/runner/linux.c \
+	src/runner/linux_boot.c \
 	src/runner/pvh.c \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
@@ -28,7 +29,10 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_rng.c \
 	src/runner/hw/virtio_net.c \
 	src/runner/hw/vga.c \
-	src/runner/vnc.c
+	src/runner/vnc.c \
+	src/runner/guestrpc.h \
+	src/runner/guestrpc.c \
+	src/runner/hw/vmware_backdoor.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -39,7 +43,9 @@ EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(VNCSERVER_LIBS)
 
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
-	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/screen.sh
+	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh \
+	tests/runner/screen.sh
+EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
@@ -82,3 +88,9 @@ tests_runner_test_vga_SOURCES = tests/runner/test_vga.c tests/runner/fakeio.h
 tests_runner_test_vga_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_vga_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_vga
+
+check_PROGRAMS += tests/runner/test_guestrpc
+tests_runner_test_guestrpc_SOURCES = tests/runner/test_guestrpc.c
+tests_runner_test_guestrpc_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_guestrpc_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_guestrpc

@@ -120,7 +120,9 @@ static const int sanitizer_calls[] = {
 
 /* ioctl requests per thread kind.  KVM_SIGNAL_MSI: devices raise MSI-X
  * vectors from the vCPU and network threads once the transport has them. */
-static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI };
+/* KVM_GET_REGS/KVM_SET_REGS: the VMware backdoor passes its arguments in
+ * the general registers (kvm.c). */
+static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_GET_REGS, KVM_SET_REGS };
 static const unsigned long net_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONREAD };
 static const unsigned long screen_ioctls[] = { KVM_IRQ_LINE, FIONREAD };
 static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF };

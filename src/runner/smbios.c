@@ -130,16 +130,19 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 	char name[32];
 
 	/* type 1: system information; a zero UUID means "not set" */
+	const char *vendor = m->manufacturer ? m->manufacturer : VENDOR;
 	if ((p = begin(&w, 1, 0x1b, 0x100))) {
-		p[0x04] = str(&w, VENDOR); /* manufacturer */
-		p[0x05] = str(&w, VENDOR); /* product */
+		p[0x04] = str(&w, vendor); /* manufacturer */
+		p[0x05] = str(&w, m->product ? m->product : VENDOR); /* product */
+		if (m->serial)
+			p[0x07] = str(&w, m->serial);
 		p[0x18] = 0x06;            /* woken by the power switch */
 	}
 	end(&w);
 
 	/* type 3: chassis */
 	if ((p = begin(&w, 3, 0x16, 0x300))) {
-		p[0x04] = str(&w, VENDOR);
+		p[0x04] = str(&w, vendor);
 		p[0x05] = 0x01; /* type: other */
 		p[0x09] = 0x03; /* boot-up state: safe */
 		p[0x0a] = 0x03; /* power supply: safe */
@@ -154,7 +157,7 @@ int smbios_build(struct smbios_tables *s, const struct smbios_machine *m, od_err
 		p[0x04] = str(&w, "CPU 0"); /* socket */
 		p[0x05] = 0x03;             /* central processor */
 		p[0x06] = 0x01;             /* family: other */
-		p[0x07] = str(&w, VENDOR);
+		p[0x07] = str(&w, vendor);
 		od_st32(p + 0x08, m->cpuid_1_eax);
 		od_st32(p + 0x0c, m->cpuid_1_edx);
 		od_st16(p + 0x14, 2000); /* max speed, MHz: unknown to us, QEMU's figure */

@@ -15,6 +15,9 @@ struct smbios_machine {
 	unsigned ncpus;
 	uint64_t low_ram, high_ram; /* bytes below the PCI hole, above 4 GiB */
 	uint32_t cpuid_1_eax, cpuid_1_edx; /* the processor ID of type 4 */
+	/* system manufacturer and product (types 1, 3, 4), serial (type 1):
+	 * NULL = "QEMU", "QEMU", none (a VMware appliance gets VMware's) */
+	const char *manufacturer, *product, *serial;
 };
 
 struct smbios_tables {

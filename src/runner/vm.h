@@ -17,6 +17,10 @@
 bool vm_host_has_hw_virt(void);  /* vmx or svm in /proc/cpuinfo */
 bool vm_host_kvm_usable(void);   /* /dev/kvm opens read-write */
 bool vm_host_kvm_is_pvm(void);   /* KVM is PVM: guest kernel code is emulated */
+/* The kvm module passes a guest's user-space IN/OUT on VMware's backdoor
+ * port to us (module parameter enable_vmware_backdoor=1): without it
+ * open-vm-tools cannot reach GuestRPC, only the guest kernel can. */
+bool vm_host_kvm_vmware_backdoor(void);
 
 /* VM_DEFINITIONS_BELOW */
 
@@ -45,6 +49,21 @@ struct vm_net {
 	bool enabled;
 	struct vm_hostfwd fwd[VM_MAX_HOSTFWD];
 	unsigned nfwd;
+};
+
+/* The VMware platform a VMware appliance expects (guestrpc.h).  backdoor:
+ * port 0x5658 with GuestRPC, serving the guestinfo keys (key/value pairs,
+ * e.g. "guestinfo.ovfEnv"), read-only for the guest, which may add its own.
+ * identity: CPUID 0x40000000 says "VMwareVMware" (KVM's leaves move to
+ * 0x40000100, where Linux still finds them: kvmclock and the PV features
+ * stay) and SMBIOS says "VMware, Inc." / "VMware Virtual Platform". */
+#define VM_MAX_GUESTINFO 64
+struct vm_vmware {
+	bool backdoor;
+	bool identity;
+	unsigned hw_version;     /* vmx-N of the descriptor, 0 = unknown */
+	const char *guestinfo[VM_MAX_GUESTINFO][2];
+	unsigned nguestinfo;
 };
 
 struct vm_config {
@@ -81,6 +100,7 @@ struct vm_config {
 	unsigned shutdown_grace_ms;
 	const char *vnc_socket; /* the screen: a VGA, served by VNC on this UNIX
 				   socket; NULL = no display adapter */
+	struct vm_vmware vmware; /* all zero: a plain PC */
 };
 
 /* Why a run ended. */

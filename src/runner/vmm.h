@@ -24,6 +24,7 @@ struct virtio_blk;
 struct virtio_rng;
 struct virtio_net;
 struct acpi_pm;
+struct guestrpc;
 
 /* ---- guest memory --------------------------------------------------------- */
 #define VM_MAX_RAM 4
@@ -226,6 +227,13 @@ struct vm {
 	unsigned nblk;
 	struct vga *vga;           /* the screen, when asked for (vnc.c serves it) */
 	struct vnc *vnc;
+
+	/* VMware backdoor (hw/vmware_backdoor.c): on when guestrpc is set;
+	 * kvm.c answers 32-bit INs on its port with the vCPU's registers */
+	struct guestrpc *guestrpc;
+	uint64_t tsc_khz;
+	unsigned vmw_hw_version;
+	bool vmware_identity;
 };
 
 /* ---- the screen on VNC (vnc.c) ----

@@ -145,7 +145,6 @@ int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
 	/* What a writer killed before us left for this destination. */
 	od_tmp_clean(dir, prefix, ".tmp");
 	free(prefix);
-	free(copy1);
 	free(copy2);
 	size_t len = strlen(af->tmp);
 	for (int tries = 0;; tries++) {
@@ -153,20 +152,29 @@ int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e)
 		af->fd = mkostemps(af->tmp, 4, O_CLOEXEC);
 		if (af->fd < 0) {
 			int err = errno;
-			od_err_errno(e, err, "%s: cannot create a temporary file", path);
+			struct stat dst;
+			if (err == ENOENT && stat(dir, &dst) < 0)
+				od_err_set(e, OD_E_IO, "%s: cannot be written: the directory %s does not exist", path, dir);
+			else
+				od_err_errno(e, err, "%s: cannot create a temporary file in %s (outputs are written there, "
+					     "then renamed into place)", path, dir);
+			free(copy1);
 			free(af->path);
 			free(af->tmp);
 			af->path = af->tmp = NULL;
 			return -1;
 		}
 		int rc = od_tmp_lock(af->fd, af->tmp, e);
-		if (rc == 0)
+		if (rc == 0) {
+			free(copy1);
 			break;
+		}
 		close(af->fd);
 		af->fd = -1;
 		if (rc < 0 || tries == 8) {
 			if (rc > 0)
 				od_err_set(e, OD_E_IO, "%s: temporary files keep disappearing", path);
+			free(copy1);
 			free(af->path);
 			free(af->tmp);
 			af->path = af->tmp = NULL;

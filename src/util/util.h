@@ -119,11 +119,13 @@ typedef struct od_atomic_file {
 	int fd;
 	char *path;
 	char *tmp;
-	/* Set after od_atomic_open when the user asked for qemu-img's
-	 * cache=unsafe: commit renames without the fsyncs.  Every process still
+	/* Set after od_atomic_open for bulk output that can be made again
+	 * (convert, pack, unpack without --sync, as qemu-img convert and tar):
+	 * commit renames without the fsyncs.  Every process still
 	 * sees the output appear whole or not at all, and a killed writer
 	 * leaves nothing at `path`; only an OS crash or a power cut may leave
-	 * the destination empty or short.  Never the default. */
+	 * the destination empty or short.  Never for state a user cannot make
+	 * again (instance configuration, the verify cache). */
 	bool no_sync;
 } od_atomic_file;
 int od_atomic_open(od_atomic_file *af, const char *path, int mode, od_err *e);

@@ -84,7 +84,10 @@ python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [i["name"] f
 if [ -r /usr/share/seabios/bios.bin ] && command -v qemu-system-x86_64 >/dev/null; then
 	expect_exit 0 "start t2 in the background" -- "$O" start t2
 	"$O" list > list.txt
-	expect_grep '^t2 +running' list.txt "list shows t2 running"
+	expect_grep '^t2 +running +qemu-(kvm|tcg) ' list.txt "list shows what t2 runs on (QEMU with KVM or TCG), not auto"
+	"$O" --json list >list.json
+	python3 -c 'import json,sys; d=[i for i in json.load(open(sys.argv[1])) if i["name"]=="t2"][0]; assert d["backend"] in ("qemu-kvm","qemu-tcg") and d["configured-backend"]=="auto", d' list.json \
+		&& ok "list --json: the backend it runs on, and the configured one" || fail "list --json backend: $(cat list.json)"
 	expect_exit 2 "rm of a running instance is refused" -- "$O" rm t2
 	# console: attach, then detach with Ctrl-A x
 	printf '\001x' | timeout 20 "$O" console t2 >console.txt 2>&1

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define URI "test:///default"
 #define POOL "default-pool"
@@ -152,6 +153,223 @@ START_TEST(test_life_cycle_and_rm)
 }
 END_TEST
 
+
+/* ---- the hardware plan in the domain XML ---------------------------------------- */
+
+/* A descriptor around the Items in `items`; disks d1..d3 exist (1 GiB). */
+static ovf_envelope *envelope(const char *items)
+{
+	char *xml = NULL;
+	int n = asprintf(&xml,
+			 "<?xml version=\"1.0\"?>\n"
+			 "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\"\n"
+			 " xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData\">\n"
+			 "<References/>\n<DiskSection><Info>d</Info>\n"
+			 "<Disk ovf:diskId=\"d1\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
+			 "<Disk ovf:diskId=\"d2\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
+			 "<Disk ovf:diskId=\"d3\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
+			 "</DiskSection>\n<VirtualSystem ovf:id=\"vm\"><Info>vm</Info>\n"
+			 "<VirtualHardwareSection><Info>hw</Info>\n%s\n</VirtualHardwareSection>\n"
+			 "</VirtualSystem></Envelope>\n",
+			 items);
+	ck_assert_int_ge(n, 0);
+	od_err e = {0};
+	ovf_envelope *env = ovf_envelope_parse(xml, strlen(xml), "t.ovf", &e);
+	if (!env)
+		ck_abort_msg("parse: %s", e.msg);
+	free(xml);
+	return env;
+}
+
+#define CTRL(id, rt, sub, addr)                                                                              \
+	"<Item><rasd:Address>" addr "</rasd:Address><rasd:ElementName>c" id "</rasd:ElementName><rasd:InstanceID>" id \
+	"</rasd:InstanceID><rasd:ResourceSubType>" sub "</rasd:ResourceSubType><rasd:ResourceType>" rt            \
+	"</rasd:ResourceType></Item>\n"
+#define DISK(id, disk, parent, aop)                                                                            \
+	"<Item><rasd:AddressOnParent>" aop "</rasd:AddressOnParent><rasd:ElementName>h" id                        \
+	"</rasd:ElementName><rasd:HostResource>ovf:/disk/" disk "</rasd:HostResource><rasd:InstanceID>" id        \
+	"</rasd:InstanceID><rasd:Parent>" parent "</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>\n"
+#define CDROM(id, parent, aop)                                                                                 \
+	"<Item><rasd:AddressOnParent>" aop "</rasd:AddressOnParent><rasd:ElementName>cd" id                       \
+	"</rasd:ElementName><rasd:InstanceID>" id "</rasd:InstanceID><rasd:Parent>" parent                        \
+	"</rasd:Parent><rasd:ResourceType>15</rasd:ResourceType></Item>\n"
+#define NIC(id, sub)                                                                                           \
+	"<Item><rasd:ElementName>n" id "</rasd:ElementName><rasd:InstanceID>" id                                  \
+	"</rasd:InstanceID><rasd:ResourceSubType>" sub "</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>\n"
+
+/* As VMware exports them: PVSCSI boot disk, IDE CD-ROM, VMXNET3. */
+#define VMWARE_ITEMS                                                                                           \
+	CTRL("1", "6", "VirtualSCSI", "0") CTRL("2", "5", "", "1") CDROM("3", "2", "0") DISK("4", "d1", "1", "0")  \
+	DISK("5", "d2", "1", "1") NIC("6", "VmxNet3")
+
+/* The domain lv_deploy would define for `items` (type T), and the
+ * warnings; the caller frees both. */
+static char *domain_for(const char *items, enum hw_mode mode, const char *type, struct ovf_warnings *w)
+{
+	ovf_envelope *env = envelope(items);
+	struct ovf_hardware hw;
+	struct hwplan hp;
+	od_err e = {0};
+	if (ovf_hardware_get(env, env->systems[0], NULL, &hw, &e) < 0)
+		ck_abort_msg("hardware: %s", e.msg);
+	if (hwplan_make(&hw, mode, &hp, &e) < 0)
+		ck_abort_msg("plan: %s", e.msg);
+	memset(w, 0, sizeof *w);
+	lv_hw_warnings(&hw, &hp, w);
+	char *vols[] = {"x-disk0.qcow2", "x-disk1.qcow2", "x-disk2.qcow2"};
+	size_t nv = 0;
+	for (size_t k = 0; k < hp.ndisks; k++)
+		nv += !hp.disks[k].cdrom;
+	od_buf x = {0};
+	ck_assert_int_eq(od_buf_printf(&x, "<domain type='%s'><name>x</name><memory unit='MiB'>64</memory>"
+					   "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>", type), 0);
+	if (lv_devices_xml(&hp, POOL, vols, nv, "x-env.iso", NULL, NULL, NULL, &x, &e) < 0)
+		ck_abort_msg("devices: %s", e.msg);
+	ck_assert_int_eq(od_buf_puts(&x, "</devices></domain>"), 0);
+	ck_assert_int_eq(od_buf_append(&x, "", 1), 0);
+	hwplan_free(&hp);
+	ovf_hardware_free(&hw);
+	ovf_envelope_free(env);
+	return x.data;
+}
+
+/* libvirt's schema, when virt-xml-validate is installed. */
+static void schema_ok(const char *xml)
+{
+	if (system("command -v virt-xml-validate >/dev/null 2>&1") != 0)
+		return;
+	char path[] = "/tmp/od-lvxml-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, xml, strlen(xml)), (ssize_t)strlen(xml));
+	close(fd);
+	char cmd[256];
+	snprintf(cmd, sizeof cmd, "virt-xml-validate %s domain >/dev/null 2>&1", path);
+	int rc = system(cmd);
+	unlink(path);
+	if (rc != 0)
+		ck_abort_msg("virt-xml-validate refuses: %s", xml);
+}
+
+/* Defined in the test driver (libvirt's own parsing and address checks),
+ * and as the driver gives it back. */
+static char *defined(virConnectPtr c, const char *xml)
+{
+	virDomainPtr d = virDomainDefineXML(c, xml);
+	if (!d)
+		ck_abort_msg("test driver refuses: %s\n%s", virGetLastErrorMessage(), xml);
+	char *back = virDomainGetXMLDesc(d, 0);
+	ck_assert_ptr_nonnull(back);
+	virDomainUndefine(d);
+	virDomainFree(d);
+	return back;
+}
+
+static bool has(const char *xml, const char *s)
+{
+	return strstr(xml, s) != NULL;
+}
+
+START_TEST(test_xml_vmware)
+{
+	virConnectPtr c = side();
+	struct ovf_warnings w;
+	char *q = domain_for(VMWARE_ITEMS, HW_DESCRIBED, "qemu", &w);
+	ck_assert_uint_eq(w.n, 0); /* all exact */
+	ovf_warnings_free(&w);
+	schema_ok(q);
+	ck_assert(has(q, "<controller type='scsi' index='0' model='vmpvscsi'/>"));
+	/* the boot disk first, on target 0 of the PVSCSI; the second on target 1 */
+	ck_assert(has(q, "volume='x-disk0.qcow2'/><target dev='sda' bus='scsi'/><address type='drive' controller='0' "
+			 "bus='0' target='0' unit='0'/><boot order='1'/>"));
+	ck_assert(has(q, "volume='x-disk1.qcow2'/><target dev='sdb' bus='scsi'/><address type='drive' controller='0' "
+			 "bus='0' target='1' unit='0'/><boot order='2'/>"));
+	/* the environment CD in the descriptor's IDE drive: secondary master */
+	ck_assert(has(q, "volume='x-env.iso'/><target dev='hdc' bus='ide'/><address type='drive' controller='0' bus='1' "
+			 "target='0' unit='0'/><boot order='3'/><readonly/>"));
+	ck_assert(has(q, "<model type='vmxnet3'/>"));
+	ck_assert(has(q, "<memballoon model='none'/>")); /* else libvirt adds a virtio balloon */
+	ck_assert(!has(q, "virtio"));
+	free(q);
+	char *t = domain_for(VMWARE_ITEMS, HW_DESCRIBED, "test", &w);
+	ovf_warnings_free(&w);
+	char *back = defined(c, t);
+	ck_assert(has(back, "model='vmpvscsi'"));
+	ck_assert(has(back, "<model type='vmxnet3'/>"));
+	ck_assert(has(back, "bus='ide'"));
+	free(back);
+	free(t);
+	virConnectClose(c);
+}
+END_TEST
+
+START_TEST(test_xml_virtio)
+{
+	virConnectPtr c = side();
+	struct ovf_warnings w;
+	char *q = domain_for(VMWARE_ITEMS, HW_VIRTIO, "qemu", &w);
+	ovf_warnings_free(&w);
+	schema_ok(q);
+	ck_assert(!has(q, "<controller"));
+	ck_assert(has(q, "volume='x-disk0.qcow2'/><target dev='vda' bus='virtio'/><boot order='1'/>"));
+	ck_assert(has(q, "volume='x-disk1.qcow2'/><target dev='vdb' bus='virtio'/><boot order='2'/>"));
+	ck_assert(has(q, "<target dev='hdc' bus='ide'/>"));
+	ck_assert(has(q, "<model type='virtio'/>"));
+	ck_assert(!has(q, "vmxnet3") && !has(q, "scsi"));
+	char *t = domain_for(VMWARE_ITEMS, HW_VIRTIO, "test", &w);
+	ovf_warnings_free(&w);
+	char *back = defined(c, t);
+	ck_assert(has(back, "bus='virtio'"));
+	free(back);
+	free(t);
+	free(q);
+	virConnectClose(c);
+}
+END_TEST
+
+/* Every other model: lsilogic, lsilogicsas and NVMe substituted (warned,
+ * with the driver), buslogic as libvirt's 'lsilogic' (SCSI id in unit),
+ * SATA with the CD, E1000, E1000e, PCNet32, VmxNet2 (warned). */
+START_TEST(test_xml_others)
+{
+	virConnectPtr c = side();
+	struct ovf_warnings w;
+	const char *items = CTRL("1", "20", "vmware.nvme.controller", "0") CTRL("2", "6", "buslogic", "0")
+		CTRL("3", "20", "vmware.sata.ahci", "0") CTRL("4", "6", "lsilogic", "1")
+		DISK("5", "d1", "1", "0") DISK("6", "d2", "2", "3") DISK("7", "d3", "4", "2") CDROM("8", "3", "1")
+		NIC("9", "E1000") NIC("10", "E1000e") NIC("11", "PCNet32") NIC("12", "VmxNet2");
+	char *q = domain_for(items, HW_DESCRIBED, "qemu", &w);
+	schema_ok(q);
+	size_t nvme = 0, lsi = 0, vmx2 = 0;
+	for (size_t i = 0; i < w.n; i++) {
+		nvme += has(w.v[i], "NVMe") && has(w.v[i], "vmw_pvscsi");
+		lsi += has(w.v[i], "53C1030") && has(w.v[i], "vmw_pvscsi");
+		vmx2 += has(w.v[i], "vmxnet2") && has(w.v[i], "'e1000'");
+	}
+	ck_assert_uint_eq(nvme, 1);
+	ck_assert_uint_eq(lsi, 1);
+	ck_assert_uint_eq(vmx2, 1);
+	ovf_warnings_free(&w);
+	ck_assert(has(q, "<controller type='scsi' index='0' model='vmpvscsi'/>"));  /* for the NVMe */
+	ck_assert(has(q, "<controller type='scsi' index='1' model='lsilogic'/>"));  /* for the BusLogic */
+	ck_assert(has(q, "<controller type='sata' index='0'/>"));
+	ck_assert(has(q, "<controller type='scsi' index='2' model='vmpvscsi'/>"));  /* for the 53C1030 */
+	ck_assert(has(q, "volume='x-disk1.qcow2'/><target dev='sdb' bus='scsi'/><address type='drive' controller='1' "
+			 "bus='0' target='0' unit='3'/>"));
+	ck_assert(has(q, "volume='x-disk2.qcow2'/><target dev='sdc' bus='scsi'/><address type='drive' controller='2' "
+			 "bus='0' target='2' unit='0'/>"));
+	ck_assert(has(q, "volume='x-env.iso'/><target dev='sdd' bus='sata'/><address type='drive' controller='0' "
+			 "bus='0' target='0' unit='1'/>"));
+	ck_assert(has(q, "<model type='e1000'/>") && has(q, "<model type='e1000e'/>") && has(q, "<model type='pcnet'/>"));
+	char *t = domain_for(items, HW_DESCRIBED, "test", &w);
+	ovf_warnings_free(&w);
+	free(defined(c, t));
+	free(t);
+	free(q);
+	virConnectClose(c);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("libvirt");
@@ -159,5 +377,9 @@ int main(void)
 	tcase_add_test(tc, test_open_errors);
 	tcase_add_test(tc, test_list_only_ours);
 	tcase_add_test(tc, test_life_cycle_and_rm);
+	TCase *tx = od_check_tcase(s, "domain XML");
+	tcase_add_test(tx, test_xml_vmware);
+	tcase_add_test(tx, test_xml_virtio);
+	tcase_add_test(tx, test_xml_others);
 	return od_check_run(s);
 }

@@ -65,7 +65,14 @@ START_TEST(test_argv_basic)
 	ck_assert_ptr_nonnull(strstr(arg_after(&a, "-chardev", "stdio"), "logfile=/x/console.log"));
 	ck_assert_str_eq(arg_after(&a, "-qmp", ""), "unix:/x/qmp.sock,server=on,wait=off");
 	ck_assert(!has_arg(&a, "-daemonize"));
+	ck_assert(!has_arg(&a, "-smbios"));
 	ck_assert_ptr_null(a.argv[a.argc]);
+	qemu_argv_free(&a);
+	/* a VMware appliance: VMware's DMI strings, the comma doubled */
+	s.vmware = true;
+	ck_assert_int_eq(qemu_build_argv(&s, false, &a, &e), 0);
+	ck_assert_str_eq(arg_after(&a, "-smbios", "type=1"),
+			 "type=1,manufacturer=VMware,, Inc.,product=VMware Virtual Platform");
 	qemu_argv_free(&a);
 }
 END_TEST

@@ -131,8 +131,8 @@ expect_exit 2 "an unknown -o option" -- "$O" convert -O qcow2 -o bogus=1 src.raw
 expect_exit 2 "a bad cluster size" -- "$O" convert -O qcow2 -o cluster_size=1000 src.raw x
 expect_exit 2 "check without an image" -- "$O" check
 
-# -t: writeback (the default) fsyncs the output before the rename; unsafe,
-# qemu-img's default, does not; both write the same image.
+# -t: unsafe (the default, as qemu-img's) does not fsync; writeback, the same
+# as --sync, fsyncs the output and its directory; all write the same image.
 expect_exit 0 "convert -t unsafe" -- "$O" convert -t unsafe -O qcow2 src.raw unsafe.qcow2
 expect_exit 0 "-t unsafe writes the same content" -- qemu-img compare unsafe.qcow2 src.raw
 expect_exit 0 "-t unsafe writes a clean image" -- qemu-img check unsafe.qcow2
@@ -140,7 +140,12 @@ expect_exit 2 "an unsupported -t mode" -- "$O" convert -t directsync src.raw x
 if command -v strace >/dev/null; then
 	n=$(strace -f -e trace=fsync,fdatasync "$O" convert -t unsafe -O qcow2 src.raw u2.qcow2 2>&1 | grep -c 'fsync(')
 	[ "$n" -eq 0 ] && ok "-t unsafe does not fsync" || fail "-t unsafe made $n fsync calls"
-	n=$(strace -f -e trace=fsync,fdatasync "$O" convert -O qcow2 src.raw w2.qcow2 2>&1 | grep -c 'fsync(')
-	[ "$n" -ge 2 ] && ok "the default fsyncs the output and its directory ($n calls)" || fail "default made $n fsync calls"
+	n=$(strace -f -e trace=fsync,fdatasync "$O" convert -O qcow2 src.raw d2.qcow2 2>&1 | grep -c 'fsync(')
+	[ "$n" -eq 0 ] && ok "the default does not fsync" || fail "the default made $n fsync calls"
+	n=$(strace -f -e trace=fsync,fdatasync "$O" convert -t writeback -O qcow2 src.raw w2.qcow2 2>&1 | grep -c 'fsync(')
+	[ "$n" -ge 2 ] && ok "-t writeback fsyncs the output and its directory ($n calls)" || fail "-t writeback made $n fsync calls"
+	n=$(strace -f -e trace=fsync,fdatasync "$O" convert --sync -O qcow2 src.raw s2.qcow2 2>&1 | grep -c 'fsync(')
+	[ "$n" -ge 2 ] && ok "--sync fsyncs the output and its directory ($n calls)" || fail "--sync made $n fsync calls"
+	expect_exit 0 "--sync writes the same content" -- qemu-img compare s2.qcow2 src.raw
 fi
 done_testing

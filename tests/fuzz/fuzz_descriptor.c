@@ -1,7 +1,8 @@
 /*
  * fuzz_descriptor.c - libFuzzer harness for the descriptor engine: parse,
  * validate (plain and --lax), resolve the hardware of every virtual system
- * in every configuration, check every property default.
+ * in every configuration and make its hardware plan (src/deploy/hwplan.c,
+ * both modes), check every property default.
  *
  * Built two ways:
  *   - with clang and libFuzzer by scripts/fuzz (the real fuzzer);
@@ -13,6 +14,7 @@
  */
 #include "config.h"
 #include "ovf/ovf.h"
+#include "deploy/deploy.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +37,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ovf_hardware hw;
 		for (size_t c = 0; c <= env->nconfigs && c < 8; c++) {
 			const char *cfg = c < env->nconfigs ? env->configs[c].id : NULL;
-			if (ovf_hardware_get(env, env->systems[s], cfg, &hw, &e) == 0)
+			if (ovf_hardware_get(env, env->systems[s], cfg, &hw, &e) == 0) {
+				for (int m = HW_DESCRIBED; m <= HW_VIRTIO; m++) {
+					struct hwplan p;
+					if (hwplan_make(&hw, (enum hw_mode)m, &p, &e) == 0)
+						hwplan_free(&p);
+				}
 				ovf_hardware_free(&hw);
+			}
 		}
 		const struct ovf_virtual_system *vs = env->systems[s];
 		for (size_t i = 0; i < vs->nproducts; i++)

@@ -27,6 +27,17 @@ expect_exit 0 "and unpacks" -- "$OVFDEPLOY" unpack web.ova web
 expect_grep "&lt;server&gt; &amp; co" web/web.ovf "product text is XML-escaped"
 expect_grep 'ovf:key="port" ovf:type="uint16"' web/web.ovf "property written"
 expect_grep "<rasd:VirtualQuantity>1024</rasd:VirtualQuantity>" web/web.ovf "memory in MiB"
+expect_grep 'ovf:capacity="3145728" ovf:capacityAllocationUnits="byte"' web/web.ovf "the disk capacity names its unit (vSphere reads none as KiB)"
+expect_exit 2 "--nic-model takes known models only" -- "$OVFDEPLOY" pack --from-disk disk.raw --name v --nic-model rtl8139 -o v.ova
+expect_exit 2 "--transport takes iso, guestinfo or both" -- "$OVFDEPLOY" pack --from-disk disk.raw --name v --transport net -o v.ova
+expect_exit 0 "pack --from-disk with VMware hardware and the guestinfo transport" -- "$OVFDEPLOY" pack --from-disk disk.raw \
+	--name vmw --nic lan --nic-model vmxnet3 --scsi pvscsi --os-type otherLinux64Guest --transport guestinfo -o vmw.ova
+"$OVFDEPLOY" -q unpack vmw.ova vmw
+expect_grep '<rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType>' vmw/vmw.ovf "--nic-model vmxnet3"
+expect_grep '<rasd:ResourceSubType>VirtualSCSI</rasd:ResourceSubType>' vmw/vmw.ovf "--scsi pvscsi"
+expect_grep 'vmw:osType="otherLinux64Guest"' vmw/vmw.ovf "--os-type"
+expect_grep 'ovf:transport="com.vmware.guestInfo"' vmw/vmw.ovf "--transport guestinfo"
+if grep -q '<rasd:ResourceType>15</rasd:ResourceType>' vmw/vmw.ovf; then fail "no CD-ROM without the iso transport"; else ok "no CD-ROM without the iso transport"; fi
 expect_grep "<rasd:Connection>mgmt</rasd:Connection>" web/web.ovf "second NIC"
 "$OVFDEPLOY" validate --strict web/web.ovf >val.out 2>&1
 rc=$?

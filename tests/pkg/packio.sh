@@ -1,10 +1,10 @@
 #!/bin/sh
 # packio.sh - how pack writes the OVA: O_DIRECT with several writes in
-# flight where the file system takes it (durable, the default), buffered
+# flight where the file system takes it (durable, --sync), buffered
 # where it does not (forced here with OVFDEPLOY_TEST_NO_DIRECT, and tmpfs
-# whatever it takes), buffered without fsync for --no-sync; members of 0
-# bytes and with tails that are not a multiple of 512 or 4096; --no-sync
-# replacing an existing package by exchanging the names.
+# whatever it takes), buffered without fsync by default (--no-sync is the
+# same); members of 0 bytes and with tails that are not a multiple of 512
+# or 4096; the default replacing an existing package by exchanging the names.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/pkg/pkglib.sh"
 need openssl tar
@@ -26,16 +26,18 @@ check_ova() {
 	[ -z "$(ls -A . | grep '^\.')" ] && ok "$2: no temporary left" || fail "$2: temporaries left: $(ls -A . | grep '^\.')"
 }
 
-expect_exit 0 "pack (durable)" -- "$O" pack src -o durable.ova
+expect_exit 0 "pack --sync (durable)" -- "$O" pack --sync src -o durable.ova
 check_ova durable.ova "durable"
 size=$(stat -c %s durable.ova)
 [ $((size % 512)) -eq 0 ] && ok "the package is whole 512-byte blocks ($size bytes)" || fail "odd package size $size"
-OVFDEPLOY_TEST_NO_DIRECT=1 expect_exit 0 "pack with O_DIRECT refused" -- "$O" pack src -o buffered.ova
+OVFDEPLOY_TEST_NO_DIRECT=1 expect_exit 0 "pack --sync with O_DIRECT refused" -- "$O" pack --sync src -o buffered.ova
 check_ova buffered.ova "buffered fallback"
 cmp -s durable.ova buffered.ova && ok "the fallback writes the same bytes" || fail "the fallback wrote other bytes"
-expect_exit 0 "pack --no-sync" -- "$O" pack --no-sync src -o nosync.ova
-check_ova nosync.ova "--no-sync"
-cmp -s durable.ova nosync.ova && ok "--no-sync writes the same bytes" || fail "--no-sync wrote other bytes"
+expect_exit 0 "pack (default, unsynced)" -- "$O" pack src -o nosync.ova
+check_ova nosync.ova "default"
+cmp -s durable.ova nosync.ova && ok "the default writes the same bytes as --sync" || fail "the default wrote other bytes"
+expect_exit 0 "pack --no-sync (the default, still accepted)" -- "$O" pack --no-sync src -o nosync2.ova
+cmp -s durable.ova nosync2.ova && ok "--no-sync writes the same bytes" || fail "--no-sync wrote other bytes"
 
 # Only empty members: nothing but headers and the end blocks.
 make_appliance zsrc z z1.img:0 z2.img:0
@@ -47,7 +49,7 @@ expect_exit 0 "it verifies" -- "$O" verify z.ova
 cp nosync.ova old.ova
 expect_exit 0 "pack --no-sync over an existing package" -- "$O" pack --no-sync src -o nosync.ova
 check_ova nosync.ova "--no-sync over an existing package"
-expect_exit 0 "pack (durable) over an existing package" -- "$O" pack src -o durable.ova
+expect_exit 0 "pack --sync over an existing package" -- "$O" pack --sync src -o durable.ova
 check_ova durable.ova "durable over an existing package"
 mkdir adir
 expect_exit 3 "pack --no-sync onto a directory fails" -- "$O" pack --no-sync src -o adir
@@ -56,7 +58,7 @@ expect_exit 3 "pack --no-sync onto a directory fails" -- "$O" pack --no-sync src
 # tmpfs: whichever way it takes O_DIRECT, the package must be right.
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	shm=$(mktemp -d /dev/shm/od-packio.XXXXXX)
-	expect_exit 0 "pack onto tmpfs" -- "$O" pack src -o "$shm/app.ova"
+	expect_exit 0 "pack --sync onto tmpfs" -- "$O" pack --sync src -o "$shm/app.ova"
 	cmp -s durable.ova "$shm/app.ova" && ok "tmpfs: the same bytes" || fail "tmpfs: other bytes"
 	expect_exit 0 "pack --no-sync onto tmpfs" -- "$O" pack --no-sync src -o "$shm/app.ova"
 	cmp -s durable.ova "$shm/app.ova" && ok "tmpfs --no-sync: the same bytes" || fail "tmpfs --no-sync: other bytes"
@@ -92,21 +94,24 @@ if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null;
 	rm -f probe
 	# trace OUT [OPTION]: pack src to a fresh OUT, the calls in $T_TMP/trace
 	trace() { rm -f "$1"; strace -f -e trace=fcntl,fsync,rename,renameat2 -o "$T_TMP/trace" "$O" pack ${2:-} src -o "$1" >/dev/null 2>&1; }
-	trace t1.ova
+	trace t1.ova --sync
 	if [ $direct_ok = 1 ]; then
-		grep -q 'F_SETFL.*O_DIRECT' "$T_TMP/trace" && ok "durable pack writes with O_DIRECT" || fail "durable pack did not use O_DIRECT"
+		grep -q 'F_SETFL.*O_DIRECT' "$T_TMP/trace" && ok "pack --sync writes with O_DIRECT" || fail "pack --sync did not use O_DIRECT"
 	fi
-	grep -q 'fsync(' "$T_TMP/trace" && ok "durable pack fsyncs" || fail "durable pack did not fsync"
-	OVFDEPLOY_TEST_NO_DIRECT=1 trace t2.ova
+	[ "$(grep -c 'fsync(' "$T_TMP/trace")" -ge 2 ] && ok "pack --sync fsyncs the OVA and its directory" || fail "pack --sync did not fsync twice"
+	OVFDEPLOY_TEST_NO_DIRECT=1 trace t2.ova --sync
 	grep -q 'F_SETFL.*O_DIRECT' "$T_TMP/trace" && fail "the forced fallback still used O_DIRECT" || ok "the forced fallback does not use O_DIRECT"
-	trace t3.ova --no-sync
+	trace t3.ova
+	grep -qE 'O_DIRECT([^O]|$)|fsync\(' "$T_TMP/trace" && fail "the default used O_DIRECT or fsync" || ok "the default: neither O_DIRECT nor fsync"
+	grep -qE 'rename.*t3\.ova' "$T_TMP/trace" && ok "the default still renames a temporary into place" || fail "the default did not rename into place"
+	trace t4.ova --no-sync
 	grep -qE 'O_DIRECT([^O]|$)|fsync\(' "$T_TMP/trace" && fail "--no-sync used O_DIRECT or fsync" || ok "--no-sync: neither O_DIRECT nor fsync"
 	# Over an existing file: exchanged, never rename() over it (ext4
 	# then writes the whole new file out inside the rename).
-	strace -f -e trace=rename,renameat,renameat2 -o "$T_TMP/trace" "$O" pack --no-sync src -o t3.ova >/dev/null 2>&1
-	grep -q 'RENAME_EXCHANGE' "$T_TMP/trace" && ok "--no-sync replaces an existing package by exchange" ||
-		fail "--no-sync did not exchange: $(cat "$T_TMP/trace" | grep rename)"
-	check_ova t3.ova "--no-sync exchanged"
+	strace -f -e trace=rename,renameat,renameat2 -o "$T_TMP/trace" "$O" pack src -o t3.ova >/dev/null 2>&1
+	grep -q 'RENAME_EXCHANGE' "$T_TMP/trace" && ok "the default replaces an existing package by exchange" ||
+		fail "the default did not exchange: $(cat "$T_TMP/trace" | grep rename)"
+	check_ova t3.ova "default exchanged"
 else
 	echo "# strace cannot run here: the paths taken are not checked"
 fi

@@ -126,6 +126,13 @@ START_TEST(test_pm)
 	out(ACPI_PM_BASE + 1, 1, 0x01);
 	ck_assert_uint_eq(in(ACPI_PM_BASE, 2) & 0x100, 0);
 	ck_assert_int_eq(vm->irq_level[ACPI_SCI_IRQ], 0);
+	/* the global lock and RTC enables keep what is written (an OS checks);
+	 * their events never come, so no SCI */
+	out(ACPI_PM_BASE + 2, 2, 0x0420);
+	ck_assert_uint_eq(in(ACPI_PM_BASE + 2, 2), 0x0420);
+	ck_assert_int_eq(vm->irq_level[ACPI_SCI_IRQ], 0);
+	out(ACPI_PM_BASE + 2, 2, 0xfbdf);
+	ck_assert_uint_eq(in(ACPI_PM_BASE + 2, 2), 0x0101);
 	/* sleep types other than S5, or without SLP_EN, do nothing */
 	out(ACPI_PM_BASE + 4, 2, 5 << 10 | 0x2000);
 	out(ACPI_PM_BASE + 4, 2, 0x0001);

@@ -465,6 +465,28 @@ START_TEST(test_misc)
 	out(0x60, 1, 0xff); /* keyboard reset: ack + self test passed */
 	ck_assert_uint_eq(in(0x60, 1), 0xfa);
 	ck_assert_uint_eq(in(0x60, 1), 0xaa);
+	/* the AUX port: loopback answers with the AUX flag on IRQ 12 (when the
+	 * CTR enables it); a byte for the mouse times out with 0xFE */
+	out(0x64, 1, 0x60);
+	out(0x60, 1, 0x47);
+	out(0x64, 1, 0xd3);
+	out(0x60, 1, 0x5a);
+	ck_assert_uint_eq(in(0x64, 1) & 0x21, 0x21);
+	ck_assert_int_eq(vm->irq_level[12], 1);
+	ck_assert_int_eq(vm->irq_level[1], 0);
+	ck_assert_uint_eq(in(0x60, 1), 0x5a);
+	ck_assert_int_eq(vm->irq_level[12], 0);
+	out(0x64, 1, 0xd4);
+	out(0x60, 1, 0xf2);
+	ck_assert_uint_eq(in(0x64, 1) & 0x61, 0x61);
+	ck_assert_uint_eq(in(0x60, 1), 0xfe);
+	ck_assert_uint_eq(in(0x64, 1) & 0x61, 0);
+	out(0x60, 1, 0xee); /* a keyboard byte: IRQ 1, no AUX flag */
+	ck_assert_uint_eq(in(0x64, 1) & 0x21, 0x01);
+	ck_assert_int_eq(vm->irq_level[1], 1);
+	ck_assert_uint_eq(in(0x60, 1), 0xee);
+	out(0x64, 1, 0x60);
+	out(0x60, 1, 0x44);
 	ck_assert_int_eq(atomic_load(&vm->end_reason), VM_END_NONE);
 	out(0xcf9, 1, 0x02); /* not a reset: bit 2 clear */
 	ck_assert_int_eq(atomic_load(&vm->end_reason), VM_END_NONE);

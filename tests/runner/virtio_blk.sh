@@ -51,6 +51,16 @@ sector1 "$T_TMP/disk.raw" && ok "raw: the pattern is in sector 1 of the file" ||
 cmp -s -i 1024 "$T_TMP/disk.raw" "$T_TMP/orig.raw" && cmp -s -n 512 "$T_TMP/disk.raw" "$T_TMP/orig.raw" &&
 	ok "raw: nothing else changed" || fail "raw: bytes outside sector 1 changed"
 
+# A flush the guest asks for always reaches the disk (issue 13: only bulk
+# outputs are unsynced by default, never a guest's data).
+if command -v strace >/dev/null 2>&1 && strace -f -o /dev/null true 2>/dev/null; then
+	cp "$T_TMP/orig.raw" "$T_TMP/fl.raw"
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -y -e trace=fsync,fdatasync -o "$T_TMP/fl.trace" \
+		"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/blk.bin" --disk "$T_TMP/fl.raw" --console "file:$T_TMP/fl.out" \
+		--timeout 30 >/dev/null 2>&1
+	grep -q 'BLK PASS' "$T_TMP/fl.out" && grep -q 'sync(.*fl\.raw' "$T_TMP/fl.trace" &&
+		ok "the guest's flush syncs its disk file" || { fail "no fdatasync/fsync of the disk after the guest's flush"; cat "$T_TMP/fl.trace" | sed 's/^/  | /' | head; }
+fi
 cp "$T_TMP/orig.raw" "$T_TMP/ro.raw"
 guest readonly "$T_TMP/ro.raw,readonly"
 grep -q 'MODERN READONLY PASS' "$T_TMP/readonly.out" && cmp -s "$T_TMP/ro.raw" "$T_TMP/orig.raw" &&
@@ -71,6 +81,17 @@ if command -v qemu-img >/dev/null; then
 		sector1 "$T_TMP/o.raw" && cmp -s -n 512 "$T_TMP/o.raw" "$T_TMP/orig.raw" &&
 		ok "streamOptimized VMDK with a qcow2 overlay: the write is in the overlay, the VMDK unchanged" ||
 		fail "VMDK + overlay"
+	# No option at all: run on a temporary overlay, say so, leave nothing.
+	mkdir "$T_TMP/tmpdir"
+	TMPDIR="$T_TMP/tmpdir" guest vmdk-temp "$T_TMP/disk.vmdk"
+	expect_grep "temporary overlay in $T_TMP/tmpdir.*overlay=FILE.*readonly" "$T_TMP/vmdk-temp.err" \
+		"a streamOptimized VMDK alone runs on a temporary overlay, and the warning says how to keep the writes"
+	cmp -s "$T_TMP/disk.vmdk" "$T_TMP/vmdk.orig" && [ -z "$(ls -A "$T_TMP/tmpdir")" ] &&
+		ok "the VMDK is unchanged and the temporary overlay is gone" || fail "VMDK changed or overlay left: $(ls -A "$T_TMP/tmpdir")"
+	TMPDIR="$T_TMP/nonexistent" expect_exit 3 "no usable TMPDIR: refused" -- \
+		"$OVFDEPLOY" run --memory 16M --firmware "$T_TMP/blk.bin" --disk "$T_TMP/disk.vmdk" --timeout 30
+	expect_grep "could not be made in $T_TMP/nonexistent \\(TMPDIR\\).*overlay=FILE.*,readonly" "$T_TMP/err" \
+		"the error names the folder and TMPDIR, and says how to run it"
 else
 	echo "# qemu-img missing: qcow2 and VMDK disks not tested"
 fi

@@ -2,7 +2,11 @@
  * points at (ACPI_PM_BASE):
  *   +0 PM1a_STS (2)  status, write 1 to clear: TMR_STS bit 0, PWRBTN_STS
  *                    bit 8, WAK_STS bit 15
- *   +2 PM1a_EN  (2)  which status bits raise the SCI
+ *   +2 PM1a_EN  (2)  which status bits raise the SCI: TMR_EN, GBL_EN bit 5,
+ *                    PWRBTN_EN, RTC_EN bit 10 keep what the OS writes (an OS
+ *                    reads them back to see that the event exists: Linux
+ *                    disables the ACPI global lock when GBL_EN does not
+ *                    stick); the global lock and RTC events never fire
  *   +4 PM1a_CNT (2)  SCI_EN bit 0 (always 1: there is no SMI command port,
  *                    the machine is in ACPI mode from the start), SLP_TYP
  *                    bits 10-12, SLP_EN bit 13
@@ -19,6 +23,8 @@
 
 #define STS_TMR 0x0001
 #define STS_PWRBTN 0x0100
+#define EN_GBL 0x0020
+#define EN_RTC 0x0400
 #define CNT_SCI_EN 0x0001
 #define CNT_SLP_EN 0x2000
 
@@ -73,7 +79,7 @@ static void pm_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, boo
 			clear |= (uint16_t)(data[i] << (8 * (off + i)));
 	p->sts &= ~clear;
 	if (off < 4 && off + size > 2)
-		p->en = (uint16_t)(w[2] | w[3] << 8) & (STS_TMR | STS_PWRBTN);
+		p->en = (uint16_t)(w[2] | w[3] << 8) & (STS_TMR | EN_GBL | STS_PWRBTN | EN_RTC);
 	if (off < 6 && off + size > 4) {
 		uint16_t cnt = (uint16_t)(w[4] | w[5] << 8);
 		p->cnt = (cnt & ~CNT_SLP_EN) | CNT_SCI_EN;

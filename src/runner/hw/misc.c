@@ -11,9 +11,14 @@
  *   0x92         system control port A: bit 0 resets, bit 1 is A20 (KVM has
  *                no A20 gate, so it only reads back)
  *   0xCF9        PIIX reset control register: bit 2 resets
- *   0x60, 0x64   an i8042 keyboard controller with a keyboard and no mouse:
- *                enough for firmware's self tests and keyboard set-up, and
- *                the reset line (command 0xFE, or output port bit 0).
+ *   0x60, 0x64   an i8042 keyboard controller with a keyboard, and an AUX
+ *                (mouse) port with nothing plugged in: enough for
+ *                firmware's self tests and keyboard set-up, and the reset
+ *                line (command 0xFE, or output port bit 0).  The AUX port
+ *                exists as on a PC (its loopback command 0xD3 answers, on
+ *                IRQ 12), so that an OS finds the port the DSDT declares;
+ *                a byte sent to the mouse (0xD4) comes back as 0xFE with
+ *                the time-out flag, as from an empty PS/2 socket.
  * Every reset ends the run (VM_END_RESET).
  *
  * Test builds only (OD_SANDBOX_TEST_HOOK, tests/runner/ovfdeploy_hook,
@@ -46,27 +51,41 @@ struct misc {
 	uint8_t pending_kbd;  /* keyboard command waiting for its argument */
 	bool last_was_cmd;
 	uint8_t q[KBD_QUEUE];
+	uint8_t qst[KBD_QUEUE]; /* status bits of each byte: AUX, time-out */
 	uint8_t last; /* the output buffer keeps its byte after a read */
 	unsigned qhead, qcount;
-	int irq1;
+	int irq1, irq12;
 };
 
+#define ST_AUX 0x20
+#define ST_TIMEOUT 0x40
+
+/* IRQ 1 for a keyboard byte, IRQ 12 for an AUX byte, as the CTR enables */
 static void kbd_irq(struct misc *m)
 {
-	int level = m->qcount && (m->ctr & 0x01);
-	if (level != m->irq1) {
-		m->irq1 = level;
-		vm_set_irq(m->vm, 1, level);
+	bool aux = m->qcount && (m->qst[m->qhead] & ST_AUX);
+	int level1 = m->qcount && !aux && (m->ctr & 0x01);
+	int level12 = aux && (m->ctr & 0x02);
+	if (level1 != m->irq1) {
+		m->irq1 = level1;
+		vm_set_irq(m->vm, 1, level1);
+	}
+	if (level12 != m->irq12) {
+		m->irq12 = level12;
+		vm_set_irq(m->vm, 12, level12);
 	}
 }
 
-static void kbd_push(struct misc *m, uint8_t b)
+static void queue_push(struct misc *m, uint8_t b, uint8_t st)
 {
 	if (m->qcount == KBD_QUEUE)
 		return;
 	m->q[(m->qhead + m->qcount) % KBD_QUEUE] = b;
+	m->qst[(m->qhead + m->qcount) % KBD_QUEUE] = st;
 	m->qcount++;
 }
+
+static void kbd_push(struct misc *m, uint8_t b) { queue_push(m, b, 0); }
 
 bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n)
 {
@@ -108,17 +127,21 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 		memset(data, 0, size);
 		if (port == 0x64) {
 			/* SYS flag and "not inhibited" always; OBF when a byte waits */
-			data[0] = 0x14 | (m->qcount ? 0x01 : 0) | (m->last_was_cmd ? 0x08 : 0);
+			data[0] = 0x14 | (m->qcount ? 0x01 | m->qst[m->qhead] : 0) | (m->last_was_cmd ? 0x08 : 0);
 		} else if (!m->qcount) {
 			data[0] = m->last;
 		} else {
 			data[0] = m->last = m->q[m->qhead];
 			m->qhead = (m->qhead + 1) % KBD_QUEUE;
 			m->qcount--;
-			/* lower the line so that a following byte is a new edge */
+			/* lower the lines so that a following byte is a new edge */
 			if (m->irq1) {
 				m->irq1 = 0;
 				vm_set_irq(m->vm, 1, 0);
+			}
+			if (m->irq12) {
+				m->irq12 = 0;
+				vm_set_irq(m->vm, 12, 0);
 			}
 		}
 		kbd_irq(m);
@@ -157,7 +180,8 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 			vm_request_end(m->vm, VM_END_RESET);
 		break;
 	case 0xd2: kbd_push(m, v); break;
-	case 0xd3: case 0xd4: break; /* no mouse: nothing answers */
+	case 0xd3: queue_push(m, v, ST_AUX); break;                /* AUX loopback */
+	case 0xd4: queue_push(m, 0xfe, ST_AUX | ST_TIMEOUT); break; /* no mouse */
 	default: kbd_command(m, v); break;
 	}
 	kbd_irq(m);

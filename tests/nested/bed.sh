@@ -1,0 +1,48 @@
+#!/bin/sh
+# bed.sh - the nested test bed itself (tests/nested/run-in-guest): in one
+# boot, the command finds a working /dev/kvm (KVM_GET_API_VERSION answers 12,
+# KVM_CREATE_VM gives a VM), the module options asked for, its working
+# directory, environment and arguments; its output and exit status come back,
+# and what it writes in a --rw directory is here afterwards.  A timeout kills
+# the guest and leaves no QEMU behind.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+BED=$top_srcdir/tests/nested/run-in-guest
+command -v python3 >/dev/null || skip "python3 missing"
+cat >"$T_TMP/probe.py" <<'PY'
+import fcntl, os, sys
+fd = os.open('/dev/kvm', os.O_RDWR)
+print('api', fcntl.ioctl(fd, 0xae00))          # KVM_GET_API_VERSION
+vm = fcntl.ioctl(fd, 0xae01, 0)                # KVM_CREATE_VM
+print('vm', 'ok' if vm >= 0 else 'failed')
+PY
+export OD_BED_VAR="a 'quoted' value"
+"$BED" --timeout 300 --rw "$T_TMP" --modprobe-opt 'kvm enable_vmware_backdoor=1' -- \
+	sh -c 'python3 "$1/probe.py"; echo "mode=$OVFDEPLOY_NESTED var=$OD_BED_VAR arg=$2 pwd=$(pwd)";
+		echo "backdoor=$(cat /sys/module/kvm/parameters/enable_vmware_backdoor)";
+		echo written >"$1/from-guest"; touch "$TMPDIR/x" && echo tmp-writable; echo to-stderr >&2; exit 7' \
+	sh "$T_TMP" "two words" >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+[ $rc -eq 77 ] && { cat "$T_TMP/err"; skip "$(tail -n 1 "$T_TMP/err")"; }
+[ $rc -eq 7 ] && ok "the command's exit status comes back" || { fail "exit status $rc, not 7"; cat "$T_TMP/err"; }
+expect_grep '^api 12$' "$T_TMP/out" "/dev/kvm answers KVM_GET_API_VERSION"
+expect_grep '^vm ok$' "$T_TMP/out" "a VM can be created"
+expect_grep "^mode=(guest|direct) var=a 'quoted' value arg=two words pwd=$(pwd -P)\$" "$T_TMP/out" \
+	"environment, arguments and working directory are ours"
+if grep -q mode=guest "$T_TMP/out"; then
+	expect_grep '^backdoor=Y$' "$T_TMP/out" "kvm got the module option asked for"
+fi
+expect_grep '^tmp-writable$' "$T_TMP/out" "TMPDIR is writable"
+expect_grep '^to-stderr$' "$T_TMP/err" "standard error comes back apart"
+[ "$(cat "$T_TMP/from-guest" 2>/dev/null)" = written ] && ok "a --rw directory is written through" ||
+	fail "nothing written in the --rw directory"
+
+if grep -q mode=guest "$T_TMP/out"; then
+	s=$(date +%s)
+	TMPDIR=$T_TMP "$BED" --timeout 2 -- sleep 600 >"$T_TMP/out" 2>"$T_TMP/err"
+	rc=$?
+	[ $rc -eq 124 ] && ok "a timeout ends the test bed (exit 124)" || fail "a timeout gave exit $rc"
+	[ $(($(date +%s) - s)) -lt 60 ] && ok "... promptly" || fail "the timeout took $(($(date +%s) - s)) s"
+	expect_grep 'timeout after 2 s' "$T_TMP/err" "the timeout is reported"
+	pgrep -f "qemu-system-x86_64 .*$T_TMP" >/dev/null && fail "a QEMU is left behind" || ok "no QEMU is left behind"
+fi
+done_testing
