@@ -95,7 +95,9 @@ if [ ! -x "$ovfdeploy" ]; then
 fi
 stage=$tmp/pack
 mkdir "$stage"
-sed -e 's|^<Envelope |<Envelope xmlns:vmw="http://www.vmware.com/schema/ovf" |' \
+vmwns='xmlns:vmw="http://www.vmware.com/schema/ovf" '
+grep -q 'xmlns:vmw=' "$here/tiny.ovf" && vmwns=
+sed -e "s|^<Envelope |<Envelope $vmwns|" \
 	-e 's|<Info>The tiny sample appliance</Info>|<Info>The tiny sample appliance, UEFI variant</Info>|' \
 	-e 's|^\( *\)</VirtualHardwareSection>|\1  <vmw:Config ovf:required="false" vmw:key="firmware" vmw:value="efi"/>\n\1</VirtualHardwareSection>|' \
 	"$here/tiny.ovf" >"$stage/tiny.ovf"

@@ -182,7 +182,11 @@ static int qemu_attach(struct qemu_argv *out, const struct vmspec *s, bool on_ct
 		     drive, c, unit, boot);
 		break;
 	default:
-		if (cd)
+		/* UEFI: the CD needs a place in the boot order, or OVMF leaves
+		 * the IDE controller off and the guest never sees the CD */
+		if (cd && s->efi)
+			PUSH("ide-cd,drive=%s,bootindex=%zu", drive, boot);
+		else if (cd)
 			PUSH("ide-cd,drive=%s", drive);
 		else
 			PUSH("virtio-blk-pci,drive=%s,bootindex=%zu", drive, boot);
@@ -341,7 +345,7 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	}
 	/* SeaBIOS's 128 KiB build has no PVSCSI, MPT or NVMe boot driver; the
 	 * 256 KiB one has them all. */
-	if (!s->firmware && s->ndisks && s->disks[0].on_ctrl && s->disks[0].ctrl < s->nctrls) {
+	if (!s->firmware && !s->efi && s->ndisks && s->disks[0].on_ctrl && s->disks[0].ctrl < s->nctrls) {
 		enum hw_ctrl_model m = s->ctrls[s->disks[0].ctrl].model;
 		if (m != HW_CTRL_IDE && m != HW_CTRL_AHCI && m != HW_CTRL_BUSLOGIC) {
 			PUSH("-bios");
