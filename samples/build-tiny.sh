@@ -179,6 +179,13 @@ while read -r m; do
 	cp "$(modpath "$m")" "$root/lib/modules/$m.ko"
 done <"$tmp/order"
 cp "$tmp/order" "$root/lib/modules/load.order"
+# efivarfs, loaded by /init only when booted by UEFI firmware (the UEFI
+# variant of the sample, build-tiny-efi.sh, counts its boots in a variable).
+f=$(modpath efivarfs)
+if [ -n "$f" ]; then
+	mkdir -p "$root/lib/modules/efi"
+	cp "$f" "$root/lib/modules/efi/efivarfs.ko"
+fi
 if [ "$vmware_tools" = yes ]; then
 	# vmware-rpctool needs only libc: the binary, then each library and
 	# the ELF interpreter ldd names, at the same paths

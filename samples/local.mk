@@ -5,7 +5,7 @@ dist_samples_DATA = samples/tiny.ovf
 # samples/out/tiny.ova with our own convert and pack.  It downloads a kernel package on first use, so neither
 # `make` nor `make check` runs it; the boot tests build it themselves (cached)
 # and skip when the kernel package cannot be obtained.
-sample_tiny_files = samples/build-tiny.sh samples/pack-tiny.sh samples/tiny/init samples/tiny/shutdown \
+sample_tiny_files = samples/build-tiny.sh samples/build-tiny-efi.sh samples/pack-tiny.sh samples/tiny/init samples/tiny/shutdown \
 	samples/tiny/udhcpc.script samples/tiny/poweroff.cgi samples/tiny/index.cgi \
 	samples/tiny/acpi-power samples/tiny/syslinux.cfg
 EXTRA_DIST += $(sample_tiny_files) samples/README.md

@@ -119,7 +119,10 @@ void cli_print_verify(const struct ovf_package *p, const struct ovf_verify_repor
 	X(start, "start a deployed instance") \
 	X(stop, "stop a running instance") \
 	X(console, "attach to an instance's serial console") \
-	X(rm, "remove a deployed instance")
+	X(rm, "remove a deployed instance") \
+	X(display, "show how to connect to an instance's screen (VNC)") \
+	X(screenshot, "take a picture of an instance's screen (PNG)") \
+	X(sendkeys, "type on an instance's keyboard")
 
 #define X(name, desc) int cmd_##name(int argc, char **argv);
 CLI_COMMANDS(X)

@@ -34,6 +34,10 @@ static void usage(FILE *f)
 		"                              (default: user); 'user' or 'none' alone applies to all\n"
 		"  --forward HOST:GUEST        forward 127.0.0.1:HOST to the guest's port GUEST (repeatable)\n"
 		"  --backend auto|embedded|qemu  (default auto: the embedded runner with VT-x/AMD-V, else QEMU)\n"
+		"  --firmware bios|efi         override the firmware the descriptor asks for (UEFI: OVMF)\n"
+		"  --vnc ADDR:PORT             the screen on VNC at ADDR:PORT too, with a generated password\n"
+		"                              (by default only on a UNIX socket in the instance directory)\n"
+		"  --no-screen                 no display adapter: the serial console only\n"
 		"  --hardware described|virtio the disk controllers and NICs the descriptor names (default), or\n"
 		"                              virtio-blk and virtio-net for everything (guests known to have virtio)\n"
 		"  --platform auto|vmware|generic  what the guest sees (default auto: VMware for a vmx-N\n"
@@ -221,7 +225,8 @@ int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
 	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
-	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM, O_HARDWARE };
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM, O_HARDWARE, O_FIRMWARE, O_VNC,
+	       O_NO_SCREEN };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
 		{"deployment-option", required_argument, NULL, O_OPTION},
@@ -231,6 +236,9 @@ int cmd_deploy(int argc, char **argv)
 		{"net", required_argument, NULL, O_NET},
 		{"forward", required_argument, NULL, O_FORWARD},
 		{"backend", required_argument, NULL, O_BACKEND},
+		{"firmware", required_argument, NULL, O_FIRMWARE},
+		{"vnc", required_argument, NULL, O_VNC},
+		{"no-screen", no_argument, NULL, O_NO_SCREEN},
 		{"hardware", required_argument, NULL, O_HARDWARE},
 		{"platform", required_argument, NULL, O_PLATFORM},
 		{"require-signature", no_argument, NULL, O_REQSIG},
@@ -302,6 +310,17 @@ int cmd_deploy(int argc, char **argv)
 			if (deploy_backend_parse(optarg, &o.backend, &e) < 0)
 				return cli_usage_error("deploy", "%s", e.msg);
 			break;
+		case O_FIRMWARE:
+			if (strcmp(optarg, "bios") && strcmp(optarg, "efi"))
+				return cli_usage_error("deploy", "--firmware %s: expected bios or efi", optarg);
+			o.firmware = optarg;
+			break;
+		case O_VNC:
+			if (deploy_vnc_listen_check(optarg, &e) < 0)
+				return cli_usage_error("deploy", "%s", e.msg);
+			o.vnc_listen = optarg;
+			break;
+		case O_NO_SCREEN: o.no_screen = true; break;
 		case O_HARDWARE:
 			if (hw_mode_parse(optarg, &o.hardware, &e) < 0)
 				return cli_usage_error("deploy", "%s", e.msg);
@@ -345,6 +364,10 @@ int cmd_deploy(int argc, char **argv)
 		return cli_usage_error("deploy", "--network and --bridge exclude each other");
 	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO || o.nnets))
 		return cli_usage_error("deploy", "--forward, --net and --backend are for local instances; with --connect use --network or --bridge");
+	if (connect_uri && (o.firmware || o.vnc_listen || o.no_screen))
+		return cli_usage_error("deploy", "--firmware, --vnc and --no-screen are for local instances (libvirt hosts: not yet)");
+	if (o.vnc_listen && o.no_screen)
+		return cli_usage_error("deploy", "--vnc and --no-screen contradict each other");
 	if (o.skip_verify && o.require_signature)
 		return cli_usage_error("deploy", "--skip-verify and --require-signature contradict each other");
 	if (o.skip_verify)
@@ -531,7 +554,7 @@ int cmd_deploy(int argc, char **argv)
 		/* Several machines cannot share one terminal: each starts in the
 		 * background, with its console a command away. */
 		for (size_t i = 0; rc == 0 && i < nmade; i++) {
-			deploy_backend_choose(made[i].backend, why, sizeof why);
+			deploy_instance_backend(&made[i], why, sizeof why);
 			if (deploy_start(&made[i], false, &status, why, sizeof why, &e) < 0)
 				rc = cli_fail(&e);
 			else if (!cli.quiet)
@@ -545,9 +568,12 @@ int cmd_deploy(int argc, char **argv)
 	}
 	struct instance in = made[0];
 	free(made);
-	deploy_backend_choose(in.backend, why, sizeof why);
+	deploy_instance_backend(&in, why, sizeof why);
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);
+	if (!cli.quiet && in.spec.screen)
+		fprintf(stderr, "Serial console here; screen on VNC at %s ('ovfdeploy display %s')\n", in.spec.vnc_socket,
+			in.name);
 	if (deploy_start(&in, true, &status, why, sizeof why, &e) < 0) {
 		instance_free(&in);
 		return cli_fail(&e);

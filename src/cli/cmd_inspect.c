@@ -32,6 +32,7 @@
  *            "vmware_backdoor": bool, "environment": [str] ("guestinfo.ovfEnv", "iso")}
  *            (what a deploy with the default --platform auto gives the guest),
  *         "cpus": int, "memory_bytes": int,
+ *         "firmware": "bios"|"efi", "firmware_source": "vmw:Config"|"vbox:Machine"|null (null: BIOS by default),
  *         "controllers": [{"instance_id", "resource_type": int, "type", "subtype", "address"}],
  *         "disks": [{"instance_id", "name", "disk_id", "file_ref", "href",
  *                    "capacity_bytes": int|null, "controller", "address_on_parent",
@@ -173,6 +174,8 @@ static void json_hardware(json_w *w, const ovf_envelope *env, const struct ovf_v
 	json_obj_end(w);
 	json_uint(w, "cpus", hw.cpus);
 	json_uint(w, "memory_bytes", hw.memory_bytes);
+	json_str(w, "firmware", ovf_firmware_name(hw.firmware));
+	json_str(w, "firmware_source", hw.firmware_source);
 	json_arr_begin(w, "controllers");
 	for (size_t i = 0; i < hw.ncontrollers; i++) {
 		const struct ovf_item *it = hw.controllers[i];
@@ -411,6 +414,8 @@ static void text_hardware(const ovf_envelope *env, const struct ovf_virtual_syst
 	if (hw.section->transport)
 		printf(", environment transport %s", hw.section->transport);
 	printf("\n");
+	printf("    firmware %s%s%s\n", hw.firmware == OVF_FIRMWARE_EFI ? "EFI" : "BIOS",
+	       hw.firmware_source ? ", from " : " (the default)", hw.firmware_source ? hw.firmware_source : "");
 	struct guest_view gv = guest_view(hw.section);
 	if (gv.vmware)
 		printf("    the guest sees VMware (embedded runner): CPUID 0x40000000 \"VMwareVMware\" (KVM's leaves at 0x40000100: kvmclock "

@@ -179,9 +179,11 @@ int cmd_start(int argc, char **argv)
 		return cli_fail(&e);
 	char why[256];
 	int status = 0;
-	deploy_backend_choose(in.backend, why, sizeof why);
+	deploy_instance_backend(&in, why, sizeof why);
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s%s\n", in.name, why, foreground ? " (Ctrl-A x quits)" : "");
+	if (!cli.quiet && in.spec.screen)
+		fprintf(stderr, "Screen on VNC at %s ('ovfdeploy display %s')\n", in.spec.vnc_socket, in.name);
 	if (deploy_start(&in, foreground, &status, why, sizeof why, &e) < 0) {
 		instance_free(&in);
 		return cli_fail(&e);

@@ -47,15 +47,19 @@ static void usage(FILE *f)
 		"                        boot protocol) or an ELF vmlinux (PVH entry point)\n"
 		"  --initrd FILE         with --kernel: an initramfs\n"
 		"  --append CMDLINE      with --kernel: the command line (default console=ttyS0)\n"
+		"  --firmware FILE|bios|efi  flat firmware image ending at 4 GiB (default, bios:\n"
+		"                        %s); efi (UEFI) is not available in the embedded\n"
+		"                        runner yet: deploy with --backend qemu\n"
 		"  --vmware              the guest sees VMware: CPUID 0x40000000 \"VMwareVMware\" (KVM's\n"
 		"                        leaves at 0x40000100), SMBIOS \"VMware, Inc.\", the backdoor port\n"
 		"  --guestinfo KEY=VALUE  a guestinfo key the guest reads through the backdoor's\n"
 		"                        GuestRPC (e.g. guestinfo.ovfEnv); repeatable\n"
-		"  --firmware FILE       flat firmware image ending at 4 GiB (default %s)\n"
 		"  --console stdio|file:PATH|unix:PATH  the serial console: the terminal\n"
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
 		"                        the runner listens on (one client at a time)\n"
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
+		"  --vnc unix:PATH       a display adapter (standard VGA with VBE and its BIOS)\n"
+		"                        and a PS/2 keyboard, served by VNC on this UNIX socket\n"
 		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
 		"                        then run as NAME before the guest starts\n"
 		"  --no-sandbox          do not confine the runner's threads with seccomp (debugging)\n"
@@ -251,6 +255,7 @@ int cmd_run(int argc, char **argv)
 		{ "kernel", required_argument, NULL, 'k' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
+		{ "vnc", required_argument, NULL, 'W' },
 		{ "vmware", no_argument, NULL, 'V' },
 		{ "guestinfo", required_argument, NULL, 'G' },
 		CLI_COMMON_LONGOPTS,
@@ -294,8 +299,18 @@ int cmd_run(int argc, char **argv)
 				return cli_usage_error("run", "at most %d disks", VM_MAX_DISKS);
 			disk_args[ndisk_args++] = optarg;
 			break;
-		case 'f': cfg.firmware = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "efi"))
+				return cli_usage_error("run", "--firmware efi: the embedded runner boots BIOS firmware only so far; "
+						       "a UEFI appliance runs with 'ovfdeploy deploy --backend qemu' (OVMF)");
+			cfg.firmware = strcmp(optarg, "bios") ? optarg : NULL;
+			break;
 		case 'C': console = optarg; break;
+		case 'W':
+			if (strncmp(optarg, "unix:", 5) || !optarg[5])
+				return cli_usage_error("run", "--vnc %s: expected unix:PATH", optarg);
+			cfg.vnc_socket = optarg + 5;
+			break;
 		case 'L': fwlog = optarg; break;
 		case 't': {
 			errno = 0;

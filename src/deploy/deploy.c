@@ -678,12 +678,30 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		ovf_warn(&pl->warnings, "the descriptor asks for %llu CPUs; using 255", (unsigned long long)pl->hw.cpus);
 
 	int rc = 0;
+	/* Firmware: as the descriptor says (vmw:Config firmware, vbox:Machine),
+	 * unless the user chose. */
+	enum ovf_firmware fw = pl->hw.firmware;
+	if (o->firmware && ovf_firmware_parse(o->firmware, &fw) < 0)
+		rc = od_err_set(e, OD_E_USAGE, "--firmware %s: expected bios or efi", o->firmware);
+	else if (fw == OVF_FIRMWARE_EFI)
+		rc = deploy_efi_prepare(s, in->dir, e);
+	/* The screen: on unless asked not to; VNC on TCP only when asked. */
+	s->screen = !o->no_screen;
+	if (rc == 0 && o->vnc_listen) {
+		if (o->no_screen)
+			rc = od_err_set(e, OD_E_USAGE, "--vnc needs the screen (it contradicts --no-screen)");
+		else if ((rc = deploy_vnc_listen_check(o->vnc_listen, e)) == 0 &&
+			 !(s->vnc_listen = od_strdup(o->vnc_listen)))
+			rc = od_err_nomem(e);
+		if (rc == 0)
+			rc = deploy_vnc_password(s, in->dir, e);
+	}
 	/* Copy the descriptor: the instance must make sense without the package. */
 	char *desc = od_asprintf("%s/descriptor.ovf", in->dir);
 	od_atomic_file af;
 	if (!desc)
 		rc = od_err_nomem(e);
-	if (rc == 0 && (rc = od_atomic_open(&af, desc, 0600, e)) == 0) {
+	if (rc == 0 && desc && (rc = od_atomic_open(&af, desc, 0600, e)) == 0) {
 		if ((rc = od_write_all(af.fd, pl->pkg->descriptor, pl->pkg->descriptor_len, desc, e)) == 0)
 			rc = od_atomic_commit(&af, e);
 		else
@@ -861,6 +879,8 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 		.console_listen_fd = -1,
 		.fwlog_fd = -1,
 		.shutdown_fd = -1,
+		/* the screen: VNC on the instance's UNIX socket (no TCP yet) */
+		.vnc_socket = in->spec.screen ? in->spec.vnc_socket : NULL,
 	};
 	int pidfd = hold_pidfile(in->spec.pidfile, e);
 	if (pidfd < 0)
@@ -962,6 +982,7 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			.cpus = in->spec.cpus, .memory = in->spec.memory, .firmware = in->spec.firmware,
 			.console_fd = logfd, .console_in_fd = -1, .console_listen_fd = ls, .fwlog_fd = -1,
 			.shutdown_fd = pipefd[0], .shutdown_grace_ms = 3600 * 1000,
+			.vnc_socket = in->spec.screen ? in->spec.vnc_socket : NULL,
 			/* after the run this process only logs, closes its disks,
 			 * unlinks two files and exits: the main seccomp list */
 			.confine_caller = true,
@@ -1088,13 +1109,21 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 		od_err_prefix(e, "instance '%s'", in->name);
 		return -1;
 	}
-	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
+	enum deploy_backend b = deploy_instance_backend(in, why, whylen);
 	*guest_status = 0;
+	if (in->spec.efi && b == DEPLOY_BACKEND_EMBEDDED)
+		return od_err_set(e, OD_E_UNSUPPORTED, "instance '%s' boots UEFI, which the embedded runner cannot yet; "
+				  "start it with QEMU (deploy --backend qemu) or redeploy with --firmware bios", in->name);
+	if (deploy_efi_check(&in->spec, e) < 0)
+		return -1;
 	if (record_backend(in, b, e) < 0)
 		return -1;
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);
+	if (b == DEPLOY_BACKEND_EMBEDDED && in->spec.vnc_listen)
+		fprintf(stderr, "ovfdeploy: warning: the embedded runner serves the screen on %s only, not on %s\n",
+			in->spec.vnc_socket, in->spec.vnc_listen);
 	/* here, not in the runner: a background runner's stderr is its log */
 	deploy_vmware_warn(in, b);
 	if (b == DEPLOY_BACKEND_EMBEDDED)
@@ -1105,6 +1134,16 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	}
 	in->spec.console = VMSPEC_CONSOLE_SOCKET;
 	return qemu_start(&in->spec, e);
+}
+
+enum deploy_backend deploy_instance_backend(const struct instance *in, char *why, size_t whylen)
+{
+	enum deploy_backend b = deploy_backend_choose(in->backend, why, whylen);
+	if (in->spec.efi && b == DEPLOY_BACKEND_EMBEDDED && in->backend == DEPLOY_BACKEND_AUTO) {
+		snprintf(why, whylen, "QEMU with OVMF: the appliance boots UEFI, and the embedded runner boots BIOS firmware only");
+		b = DEPLOY_BACKEND_QEMU;
+	}
+	return b;
 }
 
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e)

@@ -141,6 +141,19 @@ struct vmspec {
 	char *control_socket;          /* QMP socket (QEMU) for graceful stop; may be NULL */
 	char *pidfile;                 /* background instances */
 	char *firmware;                /* NULL = the backend's default SeaBIOS */
+	/* UEFI (deploy_efi.c): OVMF's code, mapped read-only, and this
+	 * instance's own copy of its variable store, which the guest writes
+	 * (boot entries) and which persists across stop/start. */
+	bool efi;
+	char *efi_code, *efi_vars;
+	/* The screen (QEMU backend): a standard VGA adapter (Bochs VBE) served
+	 * over VNC on vnc_socket, a UNIX socket in the instance directory,
+	 * and also on vnc_listen ("ADDR:PORT") when asked, with the password
+	 * in vnc_password_file (0600, made at deploy time). */
+	bool screen;
+	char *vnc_socket;
+	char *vnc_listen;
+	char *vnc_password_file;
 	char *kernel, *initrd, *append; /* direct Linux boot, all optional */
 	bool reboot;                   /* false: a guest reset ends the run */
 	/* VMware platform (vmware.c): the guest sees VMware; the OVF
@@ -274,6 +287,9 @@ struct deploy_opts {
 	const struct vmspec_forward *forwards; size_t nforwards; /* on the first user NIC */
 	od_progress_fn progress;
 	void *progress_ctx;
+	const char *firmware;            /* "bios" or "efi"; NULL = as the descriptor says */
+	bool no_screen;                  /* no display adapter (the serial console only) */
+	const char *vnc_listen;          /* "ADDR:PORT": VNC on TCP too, with a generated password */
 	enum deploy_platform platform;
 };
 
@@ -339,6 +355,30 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
  * background.  `why` receives the backend choice, for the user. */
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
+/* The backend an instance will start on: deploy_backend_choose(), except
+ * that a UEFI instance left to "auto" goes to QEMU (the embedded runner
+ * boots BIOS firmware only). */
+enum deploy_backend deploy_instance_backend(const struct instance *in, char *why, size_t whylen);
+
+/* ---- UEFI firmware (deploy_efi.c) -------------------------------------------------
+ * OVMF from Debian's ovmf package: a code image and a variable store
+ * template of the same build ($OVFDEPLOY_OVMF_CODE and $OVFDEPLOY_OVMF_VARS
+ * override; else /usr/share/OVMF/OVMF_CODE_4M.fd with OVMF_VARS_4M.fd, else
+ * the 2 MiB pair OVMF_CODE.fd/OVMF_VARS.fd).  Sets s->efi, s->efi_code and
+ * s->efi_vars = DIR/efi-vars.fd, a synced copy of the template. */
+int deploy_efi_prepare(struct vmspec *s, const char *dir, od_err *e);
+/* Is the instance's variable store there and the size of the code's
+ * template?  (Checked before each start: QEMU would otherwise make a
+ * machine whose flash is short.) */
+int deploy_efi_check(const struct vmspec *s, od_err *e);
+
+/* ---- the screen (deploy_screen.c) ----------------------------------------------
+ * "ADDR:PORT" for VNC on TCP: an IPv4 address and a port from 5900 to
+ * 65535 (QEMU counts VNC displays from 5900). */
+int deploy_vnc_listen_check(const char *listen, od_err *e);
+/* Make DIR/vnc-password: 8 random letters and digits (VNC authentication
+ * uses 8 bytes), mode 0600, synced; sets s->vnc_password_file. */
+int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e);
 /* What a started instance runs on, as recorded by deploy_start: "embedded",
  * "qemu-kvm" or "qemu-tcg" (into buf); -1 when never started. */
 int deploy_running_backend(const struct instance *in, char *buf, size_t len);

@@ -130,11 +130,13 @@ static int instance_runtime_paths(struct instance *in)
 	free(s->console_socket);
 	free(s->control_socket);
 	free(s->console_log);
+	free(s->vnc_socket);
+	s->vnc_socket = od_asprintf("%s/vnc.sock", in->dir);
 	s->pidfile = od_asprintf("%s/pid", in->dir);
 	s->console_socket = od_asprintf("%s/console.sock", in->dir);
 	s->control_socket = od_asprintf("%s/control.sock", in->dir);
 	s->console_log = od_asprintf("%s/console.log", in->dir);
-	return s->pidfile && s->console_socket && s->control_socket && s->console_log ? 0 : -1;
+	return s->pidfile && s->console_socket && s->control_socket && s->console_log && s->vnc_socket ? 0 : -1;
 }
 
 /* An instance is complete once instance.conf exists: deploy writes it last.
@@ -320,6 +322,18 @@ int instance_save(const struct instance *in, od_err *e)
 		}
 	}
 	rc |= put(&b, "firmware", s->firmware);
+	if (s->screen) {
+		rc |= putu(&b, "screen", 1);
+		if (s->vnc_listen) {
+			rc |= put(&b, "vnc_listen", s->vnc_listen);
+			rc |= put(&b, "vnc_password_file", s->vnc_password_file);
+		}
+	}
+	if (s->efi) {
+		rc |= putu(&b, "efi", 1);
+		rc |= put(&b, "efi_code", s->efi_code);
+		rc |= put(&b, "efi_vars", s->efi_vars);
+	}
 	rc |= put(&b, "kernel", s->kernel);
 	rc |= put(&b, "initrd", s->initrd);
 	rc |= put(&b, "append", s->append);
@@ -444,6 +458,18 @@ int instance_load(const char *name, struct instance *in, od_err *e)
 		else if (!strcmp(key, "deployment_option")) slot = &in->deployment_option;
 		else if (!strcmp(key, "cdrom")) slot = &s->cdrom;
 		else if (!strcmp(key, "firmware")) slot = &s->firmware;
+		else if (!strcmp(key, "efi_code")) slot = &s->efi_code;
+		else if (!strcmp(key, "efi_vars")) slot = &s->efi_vars;
+		else if (!strcmp(key, "vnc_listen")) slot = &s->vnc_listen;
+		else if (!strcmp(key, "vnc_password_file")) slot = &s->vnc_password_file;
+		else if (!strcmp(key, "screen")) {
+			if ((rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
+				s->screen = u;
+		}
+		else if (!strcmp(key, "efi")) {
+			if ((rc = parse_u64(conf, key, val, 1, &u, e)) == 0)
+				s->efi = u;
+		}
 		else if (!strcmp(key, "kernel")) slot = &s->kernel;
 		else if (!strcmp(key, "initrd")) slot = &s->initrd;
 		else if (!strcmp(key, "append")) slot = &s->append;

@@ -7,9 +7,11 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy.c \
 	src/deploy/verify_cache.c \
 	src/deploy/libvirt.c \
+	src/deploy/deploy_efi.c \
+	src/deploy/deploy_screen.c \
 	src/deploy/vmware.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
-DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS)
+DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS) $(VNCSERVER_LIBS)
 
 check_PROGRAMS += tests/deploy/test_qemu
 tests_deploy_test_qemu_SOURCES = tests/deploy/test_qemu.c
@@ -32,6 +34,8 @@ TESTS += tests/deploy/deploy-sample.sh
 TESTS += tests/deploy/guestinfo.sh
 EXTRA_DIST += tests/deploy/guestinfo.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
+TESTS += tests/deploy/efi.sh tests/deploy/screen.sh
+EXTRA_DIST += tests/deploy/efi.sh tests/deploy/screen.sh
 
 # libvirt.c's life cycle against libvirt's in-process test driver
 check_PROGRAMS += tests/deploy/test_libvirt

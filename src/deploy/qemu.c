@@ -36,6 +36,11 @@ void vmspec_free(struct vmspec *s)
 	free(s->control_socket);
 	free(s->pidfile);
 	free(s->firmware);
+	free(s->efi_code);
+	free(s->efi_vars);
+	free(s->vnc_socket);
+	free(s->vnc_listen);
+	free(s->vnc_password_file);
 	free(s->kernel);
 	free(s->initrd);
 	free(s->append);
@@ -177,7 +182,11 @@ static int qemu_attach(struct qemu_argv *out, const struct vmspec *s, bool on_ct
 		     drive, c, unit, boot);
 		break;
 	default:
-		if (cd)
+		/* UEFI: the CD needs a place in the boot order, or OVMF leaves
+		 * the IDE controller off and the guest never sees the CD */
+		if (cd && s->efi)
+			PUSH("ide-cd,drive=%s,bootindex=%zu", drive, boot);
+		else if (cd)
 			PUSH("ide-cd,drive=%s", drive);
 		else
 			PUSH("virtio-blk-pci,drive=%s,bootindex=%zu", drive, boot);
@@ -228,7 +237,50 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	 * (fw_cfg etc/sercon-port) to mirror its screen on the serial port, so
 	 * the console shows the firmware's messages as our runner's does. */
 	PUSH("-nographic");
-	if (s->firmware) {
+	if (s->screen) {
+		/* The screen: the standard VGA (Bochs VBE, linear framebuffer),
+		 * on VNC through a UNIX socket in the instance directory; on
+		 * TCP too when asked, then with a password.  (-nographic
+		 * still mirrors SeaBIOS on the serial port.) */
+		if (!s->vnc_socket) {
+			od_err_set(e, OD_E_USAGE, "a screen needs a VNC socket path");
+			goto fail;
+		}
+		PUSH("-device");
+		PUSH("VGA");
+		ESC(p1, s->vnc_socket);
+		PUSH("-vnc");
+		PUSH("unix:%s", p1);
+		if (s->vnc_listen) {
+			const char *colon = strrchr(s->vnc_listen, ':');
+			unsigned long port = colon ? strtoul(colon + 1, NULL, 10) : 0;
+			if (!colon || port < 5900 || port > 65535 || !s->vnc_password_file) {
+				od_err_set(e, OD_E_USAGE, "VNC on '%s' needs ADDR:PORT (5900 or above) and a password file",
+					   s->vnc_listen);
+				goto fail;
+			}
+			ESC(p1, s->vnc_password_file);
+			PUSH("-object");
+			PUSH("secret,id=vncpw,format=raw,file=%s", p1);
+			PUSH("-vnc");
+			PUSH("%.*s:%lu,id=vnc1,password-secret=vncpw", (int)(colon - s->vnc_listen), s->vnc_listen,
+			     port - 5900);
+		}
+	}
+	if (s->efi) {
+		/* UEFI: OVMF as two flash chips, the code read-only and the
+		 * instance's own variable store, which the guest writes. */
+		if (!s->efi_code || !s->efi_vars) {
+			od_err_set(e, OD_E_USAGE, "UEFI needs the firmware code and a variable store");
+			goto fail;
+		}
+		ESC(p1, s->efi_code);
+		PUSH("-drive");
+		PUSH("if=pflash,unit=0,format=raw,readonly=on,file=%s", p1);
+		ESC(p1, s->efi_vars);
+		PUSH("-drive");
+		PUSH("if=pflash,unit=1,format=raw,file=%s", p1);
+	} else if (s->firmware) {
 		/* -bios takes a plain file name, not an option list: no escaping */
 		PUSH("-bios");
 		PUSH("%s", s->firmware);
@@ -293,7 +345,7 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 	}
 	/* SeaBIOS's 128 KiB build has no PVSCSI, MPT or NVMe boot driver; the
 	 * 256 KiB one has them all. */
-	if (!s->firmware && s->ndisks && s->disks[0].on_ctrl && s->disks[0].ctrl < s->nctrls) {
+	if (!s->firmware && !s->efi && s->ndisks && s->disks[0].on_ctrl && s->disks[0].ctrl < s->nctrls) {
 		enum hw_ctrl_model m = s->ctrls[s->disks[0].ctrl].model;
 		if (m != HW_CTRL_IDE && m != HW_CTRL_AHCI && m != HW_CTRL_BUSLOGIC) {
 			PUSH("-bios");
@@ -314,6 +366,9 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		ESC(p1, s->cdrom);
 		PUSH("-drive");
 		PUSH("file=%s,if=none,id=envcd,media=cdrom,readonly=on,format=raw", p1);
+		/* (the CD's place in the boot order, after the disks, also makes
+		 * OVMF connect its controller: OVMF leaves devices outside the
+		 * order as it found them, and the guest would not see the CD) */
 		if (qemu_attach(out, s, s->cdrom_on_ctrl, s->cdrom_ctrl, s->cdrom_unit, true, "envcd", SIZE_MAX, e) < 0)
 			goto fail;
 	}

@@ -35,6 +35,8 @@
 #include <libxml/xmlerror.h>
 
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+#define VMW_NS "http://www.vmware.com/schema/ovf"
+#define VBOX_NS "http://www.virtualbox.org/ovf/machine"
 
 /* Hard caps on how many elements of one kind we keep.  The size limit
  * already bounds memory; these keep a pathological but small descriptor
@@ -615,6 +617,37 @@ static void parse_hw(struct pctx *p, struct ovf_virtual_system *vs, const xmlNod
 			parse_item(p, hw, c, OVF_ITEM_STORAGE);
 		} else if (named(c, "EthernetPortItem")) {
 			parse_item(p, hw, c, OVF_ITEM_ETHERNET);
+		} else if ((named(c, "Config") || named(c, "ExtraConfig")) && c->ns && c->ns->href &&
+			   !strcmp((const char *)c->ns->href, VMW_NS) && !hw->firmware) {
+			/* vmw:key/vmw:value; some tools leave the attributes unprefixed */
+			char *k = attr_ns(p, c, "key", VMW_NS);
+			if (!k)
+				k = attr(p, c, "key");
+			if (k && !strcmp(k, "firmware")) {
+				hw->firmware = attr_ns(p, c, "value", VMW_NS);
+				if (!hw->firmware)
+					hw->firmware = attr(p, c, "value");
+				hw->firmware_line = lineof(p, c);
+			}
+			free(k);
+		}
+	}
+}
+
+/* vbox:Machine (VirtualBox's own machine description, kept beside the OVF
+ * sections): only the firmware is read from it. */
+static void parse_vbox_machine(struct pctx *p, struct ovf_virtual_system *vs, const xmlNode *n)
+{
+	for (const xmlNode *h = n->children; h; h = h->next) {
+		if (!named(h, "Hardware"))
+			continue;
+		for (const xmlNode *f = h->children; f; f = f->next) {
+			if (!named(f, "Firmware") || vs->vbox_firmware)
+				continue;
+			vs->vbox_firmware = attr(p, f, "type");
+			if (!vs->vbox_firmware)
+				vs->vbox_firmware = xdup(p, (const xmlChar *)"BIOS");
+			vs->vbox_firmware_line = lineof(p, f);
 		}
 	}
 }
@@ -843,6 +876,9 @@ static void parse_content(struct pctx *p, struct ovf_virtual_system *vs, const x
 			parse_content(p, &vs->children[vs->nchildren++], c, sub, depth + 1);
 		} else if (is_section_el(c)) {
 			parse_section_in_vs(p, vs, c, where);
+		} else if (!collection && named(c, "Machine") && c->ns && c->ns->href &&
+			   !strcmp((const char *)c->ns->href, VBOX_NS)) {
+			parse_vbox_machine(p, vs, c);
 		}
 		if (p->oom || p->too_many)
 			return;
@@ -1393,8 +1429,10 @@ static void envelope_free_vs(struct ovf_virtual_system *vs)
 	free(vs->os_version);
 	free(vs->os_description);
 	free(vs->os_type);
+	free(vs->vbox_firmware);
 	for (size_t i = 0; i < vs->nhw; i++) {
 		struct ovf_hw_section *h = &vs->hw[i];
+		free(h->firmware);
 		free(h->id);
 		free(h->transport);
 		free(h->system_type);

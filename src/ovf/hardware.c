@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const rt_names[] = {
 	[1] = "Other", [2] = "Computer System", [3] = "Processor", [4] = "Memory", [5] = "IDE Controller",
@@ -30,6 +31,25 @@ const char *ovf_resource_type_name(int rt)
 	if (rt > 0 && (size_t)rt < sizeof rt_names / sizeof rt_names[0])
 		return rt_names[rt];
 	return NULL;
+}
+
+const char *ovf_firmware_name(enum ovf_firmware f)
+{
+	return f == OVF_FIRMWARE_EFI ? "efi" : "bios";
+}
+
+int ovf_firmware_parse(const char *s, enum ovf_firmware *out)
+{
+	if (!s)
+		return -1;
+	if (!strcasecmp(s, "bios"))
+		*out = OVF_FIRMWARE_BIOS;
+	else if (!strcasecmp(s, "efi") || !strcasecmp(s, "efi64") || !strcasecmp(s, "efi32") ||
+		 !strcasecmp(s, "efidual") || !strcasecmp(s, "uefi"))
+		*out = OVF_FIRMWARE_EFI;
+	else
+		return -1;
+	return 0;
 }
 
 static bool normal(const struct ovf_item *it)
@@ -124,6 +144,20 @@ int ovf_hardware_get(const ovf_envelope *env, const struct ovf_virtual_system *v
 	const struct ovf_hw_section *hw = &vs->hw[0];
 	out->section = hw;
 	out->config = config;
+	/* VMware's key in the section wins over VirtualBox's machine; a value
+	 * we do not know is an error: guessing BIOS for an EFI disk boots
+	 * nothing. */
+	if (hw->firmware) {
+		if (ovf_firmware_parse(hw->firmware, &out->firmware) < 0)
+			return od_err_set(e, OD_E_INVALID, "line %d: firmware '%s' is neither bios nor efi",
+					  hw->firmware_line, hw->firmware);
+		out->firmware_source = "vmw:Config";
+	} else if (vs->vbox_firmware) {
+		if (ovf_firmware_parse(vs->vbox_firmware, &out->firmware) < 0)
+			return od_err_set(e, OD_E_INVALID, "line %d: VirtualBox firmware type '%s' is neither BIOS nor EFI",
+					  vs->vbox_firmware_line, vs->vbox_firmware);
+		out->firmware_source = "vbox:Machine";
+	}
 	size_t n = hw->nitems;
 	if (n > 4096)
 		return od_err_set(e, OD_E_INVALID, "the VirtualHardwareSection has %zu Items; more than 4096 is refused", n);

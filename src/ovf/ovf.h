@@ -175,6 +175,11 @@ struct ovf_hw_section {
 	char *system_name;       /* vssd:ElementName */
 	bool has_system;
 	struct ovf_item *items; size_t nitems;
+	/* The firmware VMware asks for: <vmw:Config vmw:key="firmware"
+	 * vmw:value="efi"/> (or vmw:ExtraConfig, the .vmx key) in this section;
+	 * the value as written, NULL when absent. */
+	char *firmware;
+	int firmware_line;
 	int line;
 };
 
@@ -233,6 +238,10 @@ struct ovf_virtual_system {
 	char *os_version;
 	char *os_description;
 	char *os_type;           /* vmw:osType when present */
+	/* VirtualBox's machine configuration (vbox:Machine/Hardware/Firmware
+	 * type="EFI"): the type as written, NULL when absent. */
+	char *vbox_firmware;
+	int vbox_firmware_line;
 	struct ovf_hw_section *hw; size_t nhw;
 	struct ovf_product *products; size_t nproducts;
 	struct ovf_eula *eulas; size_t neulas;
@@ -331,8 +340,14 @@ struct ovf_hw_nic {
 	const char *model;             /* ResourceSubType, e.g. "E1000", "VmxNet3" */
 	const char *mac;               /* rasd:Address */
 };
+/* The firmware a virtual system boots with.  OVF itself has no element for
+ * it: VMware writes vmw:Config key="firmware" in the VirtualHardwareSection,
+ * VirtualBox a Firmware element in its vbox:Machine.  Absent = BIOS. */
+enum ovf_firmware { OVF_FIRMWARE_BIOS = 0, OVF_FIRMWARE_EFI };
 struct ovf_hardware {
 	const struct ovf_hw_section *section;
+	enum ovf_firmware firmware;
+	const char *firmware_source;   /* "vmw:Config", "vbox:Machine" or NULL (the default, BIOS) */
 	const char *config;            /* the configuration used, or NULL */
 	uint64_t cpus;                 /* 0 when absent */
 	uint64_t memory_bytes;         /* 0 when absent */
@@ -343,6 +358,11 @@ struct ovf_hardware {
 int ovf_hardware_get(const ovf_envelope *env, const struct ovf_virtual_system *vs,
 		     const char *config, struct ovf_hardware *out, od_err *e);
 void ovf_hardware_free(struct ovf_hardware *hw);
+/* "bios" or "efi". */
+const char *ovf_firmware_name(enum ovf_firmware f);
+/* Parse a firmware name as descriptors write it: "bios", "efi", and
+ * VirtualBox's "EFI32", "EFI64", "EFIDUAL" (case-insensitive). */
+int ovf_firmware_parse(const char *s, enum ovf_firmware *out);
 /* Name of a CIM ResourceType ("Processor", "Memory", "Disk Drive"...) or NULL. */
 const char *ovf_resource_type_name(int rt);
 

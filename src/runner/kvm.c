@@ -92,7 +92,13 @@ static int setup_memory(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	vm->ram_base = p;
 	vm->ram_map_size = mem;
 	vm->ram[vm->nram++] = (struct vm_ram){ 0, vm->low_ram, p };
-	if (set_slot(vm, 0, 0, vm->low_ram, p, false, e) < 0)
+	if (cfg->vnc_socket && vm->low_ram > 0xc0000) {
+		/* a display adapter: its legacy window 0xa0000-0xbffff must
+		 * exit to the VGA, so RAM is mapped around it (slot 3 above) */
+		if (set_slot(vm, 0, 0, 0xa0000, p, false, e) < 0 ||
+		    set_slot(vm, 3, 0xc0000, vm->low_ram - 0xc0000, (uint8_t *)p + 0xc0000, false, e) < 0)
+			return -1;
+	} else if (set_slot(vm, 0, 0, vm->low_ram, p, false, e) < 0)
 		return -1;
 	if (vm->high_ram) {
 		vm->ram[vm->nram++] = (struct vm_ram){ 1ull << 32, vm->high_ram, (uint8_t *)p + vm->low_ram };
@@ -530,6 +536,9 @@ static void free_vm(struct vm *vm)
 			close(v->fd);
 	}
 	free(vm->vcpus);
+	/* the screen before the bus: the VGA takes itself off it */
+	vnc_stop(vm->vnc);
+	vga_free(vm->vga);
 	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
@@ -638,6 +647,19 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
 		return -1;
+	if (cfg->vnc_socket) {
+		/* the standard VGA and its BIOS, which SeaBIOS runs from
+		 * fw_cfg's vgaroms/ as QEMU's own machines have it */
+		char *rom = NULL;
+		size_t len = 0;
+		const char *rom_path = VM_VGA_BIOS;
+		if (!(vm->vga = vga_new(vm, e)) || od_read_file(rom_path, 256 << 10, &rom, &len, e) < 0)
+			return -1;
+		int rc = fw_cfg_add_file(vm->fw_cfg, "vgaroms/vgabios-stdvga.bin", rom, len, e);
+		free(rom);
+		if (rc < 0)
+			return -1;
+	}
 	if (cfg->kernel) {
 		/* no firmware routes the PCI interrupts: do what SeaBIOS does,
 		 * which is what the DSDT's _PRT describes */
@@ -750,8 +772,13 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 
 	int rc = 0;
+	/* the screen's thread confines itself before vnc_start returns */
+	if (cfg->vnc_socket && !(vm->vnc = vnc_start(vm, cfg->vnc_socket, e))) {
+		vm_request_end(vm, VM_END_ERROR);
+		rc = -1;
+	}
 	pthread_mutex_lock(&vm->dev_lock); /* no guest code before all filters */
-	for (unsigned i = 0; i < vm->ncpus; i++) {
+	for (unsigned i = 0; rc == 0 && i < vm->ncpus; i++) {
 		int err = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
 		if (err) {
 			od_err_errno(e, err, "vCPU thread");

@@ -1,5 +1,5 @@
 noinst_LIBRARIES += src/runner/librunner.a
-src_runner_librunner_a_CFLAGS = $(AM_CFLAGS) $(SLIRP_CFLAGS) $(SECCOMP_CFLAGS)
+src_runner_librunner_a_CFLAGS = $(AM_CFLAGS) $(SLIRP_CFLAGS) $(SECCOMP_CFLAGS) $(VNCSERVER_CFLAGS)
 src_runner_librunner_a_SOURCES = \
 	src/runner/vm.h \
 	src/runner/vmm.h \
@@ -28,6 +28,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/virtio_rng.c \
 	src/runner/hw/virtio_net.c \
+	src/runner/hw/vga.c \
+	src/runner/vnc.c \
 	src/runner/guestrpc.h \
 	src/runner/guestrpc.c \
 	src/runner/hw/vmware_backdoor.c \
@@ -44,13 +46,15 @@ src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
 src/runner/librunner_a-acpi.$(OBJEXT): src/runner/dsdt.hex
 CLEANFILES += src/runner/dsdt.hex src/runner/dsdt.aml
 EXTRA_DIST += src/runner/dsdt.asl
-RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS)
+RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(VNCSERVER_LIBS)
 
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
-	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh
+	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh \
+	tests/runner/screen.sh
 EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
 TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh
 EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh
+EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
 	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S \
@@ -98,6 +102,12 @@ tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h
 tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
 tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_net
+
+check_PROGRAMS += tests/runner/test_vga
+tests_runner_test_vga_SOURCES = tests/runner/test_vga.c tests/runner/fakeio.h
+tests_runner_test_vga_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_vga_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_vga
 
 check_PROGRAMS += tests/runner/test_guestrpc
 tests_runner_test_guestrpc_SOURCES = tests/runner/test_guestrpc.c

@@ -89,6 +89,18 @@ static const int main_calls[] = {
 	SCMP_SYS(close), SCMP_SYS(accept4), SCMP_SYS(rt_sigaction), SCMP_SYS(pread64), SCMP_SYS(pwrite64),
 	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(sigaltstack),
+	SCMP_SYS(shutdown), /* the screen's VNC clients, closed at the end */
+};
+
+/* The screen thread (vnc.c): libvncserver's event loop over the VNC
+ * clients it was handed (accepted on the UNIX socket opened before
+ * confinement), the picture rendered from the VGA's memory, keys into the
+ * i8042 (which raises IRQ 1). */
+static const int screen_calls[] = {
+	SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(select), SCMP_SYS(pselect6), SCMP_SYS(read), SCMP_SYS(readv),
+	SCMP_SYS(write), SCMP_SYS(writev), SCMP_SYS(recvfrom), SCMP_SYS(recvmsg), SCMP_SYS(sendto),
+	SCMP_SYS(sendmsg), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(close), SCMP_SYS(shutdown),
+	SCMP_SYS(fcntl), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
 };
 
 /* Sanitizer builds only: ASan and LSan do more than the program.  A report
@@ -112,9 +124,10 @@ static const int sanitizer_calls[] = {
  * the general registers (kvm.c). */
 static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_GET_REGS, KVM_SET_REGS };
 static const unsigned long net_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONREAD };
+static const unsigned long screen_ioctls[] = { KVM_IRQ_LINE, FIONREAD };
 static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF };
 
-enum kind { VCPU, NET, MAIN };
+enum kind { VCPU, NET, MAIN, SCREEN };
 
 static int add_list(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -139,7 +152,7 @@ static int add_ioctls(scmp_filter_ctx ctx, const unsigned long *req, size_t n)
 
 static int install(enum kind k, od_err *e)
 {
-	static const char *const names[] = { "vCPU", "network", "main" };
+	static const char *const names[] = { "vCPU", "network", "main", "screen" };
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	if (!ctx)
 		return od_err_set(e, OD_E_IO, "seccomp: cannot create a filter");
@@ -185,6 +198,12 @@ static int install(enum kind k, od_err *e)
 			rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 					      SCMP_A2(SCMP_CMP_MASKED_EQ,
 						      O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_TMPFILE, O_RDONLY));
+		break;
+	case SCREEN:
+		if (rc == 0)
+			rc = ADD_LIST(ctx, screen_calls);
+		if (rc == 0)
+			rc = add_ioctls(ctx, screen_ioctls, sizeof screen_ioctls / sizeof screen_ioctls[0]);
 		break;
 	case MAIN:
 		if (rc == 0)
@@ -238,4 +257,9 @@ int sandbox_net(od_err *e)
 int sandbox_main(od_err *e)
 {
 	return install(MAIN, e);
+}
+
+int sandbox_screen(od_err *e)
+{
+	return install(SCREEN, e);
 }

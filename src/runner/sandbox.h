@@ -20,6 +20,8 @@
 
 int sandbox_net(od_err *e);
 int sandbox_main(od_err *e);
+/* The screen thread (vnc.c): its VNC clients, the VGA, the keyboard. */
+int sandbox_screen(od_err *e);
 
 /* A child process that holds the VM's file so that the kernel's slow VM
  * teardown happens after our exit, not before (vm.c says why and how it is

@@ -28,6 +28,8 @@ bool vm_host_kvm_vmware_backdoor(void);
 #define VM_MAX_DISKS 8
 #define VM_MAX_CPUS 32
 #define VM_DEFAULT_FIRMWARE "/usr/share/seabios/bios.bin"
+/* The option ROM of the display adapter (vm_config.vnc_socket). */
+#define VM_VGA_BIOS "/usr/share/seabios/vgabios-stdvga.bin"
 
 struct disk; /* src/disk/disk.h */
 
@@ -103,6 +105,8 @@ struct vm_config {
 				   guest gets the ACPI power button, a second
 				   time or after shutdown_grace_ms it is stopped */
 	unsigned shutdown_grace_ms;
+	const char *vnc_socket; /* the screen: a VGA, served by VNC on this UNIX
+				   socket; NULL = no display adapter */
 	struct vm_vmware vmware; /* all zero: a plain PC */
 };
 

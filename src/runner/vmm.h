@@ -97,6 +97,9 @@ int fw_cfg_add_u16(struct fw_cfg *f, uint16_t key, uint16_t v, od_err *e);
 struct misc;
 struct misc *misc_new(struct vm *vm, int fwlog_fd, od_err *e);
 void misc_free(struct misc *m);
+/* Keyboard bytes as the i8042 hands them to the guest (scan code set 1,
+ * i.e. set 2 after translation); under dev_lock. */
+bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n);
 
 /* PCI: configuration mechanism 1, an i440FX host bridge and a PIIX3 ISA
  * bridge.  Devices are function 0 of a slot; each has a config space image,
@@ -146,6 +149,18 @@ void pci_set_intx(struct pci_dev *d, int level);
 /* Config space accesses as the guest makes them (exposed for tests). */
 uint32_t pci_cfg_read(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size);
 void pci_cfg_write(struct pci_bus *b, unsigned bdf, unsigned off, unsigned size, uint32_t val);
+
+/* The standard VGA with Bochs VBE (hw/vga.c): legacy ports and memory
+ * window, DISPI at 0x1ce/0x1cf, the framebuffer in BAR 0; added to the PCI
+ * bus when vm->pci exists.  vga_render() gives the current picture as RGB
+ * (malloc'd, w*h*3), taking dev_lock. */
+struct vga;
+struct vga *vga_new(struct vm *vm, od_err *e);
+void vga_free(struct vga *v);
+int vga_render(struct vga *v, uint8_t **rgb, unsigned *w, unsigned *h, od_err *e);
+/* Whether the guest wrote to the VGA (registers, memory) since the last
+ * call: the picture can only have changed then. */
+bool vga_changed(struct vga *v);
 
 /* ---- sandbox (sandbox.c) ---- */
 /* Confine the calling vCPU thread with seccomp (kills the process on a
@@ -212,6 +227,8 @@ struct vm {
 	unsigned nblk;
 	struct pvscsi *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
 	struct lsi *lsi;       /* hw/lsi53c1030.c, when a disk is on LSI Logic */
+	struct vga *vga;           /* the screen, when asked for (vnc.c serves it) */
+	struct vnc *vnc;
 
 	/* VMware backdoor (hw/vmware_backdoor.c): on when guestrpc is set;
 	 * kvm.c answers 32-bit INs on its port with the vCPU's registers */
@@ -220,6 +237,17 @@ struct vm {
 	unsigned vmw_hw_version;
 	bool vmware_identity;
 };
+
+/* ---- the screen on VNC (vnc.c) ----
+ * Listen on the UNIX socket `path` (made now, mode 0600 by umask-independent
+ * chmod) and serve vm->vga to VNC clients from a thread of its own, which
+ * confines itself (sandbox_screen) unless vm->no_sandbox and ends with the
+ * machine; keys go to the i8042.  vnc_stop joins the thread. */
+struct vnc *vnc_start(struct vm *vm, const char *path, od_err *e);
+void vnc_stop(struct vnc *v);
+/* An X11 keysym as the i8042 hands it over (set 1, an 0xe0 prefix for the
+ * extended keys): 1 or 2 bytes in out[], 0 for a key we do not map. */
+size_t vnc_keysym_to_set1(uint32_t keysym, bool down, uint8_t out[2]);
 
 /* A VM without KVM, with `ram_size` bytes of RAM at guest address 0, for
  * unit tests of devices. */

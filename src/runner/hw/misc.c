@@ -87,6 +87,18 @@ static void queue_push(struct misc *m, uint8_t b, uint8_t st)
 
 static void kbd_push(struct misc *m, uint8_t b) { queue_push(m, b, 0); }
 
+bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n)
+{
+	/* a key's bytes go in whole or not at all: half a sequence would
+	 * leave the guest's driver out of step */
+	if (m->ctr & 0x10 || n > KBD_QUEUE - m->qcount)
+		return false; /* keyboard disabled, or the guest has not read yet */
+	for (size_t i = 0; i < n; i++)
+		kbd_push(m, codes[i]);
+	kbd_irq(m);
+	return true;
+}
+
 static void kbd_command(struct misc *m, uint8_t v)
 {
 	if (m->pending_kbd) {

@@ -1,0 +1,313 @@
+/* cmd_screen.c - an instance's screen: 'display' (how to connect),
+ * 'screenshot' (a picture, PNG or PPM) and 'sendkeys' (typing on its
+ * keyboard).  The RFB client and the image writers are src/screen's. */
+#include "config.h"
+#include "cli/cli.h"
+#include "deploy/deploy.h"
+#include "screen/screen.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The instance NAME, loaded, with a screen. */
+static int load(const char *cmd, const char *name, struct instance *in)
+{
+	od_err e;
+	if (instance_load(name, in, &e) < 0)
+		return cli_fail(&e);
+	if (!in->spec.screen) {
+		instance_free(in);
+		od_err_set(&e, OD_E_USAGE, "instance '%s' has no screen (deployed with --no-screen, or before screens existed)",
+			   name);
+		return cli_fail(&e);
+	}
+	(void)cmd;
+	return EXIT_OK;
+}
+
+static rfb_client *connect_screen(struct instance *in, bool tcp, od_err *e)
+{
+	if (!instance_running_pid(in)) {
+		od_err_set(e, OD_E_USAGE, "instance '%s' is not running", in->name);
+		return NULL;
+	}
+	if (tcp) {
+		if (!in->spec.vnc_listen || !in->spec.vnc_password_file) {
+			od_err_set(e, OD_E_USAGE, "instance '%s' has no VNC on TCP (deploy --vnc ADDR:PORT)", in->name);
+			return NULL;
+		}
+		char *pw = NULL, host[64];
+		size_t len;
+		const char *colon = strrchr(in->spec.vnc_listen, ':');
+		if (!colon || (size_t)(colon - in->spec.vnc_listen) >= sizeof host) {
+			od_err_set(e, OD_E_INVALID, "bad VNC address '%s'", in->spec.vnc_listen);
+			return NULL;
+		}
+		memcpy(host, in->spec.vnc_listen, (size_t)(colon - in->spec.vnc_listen));
+		host[colon - in->spec.vnc_listen] = '\0';
+		if (od_read_file(in->spec.vnc_password_file, 64, &pw, &len, e) < 0)
+			return NULL;
+		rfb_client *c = rfb_open_tcp(host, (unsigned)strtoul(colon + 1, NULL, 10), pw, 10000, e);
+		memset(pw, 0, len);
+		free(pw);
+		return c;
+	}
+	/* The UNIX socket appears a moment after QEMU starts. */
+	for (int i = 0; i < 50 && access(in->spec.vnc_socket, F_OK) != 0; i++)
+		usleep(100 * 1000);
+	return rfb_open_unix(in->spec.vnc_socket, NULL, 10000, e);
+}
+
+static void display_usage(FILE *f)
+{
+	fprintf(f, "Usage: ovfdeploy display NAME\n"
+		   "Show how to connect to an instance's screen (VNC).\n");
+}
+
+int cmd_display(int argc, char **argv)
+{
+	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	int opt;
+	optind = 1;
+	while ((opt = cli_next_opt(argc, argv, "qvh", longopts, display_usage)) != -1) {
+		if (opt == CLI_OPT_HELP)
+			return EXIT_OK;
+		return cli_usage_error("display", "unknown option");
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("display", "expected one instance name");
+	struct instance in;
+	int rc = load("display", argv[optind], &in);
+	if (rc != EXIT_OK)
+		return rc;
+	bool running = instance_running_pid(&in) != 0;
+	if (cli.json) {
+		json_w w;
+		json_init(&w, stdout);
+		json_obj_begin(&w, NULL);
+		json_str(&w, "name", in.name);
+		json_bool(&w, "running", running);
+		json_str(&w, "vnc_socket", in.spec.vnc_socket);
+		json_str(&w, "vnc_listen", in.spec.vnc_listen);
+		json_str(&w, "vnc_password_file", in.spec.vnc_listen ? in.spec.vnc_password_file : NULL);
+		json_obj_end(&w);
+		json_finish(&w);
+	} else {
+		printf("Screen of %s%s:\n", in.name, running ? "" : " (not running: 'ovfdeploy start' it first)");
+		printf("  VNC on the UNIX socket %s (only you can open it; no password)\n", in.spec.vnc_socket);
+		printf("    viewer:  vncviewer %s   (TigerVNC; Debian package tigervnc-viewer)\n", in.spec.vnc_socket);
+		printf("    remote:  ssh -L 5900:%s HOST, then a VNC viewer on localhost:5900\n", in.spec.vnc_socket);
+		if (in.spec.vnc_listen)
+			printf("  VNC on %s, password in %s\n", in.spec.vnc_listen, in.spec.vnc_password_file);
+		printf("  picture: ovfdeploy screenshot %s -o screen.png; keys: ovfdeploy sendkeys %s TEXT\n", in.name,
+		       in.name);
+	}
+	instance_free(&in);
+	return EXIT_OK;
+}
+
+static void screenshot_usage(FILE *f)
+{
+	fprintf(f, "Usage: ovfdeploy screenshot NAME -o FILE\n"
+		   "Take a picture of a running instance's screen through VNC.\n"
+		   "\n"
+		   "  -o, --output FILE   where to write it: PNG, or PPM when FILE ends in .ppm\n"
+		   "  --stable MS         wait until the screen has not changed (but for a blinking\n"
+		   "                      cursor) for MS milliseconds (at most 60 s; default: at once)\n"
+		   "  --tcp               connect to the instance's VNC on TCP (deploy --vnc) with its\n"
+		   "                      password, instead of its UNIX socket\n"
+		   "  --socket PATH       a VNC server on this UNIX socket instead of an instance\n"
+		   "                      (e.g. 'ovfdeploy run --vnc unix:PATH'); then no NAME\n");
+}
+
+/* The same picture but for, at most, a blinking text cursor: the pixels
+ * that differ fit in one character cell (16x16). */
+static bool same(const struct screen_image *a, const struct screen_image *b)
+{
+	if (a->width != b->width || a->height != b->height)
+		return false;
+	unsigned x0 = a->width, y0 = a->height, x1 = 0, y1 = 0;
+	for (unsigned y = 0; y < a->height; y++) {
+		const uint8_t *ra = a->rgb + (size_t)y * a->width * 3, *rb = b->rgb + (size_t)y * a->width * 3;
+		if (!memcmp(ra, rb, (size_t)a->width * 3))
+			continue;
+		for (unsigned x = 0; x < a->width; x++)
+			if (memcmp(ra + x * 3, rb + x * 3, 3)) {
+				x0 = x < x0 ? x : x0;
+				x1 = x > x1 ? x : x1;
+				y0 = y < y0 ? y : y0;
+				y1 = y > y1 ? y : y1;
+			}
+	}
+	return x0 > x1 || (x1 - x0 < 16 && y1 - y0 < 16);
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+int cmd_screenshot(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"stable", required_argument, NULL, 's'},
+		{"tcp", no_argument, NULL, 't'},
+		{"socket", required_argument, NULL, 'S'},
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL;
+	unsigned long stable = 0;
+	bool tcp = false;
+	const char *sock = NULL;
+	int opt;
+	optind = 1;
+	while ((opt = cli_next_opt(argc, argv, "qvho:", longopts, screenshot_usage)) != -1) {
+		char *end;
+		switch (opt) {
+		case 'o': out = optarg; break;
+		case 't': tcp = true; break;
+		case 'S': sock = optarg; break;
+		case 's':
+			stable = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || stable > 60000)
+				return cli_usage_error("screenshot", "--stable %s: milliseconds, at most 60000", optarg);
+			break;
+		case CLI_OPT_HELP: return EXIT_OK;
+		default: return cli_usage_error("screenshot", "unknown option");
+		}
+	}
+	if (optind != argc - (sock ? 0 : 1))
+		return cli_usage_error("screenshot", sock ? "--socket takes no instance name" : "expected one instance name");
+	if (!out)
+		return cli_usage_error("screenshot", "-o FILE is required");
+	od_err e;
+	rfb_client *c;
+	int rc;
+	if (sock) {
+		c = rfb_open_unix(sock, NULL, 10000, &e);
+	} else {
+		struct instance in;
+		rc = load("screenshot", argv[optind], &in);
+		if (rc != EXIT_OK)
+			return rc;
+		c = connect_screen(&in, tcp, &e);
+		instance_free(&in);
+	}
+	if (!c)
+		return cli_fail(&e);
+	struct screen_image img = {0}, prev = {0};
+	rc = rfb_capture(c, &img, &e);
+	if (rc == 0 && stable) {
+		/* The same picture for `stable` ms, within 4x that (and a minute). */
+		long long give_up = ms_now() + (long long)stable * 4 + 60000, since = ms_now();
+		while (rc == 0 && ms_now() - since < (long long)stable) {
+			if (ms_now() > give_up) {
+				rc = od_err_set(&e, OD_E_IO, "the screen kept changing for %lld s", (long long)(stable * 4 + 60000) / 1000);
+				break;
+			}
+			usleep(stable / 5 * 1000 + 1000);
+			screen_image_free(&prev);
+			prev = img;
+			memset(&img, 0, sizeof img);
+			rc = rfb_capture(c, &img, &e);
+			if (rc == 0 && !same(&prev, &img))
+				since = ms_now();
+		}
+	}
+	rfb_close(c);
+	if (rc == 0) {
+		size_t n = strlen(out);
+		rc = n > 4 && !strcmp(out + n - 4, ".ppm") ? screen_write_ppm(out, &img, &e) : screen_write_png(out, &img, &e);
+	}
+	if (rc == 0)
+		cli_info("%s: %ux%u\n", out, img.width, img.height);
+	screen_image_free(&img);
+	screen_image_free(&prev);
+	return rc == 0 ? EXIT_OK : cli_fail(&e);
+}
+
+static void sendkeys_usage(FILE *f)
+{
+	fprintf(f, "Usage: ovfdeploy sendkeys NAME TEXT...\n"
+		   "       ovfdeploy sendkeys --socket PATH TEXT...   (any VNC server's UNIX socket)\n"
+		   "Type TEXT on a running instance's keyboard (through VNC; US layout).  The\n"
+		   "words are joined by spaces; \\n is Return, \\t Tab, \\b BackSpace, \\e Escape,\n"
+		   "\\\\ a backslash.  Printable ASCII only.\n");
+}
+
+int cmd_sendkeys(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 'S'},
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *sock = NULL;
+	int opt;
+	optind = 1;
+	while ((opt = cli_next_opt(argc, argv, "+qvh", longopts, sendkeys_usage)) != -1) {
+		if (opt == CLI_OPT_HELP)
+			return EXIT_OK;
+		if (opt == 'S') {
+			sock = optarg;
+			continue;
+		}
+		return cli_usage_error("sendkeys", "unknown option");
+	}
+	int first = sock ? optind : optind + 1;
+	if (argc - first < 1)
+		return cli_usage_error("sendkeys", sock ? "expected the text to type" : "expected an instance name and the text to type");
+	od_buf text = {0};
+	for (int i = first; i < argc; i++) {
+		if (i > first && od_buf_printf(&text, " ") < 0)
+			goto nomem;
+		for (const char *p = argv[i]; *p; p++) {
+			char ch = *p;
+			if (ch == '\\') {
+				switch (p[1]) {
+				case 'n': ch = '\n'; break;
+				case 't': ch = '\t'; break;
+				case 'b': ch = '\b'; break;
+				case 'e': ch = 0x1b; break;
+				case '\\': ch = '\\'; break;
+				default:
+					od_buf_free(&text);
+					return cli_usage_error("sendkeys", "unknown escape '\\%c' (\\n, \\t, \\b, \\e, \\\\)", p[1] ? p[1] : ' ');
+				}
+				p++;
+			}
+			if (od_buf_printf(&text, "%c", ch) < 0)
+				goto nomem;
+		}
+	}
+	od_err e;
+	rfb_client *c;
+	int rc;
+	if (sock) {
+		c = rfb_open_unix(sock, NULL, 10000, &e);
+	} else {
+		struct instance in;
+		rc = load("sendkeys", argv[optind], &in);
+		if (rc != EXIT_OK) {
+			od_buf_free(&text);
+			return rc;
+		}
+		c = connect_screen(&in, false, &e);
+		instance_free(&in);
+	}
+	rc = c && rfb_type(c, text.data ? text.data : "", &e) == 0 ? 0 : -1;
+	rfb_close(c);
+	od_buf_free(&text);
+	return rc == 0 ? EXIT_OK : cli_fail(&e);
+nomem:
+	od_buf_free(&text);
+	od_err_nomem(&e);
+	return cli_fail(&e);
+}

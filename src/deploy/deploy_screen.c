@@ -1,0 +1,73 @@
+/* deploy_screen.c - the instance's screen: where VNC listens and its
+ * password.
+ *
+ * By default VNC is a UNIX socket in the instance directory (0700): only
+ * the instance's owner can connect, no password needed.  On TCP, which any
+ * local user (or, on another address, anyone) can reach, VNC
+ * authentication guards it with a password generated at deploy time. */
+#include "config.h"
+#include "deploy/deploy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+int deploy_vnc_listen_check(const char *listen, od_err *e)
+{
+	const char *colon = strrchr(listen, ':');
+	if (!colon || colon == listen || colon - listen >= 16)
+		return od_err_set(e, OD_E_USAGE, "--vnc %s: expected ADDR:PORT, e.g. 127.0.0.1:5901", listen);
+	char addr[16];
+	memcpy(addr, listen, (size_t)(colon - listen));
+	addr[colon - listen] = '\0';
+	struct in_addr a;
+	if (inet_pton(AF_INET, addr, &a) != 1)
+		return od_err_set(e, OD_E_USAGE, "--vnc %s: '%s' is not an IPv4 address", listen, addr);
+	char *end;
+	errno = 0;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 5900 || port > 65535)
+		return od_err_set(e, OD_E_USAGE, "--vnc %s: the port must be from 5900 to 65535 (VNC displays start at 5900)",
+				  listen);
+	return 0;
+}
+
+int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e)
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+	const size_t na = sizeof alphabet - 1;
+	char pw[8];
+	size_t got = 0;
+	/* Rejection sampling: every letter equally likely. */
+	while (got < sizeof pw) {
+		unsigned char r[32];
+		ssize_t n = getrandom(r, sizeof r, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return od_err_errno(e, errno, "getrandom");
+		}
+		for (ssize_t i = 0; i < n && got < sizeof pw; i++)
+			if (r[i] < 256 - 256 % na)
+				pw[got++] = alphabet[r[i] % na];
+	}
+	char *path = od_asprintf("%s/vnc-password", dir);
+	if (!path)
+		return od_err_nomem(e);
+	od_atomic_file af;
+	int rc = od_atomic_open(&af, path, 0600, e);
+	if (rc == 0 && (rc = od_write_all(af.fd, pw, sizeof pw, path, e)) == 0)
+		rc = od_atomic_commit(&af, e);
+	else if (rc == 0)
+		od_atomic_abort(&af);
+	memset(pw, 0, sizeof pw);
+	if (rc < 0) {
+		free(path);
+		return -1;
+	}
+	free(s->vnc_password_file);
+	s->vnc_password_file = path;
+	return 0;
+}
