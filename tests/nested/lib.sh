@@ -15,6 +15,7 @@ fi
 few() { [ "$OVFDEPLOY_NESTED_FEW" = 1 ]; }
 # absolute paths: the checks run in their own directory
 top_srcdir=$(cd "$top_srcdir" && pwd -P) && export top_srcdir
+top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd -P) && export top_builddir
 case $OVFDEPLOY in /*) ;; *) OVFDEPLOY=$(pwd -P)/$OVFDEPLOY; export OVFDEPLOY ;; esac
 
 if [ -z "${OVFDEPLOY_NESTED:-}" ]; then
