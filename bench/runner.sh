@@ -18,6 +18,8 @@
 #      once of this host's /usr files (real inflating, what a deployed
 #      appliance disk costs); with the runner's readahead workers, or RA=n
 #      of them (RA=0: inflate inline, as before disk_readahead_start)
+#   5. nested: the sample appliance on real KVM in the nested test bed,
+#      embedded against QEMU with KVM (bench/nested.sh)
 # Usage: bench/runner.sh [BUILDDIR]   (default: the source tree)
 # Not a test: it prints figures and takes a minute or so.  Needs python3 (timer).
 set -u
@@ -258,4 +260,11 @@ if qemu-img convert -O vmdk -o subformat=streamOptimized "$tmp/disk.raw" "$tmp/d
 		printf '/usr files (%s MiB compressed), ' $(($(stat -c %s "$tmp/real.vmdk") >> 20))
 		"$tmp/blk" "$tmp/real.vmdk" vmdk
 	fi
+fi
+
+# 5. nested: the sample appliance end to end, embedded vs QEMU with KVM, on
+# real hardware-assisted KVM inside the nested test bed (bench/nested.sh;
+# NESTED=0 leaves it out: it takes minutes)
+if [ "${NESTED:-1}" != 0 ]; then
+	sh "$src/bench/nested.sh" "$build"
 fi

@@ -15,6 +15,7 @@ fi
 few() { [ "$OVFDEPLOY_NESTED_FEW" = 1 ]; }
 # absolute paths: the checks run in their own directory
 top_srcdir=$(cd "$top_srcdir" && pwd -P) && export top_srcdir
+top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd -P) && export top_builddir
 case $OVFDEPLOY in /*) ;; *) OVFDEPLOY=$(pwd -P)/$OVFDEPLOY; export OVFDEPLOY ;; esac
 
 if [ -z "${OVFDEPLOY_NESTED:-}" ]; then
@@ -49,7 +50,10 @@ BOOT_TIMEOUT=${TINY_BOOT_TIMEOUT:-120}
 # OVFDEPLOY_NESTED_KEEP=DIR: work in DIR, on the host, to see what happens
 if [ -n "${OVFDEPLOY_NESTED_KEEP:-}" ]; then rm -rf "$T_TMP"; T_TMP=$OVFDEPLOY_NESTED_KEEP; fi
 cd "$T_TMP" || exit 1
-export OVFDEPLOY_HOME="$T_TMP/home"
+# instances on tmpfs even so (9p has no UNIX sockets)
+OVFDEPLOY_HOME=$T_TMP/home
+[ -n "${OVFDEPLOY_NESTED_KEEP:-}" ] && OVFDEPLOY_HOME=/tmp/od-home.$$
+export OVFDEPLOY_HOME
 
 # console FILE: the tail of a guest console, for failure reports.
 console() { tr -d '\r' <"$1" | grep -a -v '^[[:space:]]*$' | tail -n 25 | sed 's/^/  | /'; }

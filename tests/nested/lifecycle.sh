@@ -43,10 +43,10 @@ CPID=$!
 sleep 1
 expect_exit 0 "stop presses the power button; the guest powers off" -- "$O" stop --timeout 60 web
 grep -q "stopped hard" "$T_TMP/err" && fail "the guest ignored the power button"
-check_line "$log" "powering off (ACPI power button)" "the guest saw the ACPI power button"
 i=0; while kill -0 "$CPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
-check_line attach.out "powering off (ACPI power button)" "console attached to the running instance and saw it"
+# (while a console is attached, the guest's output goes to it)
+check_line attach.out "powering off (ACPI power button)" "console attached to the running instance and saw the power button's effect"
 
 if ! few; then
 	expect_exit 0 "start it again" -- "$O" start web

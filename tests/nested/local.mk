@@ -3,4 +3,4 @@
 # has no vmx/svm; directly where it has).  See tests/nested/README.md.
 TESTS += tests/nested/bed.sh
 EXTRA_DIST += tests/nested/run-in-guest tests/nested/README.md tests/nested/lib.sh tests/nested/bed.sh tests/nested/boots.sh tests/nested/lifecycle.sh
-TESTS += tests/nested/boots.sh
+TESTS += tests/nested/boots.sh tests/nested/lifecycle.sh
