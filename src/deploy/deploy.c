@@ -1126,6 +1126,13 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 			in->spec.vnc_socket, in->spec.vnc_listen);
 	/* here, not in the runner: a background runner's stderr is its log */
 	deploy_vmware_warn(in, b);
+	int sock_err;
+	if (in->spec.screen && in->spec.vnc_socket && !deploy_screen_socket_usable(in->spec.vnc_socket, &sock_err)) {
+		fprintf(stderr, "ovfdeploy: warning: no screen for this run: %s: cannot make a UNIX socket there (%s); "
+				"the serial console works as before (move the instances with XDG_DATA_HOME to get the screen)\n",
+			in->spec.vnc_socket, strerror(sock_err));
+		in->spec.screen = false;
+	}
 	if (b == DEPLOY_BACKEND_EMBEDDED)
 		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
 	if (foreground) {

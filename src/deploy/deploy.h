@@ -379,6 +379,9 @@ int deploy_vnc_listen_check(const char *listen, od_err *e);
 /* Make DIR/vnc-password: 8 random letters and digits (VNC authentication
  * uses 8 bytes), mode 0600, synced; sets s->vnc_password_file. */
 int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e);
+/* Whether a UNIX socket can be made at PATH's directory (some file systems,
+ * e.g. 9p, cannot hold one); false with *why set to the errno when not. */
+bool deploy_screen_socket_usable(const char *path, int *why);
 /* What a started instance runs on, as recorded by deploy_start: "embedded",
  * "qemu-kvm" or "qemu-tcg" (into buf); -1 when never started. */
 int deploy_running_backend(const struct instance *in, char *buf, size_t len);

@@ -12,7 +12,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 int deploy_vnc_listen_check(const char *listen, od_err *e)
 {
@@ -70,4 +74,33 @@ int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e)
 	free(s->vnc_password_file);
 	s->vnc_password_file = path;
 	return 0;
+}
+
+/* Some file systems cannot hold a UNIX socket (9p and other network file
+ * systems answer bind() with ENXIO or EOPNOTSUPP).  A screen is a
+ * convenience, the serial console is not: rather than refusing to start,
+ * find out here with a probe socket beside the real one, and run without
+ * the screen (saying why) when the directory cannot hold it. */
+bool deploy_screen_socket_usable(const char *path, int *why)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char probe[sizeof sa.sun_path];
+	*why = 0;
+	if (!path || snprintf(probe, sizeof probe, "%s.probe", path) >= (int)sizeof probe) {
+		*why = ENAMETOOLONG;
+		return false;
+	}
+	memcpy(sa.sun_path, probe, strlen(probe) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*why = errno;
+		return false;
+	}
+	unlink(probe);
+	bool ok = bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	if (!ok)
+		*why = errno;
+	close(fd);
+	unlink(probe);
+	return ok;
 }
