@@ -10,6 +10,7 @@
 # busybox-static with an /init that prints the marker and powers off (S5).
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/runner/lib.sh"
+plain_pass_only "the full Linux boots"
 if [ -z "${OVFDEPLOY_NESTED:-}" ] && ! grep -qw -e vmx -e svm /proc/cpuinfo; then
 	# the sample's build fills the kernel cache the test bed boots from
 	sh "$top_srcdir/samples/build-tiny.sh" "${top_builddir:-$top_srcdir}/samples/out" >"$T_TMP/build.log" 2>&1

@@ -10,12 +10,21 @@
 # (tests/nested/run-in-guest), and the test skips where that is missing.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/runner/lib.sh"
+plain_pass_only "the PVSCSI Linux boot"
 bed=${OVFDEPLOY_NESTED_BED:-$top_srcdir/tests/nested/run-in-guest}
 [ -x "$bed" ] || skip "no nested test bed ($bed)"
 command -v python3 >/dev/null || skip "python3 missing"
 BB=/bin/busybox
 [ -x $BB ] && $BB --list 2>/dev/null | grep -qx insmod || skip "busybox-static is missing"
 cache=${TINY_CACHE:-${top_builddir:-.}/samples/out/cache}
+# make check runs tests in parallel: the sample's build may not have filled
+# the kernel cache yet, so fill it here (build-tiny.sh takes turns on it)
+if ! ls -d "$cache"/linux-image-*-amd64_*/.unpacked >/dev/null 2>&1; then
+	TINY_CACHE=$cache sh "$top_srcdir/samples/build-tiny.sh" --output pvscsi-linux-unused.raw "$T_TMP" >"$T_TMP/build.log" 2>&1
+	rc=$?
+	[ $rc -eq 3 ] && skip "the sample's kernel package could not be obtained (offline?)"
+	[ $rc -eq 0 ] || { tail "$T_TMP/build.log"; echo "FAIL - samples/build-tiny.sh (exit $rc)"; exit 1; }
+fi
 kdir=$(ls -d "$cache"/linux-image-*-amd64_*/ 2>/dev/null | LC_ALL=C sort | tail -n 1)
 kdir=${kdir%/}
 [ -n "$kdir" ] && [ -e "$kdir/.unpacked" ] || skip "no unpacked kernel package in $cache (make sample, or set TINY_CACHE)"
@@ -116,15 +125,15 @@ fi
 c=$d/console.txt
 tr -d '\r' <"$c" >"$c.n" 2>/dev/null
 expect_grep "SYSLINUX [0-9.]+ .*Copyright" "$c.n" "SeaBIOS booted syslinux from the PVSCSI disk"
-expect_grep "^SDA $disk_md5 50331648" "$c.n" "Linux reads the PVSCSI disk whole, as in the file"
-expect_grep "^SR0 $cd_md5 2097152" "$c.n" "Linux reads the PVSCSI CD-ROM whole, as in the file"
-expect_grep "^MODEL OVFDEPLY +VIRTUAL-DISK +VIRTUAL-CDROM" "$c.n" "sd and sr see our INQUIRY data"
-expect_grep "^WRITE OK" "$c.n" "a synchronous write succeeds"
+expect_grep "SDA $disk_md5 50331648" "$c.n" "Linux reads the PVSCSI disk whole, as in the file"
+expect_grep "SR0 $cd_md5 2097152" "$c.n" "Linux reads the PVSCSI CD-ROM whole, as in the file"
+expect_grep "MODEL OVFDEPLY +VIRTUAL-DISK +VIRTUAL-CDROM" "$c.n" "sd and sr see our INQUIRY data"
+expect_grep "WRITE OK" "$c.n" "a synchronous write succeeds"
 python3 -c 'import sys
 f = open(sys.argv[1], "rb"); f.seek(512)
 sys.exit(0 if f.read(27) == b"written by linux on pvscsi\n" else 1)' "$d/disk.raw" &&
 	ok "the guest's write is in the file" || fail "sector 1 of the file"
-expect_grep "^DMESG .*VMware PVSCSI rev" "$c.n" "vmw_pvscsi probed the adapter"
-expect_grep "^DMESG .*vmw_pvscsi: using MSI" "$c.n" "vmw_pvscsi uses our MSI"
+expect_grep "DMESG .*VMware PVSCSI rev" "$c.n" "vmw_pvscsi probed the adapter"
+expect_grep "DMESG .*vmw_pvscsi: using MSI" "$c.n" "vmw_pvscsi uses our MSI"
 grep '^DMESG' "$c.n" | sed 's/^/# /'
 done_testing
