@@ -72,6 +72,16 @@ fi
 # 4. A qcow2 copy.
 "$O" -q convert -O qcow2 "$DISK" disk.qcow2 || fail "cannot convert the disk to qcow2"
 run_vm qcow2 "appliance.oneshot=true" -- --disk disk.qcow2
+# Known intermittent fault (issue 14's note): about one run in several, the
+# guest resets right after SYSLINUX starts from the qcow2 copy and the run
+# ends without APPLIANCE READY.  Until it is found, show the failed console
+# and boot once more from a fresh copy: two failures in a row fail the test.
+if ! { [ "$(cat qcow2.rc)" = 0 ] && grep -aq "APPLIANCE READY" qcow2.log; }; then
+	echo "# the qcow2 boot failed once (exit $(cat qcow2.rc)); its console, then one more boot:"
+	console qcow2.log
+	"$O" -q convert -O qcow2 "$DISK" disk.qcow2 || fail "cannot convert the disk to qcow2"
+	run_vm qcow2 "appliance.oneshot=true" -- --disk disk.qcow2
+fi
 ready qcow2 "SeaBIOS boot of a qcow2 copy"
 "$O" -q check disk.qcow2 && ok "the qcow2 copy checks clean after the guest wrote it" || fail "the qcow2 copy does not check"
 
