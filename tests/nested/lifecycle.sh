@@ -50,7 +50,17 @@ check_line attach.out "powering off (ACPI power button)" "console attached to th
 
 if ! few; then
 	expect_exit 0 "start it again" -- "$O" start web
-	if wait_log "$log" "boot count 2" "$BOOT_TIMEOUT" && wait_log "$log" "APPLIANCE READY.*" 10; then
+	booted2() { wait_log "$log" "boot count 2" "$BOOT_TIMEOUT" && wait_log "$log" "APPLIANCE READY.*" 10; }
+	# Known intermittent fault (issue 14's note, as in boots.sh): the guest
+	# may reset right after SYSLINUX's banner.  Show it, stop hard, start
+	# once more; the boot that failed wrote nothing, so the count is still 2.
+	if ! booted2; then
+		echo "# the second start did not boot; its console, then one more start:"
+		console "$log"
+		"$O" stop --timeout 5 web >/dev/null 2>&1
+		expect_exit 0 "start it once more" -- "$O" start web
+	fi
+	if booted2; then
 		ok "what the guest wrote survived stop and start (boot count 2)"
 	else fail "no second boot count"; console "$log"; fi
 	http_get "http://127.0.0.1:$port/cgi-bin/poweroff" >/dev/null 2>&1
