@@ -34,7 +34,7 @@ if [ -z "${OVFDEPLOY_NESTED:-}" ]; then
 	s=$(date +%s)
 	keep=
 	[ -n "${OVFDEPLOY_NESTED_KEEP:-}" ] && mkdir -p "$OVFDEPLOY_NESTED_KEEP" && keep=$OVFDEPLOY_NESTED_KEEP
-	"$top_srcdir/tests/nested/run-in-guest" --timeout "${OVFDEPLOY_NESTED_TIMEOUT:-900}" --rw "$T_TMP" ${keep:+--rw "$keep"} -- sh "$0"
+	"$top_srcdir/tests/nested/run-in-guest" --timeout "${OVFDEPLOY_NESTED_TIMEOUT:-900}" --retry-stalled --rw "$T_TMP" ${keep:+--rw "$keep"} -- sh "$0"
 	rc=$?
 	echo "# $(basename "$0"): $(($(date +%s) - s)) s in the test bed"
 	exit $rc
