@@ -951,8 +951,8 @@ static void on_sigterm(int sig)
 }
 
 /* A background instance: a detached process (double fork, new session) runs
- * the machine with its console on a UNIX socket and, while nobody is
- * attached, in the console log. */
+ * the machine with its console on a UNIX socket (one client at a time) and
+ * every byte of it in the console log, attached or not. */
 static int start_embedded_background(struct instance *in, od_err *e)
 {
 	int logfd = open(in->spec.console_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

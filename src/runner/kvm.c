@@ -853,9 +853,9 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 			bool eof = false;
 			console_input(vm, in_fd, &escape, &eof);
 			if (eof && in_fd == client) {
-				/* the client left: output is dropped until the next */
+				/* the client left; the log goes on */
 				pthread_mutex_lock(&vm->dev_lock);
-				serial_set_output(vm->serial, -1);
+				serial_set_client(vm->serial, -1);
 				pthread_mutex_unlock(&vm->dev_lock);
 				close(client);
 				client = -1;
@@ -869,7 +869,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 			client = accept4(cfg->console_listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 			if (client >= 0) {
 				pthread_mutex_lock(&vm->dev_lock);
-				serial_set_output(vm->serial, client);
+				serial_set_client(vm->serial, client);
 				pthread_mutex_unlock(&vm->dev_lock);
 				in_fd = client;
 				escape = false;
@@ -878,7 +878,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	}
 	if (client >= 0) {
 		pthread_mutex_lock(&vm->dev_lock);
-		serial_set_output(vm->serial, -1);
+		serial_set_client(vm->serial, -1);
 		pthread_mutex_unlock(&vm->dev_lock);
 	}
 

@@ -69,7 +69,8 @@ void serial_free(struct serial *s);
 /* Feed received bytes (console input); returns how many fit the FIFO. */
 size_t serial_receive(struct serial *s, const uint8_t *p, size_t n);
 /* Where output goes from now on (-1: dropped); under the device lock. */
-void serial_set_output(struct serial *s, int fd);
+/* an attached console client gets the output too (the first output goes on) */
+void serial_set_client(struct serial *s, int fd);
 
 struct cmos;
 struct cmos *cmos_new(struct vm *vm, uint64_t low_ram, uint64_t high_ram, unsigned ncpus, od_err *e);

@@ -45,8 +45,8 @@ expect_exit 0 "stop presses the power button; the guest powers off" -- "$O" stop
 grep -q "stopped hard" "$T_TMP/err" && fail "the guest ignored the power button"
 i=0; while kill -0 "$CPID" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 kill "$CPID" 2>/dev/null; wait "$CPID" 2>/dev/null; CPID=
-# (while a console is attached, the guest's output goes to it)
 check_line attach.out "powering off (ACPI power button)" "console attached to the running instance and saw the power button's effect"
+check_line "$log" "powering off (ACPI power button)" "the console log has it too (it keeps all the output, attached or not)"
 
 if ! few; then
 	expect_exit 0 "start it again" -- "$O" start web

@@ -41,7 +41,8 @@ struct serial {
 	struct vm *vm;
 	uint16_t port;
 	unsigned irq;
-	int out_fd;
+	int out_fd;    /* every byte (the console, or the log of a background run) */
+	int client_fd; /* also to an attached console client, -1 none */
 	uint8_t ier, lcr, mcr, msr, scr, fcr, dll, dlm;
 	bool thr_ipending;
 	int irq_level;
@@ -85,14 +86,18 @@ static void transmit(struct serial *s, uint8_t b)
 		rx_push(s, b);
 		return;
 	}
-	if (s->out_fd < 0)
-		return;
-	for (;;) {
-		ssize_t r = write(s->out_fd, &b, 1);
-		/* a console that fails (closed pipe, full disk) loses output
-		 * but must not stop the guest */
-		if (r == 1 || (r < 0 && errno != EINTR))
-			return;
+	int fds[2] = {s->out_fd, s->client_fd};
+	for (int i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		for (;;) {
+			ssize_t r = write(fds[i], &b, 1);
+			/* a console that fails (closed pipe, full disk, a
+			 * client that does not read) loses output but must not
+			 * stop the guest */
+			if (r == 1 || (r < 0 && errno != EINTR))
+				break;
+		}
 	}
 }
 
@@ -181,9 +186,9 @@ static void serial_io(void *opaque, uint64_t addr, uint8_t *data, unsigned size,
 	serial_update_irq(s);
 }
 
-void serial_set_output(struct serial *s, int fd)
+void serial_set_client(struct serial *s, int fd)
 {
-	s->out_fd = fd;
+	s->client_fd = fd;
 }
 
 size_t serial_receive(struct serial *s, const uint8_t *p, size_t n)
@@ -206,6 +211,7 @@ struct serial *serial_new(struct vm *vm, uint16_t port, unsigned irq, int out_fd
 	s->port = port;
 	s->irq = irq;
 	s->out_fd = out_fd;
+	s->client_fd = -1;
 	s->lcr = 0x03; /* 8N1 */
 	s->dll = 0x0c; /* 9600 baud */
 	if (vm_io_register(vm, VM_PIO, port, 8, serial_io, s, e) < 0) {
