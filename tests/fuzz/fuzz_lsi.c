@@ -55,17 +55,17 @@ static uint32_t in32(uint16_t port)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct lsi *s;
+	static struct scsi_hba *s;
 	od_err e;
 	if (!vm) {
 		vm = vm_new_fake(RAM, &e);
 		vm->pci = pci_new(vm, &e);
 		s = lsi_new(vm, &e);
 		struct blk_backend be = { NULL, DISK, rd, wr, NULL };
-		if (!s || lsi_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e) < 0 ||
-		    lsi_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e) < 0)
+		if (!s || scsi_hba_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e) < 0 ||
+		    scsi_hba_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e) < 0)
 			abort();
-		unsigned bdf = lsi_pci(s)->slot << 3;
+		unsigned bdf = scsi_hba_pci(s)->slot << 3;
 		pci_cfg_write(vm->pci, bdf, 0x10, 4, IO);
 		pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0007);
 	}

@@ -55,7 +55,7 @@ static void reg_w(uint32_t off, uint32_t v)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct pvscsi *p;
+	static struct scsi_hba *p;
 	od_err e;
 	if (!vm) {
 		vm = vm_new_fake(RAM, &e);
@@ -63,10 +63,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = pvscsi_new(vm, &e);
 		struct blk_backend dbe = { NULL, DISK, rd, wr, fl };
 		struct blk_backend cbe = { cd, CDSZ, rd, NULL, NULL };
-		if (!p || pvscsi_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e) < 0 ||
-		    pvscsi_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e) < 0)
+		if (!p || scsi_hba_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e) < 0 ||
+		    scsi_hba_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e) < 0)
 			abort();
-		unsigned bdf = pvscsi_pci(p)->slot << 3;
+		unsigned bdf = scsi_hba_pci(p)->slot << 3;
 		pci_cfg_write(vm->pci, bdf, 0x10, 4, (uint32_t)BAR);
 		pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0006);
 	}

@@ -26,7 +26,7 @@
 static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK];
-static struct lsi *s;
+static struct scsi_hba *s;
 
 static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
 {
@@ -85,10 +85,10 @@ static void setup(void)
 	s = lsi_new(vm, &e);
 	ck_assert_ptr_nonnull(s);
 	struct blk_backend be = { NULL, DISK, rd, wr, NULL };
-	ck_assert_int_eq(lsi_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e), 0);
-	ck_assert_int_eq(lsi_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e), 0);
-	ck_assert_int_lt(lsi_attach(s, 1, SCSI_TYPE_DISK, &be, true, 1, &e), 0);
-	unsigned bdf = lsi_pci(s)->slot << 3;
+	ck_assert_int_eq(scsi_hba_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e), 0);
+	ck_assert_int_eq(scsi_hba_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e), 0);
+	ck_assert_int_lt(scsi_hba_attach(s, 1, SCSI_TYPE_DISK, &be, true, 1, &e), 0);
+	unsigned bdf = scsi_hba_pci(s)->slot << 3;
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, 0, 4), 0x00301000);
 	pci_cfg_write(vm->pci, bdf, 0x10, 4, IO);
 	pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0007);
@@ -98,7 +98,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lsi_free(s);
+	scsi_hba_free(s);
 	pci_free(vm->pci);
 	vm_free(vm);
 }
@@ -197,7 +197,7 @@ START_TEST(test_io)
 	out32(0x40, frame(6, 0, bad, 6, 0, 13, 0, true));
 	ck_assert_uint_eq(in32(0x44), 0x80000000u | (REPLY >> 1));
 	ck_assert_uint_eq(ram[REPLY + 4], 0xaa);
-	ck_assert_uint_eq(lsi_requests(s), 9);
+	ck_assert_uint_eq(scsi_hba_requests(s), 9);
 }
 END_TEST
 
@@ -300,7 +300,7 @@ END_TEST
 
 START_TEST(test_interrupts)
 {
-	struct pci_dev *d = lsi_pci(s);
+	struct pci_dev *d = scsi_hba_pci(s);
 	ck_assert_uint_eq(in32(0x34), 9); /* all masked after reset */
 	ck_assert_uint_eq(ioc_init(64), 0);
 	ck_assert_int_eq(d->intx_level, 0);

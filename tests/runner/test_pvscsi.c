@@ -47,7 +47,7 @@ static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK], cd[CD];
 static int flushes;
-static struct pvscsi *p;
+static struct scsi_hba *p;
 static uint32_t req_prod, cmp_cons;
 static unsigned req_entries;
 
@@ -128,12 +128,12 @@ static void setup(void)
 	ck_assert_ptr_nonnull(p);
 	struct blk_backend dbe = { NULL, DISK, disk_rd, disk_wr, disk_fl };
 	struct blk_backend cbe = { NULL, CD, cd_rd, NULL, NULL };
-	ck_assert_int_eq(pvscsi_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e), 0);
-	ck_assert_int_eq(pvscsi_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e), 0);
-	ck_assert_int_eq(pvscsi_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
-	ck_assert_int_lt(pvscsi_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0); /* taken */
-	ck_assert_int_lt(pvscsi_attach(p, PVSCSI_MAX_TARGETS, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
-	struct pci_dev *d = pvscsi_pci(p);
+	ck_assert_int_eq(scsi_hba_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e), 0);
+	ck_assert_int_eq(scsi_hba_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e), 0);
+	ck_assert_int_eq(scsi_hba_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
+	ck_assert_int_lt(scsi_hba_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0); /* taken */
+	ck_assert_int_lt(scsi_hba_attach(p, PVSCSI_MAX_TARGETS, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
+	struct pci_dev *d = scsi_hba_pci(p);
 	unsigned bdf = d->slot << 3;
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, 0, 4), 0x07c015ad);
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, 0x0b, 1), 0x01); /* mass storage */
@@ -148,7 +148,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pvscsi_free(p);
+	scsi_hba_free(p);
 	pci_free(vm->pci);
 	vm_free(vm);
 }
@@ -361,7 +361,7 @@ START_TEST(test_disk_commands)
 	ck_assert_uint_eq(d[2], SCSI_SK_DATA_PROTECT);
 	c = cmd_in(2, rs, 6, 18);
 	ck_assert_uint_eq(d[2], SCSI_SK_NO_SENSE);
-	ck_assert_uint_ge(pvscsi_requests(p), 25);
+	ck_assert_uint_ge(scsi_hba_requests(p), 25);
 }
 END_TEST
 
@@ -677,7 +677,7 @@ END_TEST
 START_TEST(test_interrupts_and_reset)
 {
 	rings(1);
-	struct pci_dev *d = pvscsi_pci(p);
+	struct pci_dev *d = scsi_hba_pci(p);
 	uint8_t tur[6] = { 0 };
 	struct req r = { 0, 0, tur, 6, 0, 0, 0x4, 0, 0 };
 	/* masked: status set, no line */

@@ -12,6 +12,7 @@
 #include "disk/disk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -622,5 +623,69 @@ int scsi_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_
 		.pwrite = disk_be_pwrite,
 		.flush = disk_be_flush,
 	};
+	return 0;
+}
+
+/* ---- a host adapter's targets ---- */
+
+int scsi_hba_attach(struct scsi_hba *h, unsigned target, int type, const struct blk_backend *be, bool readonly,
+		    unsigned index, od_err *e)
+{
+	if (target >= SCSI_MAX_TARGETS || h->present[target])
+		return od_err_set(e, OD_E_USAGE, "%s: target %u taken or out of range", h->name, target);
+	scsi_lun_init(&h->lun[target], type, be, readonly, index);
+	h->present[target] = true;
+	return 0;
+}
+
+struct scsi_lun *scsi_hba_lun(struct scsi_hba *h, unsigned target)
+{
+	return target < SCSI_MAX_TARGETS && h->present[target] ? &h->lun[target] : NULL;
+}
+
+void scsi_hba_reset_luns(struct scsi_hba *h)
+{
+	for (unsigned t = 0; t < SCSI_MAX_TARGETS; t++)
+		memset(h->lun[t].sense, 0, sizeof h->lun[t].sense);
+}
+
+void scsi_hba_free(struct scsi_hba *h)
+{
+	if (!h)
+		return;
+	pci_remove(&h->pci);
+	free(h); /* the adapter's struct begins with it */
+}
+
+struct pci_dev *scsi_hba_pci(struct scsi_hba *h)
+{
+	return &h->pci;
+}
+
+uint64_t scsi_hba_requests(const struct scsi_hba *h)
+{
+	return h->requests;
+}
+
+int scsi_hba_add_disks(struct vm *vm, const struct vm_config *cfg, int bus, struct scsi_hba **slot,
+		       struct scsi_hba *(*make)(struct vm *vm, od_err *e), od_err *e)
+{
+	unsigned target = 0;
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		const struct vm_disk *vd = &cfg->disks[i];
+		if (vd->bus != bus)
+			continue;
+		if (!*slot && !(*slot = make(vm, e)))
+			return -1;
+		struct blk_backend be;
+		if (scsi_disk_backend(vm, vd->disk, &be, e) < 0)
+			return -1;
+		if (scsi_hba_attach(*slot, target, vd->cdrom ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK, &be, vd->readonly, i,
+				    e) < 0) {
+			od_err_prefix(e, "%s", disk_name(vd->disk));
+			return -1;
+		}
+		target++;
+	}
 	return 0;
 }
