@@ -26,24 +26,8 @@
 static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK];
+static struct fake_disk fdisk;
 static struct scsi_hba *s;
-
-static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(b, disk + o, l);
-	return 0;
-}
-static int wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(disk + o, b, l);
-	return 0;
-}
 
 static void out32(uint16_t port, uint32_t v) { fake_out(vm, IO + port, 4, v, NULL); }
 static uint32_t in32(uint16_t port) { return fake_in(vm, IO + port, 4, NULL); }
@@ -76,15 +60,12 @@ static uint16_t ioc_init(uint16_t reply_frame_size)
 static void setup(void)
 {
 	od_err e;
-	vm = vm_new_fake(RAM, &e);
-	ck_assert_ptr_nonnull(vm);
-	ram = vm->ram[0].hva;
-	vm->pci = pci_new(vm, &e);
-	for (unsigned i = 0; i < DISK; i++)
-		disk[i] = (uint8_t)(i * 7 + i / 512);
+	vm = fake_vm_new(RAM, &ram, &e);
+	ck_assert_msg(vm != NULL, "%s", e.msg);
+	fake_disk_init(&fdisk, disk, DISK, 7, 512);
 	s = lsi_new(vm, &e);
 	ck_assert_ptr_nonnull(s);
-	struct blk_backend be = { NULL, DISK, rd, wr, NULL };
+	struct blk_backend be = fake_disk_backend(&fdisk);
 	ck_assert_int_eq(scsi_hba_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e), 0);
 	ck_assert_int_eq(scsi_hba_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e), 0);
 	ck_assert_int_lt(scsi_hba_attach(s, 1, SCSI_TYPE_DISK, &be, true, 1, &e), 0);
@@ -99,8 +80,7 @@ static void setup(void)
 static void teardown(void)
 {
 	scsi_hba_free(s);
-	pci_free(vm->pci);
-	vm_free(vm);
+	fake_vm_free(vm);
 }
 
 /* A SCSI IO frame at REQ + 0x100 * slot, one simple 32-bit SGE (or none
