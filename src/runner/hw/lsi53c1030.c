@@ -323,10 +323,7 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 	/* the LUN is byte 1 of the 8-byte field, single-level addressing;
 	 * the other bytes are not looked at (SeaBIOS leaves garbage in
 	 * byte 0 at times) */
-	if (f[13] == 0)
-		scsi_execute(l, &c);
-	else
-		scsi_execute_absent(&c);
+	scsi_hba_execute(l, f[13], &c);
 	if (c.overrun) {
 		ioc_status = IOCSTATUS_SCSI_DATA_OVERRUN;
 		goto reply;
@@ -339,14 +336,10 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 	od_st32(r + 20, (uint32_t)c.xferred);
 	if (c.status == SCSI_STATUS_GOOD && c.xferred < data_len)
 		ioc_status = IOCSTATUS_SCSI_DATA_UNDERRUN;
-	if (c.status == SCSI_STATUS_CHECK && sense_len && c.sense_len) {
-		unsigned n = sense_len < c.sense_len ? sense_len : c.sense_len;
-		uint8_t *h = vm_gpa_to_hva(s->vm, sense_addr, n);
-		if (h) {
-			memcpy(h, c.sense, n);
-			r[13] |= SCSI_STATE_AUTOSENSE_VALID;
-			od_st32(r + 24, n);
-		}
+	uint32_t n = scsi_hba_put_sense(s->vm, &c, sense_addr, sense_len);
+	if (n) {
+		r[13] |= SCSI_STATE_AUTOSENSE_VALID;
+		od_st32(r + 24, n);
 	}
 reply:
 	od_st16(r + 14, ioc_status);
@@ -435,12 +428,9 @@ static void regs(void *opaque, uint64_t off, uint8_t *data, unsigned size, bool 
 
 struct scsi_hba *lsi_new(struct vm *vm, od_err *e)
 {
-	struct lsi *s = calloc(1, sizeof *s);
-	if (!s) {
-		od_err_nomem(e);
+	struct lsi *s = scsi_hba_alloc(sizeof *s, "LSI Logic", e);
+	if (!s)
 		return NULL;
-	}
-	s->hba.name = "LSI Logic";
 	s->vm = vm;
 	struct pci_dev *d = &s->hba.pci;
 	/* SCSI storage controller; VMware's subsystem for its lsilogic */
@@ -450,11 +440,7 @@ struct scsi_hba *lsi_new(struct vm *vm, od_err *e)
 	pci_set_bar(d, 1, PCI_BAR_MEM32, MEM_BAR_SIZE, regs, s);
 	d->opaque = s;
 	unit_reset(s);
-	if (pci_add(vm->pci, d, e) < 0) {
-		free(s);
-		return NULL;
-	}
-	return &s->hba;
+	return scsi_hba_plug(vm, &s->hba, e);
 }
 
 int lsi_add_disks(struct vm *vm, const struct vm_config *cfg, od_err *e)

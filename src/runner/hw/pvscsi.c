@@ -312,24 +312,14 @@ static void serve(struct pvscsi *p, const uint8_t *req, uint8_t *cmp)
 	};
 	/* LUN n is lun[1] = n (single-level addressing, as the drivers
 	 * write it); the other bytes are not looked at */
-	if (lun[1] == 0)
-		scsi_execute(l, &c);
-	else
-		scsi_execute_absent(&c);
+	scsi_hba_execute(l, lun[1], &c);
 	if (c.overrun) {
 		host = BT_DATARUN;
 		goto out;
 	}
 	status = c.status;
 	done = c.xferred;
-	if (c.status == SCSI_STATUS_CHECK && sense_len && c.sense_len) {
-		uint32_t n = sense_len < c.sense_len ? sense_len : c.sense_len;
-		uint8_t *s = vm_gpa_to_hva(p->vm, sense_addr, n);
-		if (s) {
-			memcpy(s, c.sense, n);
-			sense_done = n;
-		}
-	}
+	sense_done = scsi_hba_put_sense(p->vm, &c, sense_addr, sense_len);
 out:
 	od_st64(cmp + 8, done);
 	od_st32(cmp + 16, sense_done);
@@ -473,12 +463,9 @@ static void bar_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, boo
 
 struct scsi_hba *pvscsi_new(struct vm *vm, od_err *e)
 {
-	struct pvscsi *p = calloc(1, sizeof *p);
-	if (!p) {
-		od_err_nomem(e);
+	struct pvscsi *p = scsi_hba_alloc(sizeof *p, "PVSCSI", e);
+	if (!p)
 		return NULL;
-	}
-	p->hba.name = "PVSCSI";
 	p->vm = vm;
 	struct pci_dev *d = &p->hba.pci;
 	/* class: SCSI storage controller; revision 2; VMware's subsystem */
@@ -499,11 +486,7 @@ struct scsi_hba *pvscsi_new(struct vm *vm, od_err *e)
 	d->opaque = p;
 	d->cfg_written = cfg_written;
 	adapter_reset(p);
-	if (pci_add(vm->pci, d, e) < 0) {
-		free(p);
-		return NULL;
-	}
-	return &p->hba;
+	return scsi_hba_plug(vm, &p->hba, e);
 }
 
 int pvscsi_add_disks(struct vm *vm, const struct vm_config *cfg, od_err *e)

@@ -649,6 +649,46 @@ void scsi_hba_reset_luns(struct scsi_hba *h)
 		memset(h->lun[t].sense, 0, sizeof h->lun[t].sense);
 }
 
+void *scsi_hba_alloc(size_t size, const char *name, od_err *e)
+{
+	struct scsi_hba *h = calloc(1, size);
+	if (!h) {
+		od_err_nomem(e);
+		return NULL;
+	}
+	h->name = name;
+	return h;
+}
+
+struct scsi_hba *scsi_hba_plug(struct vm *vm, struct scsi_hba *h, od_err *e)
+{
+	if (pci_add(vm->pci, &h->pci, e) < 0) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void scsi_hba_execute(struct scsi_lun *l, unsigned lun, struct scsi_cmd *c)
+{
+	if (lun == 0)
+		scsi_execute(l, c);
+	else
+		scsi_execute_absent(c);
+}
+
+uint32_t scsi_hba_put_sense(struct vm *vm, const struct scsi_cmd *c, uint64_t gpa, uint32_t max)
+{
+	if (c->status != SCSI_STATUS_CHECK || !max || !c->sense_len)
+		return 0;
+	uint32_t n = max < c->sense_len ? max : c->sense_len;
+	uint8_t *h = vm_gpa_to_hva(vm, gpa, n);
+	if (!h)
+		return 0;
+	memcpy(h, c->sense, n);
+	return n;
+}
+
 void scsi_hba_free(struct scsi_hba *h)
 {
 	if (!h)

@@ -108,6 +108,20 @@ int scsi_hba_attach(struct scsi_hba *h, unsigned target, int type, const struct 
 struct scsi_lun *scsi_hba_lun(struct scsi_hba *h, unsigned target);
 /* An adapter reset: every unit forgets its sense data. */
 void scsi_hba_reset_luns(struct scsi_hba *h);
+/* A zeroed adapter struct of `size` bytes (which begins with its struct
+ * scsi_hba) named `name`, or NULL with *e. */
+void *scsi_hba_alloc(size_t size, const char *name, od_err *e);
+/* Put the adapter on the VM's PCI bus: the adapter, or NULL with *e and
+ * the adapter freed. */
+struct scsi_hba *scsi_hba_plug(struct vm *vm, struct scsi_hba *h, od_err *e);
+/* Run `c` for LUN `lun` of unit `l`: LUN 0 is the unit, the others do not
+ * exist (scsi_execute_absent). */
+void scsi_hba_execute(struct scsi_lun *l, unsigned lun, struct scsi_cmd *c);
+/* Autosense: the sense data of a command that ended in CHECK CONDITION,
+ * at most `max` bytes, copied to guest memory at `gpa`.  Returns the bytes
+ * copied: 0 when there is none, max is 0 or the buffer is not all in
+ * RAM. */
+uint32_t scsi_hba_put_sense(struct vm *vm, const struct scsi_cmd *c, uint64_t gpa, uint32_t max);
 /* Take the adapter off the PCI bus and free it (NULL: nothing). */
 void scsi_hba_free(struct scsi_hba *h);
 struct pci_dev *scsi_hba_pci(struct scsi_hba *h);
