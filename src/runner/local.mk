@@ -26,6 +26,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c \
+	src/runner/hw/blk_disk.c \
 	src/runner/hw/virtio_rng.c \
 	src/runner/hw/virtio_net.c \
 	src/runner/hw/vga.c \

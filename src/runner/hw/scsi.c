@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define VENDOR "OVFDEPLY"          /* 8 bytes */
 #define PRODUCT_DISK "VIRTUAL-DISK    " /* 16 bytes */
@@ -584,48 +583,6 @@ void scsi_execute_absent(struct scsi_cmd *c)
 	}
 }
 
-/* ---- the disk library as a backend ---- */
-
-static int disk_be_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)
-{
-	return disk_pread(ctx, buf, len, off, e);
-}
-
-static int disk_be_pwrite(void *ctx, const void *buf, size_t len, uint64_t off, od_err *e)
-{
-	return disk_pwrite(ctx, buf, len, off, e);
-}
-
-static int disk_be_flush(void *ctx, od_err *e)
-{
-	return disk_flush(ctx, e);
-}
-
-/* As in virtio_blk.c: readahead workers start while nothing is confined
- * and confine themselves at once with the vCPU filter. */
-static int scsi_worker_init(void *ctx, od_err *e)
-{
-	struct vm *vm = ctx;
-	od_pool_forbid();
-	return vm->no_sandbox ? 0 : sandbox_vcpu(e);
-}
-
-int scsi_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_err *e)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned nra = cpus > 4 ? 4 : cpus > 1 ? (unsigned)cpus - 1 : 0;
-	if (nra && disk_readahead_start(d, nra, scsi_worker_init, vm, e) < 0)
-		return -1;
-	*be = (struct blk_backend){
-		.ctx = d,
-		.size = disk_size(d),
-		.pread = disk_be_pread,
-		.pwrite = disk_be_pwrite,
-		.flush = disk_be_flush,
-	};
-	return 0;
-}
-
 /* ---- a host adapter's targets ---- */
 
 int scsi_hba_attach(struct scsi_hba *h, unsigned target, int type, const struct blk_backend *be, bool readonly,
@@ -718,7 +675,7 @@ int scsi_hba_add_disks(struct vm *vm, const struct vm_config *cfg, int bus, stru
 		if (!*slot && !(*slot = make(vm, e)))
 			return -1;
 		struct blk_backend be;
-		if (scsi_disk_backend(vm, vd->disk, &be, e) < 0)
+		if (blk_disk_backend(vm, vd->disk, &be, e) < 0)
 			return -1;
 		if (scsi_hba_attach(*slot, target, vd->cdrom ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK, &be, vd->readonly, i,
 				    e) < 0) {

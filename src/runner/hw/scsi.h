@@ -76,12 +76,6 @@ void scsi_execute(struct scsi_lun *l, struct scsi_cmd *c);
  * the rest fail with LOGICAL UNIT NOT SUPPORTED. */
 void scsi_execute_absent(struct scsi_cmd *c);
 
-/* The disk library as a backend for `d`, with readahead workers as
- * virtio-blk has them (0, or -1 with *e). */
-struct disk;
-struct vm;
-int scsi_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_err *e);
-
 /* ---- a host adapter's targets ----
  *
  * What every host adapter of the runner has besides its own registers and
