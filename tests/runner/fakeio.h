@@ -113,7 +113,7 @@ static inline void fake_vm_free(struct vm *vm)
 struct fake_disk {
 	uint8_t *data;
 	uint64_t size;
-	int flushes;
+	unsigned flushes;
 };
 
 static inline int fake_disk_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)

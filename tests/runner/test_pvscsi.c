@@ -295,7 +295,7 @@ START_TEST(test_disk_commands)
 	uint8_t sync10[10] = { 0x35 }, sync16[16] = { 0x91 };
 	ck_assert_uint_eq(cmd_in(0, sync10, 10, 0).status, 0);
 	ck_assert_uint_eq(cmd_in(0, sync16, 16, 0).status, 0);
-	ck_assert_int_eq(fdisk.flushes, 2);
+	ck_assert_uint_eq(fdisk.flushes, 2);
 	/* TEST UNIT READY, START STOP UNIT */
 	uint8_t tur[6] = { 0 }, ssu[6] = { 0x1b, 0, 0, 0, 1, 0 };
 	ck_assert_uint_eq(cmd_in(0, tur, 6, 0).status, 0);

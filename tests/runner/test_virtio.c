@@ -272,7 +272,7 @@ START_TEST(test_blk_requests)
 	set_desc(0, 0x4000, 16, VIRTQ_DESC_F_NEXT, 3);
 	ck_assert_uint_eq(run_chain(0), 1);
 	ck_assert_uint_eq(status_at(0x6000), 0);
-	ck_assert_int_eq(fdisk.flushes, 1);
+	ck_assert_uint_eq(fdisk.flushes, 1);
 	blk_header(0x4000, 8, 0);
 	set_desc(0, 0x4000, 16, VIRTQ_DESC_F_NEXT, 1);
 	set_desc(1, 0x5000, 20, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
