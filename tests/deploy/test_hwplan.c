@@ -6,6 +6,7 @@
 #include "config.h"
 #include "deploy/deploy.h"
 #include "hwplan_fixture.h"
+#include "home_fixture.h"
 
 #include <check.h>
 #include "../check_run.h"
@@ -359,22 +360,6 @@ END_TEST
 
 /* ---- instance.conf keeps the plan ---------------------------------------------- */
 
-static char home[64];
-
-static void home_setup(void)
-{
-	strcpy(home, "/tmp/od-hwplan-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	setenv("OVFDEPLOY_HOME", home, 1);
-}
-
-static void home_teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 START_TEST(test_instance_roundtrip)
 {
 	od_err e;
@@ -419,18 +404,6 @@ START_TEST(test_instance_roundtrip)
 	instance_free(&in);
 }
 END_TEST
-
-static void write_conf(const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof path, "%s/instances/%s", home, name);
-	mkdir(path, 0700);
-	strcat(path, "/instance.conf");
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* A hand-edited (or hostile) instance.conf cannot place a disk on a
  * controller or slot that does not exist, nor name an unknown model. */
