@@ -627,12 +627,22 @@ static void deploy_hw_warnings(struct deploy_plan *pl, const struct hwplan *hp, 
 	const char *bn = b == DEPLOY_BACKEND_EMBEDDED ? "the embedded runner" : "QEMU";
 	for (size_t i = 0; i < hp->notes.n; i++)
 		ovf_warn(&pl->warnings, "%s", hp->notes.v[i]);
+	/* On the embedded runner the environment CD joins disks on a PVSCSI
+	 * (embedded_config): its own controller is then not used. */
+	bool cd_moves = false;
+	for (size_t k = 0; b == DEPLOY_BACKEND_EMBEDDED && k < hp->ndisks; k++) {
+		struct hw_choice ch;
+		if (hp->disks[k].cdrom || hp->disks[k].ctrl == HWPLAN_NONE)
+			continue;
+		hw_ctrl_choice(hp->ctrls[hp->disks[k].ctrl].model, b, &ch);
+		cd_moves |= strcmp(ch.device, "pvscsi") == 0;
+	}
 	for (size_t c = 0; c < hp->nctrls; c++) {
 		struct hw_choice ch;
 		hw_ctrl_choice(hp->ctrls[c].model, b, &ch);
 		bool used = false;
 		for (size_t k = 0; k < hp->ndisks; k++)
-			used |= hp->disks[k].ctrl == c && (!hp->disks[k].cdrom || hp->disks[k].env);
+			used |= hp->disks[k].ctrl == c && (!hp->disks[k].cdrom || (hp->disks[k].env && !cd_moves));
 		if (!used || ch.exact)
 			continue;
 		const struct ovf_item *it = hp->ctrls[c].item;
@@ -817,22 +827,50 @@ static int hold_pidfile(const char *path, od_err *e)
 	return fd;
 }
 
+/* The runner's bus for a disk the plan put on controller `ctrl` (or on
+ * none): PVSCSI where hw_ctrl_choice says the runner gives a PVSCSI, else
+ * its own virtio-blk. */
+static int embedded_bus(const struct vmspec *s, bool on_ctrl, unsigned ctrl)
+{
+	if (!on_ctrl || ctrl >= s->nctrls)
+		return VM_DISK_VIRTIO;
+	struct hw_choice ch;
+	hw_ctrl_choice(s->ctrls[ctrl].model, DEPLOY_BACKEND_EMBEDDED, &ch);
+	return strcmp(ch.device, "pvscsi") == 0 ? VM_DISK_PVSCSI : VM_DISK_VIRTIO;
+}
+
 static int embedded_config(struct instance *in, struct vm_config *cfg, char **env, od_err *e)
 {
 	bool attach_iso;
 	if (deploy_vmware_config(in, DEPLOY_BACKEND_EMBEDDED, &cfg->vmware, env, &attach_iso, e) < 0)
 		return -1;
-	for (size_t i = 0; i < in->spec.ndisks + (attach_iso ? 1 : 0); i++) {
+	const struct vmspec *s = &in->spec;
+	bool scsi = false;
+	for (size_t i = 0; i < s->ndisks; i++)
+		scsi |= embedded_bus(s, s->disks[i].on_ctrl, s->disks[i].ctrl) == VM_DISK_PVSCSI;
+	for (size_t i = 0; i < s->ndisks + (attach_iso ? 1 : 0); i++) {
 		if (cfg->ndisks >= VM_MAX_DISKS)
 			return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
-		bool iso = i == in->spec.ndisks;
-		const char *path = iso ? in->spec.cdrom : in->spec.disks[i].path;
-		bool ro = iso || in->spec.disks[i].readonly;
+		bool iso = i == s->ndisks;
+		const char *path = iso ? s->cdrom : s->disks[i].path;
+		bool ro = iso || s->disks[i].readonly;
+		int bus = iso ? embedded_bus(s, s->cdrom_on_ctrl, s->cdrom_ctrl)
+			      : embedded_bus(s, s->disks[i].on_ctrl, s->disks[i].ctrl);
+		/* The environment CD's drive is often on IDE or SATA, which the
+		 * runner lacks; a guest whose disks are on SCSI has the SCSI
+		 * CD-ROM driver (sr_mod) far more surely than virtio's, so the CD
+		 * joins them on the PVSCSI. */
+		if (iso && scsi)
+			bus = VM_DISK_PVSCSI;
 		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, e);
 		if (!d)
 			return -1;
-		cfg->disks[cfg->ndisks++] = (struct vm_disk){d, ro};
+		cfg->disks[cfg->ndisks++] = (struct vm_disk){d, ro, bus, iso && bus != VM_DISK_VIRTIO};
 	}
+	/* SeaBIOS's 128 KiB build has no PVSCSI boot driver; the 256 KiB one
+	 * has (the same choice as the QEMU backend's). */
+	if (scsi && !cfg->firmware && !s->efi && !s->kernel)
+		cfg->firmware = VM_SEABIOS_256K;
 	/* The runner has one NIC: the first adapter on user networking. */
 	bool placed = false;
 	for (size_t i = 0; i < in->spec.nnics; i++) {

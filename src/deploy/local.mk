@@ -52,4 +52,4 @@ tests_deploy_test_hwplan_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_hwplan
 # VMware-style appliances boot on the QEMU backend with their described hardware
 TESTS += tests/deploy/vmware-hw.sh
-EXTRA_DIST += tests/deploy/vmware-hw.sh
+EXTRA_DIST += tests/deploy/vmware-hw.sh tests/deploy/vmware-ovf.sh

@@ -28,6 +28,8 @@ bool vm_host_kvm_vmware_backdoor(void);
 #define VM_MAX_DISKS 8
 #define VM_MAX_CPUS 32
 #define VM_DEFAULT_FIRMWARE "/usr/share/seabios/bios.bin"
+/* SeaBIOS with every boot driver (PVSCSI, MPT, NVMe) */
+#define VM_SEABIOS_256K "/usr/share/seabios/bios-256k.bin"
 /* The option ROM of the display adapter (vm_config.vnc_socket). */
 #define VM_VGA_BIOS "/usr/share/seabios/vgabios-stdvga.bin"
 

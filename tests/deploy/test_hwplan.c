@@ -260,6 +260,19 @@ START_TEST(test_choices)
 	ck_assert_str_eq(c.device, "vmxnet3");
 	hw_nic_choice(HW_NIC_VMXNET2, DEPLOY_BACKEND_QEMU, &c);
 	ck_assert(!c.exact);
+	/* the embedded runner: its PVSCSI exactly, and for every VMware SCSI model */
+	hw_ctrl_choice(HW_CTRL_PVSCSI, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert(c.exact);
+	ck_assert_str_eq(c.device, "pvscsi");
+	hw_ctrl_choice(HW_CTRL_LSILOGIC, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert(!c.exact);
+	ck_assert_str_eq(c.device, "pvscsi");
+	ck_assert_str_eq(c.driver, "vmw_pvscsi");
+	ck_assert_ptr_nonnull(strstr(c.why, "mptspi"));
+	hw_ctrl_choice(HW_CTRL_LSISAS, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert_str_eq(c.device, "pvscsi");
+	hw_ctrl_choice(HW_CTRL_IDE, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert_str_eq(c.device, "virtio-blk");
 	for (int m = 0; m < HW_CTRL_NMODELS; m++) {
 		hw_ctrl_choice((enum hw_ctrl_model)m, DEPLOY_BACKEND_EMBEDDED, &c);
 		ck_assert_ptr_nonnull(c.device);

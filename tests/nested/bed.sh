@@ -4,7 +4,8 @@
 # KVM_CREATE_VM gives a VM), the module options asked for, its working
 # directory, environment and arguments; its output and exit status come back,
 # and what it writes in a --rw directory is here afterwards.  A timeout kills
-# the guest and leaves no QEMU behind.
+# the guest and leaves no QEMU behind.  A hung bed (no heartbeat) is seen as
+# hung, and with --retry-stalled the command runs once more in a fresh one.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 BED=$top_srcdir/tests/nested/run-in-guest
 command -v python3 >/dev/null || skip "python3 missing"
@@ -47,5 +48,25 @@ if grep -q mode=guest "$T_TMP/out"; then
 	[ $(($(date +%s) - s)) -lt 60 ] && ok "... promptly" || fail "the timeout took $(($(date +%s) - s)) s"
 	expect_grep 'timeout after 2 s' "$T_TMP/err" "the timeout is reported"
 	pgrep -f "qemu-system-x86_64 .*$T_TMP" >/dev/null && fail "a QEMU is left behind" || ok "no QEMU is left behind"
+
+	# A hung bed, made by stopping its heartbeat and going quiet: the first
+	# run stops the heartbeat (a marker in the --rw directory says it did),
+	# the second, in a fresh bed, finds the marker and ends.
+	{
+		mkdir -p "$T_TMP/hang"
+		s=$(date +%s)
+		OVFDEPLOY_NESTED_LOCK=$T_TMP/own.lock "$BED" --timeout 300 --stall 40 --retry-stalled --rw "$T_TMP/hang" -- \
+			sh -c 'if [ -e "$1/first" ]; then echo second; exit 0; fi; echo first; : >"$1/first";
+				pkill -STOP -x sleep; sleep 200' sh "$T_TMP/hang" >"$T_TMP/out" 2>"$T_TMP/err"
+		rc=$?
+		t=$(($(date +%s) - s))
+		[ $rc -eq 0 ] && ok "a hung bed is run once more and the second run's status comes back (${t} s)" ||
+			{ fail "a hung bed with --retry-stalled gave exit $rc"; sed 's/^/  | /' "$T_TMP/err"; }
+		expect_grep 'the test bed is hung \(nothing changed for 40 s\); once more' "$T_TMP/err" "the hang is reported"
+		expect_grep '^# hung bed\| first$' "$T_TMP/out" "the first run's output comes back marked"
+		expect_grep '^second$' "$T_TMP/out" "then the second run's"
+		[ $t -lt 200 ] && ok "the hang is seen before the command's own 200 s" || fail "the hang took $t s to see"
+		pgrep -f "qemu-system-x86_64 .*$T_TMP" >/dev/null && fail "a QEMU is left behind" || ok "no QEMU is left behind"
+	}
 fi
 done_testing

@@ -103,8 +103,10 @@ timeout "$BOOT_TIMEOUT" qemu-system-x86_64 -accel kvm -m 256 -display none -no-r
 rc=$?
 if [ $rc -eq 0 ] && grep -aq "tiny: dmesg end" q.log; then
 	dmesg_of q.log >q.dmesg
-	# timing noise of a loaded nested machine, not the runner's doing
-	comm -23 raw.dmesg q.dmesg | grep -v 'APIC calibration not consistent with PM-Timer' >extra.dmesg
+	# timing noise of a loaded nested machine, not the runner's doing: the
+	# APIC calibration, and the clocksource watchdog finding the TSC skewed
+	# against kvm-clock (seen with other builds running beside the bed)
+	comm -23 raw.dmesg q.dmesg | grep -v -e 'APIC calibration not consistent with PM-Timer' -e '^clocksource: ' >extra.dmesg
 	if [ -s extra.dmesg ]; then
 		fail "the embedded runner's boot warns where QEMU's does not:"; sed 's/^/  | /' extra.dmesg
 	else ok "the kernel warns no more than under QEMU with KVM ($(wc -l <raw.dmesg) lines, QEMU $(wc -l <q.dmesg))"; fi

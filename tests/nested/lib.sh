@@ -31,10 +31,15 @@ if [ -z "${OVFDEPLOY_NESTED:-}" ]; then
 	: "${TINY_CACHE:=$OD_SAMPLE_DIR/cache}"
 	export TINY_CACHE
 	OD_HOST_TMP=$T_TMP && export OD_HOST_TMP
+	# a test's own preparation on the host (quicker than in the bed), into
+	# $T_TMP, which the bed sees as $OD_HOST_TMP
+	if command -v nested_host_prepare >/dev/null 2>&1; then
+		nested_host_prepare || { echo "FAIL - $(basename "$0"): preparing on the host"; exit 1; }
+	fi
 	s=$(date +%s)
 	keep=
 	[ -n "${OVFDEPLOY_NESTED_KEEP:-}" ] && mkdir -p "$OVFDEPLOY_NESTED_KEEP" && keep=$OVFDEPLOY_NESTED_KEEP
-	"$top_srcdir/tests/nested/run-in-guest" --timeout "${OVFDEPLOY_NESTED_TIMEOUT:-900}" --rw "$T_TMP" ${keep:+--rw "$keep"} -- sh "$0"
+	"$top_srcdir/tests/nested/run-in-guest" --timeout "${OVFDEPLOY_NESTED_TIMEOUT:-900}" --retry-stalled --rw "$T_TMP" ${keep:+--rw "$keep"} -- sh "$0"
 	rc=$?
 	echo "# $(basename "$0"): $(($(date +%s) - s)) s in the test bed"
 	exit $rc

@@ -22,7 +22,7 @@ if [ -z "${OVFDEPLOY_NESTED:-}" ] && ! grep -qw -e vmx -e svm /proc/cpuinfo; the
 	top_srcdir=$(cd "$top_srcdir" && pwd -P) && export top_srcdir
 	top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd -P) && export top_builddir
 	case $OVFDEPLOY in /*) ;; *) OVFDEPLOY=$(pwd -P)/$OVFDEPLOY; export OVFDEPLOY ;; esac
-	"$top_srcdir/tests/nested/run-in-guest" --timeout 600 -- sh "$0"
+	"$top_srcdir/tests/nested/run-in-guest" --timeout 600 --retry-stalled -- sh "$0"
 	exit $?
 fi
 grep -qw -e vmx -e svm /proc/cpuinfo || skip "no vmx/svm: a full Linux boot is too slow here (PVM)"

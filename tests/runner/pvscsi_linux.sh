@@ -77,11 +77,12 @@ disk_md5=$(md5sum <"$d/disk.raw" | cut -d' ' -f1)
 cd_md5=$(md5sum <"$d/cd.iso" | cut -d' ' -f1)
 
 cat >"$d/in.sh" <<EOF
+rm -f "$d/console.txt"
 "$OVFDEPLOY" run --memory 256M --firmware $BIOS \
 	--disk "$d/disk.raw,if=pvscsi" --disk "$d/cd.iso,if=pvscsi,media=cdrom" \
 	--console "file:$d/console.txt" --timeout 400
 EOF
-"$bed" --rw "$d" --timeout 600 -- sh "$d/in.sh" >"$d/bed.out" 2>&1
+"$bed" --rw "$d" --timeout 600 --retry-stalled -- sh "$d/in.sh" >"$d/bed.out" 2>&1
 rc=$?
 [ $rc -eq 77 ] && skip "no KVM for the nested tests: $(tail -n 1 "$d/bed.out")"
 if [ $rc -eq 0 ]; then ok "the guest powered off (exit 0)"; else

@@ -38,6 +38,7 @@ greeting="guestinfo $$ <&> \"q\""
 cat >in.sh <<EOF2
 cd "$T_TMP"
 export OVFDEPLOY_HOME="$T_TMP/home.\$1"
+rm -rf "\$OVFDEPLOY_HOME" # a fresh start after a hung test bed (--retry-stalled)
 cat /sys/module/kvm/parameters/enable_vmware_backdoor >param.\$1 2>&1
 timeout $BOOT_TIMEOUT "$O" gi.ova --accept-eula --backend embedded --name gi --prop appliance.oneshot=true \\
 	--prop 'appliance.greeting=$greeting' </dev/null >console.\$1 2>err.\$1
@@ -50,7 +51,7 @@ check() { # FILE LINE DESCRIPTION
 }
 
 # 1. with enable_vmware_backdoor=1
-"$NESTED" --timeout $((BOOT_TIMEOUT + 120)) --modprobe-opt 'kvm enable_vmware_backdoor=1' --rw "$T_TMP" -- \
+"$NESTED" --timeout $((BOOT_TIMEOUT + 120)) --retry-stalled --modprobe-opt 'kvm enable_vmware_backdoor=1' --rw "$T_TMP" -- \
 	sh "$T_TMP/in.sh" on >nested.on 2>&1
 rc=$?
 [ $rc -eq 77 ] && skip "no KVM for the nested tests: $(tail -n 1 nested.on)"
@@ -68,7 +69,7 @@ if grep -q "com.vmware.guestInfo" err.on; then fail "no guestinfo warning expect
 else ok "no guestinfo warning with the parameter on"; fi
 
 # 2. without it: warning, then the CD
-"$NESTED" --timeout $((BOOT_TIMEOUT + 120)) --rw "$T_TMP" -- sh "$T_TMP/in.sh" off >nested.off 2>&1
+"$NESTED" --timeout $((BOOT_TIMEOUT + 120)) --retry-stalled --rw "$T_TMP" -- sh "$T_TMP/in.sh" off >nested.off 2>&1
 rc=$?
 [ $rc -eq 0 ] || { fail "the test bed failed (exit $rc)"; tail -n 30 nested.off | sed 's/^/  bed| /'; }
 grep -qx N param.off && ok "by default kvm has enable_vmware_backdoor=N" || echo "# enable_vmware_backdoor is $(cat param.off)"
