@@ -33,15 +33,12 @@ kver=$(ls "$kdir/lib/modules" | head -n 1)
 moddir=$kdir/lib/modules/$kver/kernel
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-pvscsi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+. "$src/tests/runner/initramfs.sh"
 
 mods="scsi_common scsi_mod vmw_pvscsi crct10dif_common crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft t10-pi
 sd_mod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
-: >"$tmp/mods"
-for m in $mods; do
-	f=$(find "$moddir" -name "$m.ko" | head -n 1)
-	[ -n "$f" ] || die "module $m is not in $kdir"
-	echo "$m $f" >>"$tmp/mods"
-done
+# shellcheck disable=SC2086 # one word a module
+initramfs_mods "$moddir" "$tmp/mods" $mods || die "module $initramfs_missing is not in $kdir"
 cat >"$tmp/init" <<EOF
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -68,40 +65,10 @@ for i in \$(seq $runs); do
 done
 poweroff -f
 EOF
-python3 - "$tmp/initrd" /bin/busybox "$tmp/init" "$tmp/mods" <<'PY' || die "initramfs"
-import sys
-out, bb, init, mods = sys.argv[1:]
-buf = bytearray()
-ino = [1]
-def entry(name, mode, data=b''):
-    hdr = '070701' + ''.join('%08x' % v for v in (ino[0], mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
-    ino[0] += 1
-    buf.extend(hdr.encode() + name.encode() + b'\0')
-    buf.extend(b'\0' * (-len(buf) % 4))
-    buf.extend(data)
-    buf.extend(b'\0' * (-len(buf) % 4))
-for dname in ('bin', 'dev', 'proc', 'sys', 'lib', 'lib/modules'):
-    entry(dname, 0o040755)
-entry('bin/busybox', 0o100755, open(bb, 'rb').read())
-entry('init', 0o100755, open(init, 'rb').read())
-names = []
-for line in open(mods):
-    m, f = line.split()
-    entry('lib/modules/%s.ko' % m, 0o100644, open(f, 'rb').read())
-    names.append(m + '\n')
-entry('modules', 0o100644, ''.join(names).encode())
-entry('TRAILER!!!', 0)
-open(out, 'wb').write(buf)
-PY
+initramfs_build "$tmp/initrd" /bin/busybox "$tmp/init" "$tmp/mods" || die "initramfs"
 printf 'DEFAULT linux\nLABEL linux\n KERNEL vmlinuz\n APPEND initrd=initrd console=ttyS0 loglevel=3\n' >"$tmp/syslinux.cfg"
-truncate -s 47M "$tmp/part.img" && mkfs.fat -n BOOT "$tmp/part.img" >/dev/null &&
-	syslinux --install "$tmp/part.img" &&
-	mcopy -i "$tmp/part.img" "$kdir/boot/vmlinuz-$kver" ::/vmlinuz && mcopy -i "$tmp/part.img" "$tmp/initrd" ::/initrd &&
-	mcopy -i "$tmp/part.img" "$tmp/syslinux.cfg" ::/syslinux.cfg &&
-	truncate -s 48M "$tmp/boot.raw" &&
-	echo 'start=2048, type=6, bootable' | sfdisk -q "$tmp/boot.raw" &&
-	dd if="$tmp/part.img" of="$tmp/boot.raw" bs=512 seek=2048 conv=notrunc status=none &&
-	dd if=$MBR of="$tmp/boot.raw" bs=440 count=1 conv=notrunc status=none || die "could not make the boot disk"
+bootdisk_build "$tmp/boot.raw" "$kdir/boot/vmlinuz-$kver" "$tmp/initrd" "$tmp/syslinux.cfg" $MBR ||
+	die "could not make the boot disk"
 head -c $((mib << 20)) /dev/urandom >"$tmp/data.raw"
 
 # the images go to the test-bed guest's tmpfs first: all three VMMs then

@@ -20,7 +20,7 @@ tests_deploy_test_qemu_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_qemu
 
 check_PROGRAMS += tests/deploy/test_instance
-tests_deploy_test_instance_SOURCES = tests/deploy/test_instance.c
+tests_deploy_test_instance_SOURCES = tests/deploy/test_instance.c tests/deploy/home_fixture.h
 tests_deploy_test_instance_CFLAGS = $(TEST_CFLAGS)
 tests_deploy_test_instance_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_instance
@@ -39,14 +39,14 @@ EXTRA_DIST += tests/deploy/efi.sh tests/deploy/screen.sh
 
 # libvirt.c's life cycle against libvirt's in-process test driver
 check_PROGRAMS += tests/deploy/test_libvirt
-tests_deploy_test_libvirt_SOURCES = tests/deploy/test_libvirt.c
+tests_deploy_test_libvirt_SOURCES = tests/deploy/test_libvirt.c tests/deploy/hwplan_fixture.h
 tests_deploy_test_libvirt_CFLAGS = $(TEST_CFLAGS) $(LIBVIRT_CFLAGS)
 tests_deploy_test_libvirt_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_libvirt
 
 # the hardware plan (issue 15): descriptors, QEMU devices, ../shared's real-world descriptors
 check_PROGRAMS += tests/deploy/test_hwplan
-tests_deploy_test_hwplan_SOURCES = tests/deploy/test_hwplan.c
+tests_deploy_test_hwplan_SOURCES = tests/deploy/test_hwplan.c tests/deploy/hwplan_fixture.h tests/deploy/home_fixture.h
 tests_deploy_test_hwplan_CFLAGS = $(TEST_CFLAGS)
 tests_deploy_test_hwplan_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_hwplan

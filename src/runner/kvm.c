@@ -18,6 +18,7 @@
 #include "runner/virtio.h"
 #include "runner/hw/pvscsi.h"
 #include "runner/hw/lsi53c1030.h"
+#include "runner/hw/scsi.h"
 #include "runner/acpi.h"
 #include "runner/smbios.h"
 #include "runner/linux.h"
@@ -542,8 +543,8 @@ static void free_vm(struct vm *vm)
 	/* the bus first: it unmaps the BARs of the devices it holds */
 	pci_free(vm->pci);
 	virtio_blk_free_all(vm);
-	pvscsi_free(vm->pvscsi);
-	lsi_free(vm->lsi);
+	scsi_hba_free(vm->pvscsi);
+	scsi_hba_free(vm->lsi);
 	virtio_rng_free(vm->rng);
 	virtio_net_free(vm->net);
 	serial_free(vm->serial);

@@ -26,6 +26,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
 	src/runner/hw/virtio_blk.c \
+	src/runner/hw/blk_disk.c \
 	src/runner/hw/virtio_rng.c \
 	src/runner/hw/virtio_net.c \
 	src/runner/hw/vga.c \
@@ -53,7 +54,7 @@ TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.s
 	tests/runner/screen.sh
 EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
 TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh
-EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh
+EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh tests/runner/initramfs.sh
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \

@@ -143,6 +143,9 @@ struct blk_backend {
 	int (*pwrite)(void *ctx, const void *buf, size_t len, uint64_t off, od_err *e);
 	int (*flush)(void *ctx, od_err *e);
 };
+/* The disk library as a backend for `d` (blk_disk.c), with the disk's
+ * readahead workers started: 0, or -1 with *e. */
+int blk_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_err *e);
 struct virtio_blk;
 struct virtio_blk *virtio_blk_new(struct vm *vm, const struct blk_backend *be, bool readonly, od_err *e);
 void virtio_blk_free(struct virtio_blk *b);

@@ -226,8 +226,8 @@ struct vm {
 	struct virtio_net *net;
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
-	struct pvscsi *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
-	struct lsi *lsi;       /* hw/lsi53c1030.c, when a disk is on LSI Logic */
+	struct scsi_hba *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
+	struct scsi_hba *lsi;    /* hw/lsi53c1030.c, when a disk is on LSI Logic */
 	struct vga *vga;           /* the screen, when asked for (vnc.c serves it) */
 	struct vnc *vnc;
 

@@ -5,6 +5,8 @@
  * of ../shared when present. */
 #include "config.h"
 #include "deploy/deploy.h"
+#include "hwplan_fixture.h"
+#include "home_fixture.h"
 
 #include <check.h>
 #include "../check_run.h"
@@ -13,74 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A descriptor around the Items in `items`; disks d1..d4 exist (empty,
- * 1 GiB each). */
-static ovf_envelope *envelope(const char *items)
-{
-	char *xml = NULL;
-	int n = asprintf(&xml,
-			 "<?xml version=\"1.0\"?>\n"
-			 "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\"\n"
-			 " xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData\">\n"
-			 "<References/>\n"
-			 "<DiskSection><Info>d</Info>\n"
-			 "<Disk ovf:diskId=\"d1\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "<Disk ovf:diskId=\"d2\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "<Disk ovf:diskId=\"d3\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "<Disk ovf:diskId=\"d4\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "</DiskSection>\n"
-			 "<VirtualSystem ovf:id=\"vm\"><Info>vm</Info>\n"
-			 "<VirtualHardwareSection><Info>hw</Info>\n%s\n</VirtualHardwareSection>\n"
-			 "</VirtualSystem></Envelope>\n",
-			 items);
-	ck_assert_int_ge(n, 0);
-	od_err e = {0};
-	ovf_envelope *env = ovf_envelope_parse(xml, strlen(xml), "t.ovf", &e);
-	if (!env)
-		ck_abort_msg("parse: %s", e.msg);
-	free(xml);
-	return env;
-}
-
-#define CTRL(id, rt, sub, addr)                                                                              \
-	"<Item><rasd:Address>" addr "</rasd:Address><rasd:ElementName>c" id "</rasd:ElementName><rasd:InstanceID>" id \
-	"</rasd:InstanceID><rasd:ResourceSubType>" sub "</rasd:ResourceSubType><rasd:ResourceType>" rt            \
-	"</rasd:ResourceType></Item>\n"
-#define DISK(id, disk, parent, aop)                                                                            \
-	"<Item><rasd:AddressOnParent>" aop "</rasd:AddressOnParent><rasd:ElementName>h" id                        \
-	"</rasd:ElementName><rasd:HostResource>ovf:/disk/" disk "</rasd:HostResource><rasd:InstanceID>" id        \
-	"</rasd:InstanceID><rasd:Parent>" parent "</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>\n"
-#define CDROM(id, parent, aop)                                                                                 \
-	"<Item><rasd:AddressOnParent>" aop "</rasd:AddressOnParent><rasd:ElementName>cd" id                       \
-	"</rasd:ElementName><rasd:InstanceID>" id "</rasd:InstanceID><rasd:Parent>" parent                        \
-	"</rasd:Parent><rasd:ResourceType>15</rasd:ResourceType></Item>\n"
-#define NIC(id, sub)                                                                                           \
-	"<Item><rasd:ElementName>n" id "</rasd:ElementName><rasd:InstanceID>" id                                  \
-	"</rasd:InstanceID><rasd:ResourceSubType>" sub "</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>\n"
-
-struct fixture {
-	ovf_envelope *env;
-	struct ovf_hardware hw;
-	struct hwplan p;
-};
-
-static int plan(struct fixture *f, const char *items, enum hw_mode mode, od_err *e)
-{
-	memset(f, 0, sizeof *f);
-	f->env = envelope(items);
-	od_err he = {0};
-	if (ovf_hardware_get(f->env, f->env->systems[0], NULL, &f->hw, &he) < 0)
-		ck_abort_msg("hardware: %s", he.msg);
-	return hwplan_make(&f->hw, mode, &f->p, e);
-}
-
-static void unplan(struct fixture *f)
-{
-	hwplan_free(&f->p);
-	ovf_hardware_free(&f->hw);
-	ovf_envelope_free(f->env);
-}
 
 static const struct hwplan_ctrl *ctrl_of(const struct fixture *f, size_t disk)
 {
@@ -439,22 +373,6 @@ END_TEST
 
 /* ---- instance.conf keeps the plan ---------------------------------------------- */
 
-static char home[64];
-
-static void home_setup(void)
-{
-	strcpy(home, "/tmp/od-hwplan-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	setenv("OVFDEPLOY_HOME", home, 1);
-}
-
-static void home_teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 START_TEST(test_instance_roundtrip)
 {
 	od_err e;
@@ -499,18 +417,6 @@ START_TEST(test_instance_roundtrip)
 	instance_free(&in);
 }
 END_TEST
-
-static void write_conf(const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof path, "%s/instances/%s", home, name);
-	mkdir(path, 0700);
-	strcat(path, "/instance.conf");
-	FILE *f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* A hand-edited (or hostile) instance.conf cannot place a disk on a
  * controller or slot that does not exist, nor name an unknown model. */

@@ -2,6 +2,7 @@
  * hostile instance.conf contents, listing and removal. */
 #include "config.h"
 #include "deploy/deploy.h"
+#include "home_fixture.h"
 
 #include <check.h>
 #include "../check_run.h"
@@ -10,22 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static char home[64];
-
-static void setup(void)
-{
-	strcpy(home, "/tmp/od-inst-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(home));
-	setenv("OVFDEPLOY_HOME", home, 1);
-}
-
-static void teardown(void)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", home);
-	ck_assert_int_eq(system(cmd), 0);
-}
 
 START_TEST(test_names)
 {
@@ -117,17 +102,6 @@ START_TEST(test_roundtrip)
 }
 END_TEST
 
-static void write_conf(const char *name, const char *text)
-{
-	char path[256];
-	snprintf(path, sizeof path, "%s/instances/%s", home, name);
-	mkdir(path, 0700);
-	strcat(path, "/instance.conf");
-	FILE *f = fopen(path, "w");
-	fputs(text, f);
-	fclose(f);
-}
-
 START_TEST(test_hostile_conf)
 {
 	od_err e;
@@ -159,7 +133,7 @@ int main(void)
 {
 	Suite *su = suite_create("deploy-instance");
 	TCase *tc = od_check_tcase(su, "core");
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, home_setup, home_teardown);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_hostile_conf);

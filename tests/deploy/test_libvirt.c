@@ -6,6 +6,7 @@
  * the scripts in tests/libvirt. */
 #include "config.h"
 #include "deploy/deploy.h"
+#include "hwplan_fixture.h"
 
 #include <check.h>
 #include "../check_run.h"
@@ -156,47 +157,6 @@ END_TEST
 
 /* ---- the hardware plan in the domain XML ---------------------------------------- */
 
-/* A descriptor around the Items in `items`; disks d1..d3 exist (1 GiB). */
-static ovf_envelope *envelope(const char *items)
-{
-	char *xml = NULL;
-	int n = asprintf(&xml,
-			 "<?xml version=\"1.0\"?>\n"
-			 "<Envelope xmlns=\"http://schemas.dmtf.org/ovf/envelope/1\" xmlns:ovf=\"http://schemas.dmtf.org/ovf/envelope/1\"\n"
-			 " xmlns:rasd=\"http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData\">\n"
-			 "<References/>\n<DiskSection><Info>d</Info>\n"
-			 "<Disk ovf:diskId=\"d1\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "<Disk ovf:diskId=\"d2\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "<Disk ovf:diskId=\"d3\" ovf:capacity=\"1\" ovf:capacityAllocationUnits=\"byte * 2^30\"/>\n"
-			 "</DiskSection>\n<VirtualSystem ovf:id=\"vm\"><Info>vm</Info>\n"
-			 "<VirtualHardwareSection><Info>hw</Info>\n%s\n</VirtualHardwareSection>\n"
-			 "</VirtualSystem></Envelope>\n",
-			 items);
-	ck_assert_int_ge(n, 0);
-	od_err e = {0};
-	ovf_envelope *env = ovf_envelope_parse(xml, strlen(xml), "t.ovf", &e);
-	if (!env)
-		ck_abort_msg("parse: %s", e.msg);
-	free(xml);
-	return env;
-}
-
-#define CTRL(id, rt, sub, addr)                                                                              \
-	"<Item><rasd:Address>" addr "</rasd:Address><rasd:ElementName>c" id "</rasd:ElementName><rasd:InstanceID>" id \
-	"</rasd:InstanceID><rasd:ResourceSubType>" sub "</rasd:ResourceSubType><rasd:ResourceType>" rt            \
-	"</rasd:ResourceType></Item>\n"
-#define DISK(id, disk, parent, aop)                                                                            \
-	"<Item><rasd:AddressOnParent>" aop "</rasd:AddressOnParent><rasd:ElementName>h" id                        \
-	"</rasd:ElementName><rasd:HostResource>ovf:/disk/" disk "</rasd:HostResource><rasd:InstanceID>" id        \
-	"</rasd:InstanceID><rasd:Parent>" parent "</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>\n"
-#define CDROM(id, parent, aop)                                                                                 \
-	"<Item><rasd:AddressOnParent>" aop "</rasd:AddressOnParent><rasd:ElementName>cd" id                       \
-	"</rasd:ElementName><rasd:InstanceID>" id "</rasd:InstanceID><rasd:Parent>" parent                        \
-	"</rasd:Parent><rasd:ResourceType>15</rasd:ResourceType></Item>\n"
-#define NIC(id, sub)                                                                                           \
-	"<Item><rasd:ElementName>n" id "</rasd:ElementName><rasd:InstanceID>" id                                  \
-	"</rasd:InstanceID><rasd:ResourceSubType>" sub "</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>\n"
-
 /* As VMware exports them: PVSCSI boot disk, IDE CD-ROM, VMXNET3. */
 #define VMWARE_ITEMS                                                                                           \
 	CTRL("1", "6", "VirtualSCSI", "0") CTRL("2", "5", "", "1") CDROM("3", "2", "0") DISK("4", "d1", "1", "0")  \
@@ -206,30 +166,25 @@ static ovf_envelope *envelope(const char *items)
  * warnings; the caller frees both. */
 static char *domain_for(const char *items, enum hw_mode mode, const char *type, struct ovf_warnings *w)
 {
-	ovf_envelope *env = envelope(items);
-	struct ovf_hardware hw;
-	struct hwplan hp;
+	struct fixture f;
 	od_err e = {0};
-	if (ovf_hardware_get(env, env->systems[0], NULL, &hw, &e) < 0)
-		ck_abort_msg("hardware: %s", e.msg);
-	if (hwplan_make(&hw, mode, &hp, &e) < 0)
+	if (plan(&f, items, mode, &e) < 0)
 		ck_abort_msg("plan: %s", e.msg);
+	const struct hwplan *hp = &f.p;
 	memset(w, 0, sizeof *w);
-	lv_hw_warnings(&hw, &hp, w);
+	lv_hw_warnings(&f.hw, hp, w);
 	char *vols[] = {"x-disk0.qcow2", "x-disk1.qcow2", "x-disk2.qcow2"};
 	size_t nv = 0;
-	for (size_t k = 0; k < hp.ndisks; k++)
-		nv += !hp.disks[k].cdrom;
+	for (size_t k = 0; k < hp->ndisks; k++)
+		nv += !hp->disks[k].cdrom;
 	od_buf x = {0};
 	ck_assert_int_eq(od_buf_printf(&x, "<domain type='%s'><name>x</name><memory unit='MiB'>64</memory>"
 					   "<os><type arch='x86_64' machine='pc'>hvm</type></os><devices>", type), 0);
-	if (lv_devices_xml(&hp, POOL, vols, nv, "x-env.iso", NULL, NULL, NULL, &x, &e) < 0)
+	if (lv_devices_xml(hp, POOL, vols, nv, "x-env.iso", NULL, NULL, NULL, &x, &e) < 0)
 		ck_abort_msg("devices: %s", e.msg);
 	ck_assert_int_eq(od_buf_puts(&x, "</devices></domain>"), 0);
 	ck_assert_int_eq(od_buf_append(&x, "", 1), 0);
-	hwplan_free(&hp);
-	ovf_hardware_free(&hw);
-	ovf_envelope_free(env);
+	unplan(&f);
 	return x.data;
 }
 

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "runner/hw/lsi53c1030.h"
 #include "runner/hw/scsi.h"
+#include "../runner/fakeio.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -17,55 +18,27 @@
 #define IO 0xc000
 
 static uint8_t disk[DISK];
-
-static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "range");
-	memcpy(b, disk + o, l);
-	return 0;
-}
-
-static int wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "range");
-	memcpy(disk + o, b, l);
-	return 0;
-}
-
+static struct fake_disk fdisk = { disk, DISK, 0 };
 static struct vm *vm;
 
-static void out32(uint16_t port, uint32_t v)
-{
-	uint8_t d[4];
-	od_st32(d, v);
-	vm_io_dispatch(vm, VM_PIO, IO + port, d, 4, true);
-}
-
-static uint32_t in32(uint16_t port)
-{
-	uint8_t d[4];
-	vm_io_dispatch(vm, VM_PIO, IO + port, d, 4, false);
-	return od_ld32(d);
-}
+static void out32(uint16_t port, uint32_t v) { fake_out(vm, IO + port, 4, v, NULL); }
+static uint32_t in32(uint16_t port) { return fake_in(vm, IO + port, 4, NULL); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct lsi *s;
+	static struct scsi_hba *s;
 	od_err e;
 	if (!vm) {
-		vm = vm_new_fake(RAM, &e);
-		vm->pci = pci_new(vm, &e);
-		s = lsi_new(vm, &e);
-		struct blk_backend be = { NULL, DISK, rd, wr, NULL };
-		if (!s || lsi_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e) < 0 ||
-		    lsi_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e) < 0)
+		if (!(vm = fake_vm_new(RAM, NULL, &e)))
 			abort();
-		unsigned bdf = lsi_pci(s)->slot << 3;
+		s = lsi_new(vm, &e);
+		struct blk_backend be = fake_disk_backend(&fdisk);
+		be.flush = NULL;
+		if (!s || scsi_hba_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e) < 0 ||
+		    scsi_hba_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e) < 0)
+			abort();
+		unsigned bdf = scsi_hba_pci(s)->slot << 3;
 		pci_cfg_write(vm->pci, bdf, 0x10, 4, IO);
 		pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0007);
 	}

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "runner/hw/pvscsi.h"
 #include "runner/hw/scsi.h"
+#include "../runner/fakeio.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -18,55 +19,28 @@
 #define BAR 0xe0000000ull
 
 static uint8_t disk[DISK], cd[CDSZ];
-
-static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
-{
-	size_t size = c ? CDSZ : DISK;
-	if (!od_range_ok(o, l, size))
-		return od_err_set(e, OD_E_INVALID, "range");
-	memcpy(b, (c ? cd : disk) + o, l);
-	return 0;
-}
-
-static int wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "range");
-	memcpy(disk + o, b, l);
-	return 0;
-}
-
-static int fl(void *c, od_err *e)
-{
-	(void)c; (void)e;
-	return 0;
-}
-
+static struct fake_disk fdisk = { disk, DISK, 0 }, fcd = { cd, CDSZ, 0 };
 static struct vm *vm;
 
-static void reg_w(uint32_t off, uint32_t v)
-{
-	uint8_t d[4];
-	od_st32(d, v);
-	vm_io_dispatch(vm, VM_MMIO, BAR + off, d, 4, true);
-}
+static void reg_w(uint32_t off, uint32_t v) { fake_mmio_w(vm, BAR + off, 4, v, NULL); }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct pvscsi *p;
+	static struct scsi_hba *p;
 	od_err e;
 	if (!vm) {
-		vm = vm_new_fake(RAM, &e);
-		vm->pci = pci_new(vm, &e);
-		p = pvscsi_new(vm, &e);
-		struct blk_backend dbe = { NULL, DISK, rd, wr, fl };
-		struct blk_backend cbe = { cd, CDSZ, rd, NULL, NULL };
-		if (!p || pvscsi_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e) < 0 ||
-		    pvscsi_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e) < 0)
+		if (!(vm = fake_vm_new(RAM, NULL, &e)))
 			abort();
-		unsigned bdf = pvscsi_pci(p)->slot << 3;
+		p = pvscsi_new(vm, &e);
+		struct blk_backend dbe = fake_disk_backend(&fdisk);
+		struct blk_backend cbe = fake_disk_backend(&fcd);
+		cbe.pwrite = NULL; /* a CD */
+		cbe.flush = NULL;
+		if (!p || scsi_hba_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e) < 0 ||
+		    scsi_hba_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e) < 0)
+			abort();
+		unsigned bdf = scsi_hba_pci(p)->slot << 3;
 		pci_cfg_write(vm->pci, bdf, 0x10, 4, (uint32_t)BAR);
 		pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0006);
 	}

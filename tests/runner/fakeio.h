@@ -80,4 +80,78 @@ static inline int fake_net_ready(struct vm *vm, struct virtio_dev *v, od_err *e)
 	tx->desc_gpa = 0x4000; tx->avail_gpa = 0x5000; tx->used_gpa = 0x6000;
 	return virtq_enable(vm, rx, e) < 0 || virtq_enable(vm, tx, e) < 0 ? -1 : 0;
 }
+
+/* A fake VM (no KVM) with `ram_size` bytes of guest RAM and a PCI bus, as
+ * the device tests start from, *ram (unless NULL) the host address of the
+ * RAM; NULL with *e when either cannot be made.  fake_vm_free takes the bus
+ * down, then the VM. */
+static inline struct vm *fake_vm_new(size_t ram_size, uint8_t **ram, od_err *e)
+{
+	struct vm *vm = vm_new_fake(ram_size, e);
+	if (!vm)
+		return NULL;
+	if (!(vm->pci = pci_new(vm, e))) {
+		vm_free(vm);
+		return NULL;
+	}
+	if (ram)
+		*ram = vm->ram[0].hva;
+	return vm;
+}
+
+static inline void fake_vm_free(struct vm *vm)
+{
+	pci_free(vm->pci);
+	vm_free(vm);
+}
+
+/* A disk in memory as a block backend: `size` bytes at `data`, reads and
+ * writes checked against the size, flushes counted.  fake_disk_init fills
+ * it with byte i = i * mul + i / block (every block of `block` bytes
+ * differs from its neighbours) and zeroes the count; fake_disk_backend is
+ * the backend over it (clear pwrite and flush for a read-only medium). */
+struct fake_disk {
+	uint8_t *data;
+	uint64_t size;
+	unsigned flushes;
+};
+
+static inline int fake_disk_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)
+{
+	struct fake_disk *d = ctx;
+	if (!od_range_ok(off, len, d->size))
+		return od_err_set(e, OD_E_INVALID, "past the end");
+	memcpy(buf, d->data + off, len);
+	return 0;
+}
+
+static inline int fake_disk_pwrite(void *ctx, const void *buf, size_t len, uint64_t off, od_err *e)
+{
+	struct fake_disk *d = ctx;
+	if (!od_range_ok(off, len, d->size))
+		return od_err_set(e, OD_E_INVALID, "past the end");
+	memcpy(d->data + off, buf, len);
+	return 0;
+}
+
+static inline int fake_disk_flush(void *ctx, od_err *e)
+{
+	(void)e;
+	((struct fake_disk *)ctx)->flushes++;
+	return 0;
+}
+
+static inline void fake_disk_init(struct fake_disk *d, uint8_t *data, uint64_t size, unsigned mul, unsigned block)
+{
+	d->data = data;
+	d->size = size;
+	d->flushes = 0;
+	for (uint64_t i = 0; i < size; i++)
+		data[i] = (uint8_t)(i * mul + i / block);
+}
+
+static inline struct blk_backend fake_disk_backend(struct fake_disk *d)
+{
+	return (struct blk_backend){ d, d->size, fake_disk_pread, fake_disk_pwrite, fake_disk_flush };
+}
 #endif

@@ -5,12 +5,13 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -I src -I . \
  *     tests/runner/fuzz_blk.c src/runner/vm.c src/runner/virtio_ring.c tests/fuzz/vmm_stubs.c \
- *     src/runner/hw/virtio_pci.c src/runner/hw/virtio_blk.c src/runner/hw/pci.c \
+ *     src/runner/hw/virtio_pci.c src/runner/hw/virtio_blk.c src/runner/hw/blk_disk.c src/runner/hw/pci.c \
  *     src/util/err.c src/util/str.c src/disk/(every .c) src/util/file.c src/util/pool.c \
  *     -ldeflate -lz -lzstd -pthread -o fuzz_blk && ./fuzz_blk -max_total_time=60
  */
 #include "config.h"
 #include "runner/virtio.h"
+#include "fakeio.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,30 +20,7 @@
 #define DISK (16u << 10)
 
 static uint8_t disk[DISK];
-
-static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "range");
-	memcpy(b, disk + o, l);
-	return 0;
-}
-
-static int wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "range");
-	memcpy(disk + o, b, l);
-	return 0;
-}
-
-static int fl(void *c, od_err *e)
-{
-	(void)c; (void)e;
-	return 0;
-}
+static struct fake_disk fdisk = { disk, DISK, 0 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -52,9 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct virtq_chain c;
 	od_err e;
 	if (!vm) {
-		vm = vm_new_fake(RAM, &e);
-		vm->pci = pci_new(vm, &e);
-		struct blk_backend be = { NULL, DISK, rd, wr, fl };
+		if (!(vm = fake_vm_new(RAM, NULL, &e)))
+			abort();
+		struct blk_backend be = fake_disk_backend(&fdisk);
 		blk = virtio_blk_new(vm, &be, false, &e);
 		if (!blk)
 			abort();

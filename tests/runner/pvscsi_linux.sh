@@ -10,6 +10,7 @@
 # (tests/nested/run-in-guest), and the test skips where that is missing.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/runner/lib.sh"
+. "$top_srcdir/tests/runner/initramfs.sh"
 plain_pass_only "the PVSCSI Linux boot"
 bed=${OVFDEPLOY_NESTED_BED:-$top_srcdir/tests/nested/run-in-guest}
 [ -x "$bed" ] || skip "no nested test bed ($bed)"
@@ -44,12 +45,8 @@ done
 # an initramfs: busybox, the SCSI modules (each after those it uses), /init
 mods="scsi_common scsi_mod vmw_pvscsi crct10dif_common crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft t10-pi
 sd_mod cdrom sr_mod"
-: >"$d/mods"
-for m in $mods; do
-	f=$(find "$moddir" -name "$m.ko" | head -n 1)
-	[ -n "$f" ] || skip "module $m is not in $kdir"
-	echo "$m $f" >>"$d/mods"
-done
+# shellcheck disable=SC2086 # one word a module
+initramfs_mods "$moddir" "$d/mods" $mods || skip "module $initramfs_missing is not in $kdir"
 cat >"$d/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -68,45 +65,13 @@ dmesg | grep -i -E 'pvscsi|sd 0:|sr 0:' | sed 's/^/DMESG /'
 echo DONE
 poweroff -f
 EOF
-python3 - "$d/initrd" "$BB" "$d/init" "$d/mods" <<'PY' || fail "initramfs"
-import sys
-out, bb, init, mods = sys.argv[1:]
-buf = bytearray()
-ino = [1]
-def entry(name, mode, data=b''):
-    hdr = '070701' + ''.join('%08x' % v for v in (ino[0], mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0, len(name) + 1, 0))
-    ino[0] += 1
-    buf.extend(hdr.encode() + name.encode() + b'\0')
-    buf.extend(b'\0' * (-len(buf) % 4))
-    buf.extend(data)
-    buf.extend(b'\0' * (-len(buf) % 4))
-for dname in ('bin', 'dev', 'proc', 'sys', 'lib', 'lib/modules'):
-    entry(dname, 0o040755)
-entry('bin/busybox', 0o100755, open(bb, 'rb').read())
-entry('init', 0o100755, open(init, 'rb').read())
-names = []
-for line in open(mods):
-    m, f = line.split()
-    entry('lib/modules/%s.ko' % m, 0o100644, open(f, 'rb').read())
-    names.append(m + '\n')
-entry('modules', 0o100644, ''.join(names).encode())
-entry('TRAILER!!!', 0)
-open(out, 'wb').write(buf)
-PY
+initramfs_build "$d/initrd" "$BB" "$d/init" "$d/mods" || fail "initramfs"
 
 # the boot disk: syslinux, the kernel and the initramfs on a FAT partition
 # from sector 2048 of 48 MiB; and a 2 MiB "disc" of random bytes
 printf 'DEFAULT linux\nSERIAL 0 115200\nLABEL linux\n KERNEL vmlinuz\n APPEND initrd=initrd console=ttyS0 loglevel=4\n' \
 	>"$d/syslinux.cfg"
-truncate -s 47M "$d/part.img" && mkfs.fat -n BOOT "$d/part.img" >/dev/null &&
-	syslinux --install "$d/part.img" &&
-	mcopy -i "$d/part.img" "$kernel" ::/vmlinuz && mcopy -i "$d/part.img" "$d/initrd" ::/initrd &&
-	mcopy -i "$d/part.img" "$d/syslinux.cfg" ::/syslinux.cfg &&
-	truncate -s 48M "$d/disk.raw" &&
-	echo 'start=2048, type=6, bootable' | sfdisk -q "$d/disk.raw" &&
-	dd if="$d/part.img" of="$d/disk.raw" bs=512 seek=2048 conv=notrunc status=none &&
-	dd if=$MBR of="$d/disk.raw" bs=440 count=1 conv=notrunc status=none || skip "could not make the boot disk"
-rm -f "$d/part.img"
+bootdisk_build "$d/disk.raw" "$kernel" "$d/initrd" "$d/syslinux.cfg" $MBR || skip "could not make the boot disk"
 head -c 2097152 /dev/urandom >"$d/cd.iso"
 disk_md5=$(md5sum <"$d/disk.raw" | cut -d' ' -f1)
 cd_md5=$(md5sum <"$d/cd.iso" | cut -d' ' -f1)

@@ -26,24 +26,8 @@
 static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK];
-static struct lsi *s;
-
-static int rd(void *c, void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(b, disk + o, l);
-	return 0;
-}
-static int wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(disk + o, b, l);
-	return 0;
-}
+static struct fake_disk fdisk;
+static struct scsi_hba *s;
 
 static void out32(uint16_t port, uint32_t v) { fake_out(vm, IO + port, 4, v, NULL); }
 static uint32_t in32(uint16_t port) { return fake_in(vm, IO + port, 4, NULL); }
@@ -76,19 +60,16 @@ static uint16_t ioc_init(uint16_t reply_frame_size)
 static void setup(void)
 {
 	od_err e;
-	vm = vm_new_fake(RAM, &e);
-	ck_assert_ptr_nonnull(vm);
-	ram = vm->ram[0].hva;
-	vm->pci = pci_new(vm, &e);
-	for (unsigned i = 0; i < DISK; i++)
-		disk[i] = (uint8_t)(i * 7 + i / 512);
+	vm = fake_vm_new(RAM, &ram, &e);
+	ck_assert_msg(vm != NULL, "%s", e.msg);
+	fake_disk_init(&fdisk, disk, DISK, 7, 512);
 	s = lsi_new(vm, &e);
 	ck_assert_ptr_nonnull(s);
-	struct blk_backend be = { NULL, DISK, rd, wr, NULL };
-	ck_assert_int_eq(lsi_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e), 0);
-	ck_assert_int_eq(lsi_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e), 0);
-	ck_assert_int_lt(lsi_attach(s, 1, SCSI_TYPE_DISK, &be, true, 1, &e), 0);
-	unsigned bdf = lsi_pci(s)->slot << 3;
+	struct blk_backend be = fake_disk_backend(&fdisk);
+	ck_assert_int_eq(scsi_hba_attach(s, 0, SCSI_TYPE_DISK, &be, false, 0, &e), 0);
+	ck_assert_int_eq(scsi_hba_attach(s, 1, SCSI_TYPE_CDROM, &be, true, 1, &e), 0);
+	ck_assert_int_lt(scsi_hba_attach(s, 1, SCSI_TYPE_DISK, &be, true, 1, &e), 0);
+	unsigned bdf = scsi_hba_pci(s)->slot << 3;
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, 0, 4), 0x00301000);
 	pci_cfg_write(vm->pci, bdf, 0x10, 4, IO);
 	pci_cfg_write(vm->pci, bdf, 0x04, 2, 0x0007);
@@ -98,9 +79,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	lsi_free(s);
-	pci_free(vm->pci);
-	vm_free(vm);
+	scsi_hba_free(s);
+	fake_vm_free(vm);
 }
 
 /* A SCSI IO frame at REQ + 0x100 * slot, one simple 32-bit SGE (or none
@@ -197,7 +177,7 @@ START_TEST(test_io)
 	out32(0x40, frame(6, 0, bad, 6, 0, 13, 0, true));
 	ck_assert_uint_eq(in32(0x44), 0x80000000u | (REPLY >> 1));
 	ck_assert_uint_eq(ram[REPLY + 4], 0xaa);
-	ck_assert_uint_eq(lsi_requests(s), 9);
+	ck_assert_uint_eq(scsi_hba_requests(s), 9);
 }
 END_TEST
 
@@ -300,7 +280,7 @@ END_TEST
 
 START_TEST(test_interrupts)
 {
-	struct pci_dev *d = lsi_pci(s);
+	struct pci_dev *d = scsi_hba_pci(s);
 	ck_assert_uint_eq(in32(0x34), 9); /* all masked after reset */
 	ck_assert_uint_eq(ioc_init(64), 0);
 	ck_assert_int_eq(d->intx_level, 0);

@@ -22,32 +22,22 @@
 static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK];
+static struct fake_disk fdisk;
+static struct blk_backend mem_be;
 static struct virtio_blk *blk;
 static struct virtio_dev *v;
 static unsigned bdf;
-
-static int mem_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)
-{
-	(void)ctx;
-	if (!od_range_ok(off, len, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(buf, disk + off, len);
-	return 0;
-}
-
-static const struct blk_backend mem_be = { NULL, DISK, mem_pread, NULL, NULL };
 
 static void program_bars(void);
 static void setup(void)
 {
 	od_err e;
-	vm = vm_new_fake(RAM, &e);
-	ck_assert_ptr_nonnull(vm);
-	ram = vm->ram[0].hva;
-	vm->pci = pci_new(vm, &e);
-	ck_assert_ptr_nonnull(vm->pci);
-	for (unsigned i = 0; i < DISK; i++)
-		disk[i] = (uint8_t)(i * 13 + i / 512);
+	vm = fake_vm_new(RAM, &ram, &e);
+	ck_assert_msg(vm != NULL, "%s", e.msg);
+	fake_disk_init(&fdisk, disk, DISK, 13, 512);
+	mem_be = fake_disk_backend(&fdisk);
+	mem_be.pwrite = NULL; /* read-only */
+	mem_be.flush = NULL;
 	blk = virtio_blk_new(vm, &mem_be, true, &e);
 	ck_assert_ptr_nonnull(blk);
 	v = virtio_blk_dev(blk);
@@ -69,8 +59,7 @@ static void program_bars(void)
 static void teardown(void)
 {
 	virtio_blk_free(blk);
-	pci_free(vm->pci);
-	vm_free(vm);
+	fake_vm_free(vm);
 }
 
 static uint32_t cfg_r(unsigned off, unsigned size) { return pci_cfg_read(vm->pci, bdf, off, size); }
@@ -350,13 +339,8 @@ START_TEST(test_vector_checks)
 	uint64_t a[3] = { 0x4000, 0x5000, 0x6000 };
 	uint32_t l[3] = { 16, 512, 1 };
 	uint16_t f[3] = { VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, VIRTQ_DESC_F_WRITE };
-	for (int i = 0; i < 3; i++) {
-		uint16_t next = (uint16_t)(i + 1);
-		memcpy(d + 16 * i, &a[i], 8);
-		memcpy(d + 16 * i + 8, &l[i], 4);
-		memcpy(d + 16 * i + 12, &f[i], 2);
-		memcpy(d + 16 * i + 14, &next, 2);
-	}
+	for (unsigned i = 0; i < 3; i++)
+		fake_desc(d, i, a[i], l[i], f[i], (uint16_t)(i + 1));
 	uint64_t sector = 5;
 	memcpy(ram + 0x4008, &sector, 8);
 	uint16_t one = 1;

@@ -46,29 +46,10 @@
 static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK], cd[CD];
-static int flushes;
-static struct pvscsi *p;
+static struct fake_disk fdisk, fcd;
+static struct scsi_hba *p;
 static uint32_t req_prod, cmp_cons;
 static unsigned req_entries;
-
-static int rd_mem(uint8_t *m, size_t size, void *buf, size_t len, uint64_t off, od_err *e)
-{
-	if (!od_range_ok(off, len, size))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(buf, m + off, len);
-	return 0;
-}
-static int disk_rd(void *c, void *b, size_t l, uint64_t o, od_err *e) { (void)c; return rd_mem(disk, DISK, b, l, o, e); }
-static int cd_rd(void *c, void *b, size_t l, uint64_t o, od_err *e) { (void)c; return rd_mem(cd, CD, b, l, o, e); }
-static int disk_wr(void *c, const void *b, size_t l, uint64_t o, od_err *e)
-{
-	(void)c;
-	if (!od_range_ok(o, l, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(disk + o, b, l);
-	return 0;
-}
-static int disk_fl(void *c, od_err *e) { (void)c; (void)e; flushes++; return 0; }
 
 static void wr(uint32_t off, uint32_t v) { fake_mmio_w(vm, BAR + off, 4, v, NULL); }
 static uint32_t rd(uint32_t off) { return (uint32_t)fake_mmio_r(vm, BAR + off, 4, NULL); }
@@ -114,26 +95,22 @@ static void rings(uint32_t nreq)
 static void setup(void)
 {
 	od_err e;
-	vm = vm_new_fake(RAM, &e);
-	ck_assert_ptr_nonnull(vm);
-	ram = vm->ram[0].hva;
-	vm->pci = pci_new(vm, &e);
-	ck_assert_ptr_nonnull(vm->pci);
-	for (unsigned i = 0; i < DISK; i++)
-		disk[i] = (uint8_t)(i * 7 + i / 512);
-	for (unsigned i = 0; i < CD; i++)
-		cd[i] = (uint8_t)(i * 13 + i / 2048);
-	flushes = 0;
+	vm = fake_vm_new(RAM, &ram, &e);
+	ck_assert_msg(vm != NULL, "%s", e.msg);
+	fake_disk_init(&fdisk, disk, DISK, 7, 512);
+	fake_disk_init(&fcd, cd, CD, 13, 2048);
 	p = pvscsi_new(vm, &e);
 	ck_assert_ptr_nonnull(p);
-	struct blk_backend dbe = { NULL, DISK, disk_rd, disk_wr, disk_fl };
-	struct blk_backend cbe = { NULL, CD, cd_rd, NULL, NULL };
-	ck_assert_int_eq(pvscsi_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e), 0);
-	ck_assert_int_eq(pvscsi_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e), 0);
-	ck_assert_int_eq(pvscsi_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
-	ck_assert_int_lt(pvscsi_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0); /* taken */
-	ck_assert_int_lt(pvscsi_attach(p, PVSCSI_MAX_TARGETS, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
-	struct pci_dev *d = pvscsi_pci(p);
+	struct blk_backend dbe = fake_disk_backend(&fdisk);
+	struct blk_backend cbe = fake_disk_backend(&fcd);
+	cbe.pwrite = NULL; /* a CD */
+	cbe.flush = NULL;
+	ck_assert_int_eq(scsi_hba_attach(p, 0, SCSI_TYPE_DISK, &dbe, false, 0, &e), 0);
+	ck_assert_int_eq(scsi_hba_attach(p, 1, SCSI_TYPE_CDROM, &cbe, true, 1, &e), 0);
+	ck_assert_int_eq(scsi_hba_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
+	ck_assert_int_lt(scsi_hba_attach(p, 2, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0); /* taken */
+	ck_assert_int_lt(scsi_hba_attach(p, PVSCSI_MAX_TARGETS, SCSI_TYPE_DISK, &dbe, true, 2, &e), 0);
+	struct pci_dev *d = scsi_hba_pci(p);
 	unsigned bdf = d->slot << 3;
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, 0, 4), 0x07c015ad);
 	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, 0x0b, 1), 0x01); /* mass storage */
@@ -148,9 +125,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-	pvscsi_free(p);
-	pci_free(vm->pci);
-	vm_free(vm);
+	scsi_hba_free(p);
+	fake_vm_free(vm);
 }
 
 struct req {
@@ -319,7 +295,7 @@ START_TEST(test_disk_commands)
 	uint8_t sync10[10] = { 0x35 }, sync16[16] = { 0x91 };
 	ck_assert_uint_eq(cmd_in(0, sync10, 10, 0).status, 0);
 	ck_assert_uint_eq(cmd_in(0, sync16, 16, 0).status, 0);
-	ck_assert_int_eq(flushes, 2);
+	ck_assert_uint_eq(fdisk.flushes, 2);
 	/* TEST UNIT READY, START STOP UNIT */
 	uint8_t tur[6] = { 0 }, ssu[6] = { 0x1b, 0, 0, 0, 1, 0 };
 	ck_assert_uint_eq(cmd_in(0, tur, 6, 0).status, 0);
@@ -361,7 +337,7 @@ START_TEST(test_disk_commands)
 	ck_assert_uint_eq(d[2], SCSI_SK_DATA_PROTECT);
 	c = cmd_in(2, rs, 6, 18);
 	ck_assert_uint_eq(d[2], SCSI_SK_NO_SENSE);
-	ck_assert_uint_ge(pvscsi_requests(p), 25);
+	ck_assert_uint_ge(scsi_hba_requests(p), 25);
 }
 END_TEST
 
@@ -677,7 +653,7 @@ END_TEST
 START_TEST(test_interrupts_and_reset)
 {
 	rings(1);
-	struct pci_dev *d = pvscsi_pci(p);
+	struct pci_dev *d = scsi_hba_pci(p);
 	uint8_t tur[6] = { 0 };
 	struct req r = { 0, 0, tur, 6, 0, 0, 0x4, 0, 0 };
 	/* masked: status set, no line */

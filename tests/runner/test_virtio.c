@@ -17,52 +17,21 @@
 static struct vm *vm;
 static uint8_t *ram;
 static uint8_t disk[DISK];
-static int flushes;
-
-static int mem_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)
-{
-	(void)ctx;
-	if (!od_range_ok(off, len, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(buf, disk + off, len);
-	return 0;
-}
-
-static int mem_pwrite(void *ctx, const void *buf, size_t len, uint64_t off, od_err *e)
-{
-	(void)ctx;
-	if (!od_range_ok(off, len, DISK))
-		return od_err_set(e, OD_E_INVALID, "past the end");
-	memcpy(disk + off, buf, len);
-	return 0;
-}
-
-static int mem_flush(void *ctx, od_err *e)
-{
-	(void)ctx; (void)e;
-	flushes++;
-	return 0;
-}
-
-static const struct blk_backend mem_be = { NULL, DISK, mem_pread, mem_pwrite, mem_flush };
+static struct fake_disk fdisk;
+static struct blk_backend mem_be;
 
 static void setup(void)
 {
 	od_err e;
-	vm = vm_new_fake(RAM, &e);
-	ck_assert_ptr_nonnull(vm);
-	ram = vm->ram[0].hva;
-	vm->pci = pci_new(vm, &e);
-	ck_assert_ptr_nonnull(vm->pci);
-	for (unsigned i = 0; i < DISK; i++)
-		disk[i] = (uint8_t)(i * 7 + i / 512);
-	flushes = 0;
+	vm = fake_vm_new(RAM, &ram, &e);
+	ck_assert_msg(vm != NULL, "%s", e.msg);
+	fake_disk_init(&fdisk, disk, DISK, 7, 512);
+	mem_be = fake_disk_backend(&fdisk);
 }
 
 static void teardown(void)
 {
-	pci_free(vm->pci);
-	vm_free(vm);
+	fake_vm_free(vm);
 }
 
 /* a queue of 8 at 0x1000 (desc), 0x2000 (avail), 0x3000 (used) */
@@ -303,7 +272,7 @@ START_TEST(test_blk_requests)
 	set_desc(0, 0x4000, 16, VIRTQ_DESC_F_NEXT, 3);
 	ck_assert_uint_eq(run_chain(0), 1);
 	ck_assert_uint_eq(status_at(0x6000), 0);
-	ck_assert_int_eq(flushes, 1);
+	ck_assert_uint_eq(fdisk.flushes, 1);
 	blk_header(0x4000, 8, 0);
 	set_desc(0, 0x4000, 16, VIRTQ_DESC_F_NEXT, 1);
 	set_desc(1, 0x5000, 20, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 3);
@@ -357,13 +326,8 @@ static void legacy_read_request(uint64_t desc, uint64_t avail)
 	uint64_t a[3] = { 0x4000, 0x5000, 0x6000 };
 	uint32_t l[3] = { 16, 512, 1 };
 	uint16_t f[3] = { VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, VIRTQ_DESC_F_WRITE };
-	for (int i = 0; i < 3; i++) {
-		uint16_t next = (uint16_t)(i + 1);
-		memcpy(d + 16 * i, &a[i], 8);
-		memcpy(d + 16 * i + 8, &l[i], 4);
-		memcpy(d + 16 * i + 12, &f[i], 2);
-		memcpy(d + 16 * i + 14, &next, 2);
-	}
+	for (unsigned i = 0; i < 3; i++)
+		fake_desc(d, i, a[i], l[i], f[i], (uint16_t)(i + 1));
 	blk_header(0x4000, 0, 2);
 	uint16_t head = 0, idx = 1;
 	memcpy(ram + avail + 4, &head, 2);

@@ -22,8 +22,8 @@
 #include "config.h"
 #include "runner/hw/lsi53c1030.h"
 #include "runner/hw/scsi.h"
-#include "disk/disk.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,10 +73,8 @@ enum {
 #define FRAME_HDR 48     /* SCSI IO request before its SGL */
 
 struct lsi {
+	struct scsi_hba hba;        /* first: the PCI function, the targets */
 	struct vm *vm;
-	struct pci_dev pci;
-	struct scsi_lun lun[LSI_MAX_TARGETS];
-	bool present[LSI_MAX_TARGETS];
 
 	uint32_t state;
 	uint32_t istatus_db;        /* HIS_DOORBELL, cleared by the host */
@@ -97,14 +95,15 @@ struct lsi {
 	unsigned free_head, free_n, post_head, post_n;
 
 	struct scsi_seg seg[SCSI_MAX_SEGS];
-	uint64_t requests;
 };
+_Static_assert(offsetof(struct lsi, hba) == 0, "scsi_hba_free frees the adapter through its hba");
+_Static_assert(LSI_MAX_TARGETS == SCSI_MAX_TARGETS, "the targets are the hba's");
 
 static void update_irq(struct lsi *s)
 {
 	bool db = s->istatus_db && !(s->imask & HIM_DIM);
 	bool rep = s->post_n && !(s->imask & HIM_RIM);
-	pci_set_intx(&s->pci, db || rep);
+	pci_set_intx(&s->hba.pci, db || rep);
 }
 
 static void unit_reset(struct lsi *s)
@@ -118,8 +117,7 @@ static void unit_reset(struct lsi *s)
 	s->mfa_high = s->sense_high = 0;
 	s->reply_frame_size = 0;
 	s->free_head = s->free_n = s->post_head = s->post_n = 0;
-	for (unsigned t = 0; t < LSI_MAX_TARGETS; t++)
-		memset(s->lun[t].sense, 0, sizeof s->lun[t].sense);
+	scsi_hba_reset_luns(&s->hba);
 	update_irq(s);
 }
 
@@ -300,12 +298,13 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 	r[7] = msg_flags;
 	memcpy(r + 8, f + 8, 4);
 	uint16_t ioc_status = 0;
-	s->requests++;
+	s->hba.requests++;
 	if (bus != 0) {
 		ioc_status = IOCSTATUS_SCSI_INVALID_BUS;
 		goto reply;
 	}
-	if (target >= LSI_MAX_TARGETS || !s->present[target]) {
+	struct scsi_lun *l = scsi_hba_lun(&s->hba, target);
+	if (!l) {
 		ioc_status = IOCSTATUS_SCSI_DEVICE_NOT_THERE;
 		goto reply;
 	}
@@ -324,10 +323,7 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 	/* the LUN is byte 1 of the 8-byte field, single-level addressing;
 	 * the other bytes are not looked at (SeaBIOS leaves garbage in
 	 * byte 0 at times) */
-	if (f[13] == 0)
-		scsi_execute(&s->lun[target], &c);
-	else
-		scsi_execute_absent(&c);
+	scsi_hba_execute(l, f[13], &c);
 	if (c.overrun) {
 		ioc_status = IOCSTATUS_SCSI_DATA_OVERRUN;
 		goto reply;
@@ -340,14 +336,10 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 	od_st32(r + 20, (uint32_t)c.xferred);
 	if (c.status == SCSI_STATUS_GOOD && c.xferred < data_len)
 		ioc_status = IOCSTATUS_SCSI_DATA_UNDERRUN;
-	if (c.status == SCSI_STATUS_CHECK && sense_len && c.sense_len) {
-		unsigned n = sense_len < c.sense_len ? sense_len : c.sense_len;
-		uint8_t *h = vm_gpa_to_hva(s->vm, sense_addr, n);
-		if (h) {
-			memcpy(h, c.sense, n);
-			r[13] |= SCSI_STATE_AUTOSENSE_VALID;
-			od_st32(r + 24, n);
-		}
+	uint32_t n = scsi_hba_put_sense(s->vm, &c, sense_addr, sense_len);
+	if (n) {
+		r[13] |= SCSI_STATE_AUTOSENSE_VALID;
+		od_st32(r + 24, n);
 	}
 reply:
 	od_st16(r + 14, ioc_status);
@@ -434,15 +426,13 @@ static void regs(void *opaque, uint64_t off, uint8_t *data, unsigned size, bool 
 	}
 }
 
-struct lsi *lsi_new(struct vm *vm, od_err *e)
+struct scsi_hba *lsi_new(struct vm *vm, od_err *e)
 {
-	struct lsi *s = calloc(1, sizeof *s);
-	if (!s) {
-		od_err_nomem(e);
+	struct lsi *s = scsi_hba_alloc(sizeof *s, "LSI Logic", e);
+	if (!s)
 		return NULL;
-	}
 	s->vm = vm;
-	struct pci_dev *d = &s->pci;
+	struct pci_dev *d = &s->hba.pci;
 	/* SCSI storage controller; VMware's subsystem for its lsilogic */
 	pci_init_header(d, 0x1000, 0x0030, 0x01000001, 0x15ad, 0x1976);
 	d->cfg[0x3d] = 1; /* INTA# */
@@ -450,58 +440,10 @@ struct lsi *lsi_new(struct vm *vm, od_err *e)
 	pci_set_bar(d, 1, PCI_BAR_MEM32, MEM_BAR_SIZE, regs, s);
 	d->opaque = s;
 	unit_reset(s);
-	if (pci_add(vm->pci, d, e) < 0) {
-		free(s);
-		return NULL;
-	}
-	return s;
-}
-
-int lsi_attach(struct lsi *s, unsigned target, int type, const struct blk_backend *be, bool readonly, unsigned index,
-	       od_err *e)
-{
-	if (target >= LSI_MAX_TARGETS || s->present[target])
-		return od_err_set(e, OD_E_USAGE, "LSI Logic: target %u taken or out of range", target);
-	scsi_lun_init(&s->lun[target], type, be, readonly, index);
-	s->present[target] = true;
-	return 0;
-}
-
-void lsi_free(struct lsi *s)
-{
-	if (!s)
-		return;
-	pci_remove(&s->pci);
-	free(s);
-}
-
-struct pci_dev *lsi_pci(struct lsi *s)
-{
-	return &s->pci;
-}
-
-uint64_t lsi_requests(const struct lsi *s)
-{
-	return s->requests;
+	return scsi_hba_plug(vm, &s->hba, e);
 }
 
 int lsi_add_disks(struct vm *vm, const struct vm_config *cfg, od_err *e)
 {
-	unsigned target = 0;
-	for (unsigned i = 0; i < cfg->ndisks; i++) {
-		const struct vm_disk *vd = &cfg->disks[i];
-		if (vd->bus != VM_DISK_LSILOGIC)
-			continue;
-		if (!vm->lsi && !(vm->lsi = lsi_new(vm, e)))
-			return -1;
-		struct blk_backend be;
-		if (scsi_disk_backend(vm, vd->disk, &be, e) < 0)
-			return -1;
-		if (lsi_attach(vm->lsi, target, vd->cdrom ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK, &be, vd->readonly, i, e) < 0) {
-			od_err_prefix(e, "%s", disk_name(vd->disk));
-			return -1;
-		}
-		target++;
-	}
-	return 0;
+	return scsi_hba_add_disks(vm, cfg, VM_DISK_LSILOGIC, &vm->lsi, lsi_new, e);
 }

@@ -10,14 +10,10 @@
 
 #define LSI_MAX_TARGETS 16
 
-struct blk_backend;
-struct lsi;
-struct lsi *lsi_new(struct vm *vm, od_err *e);
-int lsi_attach(struct lsi *s, unsigned target, int type, const struct blk_backend *be, bool readonly, unsigned index,
-	       od_err *e);
-void lsi_free(struct lsi *s);
-struct pci_dev *lsi_pci(struct lsi *s);
-uint64_t lsi_requests(const struct lsi *s);
+struct scsi_hba;
+/* A controller on the PCI bus, with no target yet: give it units, take it
+ * off the bus and free it as any SCSI host adapter (scsi.h). */
+struct scsi_hba *lsi_new(struct vm *vm, od_err *e);
 /* One controller for every disk of `cfg` whose bus is VM_DISK_LSILOGIC. */
 int lsi_add_disks(struct vm *vm, const struct vm_config *cfg, od_err *e);
 

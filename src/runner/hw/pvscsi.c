@@ -33,9 +33,9 @@
 #include "config.h"
 #include "runner/hw/pvscsi.h"
 #include "runner/hw/scsi.h"
-#include "disk/disk.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,10 +89,8 @@ enum {
 #define BT_INVPARAM 0x1a
 
 struct pvscsi {
+	struct scsi_hba hba;      /* first: the PCI function, the targets */
 	struct vm *vm;
-	struct pci_dev pci;
-	struct scsi_lun lun[PVSCSI_MAX_TARGETS];
-	bool present[PVSCSI_MAX_TARGETS];
 
 	uint32_t cmd;             /* command taking data, CMD_NONE if none */
 	uint32_t cmd_data[SETUP_RINGS_WORDS];
@@ -109,8 +107,9 @@ struct pvscsi {
 	unsigned msi_cap;         /* config offset of the MSI capability, 0 none */
 
 	struct scsi_seg seg[SCSI_MAX_SEGS];
-	uint64_t requests;        /* served, for tests */
 };
+_Static_assert(offsetof(struct pvscsi, hba) == 0, "scsi_hba_free frees the adapter through its hba");
+_Static_assert(PVSCSI_MAX_TARGETS == SCSI_MAX_TARGETS, "the targets are the hba's");
 
 static uint32_t st_ld(const struct pvscsi *p, unsigned off)
 {
@@ -124,13 +123,13 @@ static void st_st(struct pvscsi *p, unsigned off, uint32_t v)
 
 static bool msi_on(const struct pvscsi *p)
 {
-	return p->msi_cap && (p->pci.cfg[p->msi_cap + 2] & 1);
+	return p->msi_cap && (p->hba.pci.cfg[p->msi_cap + 2] & 1);
 }
 
 static void update_irq(struct pvscsi *p)
 {
 	/* with MSI enabled the function must not assert INTx */
-	pci_set_intx(&p->pci, !msi_on(p) && (p->intr_status & p->intr_mask) != 0);
+	pci_set_intx(&p->hba.pci, !msi_on(p) && (p->intr_status & p->intr_mask) != 0);
 }
 
 /* New interrupt-worthy status `bits`: a message when MSI is on. */
@@ -139,7 +138,7 @@ static void raise_intr(struct pvscsi *p, uint32_t bits)
 	p->intr_status |= bits;
 	if (msi_on(p)) {
 		if ((bits ? bits : p->intr_status) & p->intr_mask) {
-			const uint8_t *c = p->pci.cfg + p->msi_cap;
+			const uint8_t *c = p->hba.pci.cfg + p->msi_cap;
 			vm_signal_msi(p->vm, od_ld32(c + 4) | (uint64_t)od_ld32(c + 8) << 32, od_ld16(c + 12));
 		}
 		return;
@@ -162,8 +161,7 @@ static void adapter_reset(struct pvscsi *p)
 	p->intr_status = p->intr_mask = 0;
 	p->cmd = CMD_NONE;
 	p->cmd_words = p->cmd_need = 0;
-	for (unsigned t = 0; t < PVSCSI_MAX_TARGETS; t++)
-		memset(p->lun[t].sense, 0, sizeof p->lun[t].sense);
+	scsi_hba_reset_luns(&p->hba);
 	update_irq(p);
 }
 
@@ -294,8 +292,9 @@ static void serve(struct pvscsi *p, const uint8_t *req, uint8_t *cmp)
 	uint32_t sense_done = 0;
 
 	memcpy(cmp, req, 8); /* context */
-	p->requests++;
-	if (bus != 0 || target >= PVSCSI_MAX_TARGETS || !p->present[target]) {
+	p->hba.requests++;
+	struct scsi_lun *l = bus == 0 ? scsi_hba_lun(&p->hba, target) : NULL;
+	if (!l) {
 		host = BT_SELTIMEO;
 		goto out;
 	}
@@ -313,24 +312,14 @@ static void serve(struct pvscsi *p, const uint8_t *req, uint8_t *cmp)
 	};
 	/* LUN n is lun[1] = n (single-level addressing, as the drivers
 	 * write it); the other bytes are not looked at */
-	if (lun[1] == 0)
-		scsi_execute(&p->lun[target], &c);
-	else
-		scsi_execute_absent(&c);
+	scsi_hba_execute(l, lun[1], &c);
 	if (c.overrun) {
 		host = BT_DATARUN;
 		goto out;
 	}
 	status = c.status;
 	done = c.xferred;
-	if (c.status == SCSI_STATUS_CHECK && sense_len && c.sense_len) {
-		uint32_t n = sense_len < c.sense_len ? sense_len : c.sense_len;
-		uint8_t *s = vm_gpa_to_hva(p->vm, sense_addr, n);
-		if (s) {
-			memcpy(s, c.sense, n);
-			sense_done = n;
-		}
-	}
+	sense_done = scsi_hba_put_sense(p->vm, &c, sense_addr, sense_len);
 out:
 	od_st64(cmp + 8, done);
 	od_st32(cmp + 16, sense_done);
@@ -472,15 +461,13 @@ static void bar_io(void *opaque, uint64_t off, uint8_t *data, unsigned size, boo
 	}
 }
 
-struct pvscsi *pvscsi_new(struct vm *vm, od_err *e)
+struct scsi_hba *pvscsi_new(struct vm *vm, od_err *e)
 {
-	struct pvscsi *p = calloc(1, sizeof *p);
-	if (!p) {
-		od_err_nomem(e);
+	struct pvscsi *p = scsi_hba_alloc(sizeof *p, "PVSCSI", e);
+	if (!p)
 		return NULL;
-	}
 	p->vm = vm;
-	struct pci_dev *d = &p->pci;
+	struct pci_dev *d = &p->hba.pci;
 	/* class: SCSI storage controller; revision 2; VMware's subsystem */
 	pci_init_header(d, 0x15ad, 0x07c0, 0x01000002, 0x15ad, 0x07c0);
 	d->cfg[0x3d] = 1; /* INTA# */
@@ -499,59 +486,10 @@ struct pvscsi *pvscsi_new(struct vm *vm, od_err *e)
 	d->opaque = p;
 	d->cfg_written = cfg_written;
 	adapter_reset(p);
-	if (pci_add(vm->pci, d, e) < 0) {
-		free(p);
-		return NULL;
-	}
-	return p;
-}
-
-int pvscsi_attach(struct pvscsi *p, unsigned target, int type, const struct blk_backend *be, bool readonly,
-		  unsigned index, od_err *e)
-{
-	if (target >= PVSCSI_MAX_TARGETS || p->present[target])
-		return od_err_set(e, OD_E_USAGE, "PVSCSI: target %u taken or out of range", target);
-	scsi_lun_init(&p->lun[target], type, be, readonly, index);
-	p->present[target] = true;
-	return 0;
-}
-
-void pvscsi_free(struct pvscsi *p)
-{
-	if (!p)
-		return;
-	pci_remove(&p->pci);
-	free(p);
-}
-
-struct pci_dev *pvscsi_pci(struct pvscsi *p)
-{
-	return &p->pci;
-}
-
-uint64_t pvscsi_requests(const struct pvscsi *p)
-{
-	return p->requests;
+	return scsi_hba_plug(vm, &p->hba, e);
 }
 
 int pvscsi_add_disks(struct vm *vm, const struct vm_config *cfg, od_err *e)
 {
-	unsigned target = 0;
-	for (unsigned i = 0; i < cfg->ndisks; i++) {
-		const struct vm_disk *vd = &cfg->disks[i];
-		if (vd->bus != VM_DISK_PVSCSI)
-			continue;
-		if (!vm->pvscsi && !(vm->pvscsi = pvscsi_new(vm, e)))
-			return -1;
-		struct blk_backend be;
-		if (scsi_disk_backend(vm, vd->disk, &be, e) < 0)
-			return -1;
-		if (pvscsi_attach(vm->pvscsi, target, vd->cdrom ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK, &be, vd->readonly, i,
-				  e) < 0) {
-			od_err_prefix(e, "%s", disk_name(vd->disk));
-			return -1;
-		}
-		target++;
-	}
-	return 0;
+	return scsi_hba_add_disks(vm, cfg, VM_DISK_PVSCSI, &vm->pvscsi, pvscsi_new, e);
 }

@@ -9,17 +9,10 @@
 
 #define PVSCSI_MAX_TARGETS 16
 
-struct blk_backend;
-struct pvscsi;
-/* A controller on the PCI bus, with no target yet. */
-struct pvscsi *pvscsi_new(struct vm *vm, od_err *e);
-/* Put a unit (a struct scsi_lun type: disk or CD-ROM) at `target`. */
-int pvscsi_attach(struct pvscsi *p, unsigned target, int type, const struct blk_backend *be, bool readonly,
-		  unsigned index, od_err *e);
-void pvscsi_free(struct pvscsi *p);
-struct pci_dev *pvscsi_pci(struct pvscsi *p);
-/* Requests served so far (for tests). */
-uint64_t pvscsi_requests(const struct pvscsi *p);
+struct scsi_hba;
+/* A controller on the PCI bus, with no target yet: give it units, take it
+ * off the bus and free it as any SCSI host adapter (scsi.h). */
+struct scsi_hba *pvscsi_new(struct vm *vm, od_err *e);
 /* One controller for every disk of `cfg` whose bus is VM_DISK_PVSCSI, in
  * order from target 0 (none: no controller). */
 int pvscsi_add_disks(struct vm *vm, const struct vm_config *cfg, od_err *e);

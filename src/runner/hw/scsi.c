@@ -12,8 +12,8 @@
 #include "disk/disk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define VENDOR "OVFDEPLY"          /* 8 bytes */
 #define PRODUCT_DISK "VIRTUAL-DISK    " /* 16 bytes */
@@ -583,44 +583,106 @@ void scsi_execute_absent(struct scsi_cmd *c)
 	}
 }
 
-/* ---- the disk library as a backend ---- */
+/* ---- a host adapter's targets ---- */
 
-static int disk_be_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)
+int scsi_hba_attach(struct scsi_hba *h, unsigned target, int type, const struct blk_backend *be, bool readonly,
+		    unsigned index, od_err *e)
 {
-	return disk_pread(ctx, buf, len, off, e);
+	if (target >= SCSI_MAX_TARGETS || h->present[target])
+		return od_err_set(e, OD_E_USAGE, "%s: target %u taken or out of range", h->name, target);
+	scsi_lun_init(&h->lun[target], type, be, readonly, index);
+	h->present[target] = true;
+	return 0;
 }
 
-static int disk_be_pwrite(void *ctx, const void *buf, size_t len, uint64_t off, od_err *e)
+struct scsi_lun *scsi_hba_lun(struct scsi_hba *h, unsigned target)
 {
-	return disk_pwrite(ctx, buf, len, off, e);
+	return target < SCSI_MAX_TARGETS && h->present[target] ? &h->lun[target] : NULL;
 }
 
-static int disk_be_flush(void *ctx, od_err *e)
+void scsi_hba_reset_luns(struct scsi_hba *h)
 {
-	return disk_flush(ctx, e);
+	for (unsigned t = 0; t < SCSI_MAX_TARGETS; t++)
+		memset(h->lun[t].sense, 0, sizeof h->lun[t].sense);
 }
 
-/* As in virtio_blk.c: readahead workers start while nothing is confined
- * and confine themselves at once with the vCPU filter. */
-static int scsi_worker_init(void *ctx, od_err *e)
+void *scsi_hba_alloc(size_t size, const char *name, od_err *e)
 {
-	struct vm *vm = ctx;
-	od_pool_forbid();
-	return vm->no_sandbox ? 0 : sandbox_vcpu(e);
+	struct scsi_hba *h = calloc(1, size);
+	if (!h) {
+		od_err_nomem(e);
+		return NULL;
+	}
+	h->name = name;
+	return h;
 }
 
-int scsi_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_err *e)
+struct scsi_hba *scsi_hba_plug(struct vm *vm, struct scsi_hba *h, od_err *e)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned nra = cpus > 4 ? 4 : cpus > 1 ? (unsigned)cpus - 1 : 0;
-	if (nra && disk_readahead_start(d, nra, scsi_worker_init, vm, e) < 0)
-		return -1;
-	*be = (struct blk_backend){
-		.ctx = d,
-		.size = disk_size(d),
-		.pread = disk_be_pread,
-		.pwrite = disk_be_pwrite,
-		.flush = disk_be_flush,
-	};
+	if (pci_add(vm->pci, &h->pci, e) < 0) {
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+void scsi_hba_execute(struct scsi_lun *l, unsigned lun, struct scsi_cmd *c)
+{
+	if (lun == 0)
+		scsi_execute(l, c);
+	else
+		scsi_execute_absent(c);
+}
+
+uint32_t scsi_hba_put_sense(struct vm *vm, const struct scsi_cmd *c, uint64_t gpa, uint32_t max)
+{
+	if (c->status != SCSI_STATUS_CHECK || !max || !c->sense_len)
+		return 0;
+	uint32_t n = max < c->sense_len ? max : c->sense_len;
+	uint8_t *h = vm_gpa_to_hva(vm, gpa, n);
+	if (!h)
+		return 0;
+	memcpy(h, c->sense, n);
+	return n;
+}
+
+void scsi_hba_free(struct scsi_hba *h)
+{
+	if (!h)
+		return;
+	pci_remove(&h->pci);
+	free(h); /* the adapter's struct begins with it */
+}
+
+struct pci_dev *scsi_hba_pci(struct scsi_hba *h)
+{
+	return &h->pci;
+}
+
+uint64_t scsi_hba_requests(const struct scsi_hba *h)
+{
+	return h->requests;
+}
+
+int scsi_hba_add_disks(struct vm *vm, const struct vm_config *cfg, int bus, struct scsi_hba **slot,
+		       struct scsi_hba *(*make)(struct vm *vm, od_err *e), od_err *e)
+{
+	unsigned target = 0;
+	for (unsigned i = 0; i < cfg->ndisks; i++) {
+		const struct vm_disk *vd = &cfg->disks[i];
+		if (vd->bus != bus)
+			continue;
+		if (!*slot && !(*slot = make(vm, e)))
+			return -1;
+		struct blk_backend be;
+		if (blk_disk_backend(vm, vd->disk, &be, e) < 0)
+			return -1;
+		if (scsi_hba_attach(*slot, target, vd->cdrom ? SCSI_TYPE_CDROM : SCSI_TYPE_DISK, &be, vd->readonly, i,
+				    e) < 0) {
+			od_err_prefix(e, "%s", disk_name(vd->disk));
+			return -1;
+		}
+		target++;
+	}
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * scsi.h - the SCSI target layer that every SCSI host adapter of the
- * runner shares (private to src/runner/hw).
+ * runner shares (private to the runner).
  *
  * A logical unit is a disk (SBC, 512-byte blocks) or a CD-ROM (MMC,
  * 2048-byte blocks) over a block backend (the disk library in production,
@@ -76,10 +76,55 @@ void scsi_execute(struct scsi_lun *l, struct scsi_cmd *c);
  * the rest fail with LOGICAL UNIT NOT SUPPORTED. */
 void scsi_execute_absent(struct scsi_cmd *c);
 
-/* The disk library as a backend for `d`, with readahead workers as
- * virtio-blk has them (0, or -1 with *e). */
-struct disk;
-struct vm;
-int scsi_disk_backend(struct vm *vm, struct disk *d, struct blk_backend *be, od_err *e);
+/* ---- a host adapter's targets ----
+ *
+ * What every host adapter of the runner has besides its own registers and
+ * rings: its PCI function, up to SCSI_MAX_TARGETS targets with LUN 0 each,
+ * and a count of the requests it served.  An adapter's struct begins with
+ * its struct scsi_hba (scsi_hba_free frees the whole adapter through it),
+ * and its constructor returns a pointer to that member: the rest of the
+ * runner and the tests hold an adapter as a struct scsi_hba. */
+#define SCSI_MAX_TARGETS 16
+
+struct scsi_hba {
+	struct pci_dev pci;
+	const char *name;          /* the adapter's, for error messages */
+	struct scsi_lun lun[SCSI_MAX_TARGETS];
+	bool present[SCSI_MAX_TARGETS];
+	uint64_t requests;         /* served, for tests; the adapter counts */
+};
+
+/* Put a unit (disk or CD-ROM, enum scsi_type) at `target`; fails when the
+ * target is out of range or taken. */
+int scsi_hba_attach(struct scsi_hba *h, unsigned target, int type, const struct blk_backend *be, bool readonly,
+		    unsigned index, od_err *e);
+/* The unit at `target`, or NULL when there is none (any guest value). */
+struct scsi_lun *scsi_hba_lun(struct scsi_hba *h, unsigned target);
+/* An adapter reset: every unit forgets its sense data. */
+void scsi_hba_reset_luns(struct scsi_hba *h);
+/* A zeroed adapter struct of `size` bytes (which begins with its struct
+ * scsi_hba) named `name`, or NULL with *e. */
+void *scsi_hba_alloc(size_t size, const char *name, od_err *e);
+/* Put the adapter on the VM's PCI bus: the adapter, or NULL with *e and
+ * the adapter freed. */
+struct scsi_hba *scsi_hba_plug(struct vm *vm, struct scsi_hba *h, od_err *e);
+/* Run `c` for LUN `lun` of unit `l`: LUN 0 is the unit, the others do not
+ * exist (scsi_execute_absent). */
+void scsi_hba_execute(struct scsi_lun *l, unsigned lun, struct scsi_cmd *c);
+/* Autosense: the sense data of a command that ended in CHECK CONDITION,
+ * at most `max` bytes, copied to guest memory at `gpa`.  Returns the bytes
+ * copied: 0 when there is none, max is 0 or the buffer is not all in
+ * RAM. */
+uint32_t scsi_hba_put_sense(struct vm *vm, const struct scsi_cmd *c, uint64_t gpa, uint32_t max);
+/* Take the adapter off the PCI bus and free it (NULL: nothing). */
+void scsi_hba_free(struct scsi_hba *h);
+struct pci_dev *scsi_hba_pci(struct scsi_hba *h);
+/* Requests served so far (for tests). */
+uint64_t scsi_hba_requests(const struct scsi_hba *h);
+/* One adapter, made by `make` and kept in *slot, for every disk of `cfg`
+ * on `bus` (enum vm_disk_bus), in order from target 0; no such disk: no
+ * adapter. */
+int scsi_hba_add_disks(struct vm *vm, const struct vm_config *cfg, int bus, struct scsi_hba **slot,
+		       struct scsi_hba *(*make)(struct vm *vm, od_err *e), od_err *e);
 
 #endif

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define VIRTIO_BLK_F_SEG_MAX (1u << 2)
 #define VIRTIO_BLK_F_RO (1u << 5)
@@ -204,54 +203,13 @@ void virtio_blk_free(struct virtio_blk *b)
 	free(b);
 }
 
-/* ---- the disk library as a backend ---- */
-
-static int disk_be_pread(void *ctx, void *buf, size_t len, uint64_t off, od_err *e)
-{
-	return disk_pread(ctx, buf, len, off, e);
-}
-
-static int disk_be_pwrite(void *ctx, const void *buf, size_t len, uint64_t off, od_err *e)
-{
-	return disk_pwrite(ctx, buf, len, off, e);
-}
-
-static int disk_be_flush(void *ctx, od_err *e)
-{
-	return disk_flush(ctx, e);
-}
-
-/* Readahead workers are started here, while nothing is confined yet, and
- * each confines itself at once with the vCPU filter: they do with the disk
- * what a vCPU thread does (pread, futex, memory), so they get nothing a
- * vCPU thread lacks, and no thread of a running machine is unconfined. */
-static int blk_worker_init(void *ctx, od_err *e)
-{
-	struct vm *vm = ctx;
-	od_pool_forbid();
-	return vm->no_sandbox ? 0 : sandbox_vcpu(e);
-}
-
-/* Workers per disk: one per online CPU but one (the vCPU thread inflates
- * too while it waits for them), up to 4.  Guest reads of a streamOptimized
- * VMDK are otherwise inflated on the vCPU thread alone. */
-#define BLK_READAHEAD_MAX 4
-
 int virtio_blk_add(struct vm *vm, struct disk *d, bool readonly, od_err *e)
 {
 	if (vm->nblk == VM_MAX_DISKS)
 		return od_err_set(e, OD_E_USAGE, "at most %d disks", VM_MAX_DISKS);
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned nra = cpus > BLK_READAHEAD_MAX ? BLK_READAHEAD_MAX : cpus > 1 ? (unsigned)cpus - 1 : 0;
-	if (nra && disk_readahead_start(d, nra, blk_worker_init, vm, e) < 0)
+	struct blk_backend be;
+	if (blk_disk_backend(vm, d, &be, e) < 0)
 		return -1; /* the message names the image */
-	struct blk_backend be = {
-		.ctx = d,
-		.size = disk_size(d),
-		.pread = disk_be_pread,
-		.pwrite = disk_be_pwrite,
-		.flush = disk_be_flush,
-	};
 	struct virtio_blk *b = virtio_blk_new(vm, &be, readonly, e);
 	if (!b) {
 		od_err_prefix(e, "%s", disk_name(d));
