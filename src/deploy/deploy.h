@@ -475,4 +475,27 @@ struct vm_vmware;
 int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struct vm_vmware *vw, char **env,
 			 bool *attach_iso, od_err *e);
 
+/* ---- export (export.c) -----------------------------------------------------------
+ * A stopped instance back into an OVA at `out`: its descriptor with the
+ * instance's deployment option and property values as the new defaults
+ * (passwords excepted, with a warning), its disks as they are now (base and
+ * overlay read as one) as streamOptimized VMDKs, other files of the package
+ * copied from the package it was deployed from; a SHA256 manifest, and a
+ * signature with sign_key.  Crash-safe (nothing at `out` on failure); a
+ * running instance is refused, and one being exported cannot start. */
+struct deploy_export_opts {
+	const char *sign_key, *sign_cert;  /* PEM; sign_cert NULL = the key file's certificates */
+	bool sync;                         /* fsync the OVA before the rename */
+	od_progress_fn progress;
+	void *progress_ctx;
+};
+struct deploy_export_result {
+	size_t ndisks;
+	uint64_t disk_bytes;               /* the VMDKs' bytes */
+	struct ovf_warnings warnings;
+};
+int deploy_export(const char *name, const char *out, const struct deploy_export_opts *o,
+		  struct deploy_export_result *res, od_err *e);
+void deploy_export_result_free(struct deploy_export_result *r);
+
 #endif

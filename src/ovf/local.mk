@@ -65,7 +65,8 @@ src_ovf_libovf_a_SOURCES += \
 	src/ovf/verify.c \
 	src/ovf/pack.c \
 	src/ovf/unpack.c \
-	src/ovf/generate.c
+	src/ovf/generate.c \
+	src/ovf/rewrite.c
 
 check_PROGRAMS += tests/pkg/test_pkg
 tests_pkg_test_pkg_SOURCES = tests/pkg/test_pkg.c
