@@ -195,7 +195,7 @@ static int export_disk(struct ex *x, size_t idx, const struct deploy_export_opts
 		free(overlay);
 		return -1;
 	}
-	const char *href = keep(x, od_asprintf("%s-disk%zu.vmdk", x->in.name, idx + 1), e);
+	const char *href = keep(x, od_asprintf("%s-disk%zu.vmdk", x->in.name, res->ndisks + 1), e);
 	const char *path = href ? keep(x, od_asprintf("%s/%s", x->tmp, href), e) : NULL;
 	int rc = path ? 0 : -1;
 	if (rc == 0 && href_taken(x, href))

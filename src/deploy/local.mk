@@ -54,3 +54,5 @@ TESTS += tests/deploy/test_hwplan
 # VMware-style appliances boot on the QEMU backend with their described hardware
 TESTS += tests/deploy/vmware-hw.sh
 EXTRA_DIST += tests/deploy/vmware-hw.sh
+TESTS += tests/deploy/export.sh
+EXTRA_DIST += tests/deploy/export.sh

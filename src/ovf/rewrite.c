@@ -154,10 +154,25 @@ static void do_files(struct rw *w, xmlNode *refs, const struct ovf_rewrite *r)
 						   w->name);
 				return;
 			}
-			el = xmlNewChild(refs, refs->ns, (const xmlChar *)"File", NULL);
-			if (!el) {
+			/* after the last File, on a line of its own */
+			xmlNode *last = NULL;
+			for (xmlNode *c = refs->children; c; c = c->next)
+				if (is_el(c, "File"))
+					last = c;
+			el = xmlNewDocNode(w->doc, refs->ns, (const xmlChar *)"File", NULL);
+			xmlNode *nl = xmlNewDocText(w->doc, (const xmlChar *)"\n    ");
+			if (!el || !nl) {
+				xmlFreeNode(el);
+				xmlFreeNode(nl);
 				w->rc = od_err_nomem(w->e);
 				return;
+			}
+			if (last) {
+				xmlAddNextSibling(last, el);
+				xmlAddNextSibling(last, nl);
+			} else {
+				xmlFreeNode(nl);
+				xmlAddChild(refs, el);
 			}
 			set_attr(w, el, "id", f->id);
 		}
