@@ -251,6 +251,9 @@ int instance_list(char ***names, size_t *n, od_err *e);
 void instance_list_free(char **names, size_t n);
 /* The QEMU (or runner) process of a running instance, or 0 when stopped. */
 pid_t instance_running_pid(const struct instance *in);
+/* The process exporting the instance (a read lock on its pid file, which
+ * keeps it from starting; export.c), or 0. */
+pid_t instance_export_pid(const struct instance *in);
 /* Remove a stopped instance and everything in its directory. */
 int instance_remove(const char *name, od_err *e);
 /* Whether NAME's directory lacks instance.conf: INSTANCE_CREATING while a

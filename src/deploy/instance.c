@@ -664,7 +664,21 @@ pid_t instance_running_pid(const struct instance *in)
 		return 0;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	pid_t pid = 0;
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+	/* A read lock is an export (export.c), not a run. */
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_WRLCK)
+		pid = fl.l_pid;
+	close(fd);
+	return pid;
+}
+
+pid_t instance_export_pid(const struct instance *in)
+{
+	int fd = in->spec.pidfile ? open(in->spec.pidfile, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	pid_t pid = 0;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_RDLCK)
 		pid = fl.l_pid;
 	close(fd);
 	return pid;

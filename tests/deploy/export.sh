@@ -177,6 +177,24 @@ expect_exit 2 "a running instance is refused" -- "$O" export v1 -o r.ova
 expect_grep "is running .*stop it first" "$T_TMP/err" "the error says to stop it first"
 [ ! -e r.ova ] && ok "nothing at -o for a running instance" || fail "r.ova exists"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
+# While an export runs (a read lock on the pid file) the instance cannot
+# start, and is not taken for running (stop must not signal the exporter).
+rm -f locked
+python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_SH)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$inst/pid" locked &
+holder=$!
+i=0; while [ ! -e locked ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+expect_exit 2 "an instance being exported does not start" -- "$O" start v1
+expect_grep "is being exported" "$T_TMP/err" "start says it is being exported"
+"$O" list >list.txt
+expect_grep '^v1 +stopped' list.txt "list does not take the export for a run"
+expect_exit 2 "stop does not signal the exporter" -- "$O" stop v1
+kill -0 "$holder" 2>/dev/null && ok "the exporter lives on" || fail "the exporter was stopped"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 ls -a >dir.txt
 if grep -q 'ovfdeploy-export' dir.txt; then fail "a working directory was left behind"; else ok "no working directory is left behind"; fi
 
