@@ -75,3 +75,10 @@ tests_pkg_test_pkg_LDADD = $(OVF_LIBS) $(TEST_LIBS)
 TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh tests/pkg/packio.sh
 EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/packio.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh \
 	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_package.c tests/fuzz/build-pkg.sh
+
+# ovf_descriptor_rewrite (rewrite.c), for export
+check_PROGRAMS += tests/ovf/test_rewrite
+tests_ovf_test_rewrite_SOURCES = tests/ovf/test_rewrite.c
+tests_ovf_test_rewrite_CFLAGS = $(TEST_CFLAGS)
+tests_ovf_test_rewrite_LDADD = $(OVF_LIBS) $(TEST_LIBS)
+TESTS += tests/ovf/test_rewrite

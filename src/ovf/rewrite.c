@@ -102,13 +102,13 @@ static xmlNs *ovf_ns(xmlDoc *doc, xmlNode *root)
 	return NULL;
 }
 
-/* A section by name: <NAME> or, as OVF 0.9 writes them,
- * <Section xsi:type="ovf:NAME_Type">. */
+/* A section or content element by name: <NAME> or, as OVF 0.9 writes
+ * them, <Section xsi:type="ovf:NAME_Type"> and <Content xsi:type=...>. */
 static bool is_section(xmlNode *n, const char *name)
 {
 	if (is_el(n, name))
 		return true;
-	if (!is_el(n, "Section"))
+	if (!is_el(n, "Section") && !is_el(n, "Content"))
 		return false;
 	xmlChar *t = xmlGetNsProp(n, (const xmlChar *)"type", (const xmlChar *)"http://www.w3.org/2001/XMLSchema-instance");
 	const char *ts = t ? strchr((const char *)t, ':') : NULL;
@@ -236,7 +236,7 @@ static void do_props_in(struct rw *w, xmlNode *n, const struct ovf_rewrite *r, b
 			continue;
 		if (!is_section(c, "ProductSection")) {
 			/* only systems, collections and their sections hold products */
-			if (is_el(c, "VirtualSystem") || is_el(c, "VirtualSystemCollection"))
+			if (is_section(c, "VirtualSystem") || is_section(c, "VirtualSystemCollection"))
 				do_props_in(w, c, r, done, depth + 1);
 			continue;
 		}

@@ -139,6 +139,19 @@ grep -q '^property.0.value=exported hello$' "$OVFDEPLOY_HOME/instances/v2/instan
 	ok "deployed without --prop, it gets the exported value" || fail "the redeployed greeting is not the exported one"
 expect_exit 0 "the redeployed disk reads as the exported one" -- qemu-img compare "$OVFDEPLOY_HOME/instances/v2/disk0.qcow2" flat0.raw
 
+# A package whose disk is gzip-compressed and chunked: deploy inflates the
+# base into the instance; the export is plain again.
+"$O" -q pack v/tiny.ovf -o vz.ova --compress --chunk-size 1M || fail "packing the compressed variant"
+expect_exit 0 "deploy the compressed, chunked variant" -- "$O" -q deploy vz.ova --accept-eula --backend qemu --name vz
+dz=$(sed -n 's/^disk\.0\.path=//p' "$OVFDEPLOY_HOME/instances/vz/instance.conf")
+qemu-io -f qcow2 -c 'write -P 0x33 10M 64K' "$dz" >/dev/null || fail "qemu-io on vz"
+expect_exit 0 "export it" -- "$O" export vz -o ez.ova
+expect_exit 0 "it verifies" -- "$O" verify ez.ova
+mkdir xz && (cd xz && tar xf ../ez.ova) || fail "ez.ova is a tar"
+if grep -q 'compression\|chunkSize' xz/vz.ovf; then fail "the export still declares compression or chunks"; else ok "the export declares neither compression nor chunks"; fi
+expect_exit 0 "its disk is the instance's disk (qemu-img compare)" -- qemu-img compare xz/vz-disk1.vmdk "$dz"
+expect_exit 0 "the CD image, gzipped in the package, is copied plain" -- cmp xz/tools.iso v/tools.iso
+
 # --json
 expect_exit 0 "export --json" -- "$O" --json export v1 -o j.ova
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["disks"] == 2 and d["instance"] == "v1", d' \
