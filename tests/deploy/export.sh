@@ -152,6 +152,12 @@ if grep -q 'compression\|chunkSize' xz/vz.ovf; then fail "the export still decla
 expect_exit 0 "its disk is the instance's disk (qemu-img compare)" -- qemu-img compare xz/vz-disk1.vmdk "$dz"
 expect_exit 0 "the CD image, gzipped in the package, is copied plain" -- cmp xz/tools.iso v/tools.iso
 
+# What a killed export left beside the output (its working directory, no
+# longer locked) is removed by the next export there.
+mkdir .ovfdeploy-export-Ab12Cd && echo partial >.ovfdeploy-export-Ab12Cd/v1-disk1.vmdk
+expect_exit 0 "export beside a killed export's leftovers" -- "$O" export v1 -o e2.ova
+[ ! -e .ovfdeploy-export-Ab12Cd ] && ok "the leftover working directory is removed" || fail "the leftover stays"
+
 # --json
 expect_exit 0 "export --json" -- "$O" --json export v1 -o j.ova
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["ok"] and d["disks"] == 2 and d["instance"] == "v1", d' \
