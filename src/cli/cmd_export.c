@@ -41,6 +41,7 @@ int cmd_export(int argc, char **argv)
 		{"sync", no_argument, NULL, O_SYNC_},
 		{"no-sync", no_argument, NULL, O_NO_SYNC},
 		{"progress", no_argument, NULL, 'p'},
+		{"connect", required_argument, NULL, 'c'}, /* refused below, with the reason */
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -58,11 +59,14 @@ int cmd_export(int argc, char **argv)
 		case O_SYNC_: o.sync = true; break;
 		case O_NO_SYNC: o.sync = false; break;
 		case 'p': force_progress = true; break;
+		case 'c': break;
 		default: return cli_usage_error("export", "unknown option");
 		}
 	}
 	if (argc - optind != 1)
 		return cli_usage_error("export", "expected one instance name");
+	if (cli_libvirt_uri(argc, argv))
+		return cli_usage_error("export", "instances on libvirt hosts (--connect, $OVFDEPLOY_CONNECT) cannot be exported yet; only local ones");
 	if (!out || !*out)
 		return cli_usage_error("export", "-o OUTPUT.ova is required");
 	if (o.sign_cert && !o.sign_key)

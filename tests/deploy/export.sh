@@ -214,6 +214,15 @@ expect_grep '^v1 +stopped' list.txt "list does not take the export for a run"
 expect_exit 2 "stop does not signal the exporter" -- "$O" stop v1
 kill -0 "$holder" 2>/dev/null && ok "the exporter lives on" || fail "the exporter was stopped"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
+# The package an instance reads its base from has gone: the error says so.
+cp v.ova moved.ova && "$O" -q deploy moved.ova --accept-eula --backend qemu --name mv || fail "deploy moved.ova"
+rm moved.ova
+expect_exit 3 "an instance whose package has gone cannot be exported" -- "$O" export mv -o mv.ova
+expect_grep "its base is read from .*moved.ova" "$T_TMP/err" "the error names the package the base is read from"
+[ ! -e mv.ova ] && ok "nothing at -o" || fail "mv.ova exists"
+expect_exit 2 "export refuses --connect (libvirt instances)" -- "$O" export v1 -o c.ova --connect qemu:///system
+expect_grep "libvirt hosts .* cannot be exported yet" "$T_TMP/err" "and says why"
+
 ls -a >dir.txt
 if grep -q 'ovfdeploy-export' dir.txt; then fail "a working directory was left behind"; else ok "no working directory is left behind"; fi
 
