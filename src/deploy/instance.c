@@ -718,11 +718,13 @@ int instance_remove(const char *name, od_err *e)
 		return rc < 0 ? -1 : 0;
 	}
 	if (partial == INSTANCE_COMPLETE && instance_load(name, &in, e) == 0) {
-		pid_t pid = instance_running_pid(&in);
+		pid_t pid = instance_running_pid(&in), exporter = instance_export_pid(&in);
 		instance_free(&in);
 		if (pid)
 			return od_err_set(e, OD_E_USAGE, "instance '%s' is running (pid %d): stop it first ('ovfdeploy stop %s')",
 					  name, (int)pid, name);
+		if (exporter)
+			return od_err_set(e, OD_E_USAGE, "instance '%s' is being exported (process %d)", name, (int)exporter);
 	} else if (e && e->code == OD_E_USAGE) {
 		return -1; /* no such instance */
 	}

@@ -212,6 +212,8 @@ expect_grep "is being exported" "$T_TMP/err" "start says it is being exported"
 "$O" list >list.txt
 expect_grep '^v1 +stopped' list.txt "list does not take the export for a run"
 expect_exit 2 "stop does not signal the exporter" -- "$O" stop v1
+expect_exit 2 "rm does not remove an instance being exported" -- "$O" rm v1
+expect_grep "is being exported" "$T_TMP/err" "rm says it is being exported"
 kill -0 "$holder" 2>/dev/null && ok "the exporter lives on" || fail "the exporter was stopped"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 # The package an instance reads its base from has gone: the error says so.
