@@ -389,6 +389,53 @@ static char *make_tmpdir(const char *out, int *lockfd, od_err *e)
 	return tmp;
 }
 
+/* Instances read their bases in place, as byte ranges of the package they
+ * came from: replacing that file (the rename at the end) would change the
+ * disks of every instance deployed from it.  Refuse an output that is the
+ * package of any instance. */
+static int check_not_a_base(const char *out, od_err *e)
+{
+	/* Nor anywhere in the instances' store: their files are theirs. */
+	const char *slash = strrchr(out, '/');
+	char *dir = slash ? od_strndup(out, (size_t)(slash - out) + (slash == out)) : od_strdup(".");
+	char *root = dir ? instance_root(e) : NULL;
+	char rd[PATH_MAX], rr[PATH_MAX];
+	bool inside = false;
+	if (!dir || !root) {
+		free(dir);
+		return dir ? -1 : od_err_nomem(e);
+	}
+	if (realpath(dir, rd) && realpath(root, rr)) {
+		size_t n = strlen(rr);
+		inside = !strncmp(rd, rr, n) && (rd[n] == '/' || rd[n] == '\0');
+	}
+	free(dir);
+	free(root);
+	if (inside)
+		return od_err_set(e, OD_E_USAGE, "%s: inside the instances' store (%s); write the export elsewhere", out, rr);
+	struct stat so, sp;
+	if (stat(out, &so) < 0)
+		return 0; /* nothing there yet */
+	char **names = NULL;
+	size_t n = 0;
+	if (instance_list(&names, &n, e) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct instance o;
+		if (instance_partial(names[i]) != INSTANCE_COMPLETE || instance_load(names[i], &o, NULL) < 0)
+			continue;
+		if (o.package && stat(o.package, &sp) == 0 && sp.st_dev == so.st_dev && sp.st_ino == so.st_ino)
+			rc = od_err_set(e, OD_E_USAGE,
+					"%s is the package instance '%s' was deployed from and reads its disks from; "
+					"write the export elsewhere",
+					out, names[i]);
+		instance_free(&o);
+	}
+	instance_list_free(names, n);
+	return rc;
+}
+
 void deploy_export_result_free(struct deploy_export_result *r)
 {
 	ovf_warnings_free(&r->warnings);
@@ -405,6 +452,10 @@ int deploy_export(const char *name, const char *out, const struct deploy_export_
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is incomplete (a deploy of it is under way or died)", name);
 	if (instance_load(name, &x.in, e) < 0)
 		return -1;
+	if (check_not_a_base(out, e) < 0) {
+		instance_free(&x.in);
+		return -1;
+	}
 	if ((lockfd = lock_stopped(&x.in, e)) < 0)
 		goto out;
 	char *dp = od_asprintf("%s/descriptor.ovf", x.in.dir);

@@ -176,6 +176,12 @@ if command -v openssl >/dev/null; then
 fi
 
 # refusals
+cp v.ova shared.ova && "$O" -q deploy shared.ova --accept-eula --backend qemu --name sh1 || fail "deploy shared.ova"
+expect_exit 2 "export over the package an instance reads its base from is refused" -- "$O" export v1 -o shared.ova
+expect_grep "the package instance 'sh1' was deployed from" "$T_TMP/err" "the error names that instance"
+expect_exit 0 "that package is untouched" -- cmp shared.ova v.ova
+expect_exit 2 "export into the instances' store is refused" -- "$O" export v1 -o "$OVFDEPLOY_HOME/instances/v1/x.ova"
+[ ! -e "$OVFDEPLOY_HOME/instances/v1/x.ova" ] && ok "nothing written there" || fail "x.ova in the store"
 expect_exit 2 "a missing instance is an error" -- "$O" export nosuch -o n.ova
 expect_grep "no instance named 'nosuch'" "$T_TMP/err" "the error names the instance"
 [ ! -e n.ova ] && ok "nothing at -o for a missing instance" || fail "n.ova exists"
