@@ -120,6 +120,7 @@ void cli_print_verify(const struct ovf_package *p, const struct ovf_verify_repor
 	X(stop, "stop a running instance") \
 	X(console, "attach to an instance's serial console") \
 	X(rm, "remove a deployed instance") \
+	X(export, "write a stopped instance, as it is now, into a new OVA") \
 	X(display, "show how to connect to an instance's screen (VNC)") \
 	X(screenshot, "take a picture of an instance's screen (PNG)") \
 	X(sendkeys, "type on an instance's keyboard")

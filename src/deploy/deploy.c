@@ -1129,6 +1129,10 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 {
 	if (instance_running_pid(in))
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is running already", in->name);
+	pid_t exporter = instance_export_pid(in);
+	if (exporter)
+		return od_err_set(e, OD_E_USAGE, "instance '%s' is being exported (process %d): start it when that is done",
+				  in->name, (int)exporter);
 	/* Every disk and the files behind it must be there: a package moved
 	 * or deleted after deploy would otherwise surface as QEMU's "Could
 	 * not open backing file", or the runner's, with no way out named. */

@@ -251,6 +251,9 @@ int instance_list(char ***names, size_t *n, od_err *e);
 void instance_list_free(char **names, size_t n);
 /* The QEMU (or runner) process of a running instance, or 0 when stopped. */
 pid_t instance_running_pid(const struct instance *in);
+/* The process exporting the instance (a read lock on its pid file, which
+ * keeps it from starting; export.c), or 0. */
+pid_t instance_export_pid(const struct instance *in);
 /* Remove a stopped instance and everything in its directory. */
 int instance_remove(const char *name, od_err *e);
 /* Whether NAME's directory lacks instance.conf: INSTANCE_CREATING while a
@@ -474,5 +477,28 @@ struct vm_vmware;
  * the environment CD goes in. */
 int deploy_vmware_config(const struct instance *in, enum deploy_backend b, struct vm_vmware *vw, char **env,
 			 bool *attach_iso, od_err *e);
+
+/* ---- export (export.c) -----------------------------------------------------------
+ * A stopped instance back into an OVA at `out`: its descriptor with the
+ * instance's deployment option and property values as the new defaults
+ * (passwords excepted, with a warning), its disks as they are now (base and
+ * overlay read as one) as streamOptimized VMDKs, other files of the package
+ * copied from the package it was deployed from; a SHA256 manifest, and a
+ * signature with sign_key.  Crash-safe (nothing at `out` on failure); a
+ * running instance is refused, and one being exported cannot start. */
+struct deploy_export_opts {
+	const char *sign_key, *sign_cert;  /* PEM; sign_cert NULL = the key file's certificates */
+	bool sync;                         /* fsync the OVA before the rename */
+	od_progress_fn progress;
+	void *progress_ctx;
+};
+struct deploy_export_result {
+	size_t ndisks;
+	uint64_t disk_bytes;               /* the VMDKs' bytes */
+	struct ovf_warnings warnings;
+};
+int deploy_export(const char *name, const char *out, const struct deploy_export_opts *o,
+		  struct deploy_export_result *res, od_err *e);
+void deploy_export_result_free(struct deploy_export_result *r);
 
 #endif

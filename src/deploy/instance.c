@@ -664,7 +664,21 @@ pid_t instance_running_pid(const struct instance *in)
 		return 0;
 	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
 	pid_t pid = 0;
-	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+	/* A read lock is an export (export.c), not a run. */
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_WRLCK)
+		pid = fl.l_pid;
+	close(fd);
+	return pid;
+}
+
+pid_t instance_export_pid(const struct instance *in)
+{
+	int fd = in->spec.pidfile ? open(in->spec.pidfile, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0)
+		return 0;
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	pid_t pid = 0;
+	if (fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type == F_RDLCK)
 		pid = fl.l_pid;
 	close(fd);
 	return pid;
@@ -704,11 +718,13 @@ int instance_remove(const char *name, od_err *e)
 		return rc < 0 ? -1 : 0;
 	}
 	if (partial == INSTANCE_COMPLETE && instance_load(name, &in, e) == 0) {
-		pid_t pid = instance_running_pid(&in);
+		pid_t pid = instance_running_pid(&in), exporter = instance_export_pid(&in);
 		instance_free(&in);
 		if (pid)
 			return od_err_set(e, OD_E_USAGE, "instance '%s' is running (pid %d): stop it first ('ovfdeploy stop %s')",
 					  name, (int)pid, name);
+		if (exporter)
+			return od_err_set(e, OD_E_USAGE, "instance '%s' is being exported (process %d)", name, (int)exporter);
 	} else if (e && e->code == OD_E_USAGE) {
 		return -1; /* no such instance */
 	}

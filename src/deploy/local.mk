@@ -9,7 +9,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/libvirt.c \
 	src/deploy/deploy_efi.c \
 	src/deploy/deploy_screen.c \
-	src/deploy/vmware.c
+	src/deploy/vmware.c \
+	src/deploy/export.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS) $(VNCSERVER_LIBS)
 
@@ -53,3 +54,5 @@ TESTS += tests/deploy/test_hwplan
 # VMware-style appliances boot on the QEMU backend with their described hardware
 TESTS += tests/deploy/vmware-hw.sh
 EXTRA_DIST += tests/deploy/vmware-hw.sh tests/deploy/vmware-ovf.sh
+TESTS += tests/deploy/export.sh
+EXTRA_DIST += tests/deploy/export.sh

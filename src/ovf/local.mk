@@ -65,7 +65,8 @@ src_ovf_libovf_a_SOURCES += \
 	src/ovf/verify.c \
 	src/ovf/pack.c \
 	src/ovf/unpack.c \
-	src/ovf/generate.c
+	src/ovf/generate.c \
+	src/ovf/rewrite.c
 
 check_PROGRAMS += tests/pkg/test_pkg
 tests_pkg_test_pkg_SOURCES = tests/pkg/test_pkg.c
@@ -74,3 +75,10 @@ tests_pkg_test_pkg_LDADD = $(OVF_LIBS) $(TEST_LIBS)
 TESTS += tests/pkg/test_pkg tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh tests/pkg/packio.sh
 EXTRA_DIST += tests/pkg/pkglib.sh tests/pkg/packio.sh tests/pkg/roundtrip.sh tests/pkg/sign.sh tests/pkg/hostile.sh tests/pkg/fromdisk.sh \
 	tests/fuzz/fuzz_manifest.c tests/fuzz/fuzz_package.c tests/fuzz/build-pkg.sh
+
+# ovf_descriptor_rewrite (rewrite.c), for export
+check_PROGRAMS += tests/ovf/test_rewrite
+tests_ovf_test_rewrite_SOURCES = tests/ovf/test_rewrite.c
+tests_ovf_test_rewrite_CFLAGS = $(TEST_CFLAGS)
+tests_ovf_test_rewrite_LDADD = $(OVF_LIBS) $(TEST_LIBS)
+TESTS += tests/ovf/test_rewrite

@@ -692,6 +692,37 @@ struct ovf_gen_opts {
 };
 int ovf_generate_descriptor(const struct ovf_gen_opts *o, od_buf *out, od_err *e);
 
+/* ---- rewriting a descriptor (rewrite.c) -----------------------------------------
+ * For `export`: the descriptor with some attributes changed and everything
+ * else kept (comments, sections we do not model, vendor extensions).  Each
+ * edit names an element that must exist, else an error says which. */
+struct ovf_rewrite_file {
+	const char *id;          /* References/File ovf:id */
+	bool add;                /* a new File (the id must not exist yet) */
+	const char *href;
+	uint64_t size;           /* the new ovf:size; ovf:compression and ovf:chunkSize go */
+};
+struct ovf_rewrite_disk {
+	const char *disk_id;     /* DiskSection/Disk ovf:diskId */
+	const char *file_ref;    /* new ovf:fileRef, NULL = keep */
+	const char *format;      /* new ovf:format, NULL = keep */
+	uint64_t capacity;       /* new ovf:capacity in bytes (units removed); 0 = keep */
+	/* ovf:parentRef and ovf:populatedSize are removed: the disk is whole */
+};
+struct ovf_rewrite_prop {
+	const char *key;         /* the full key, class.key.instance */
+	const char *value;       /* the new default (ovf:value, and the ovf:Value of default_config) */
+};
+struct ovf_rewrite {
+	const char *default_config;  /* the one Configuration with ovf:default="true"; NULL = keep */
+	const struct ovf_rewrite_file *files; size_t nfiles;
+	const struct ovf_rewrite_disk *disks; size_t ndisks;
+	const struct ovf_rewrite_prop *props; size_t nprops;
+};
+/* Appends the rewritten descriptor (UTF-8, with an XML declaration) to `out`. */
+int ovf_descriptor_rewrite(const char *buf, size_t len, const char *name, const struct ovf_rewrite *r, od_buf *out,
+			   od_err *e);
+
 /* Unpack: verify everything, extract into a temporary directory beside
  * `dest`, and rename it into place only when all succeeded.  Refuses when
  * the file system lacks room for the declared sizes, and when `dest`

@@ -1,5 +1,5 @@
 #!/bin/sh
-# crash.sh - crash consistency: 'convert', 'pack', 'unpack' and 'deploy' are
+# crash.sh - crash consistency: 'convert', 'pack', 'unpack', 'export' and 'deploy' are
 # killed with SIGKILL at random moments spread over their normal run time.
 # After each kill the destination either does not exist or is complete and
 # checks out (qemu-img compare, verify, list/rm/redeploy), and no temporary
@@ -174,6 +174,29 @@ unpack_check() {
 }
 probe=un/probe; out=un/out
 campaign unpack '"$O" unpack "$v" "$dest"' plain.ova gz.ova
+
+# ---- export ------------------------------------------------------------------
+# A deployed instance (base from the compressed package, one change in its
+# overlay) back into an OVA: each kill leaves no OVA or one that verifies,
+# and the instance stays usable (not taken for running, exports again).
+"$O" -q deploy --accept-eula --name ex gz.ova && "$O" -q compare "$OVFDEPLOY_HOME/instances/ex/disk0.qcow2" src.raw ||
+	fail "deploy the instance to export"
+mkdir exp
+export_reset() { rm -f "$dest"; }
+export_check() {
+	if [ -e "$dest" ] && ! "$O" verify --ca-file key.crt "$dest" >/dev/null 2>&1; then
+		bad "$dest exists and does not verify"
+	fi
+	"$O" list >list.out 2>&1
+	grep -Eq '^ex +stopped ' list.out || bad "the instance is not listed as stopped: $(cat list.out)"
+	after_kill exp '^\.'
+}
+probe=exp/probe.ova; out=exp/out.ova
+campaign export '"$O" export ex $v -o "$dest"' "" "$sign"
+"$O" -q export ex -o exp/last.ova && tar xOf exp/last.ova ex-disk1.vmdk >exp/last.vmdk &&
+	"$O" -q compare exp/last.vmdk src.raw && ok "after the kills the instance exports whole" ||
+	fail "after the kills the instance does not export whole"
+"$O" -q rm ex || fail "rm the exported instance"
 
 # ---- deploy -----------------------------------------------------------------
 # 'deploy' without --start only makes the instance: nothing boots.  The

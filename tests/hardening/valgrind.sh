@@ -61,6 +61,12 @@ vg "convert VMDK stream (qemu-img's) -> qcow2" -- convert -O qcow2 q.vmdk o2.qco
 vg "convert raw -> VMDK stream" -- convert -O vmdk -c d.raw o3.vmdk
 vg "convert raw -> compressed qcow2 (2 threads)" -- convert -O qcow2 -c -j 2 d.raw o4.qcow2
 vg "compare" -- compare o4.qcow2 d.raw
+# export: an instance of the compressed package (a base inflated into it)
+# back into a signed OVA
+export OVFDEPLOY_HOME="$T_TMP/home"
+"$O" -q deploy --accept-eula --name vx gz.ova || fail "deploy an instance to export"
+vg "export --sign an instance" -- export vx --sign key.pem --cert cert.pem -o ex.ova
+"$O" -q verify --ca-file cert.pem ex.ova || fail "the export does not verify"
 for f in o1.raw o2.qcow2 o3.vmdk o4.qcow2; do
 	qemu-img compare -q d.raw "$f" 2>/dev/null || fail "$f differs from the source"
 done
