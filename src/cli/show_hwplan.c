@@ -7,7 +7,26 @@
 
 #include <stdio.h>
 
-static const enum deploy_backend backends[] = {DEPLOY_BACKEND_QEMU, DEPLOY_BACKEND_EMBEDDED};
+/* The places a plan can run: the two local backends and a libvirt host. */
+enum target { T_QEMU, T_EMBEDDED, T_LIBVIRT, T_N };
+static const char *const target_name[T_N] = {"QEMU", "the embedded runner", "libvirt"};
+static const char *const target_key[T_N] = {"qemu", "embedded", "libvirt"};
+
+static void ctrl_choice(enum target t, enum hw_ctrl_model m, struct hw_choice *ch)
+{
+	if (t == T_LIBVIRT)
+		lv_ctrl_choice(m, ch);
+	else
+		hw_ctrl_choice(m, t == T_QEMU ? DEPLOY_BACKEND_QEMU : DEPLOY_BACKEND_EMBEDDED, ch);
+}
+
+static void nic_choice(enum target t, enum hw_nic_model m, struct hw_choice *ch)
+{
+	if (t == T_LIBVIRT)
+		lv_nic_choice(m, ch);
+	else
+		hw_nic_choice(m, t == T_QEMU ? DEPLOY_BACKEND_QEMU : DEPLOY_BACKEND_EMBEDDED, ch);
+}
 
 static const char *label(const struct ovf_item *it, const char *dflt)
 {
@@ -67,18 +86,33 @@ void cli_hwplan_text(const struct ovf_hardware *hw)
 		printf("      the OVF environment CD on the backend's default CD-ROM\n");
 	for (size_t i = 0; i < p.nnics; i++)
 		printf("      nic %s: %s\n", label(hw->nics[p.nics[i].hw_nic].item, "?"), hw_nic_name(p.nics[i].model));
-	for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
-		enum deploy_backend be = backends[k];
-		printf("      on %s:", be == DEPLOY_BACKEND_QEMU ? "QEMU" : "the embedded runner");
+	for (enum target be = 0; be < T_N; be++) {
+		printf("      on %s:", target_name[be]);
 		size_t n = 0;
 		for (size_t c = 0; c < p.nctrls; c++) {
 			struct hw_choice ch;
-			bool dup = false;
+			bool dup = false, env_only = false;
 			for (size_t k2 = 0; k2 < c; k2++)
 				dup |= p.ctrls[k2].model == p.ctrls[c].model;
+			/* the model holds the environment CD and nothing else */
+			for (size_t i = 0; i < p.ndisks; i++) {
+				if (p.disks[i].ctrl >= p.nctrls || p.ctrls[p.disks[i].ctrl].model != p.ctrls[c].model ||
+				    (p.disks[i].cdrom && !p.disks[i].env))
+					continue; /* (an empty CD drive is not attached) */
+				if (i != p.env) {
+					env_only = false;
+					break;
+				}
+				env_only = true;
+			}
 			if (dup)
 				continue; /* one line per model */
-			hw_ctrl_choice(p.ctrls[c].model, be, &ch);
+			if (be == T_EMBEDDED && env_only && hwplan_embedded_cd_moves(&p)) {
+				printf("%s %s -> pvscsi (the environment CD joins the disks there)", n++ ? ";" : "",
+				       hw_ctrl_name(p.ctrls[c].model));
+				continue;
+			}
+			ctrl_choice(be, p.ctrls[c].model, &ch);
 			printf("%s %s %s", n++ ? ";" : "", hw_ctrl_name(p.ctrls[c].model), ch.exact ? "exact" : "->");
 			if (!ch.exact)
 				printf(" %s (%s; the guest needs %s)", ch.device, ch.why, ch.driver);
@@ -90,7 +124,7 @@ void cli_hwplan_text(const struct ovf_hardware *hw)
 				dup |= p.nics[k2].model == p.nics[i].model;
 			if (dup)
 				continue;
-			hw_nic_choice(p.nics[i].model, be, &ch);
+			nic_choice(be, p.nics[i].model, &ch);
 			printf("%s %s %s", n++ ? ";" : "", hw_nic_name(p.nics[i].model), ch.exact ? "exact" : "->");
 			if (!ch.exact)
 				printf(" %s (%s; the guest needs %s)", ch.device, ch.why, ch.driver);
@@ -107,9 +141,9 @@ void cli_hwplan_text(const struct ovf_hardware *hw)
 	hwplan_free(&p);
 }
 
-static void json_choice(json_w *w, enum deploy_backend be, const struct hw_choice *ch)
+static void json_choice(json_w *w, enum target t, const struct hw_choice *ch)
 {
-	json_obj_begin(w, be == DEPLOY_BACKEND_QEMU ? "qemu" : "embedded");
+	json_obj_begin(w, target_key[t]);
 	json_str(w, "device", ch->device);
 	json_bool(w, "exact", ch->exact);
 	json_str(w, "why", ch->why);
@@ -133,10 +167,10 @@ void cli_hwplan_json(json_w *w, const struct ovf_hardware *hw)
 		json_str(w, "model", hw_ctrl_name(p.ctrls[c].model));
 		json_uint(w, "index", p.ctrls[c].index);
 		json_str(w, "instance_id", p.ctrls[c].item ? p.ctrls[c].item->instance_id : NULL);
-		for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
+		for (enum target t = 0; t < T_N; t++) {
 			struct hw_choice ch;
-			hw_ctrl_choice(p.ctrls[c].model, backends[k], &ch);
-			json_choice(w, backends[k], &ch);
+			ctrl_choice(t, p.ctrls[c].model, &ch);
+			json_choice(w, t, &ch);
 		}
 		json_obj_end(w);
 	}
@@ -162,10 +196,10 @@ void cli_hwplan_json(json_w *w, const struct ovf_hardware *hw)
 		json_obj_begin(w, NULL);
 		json_str(w, "instance_id", hw->nics[p.nics[i].hw_nic].item->instance_id);
 		json_str(w, "model", hw_nic_name(p.nics[i].model));
-		for (size_t k = 0; k < sizeof backends / sizeof backends[0]; k++) {
+		for (enum target t = 0; t < T_N; t++) {
 			struct hw_choice ch;
-			hw_nic_choice(p.nics[i].model, backends[k], &ch);
-			json_choice(w, backends[k], &ch);
+			nic_choice(t, p.nics[i].model, &ch);
+			json_choice(w, t, &ch);
 		}
 		json_obj_end(w);
 	}

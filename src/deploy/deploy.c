@@ -629,14 +629,7 @@ static void deploy_hw_warnings(struct deploy_plan *pl, const struct hwplan *hp, 
 		ovf_warn(&pl->warnings, "%s", hp->notes.v[i]);
 	/* On the embedded runner the environment CD joins disks on a PVSCSI
 	 * (embedded_config): its own controller is then not used. */
-	bool cd_moves = false;
-	for (size_t k = 0; b == DEPLOY_BACKEND_EMBEDDED && k < hp->ndisks; k++) {
-		struct hw_choice ch;
-		if (hp->disks[k].cdrom || hp->disks[k].ctrl == HWPLAN_NONE)
-			continue;
-		hw_ctrl_choice(hp->ctrls[hp->disks[k].ctrl].model, b, &ch);
-		cd_moves |= strcmp(ch.device, "pvscsi") == 0;
-	}
+	bool cd_moves = b == DEPLOY_BACKEND_EMBEDDED && hwplan_embedded_cd_moves(hp);
 	for (size_t c = 0; c < hp->nctrls; c++) {
 		struct hw_choice ch;
 		hw_ctrl_choice(hp->ctrls[c].model, b, &ch);

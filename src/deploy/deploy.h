@@ -89,6 +89,9 @@ struct hwplan {
 };
 int hwplan_make(const struct ovf_hardware *hw, enum hw_mode mode, struct hwplan *out, od_err *e);
 void hwplan_free(struct hwplan *p);
+/* On the embedded runner the environment CD joins the disks on its PVSCSI
+ * when any disk is there (it has no IDE or SATA; such guests have sr_mod). */
+bool hwplan_embedded_cd_moves(const struct hwplan *p);
 
 /* ---- what to run ----------------------------------------------------------
  * struct vmspec is the machine's device list for both backends: controllers
@@ -437,6 +440,11 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 int lv_devices_xml(const struct hwplan *hp, const char *pool, char *const *vols, size_t nvols, const char *env_vol,
 		   const char *network, const char *bridge, const char *log, od_buf *x, od_err *e);
 void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, struct ovf_warnings *w);
+/* What a libvirt domain is given for a described controller or NIC model
+ * (device: libvirt's controller model or type, or NIC model), as
+ * hw_ctrl_choice() says for the local backends; for inspect. */
+void lv_ctrl_choice(enum hw_ctrl_model m, struct hw_choice *out);
+void lv_nic_choice(enum hw_nic_model m, struct hw_choice *out);
 int lv_start(lv_conn *c, const char *name, od_err *e);
 /* ACPI power button; destroyed after timeout_s (then *forced). */
 int lv_stop(lv_conn *c, const char *name, unsigned timeout_s, bool *forced, od_err *e);

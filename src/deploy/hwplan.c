@@ -171,6 +171,19 @@ void hw_ctrl_choice(enum hw_ctrl_model m, enum deploy_backend b, struct hw_choic
 	fill(b == DEPLOY_BACKEND_EMBEDDED ? &embedded_ctrl[m] : &qemu_ctrl[m], out);
 }
 
+bool hwplan_embedded_cd_moves(const struct hwplan *p)
+{
+	for (size_t k = 0; k < p->ndisks; k++) {
+		struct hw_choice ch;
+		if (p->disks[k].cdrom || p->disks[k].ctrl >= p->nctrls)
+			continue;
+		hw_ctrl_choice(p->ctrls[p->disks[k].ctrl].model, DEPLOY_BACKEND_EMBEDDED, &ch);
+		if (strcmp(ch.device, "pvscsi") == 0)
+			return true;
+	}
+	return false;
+}
+
 void hw_nic_choice(enum hw_nic_model m, enum deploy_backend b, struct hw_choice *out)
 {
 	if ((unsigned)m >= HW_NIC_NMODELS)

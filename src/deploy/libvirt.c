@@ -823,6 +823,20 @@ static const struct lv_ctrl_row *ctrl_row(enum hw_ctrl_model m)
 	return &lv_ctrl[(unsigned)m < HW_CTRL_NMODELS ? m : HW_CTRL_VIRTIO];
 }
 
+void lv_ctrl_choice(enum hw_ctrl_model m, struct hw_choice *out)
+{
+	const struct lv_ctrl_row *r = ctrl_row(m);
+	*out = (struct hw_choice){r->model ? r->model : r->type ? r->type : "virtio-blk", r->exact, r->why, r->driver};
+}
+
+void lv_nic_choice(enum hw_nic_model m, struct hw_choice *out)
+{
+	if ((unsigned)m >= HW_NIC_NMODELS)
+		m = HW_NIC_VIRTIO;
+	hw_nic_choice(m, DEPLOY_BACKEND_QEMU, out); /* libvirt's QEMU: the same stand-ins */
+	out->device = lv_nic[m];
+}
+
 /* A warning for each device libvirt is given in place of the described
  * one (naming the driver the guest then needs), and the plan's notes. */
 void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, struct ovf_warnings *w)

@@ -114,7 +114,9 @@ cd .. || exit 1
 expect_grep 'disk Hard disk 1 on pvscsi 0 target 0, boot disk' inspect-a.txt "inspect: the boot disk on PVSCSI target 0"
 expect_grep 'cdrom CD/DVD drive 1 on IDE secondary master, the OVF environment CD' inspect-a.txt "inspect: the environment CD in the described IDE drive"
 expect_grep 'on QEMU: pvscsi exact; ide exact; vmxnet3 exact' inspect-a.txt "inspect: everything exact on QEMU"
-expect_grep 'on the embedded runner: pvscsi exact; ide -> virtio-blk' inspect-a.txt "inspect: the embedded runner's PVSCSI is exact, its stand-ins named"
+expect_grep 'on the embedded runner: pvscsi exact; ide -> pvscsi \(the environment CD joins the disks there\); vmxnet3 -> virtio-net' inspect-a.txt \
+	"inspect: the embedded runner's PVSCSI is exact, the CD joins it, its stand-ins named"
+expect_grep 'on libvirt: pvscsi exact; ide exact; vmxnet3 exact' inspect-a.txt "inspect: everything exact on libvirt"
 "$O" --json inspect b.ova >inspect-b.json 2>&1
 python3 - inspect-b.json >plan-b.txt <<'EOF' || fail "inspect --json b"
 import json, sys
@@ -122,6 +124,7 @@ d = json.load(open(sys.argv[1]))
 p = d["virtual_systems"][0]["hardware"][0]["plan"]
 for c in p["controllers"]:
     print("ctrl", c["model"], c["qemu"]["device"], c["qemu"]["exact"], c["qemu"]["driver"])
+    print("lvctrl", c["model"], c["libvirt"]["device"], c["libvirt"]["exact"], c["libvirt"]["driver"])
 for n in p["nics"]:
     print("nic", n["model"], n["qemu"]["device"], n["qemu"]["exact"], n["qemu"]["driver"])
 for k in p["disks"]:
@@ -129,6 +132,8 @@ for k in p["disks"]:
 EOF
 expect_grep '^ctrl lsilogic pvscsi False vmw_pvscsi$' plan-b.txt "inspect --json: lsilogic is substituted on QEMU, naming the guest's driver"
 expect_grep '^ctrl ide piix3-ide True ata_piix$' plan-b.txt "inspect --json: IDE is exact on QEMU"
+expect_grep '^lvctrl nvme vmpvscsi False vmw_pvscsi$' plan-b.txt "inspect --json: libvirt's NVMe stand-in, naming the guest's driver"
+expect_grep '^lvctrl buslogic lsilogic False sym53c8xx$' plan-b.txt "inspect --json: libvirt's 'lsilogic' (53C895A) for BusLogic"
 expect_grep '^nic vmxnet2 e1000 False e1000$' plan-b.txt "inspect --json: VMXNET2 is substituted by E1000"
 expect_grep '^disk 4 0 True False True$' plan-b.txt "inspect --json: the environment CD on SATA port 0"
 
