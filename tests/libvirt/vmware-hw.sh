@@ -27,39 +27,15 @@ grep -q virtio_blk outa.log && fail "a virtio disk driver slipped into the initr
 mkdir a && cd a || exit 1
 cp ../outa/tiny-disk.raw disk0.raw
 "$O" -q convert -O vmdk -o subformat=streamOptimized disk0.raw disk0.vmdk || fail "convert"
-mb=$(($(stat -c %s disk0.raw) / 1048576))
-cat >a.ovf <<EOF
-<?xml version="1.0" encoding="UTF-8"?>
-<Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1" xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
-  xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
-  xmlns:vssd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData">
-  <References><File ovf:id="f0" ovf:href="disk0.vmdk"/></References>
-  <DiskSection><Info>disks</Info>
-    <Disk ovf:diskId="disk0" ovf:fileRef="f0" ovf:capacity="$mb" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>
-  </DiskSection>
-  <NetworkSection><Info>nets</Info><Network ovf:name="VM Network"><Description>lan</Description></Network></NetworkSection>
-  <VirtualSystem ovf:id="lvvm">
-    <Info>lvvm</Info>
-    <ProductSection ovf:class="appliance"><Info>p</Info><Product>lvvm</Product>
-      <Property ovf:key="greeting" ovf:type="string" ovf:userConfigurable="true" ovf:value="hello from libvirt"/>
-      <Property ovf:key="hwtest" ovf:type="boolean" ovf:value="true"/>
-      <Property ovf:key="hwtest_devices" ovf:type="uint8" ovf:value="2"/>
-    </ProductSection>
-    <VirtualHardwareSection ovf:transport="iso">
-      <Info>hw</Info>
-      <System><vssd:ElementName>Virtual Hardware Family</vssd:ElementName><vssd:InstanceID>0</vssd:InstanceID><vssd:VirtualSystemType>vmx-19</vssd:VirtualSystemType></System>
-      <Item><rasd:AllocationUnits>hertz * 10^6</rasd:AllocationUnits><rasd:ElementName>1 CPU</rasd:ElementName><rasd:InstanceID>1</rasd:InstanceID><rasd:ResourceType>3</rasd:ResourceType><rasd:VirtualQuantity>1</rasd:VirtualQuantity></Item>
-      <Item><rasd:AllocationUnits>byte * 2^20</rasd:AllocationUnits><rasd:ElementName>256 MB</rasd:ElementName><rasd:InstanceID>2</rasd:InstanceID><rasd:ResourceType>4</rasd:ResourceType><rasd:VirtualQuantity>256</rasd:VirtualQuantity></Item>
-      <Item><rasd:Address>0</rasd:Address><rasd:ElementName>SCSI controller 0</rasd:ElementName><rasd:InstanceID>3</rasd:InstanceID><rasd:ResourceSubType>VirtualSCSI</rasd:ResourceSubType><rasd:ResourceType>6</rasd:ResourceType></Item>
-      <Item><rasd:Address>0</rasd:Address><rasd:ElementName>IDE 0</rasd:ElementName><rasd:InstanceID>4</rasd:InstanceID><rasd:ResourceType>5</rasd:ResourceType></Item>
-      <Item><rasd:Address>1</rasd:Address><rasd:ElementName>IDE 1</rasd:ElementName><rasd:InstanceID>5</rasd:InstanceID><rasd:ResourceType>5</rasd:ResourceType></Item>
-      <Item><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:ElementName>Hard disk 1</rasd:ElementName><rasd:HostResource>ovf:/disk/disk0</rasd:HostResource><rasd:InstanceID>6</rasd:InstanceID><rasd:Parent>3</rasd:Parent><rasd:ResourceType>17</rasd:ResourceType></Item>
-      <Item ovf:required="false"><rasd:AddressOnParent>0</rasd:AddressOnParent><rasd:AutomaticAllocation>false</rasd:AutomaticAllocation><rasd:ElementName>CD/DVD drive 1</rasd:ElementName><rasd:InstanceID>7</rasd:InstanceID><rasd:Parent>5</rasd:Parent><rasd:ResourceType>15</rasd:ResourceType></Item>
-      <Item><rasd:AutomaticAllocation>true</rasd:AutomaticAllocation><rasd:Connection>VM Network</rasd:Connection><rasd:ElementName>Network adapter 1</rasd:ElementName><rasd:InstanceID>8</rasd:InstanceID><rasd:ResourceSubType>VmxNet3</rasd:ResourceSubType><rasd:ResourceType>10</rasd:ResourceType></Item>
-    </VirtualHardwareSection>
-  </VirtualSystem>
-</Envelope>
-EOF
+. "$top_srcdir/tests/deploy/vmware-ovf.sh"
+{
+	ctrl 3 "SCSI controller 0" 6 VirtualSCSI 0
+	ctrl 4 "IDE 0" 5 "" 0
+	ctrl 5 "IDE 1" 5 "" 1
+	disk 6 "Hard disk 1" disk0 3 0
+	cd_ 7 5 0
+	nic 8 VmxNet3
+} | devices=2 ovf libvirt disk0 >a.ovf
 "$O" -q pack a.ovf -o ../a.ova || fail "pack"
 cd .. || exit 1
 
