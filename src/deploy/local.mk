@@ -9,7 +9,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/libvirt.c \
 	src/deploy/deploy_efi.c \
 	src/deploy/deploy_screen.c \
-	src/deploy/vmware.c
+	src/deploy/vmware.c \
+	src/deploy/pause.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS) $(VNCSERVER_LIBS)
 

@@ -125,7 +125,9 @@ static const int sanitizer_calls[] = {
 static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_GET_REGS, KVM_SET_REGS };
 static const unsigned long net_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONREAD };
 static const unsigned long screen_ioctls[] = { KVM_IRQ_LINE, FIONREAD };
-static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF };
+/* KVM_GET_CLOCK/KVM_SET_CLOCK/KVM_KVMCLOCK_CTRL: pause and resume (kvm.c) */
+static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF,
+					     KVM_GET_CLOCK, KVM_SET_CLOCK, KVM_KVMCLOCK_CTRL };
 
 enum kind { VCPU, NET, MAIN, SCREEN };
 

@@ -1,0 +1,115 @@
+#!/bin/sh
+# pause.sh - 'ovfdeploy pause' and 'resume' on a running instance, on the
+# embedded runner and on QEMU: a guest counting on its serial console
+# (count_guest.S, as the instance's firmware) stops counting while paused
+# and goes on from the next number after the resume (no reset); 'list'
+# shows it paused; the errors (pause twice, resume a running instance,
+# either on a stopped one) exit non-zero with a message.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/runner/lib.sh"
+. "$top_srcdir/tests/deploy/deploylib.sh"
+command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
+command -v gcc >/dev/null && command -v ld >/dev/null || skip "gcc or ld missing"
+export OVFDEPLOY_HOME="$T_TMP/home"
+O=$OVFDEPLOY
+cd "$T_TMP"
+gcc -m32 -c -o count.o "$top_srcdir/tests/runner/count_guest.S" &&
+	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o count.bin count.o ||
+	skip "cannot build 32-bit test guests (gcc -m32, ld -m elf_i386)"
+make_tiny_app 16M
+
+# the last complete count in FILE, as a decimal number ("" when none)
+last_count() { grep -a '^C=[0-9A-F]\{8\}$' "$1" | tail -1 | cut -c3- | { read -r h && echo $((0x$h)); }; }
+# the counts of FILE are 0, 1, 2, ... with no gap, no repeat, no restart
+counts_in_order() {
+	grep -a '^C=' "$1" | cut -c3- | awk '{ v = sprintf("%d", "0x" $1) + 0; if (NR - 1 != v) { bad = 1 } } END { exit bad }'
+}
+# wait until FILE's count exceeds $2 (10 s at most)
+wait_count_above() {
+	w=0
+	while [ $w -lt 100 ]; do
+		c=$(last_count "$1")
+		[ -n "$c" ] && [ "$c" -gt "$2" ] && return 0
+		sleep 0.1
+		w=$((w + 1))
+	done
+	return 1
+}
+
+PIDS=
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# one instance per backend: NAME BACKEND CPUS
+exercise() {
+	name=$1 backend=$2 cpus=$3
+	"$O" -q deploy tiny.ova --accept-eula --name "$name" >/dev/null 2>"$T_TMP/err" ||
+		{ fail "$name: deploy"; cat "$T_TMP/err"; return; }
+	dir=$OVFDEPLOY_HOME/instances/$name
+	conf=$dir/instance.conf
+	sed -i "s/^backend=.*/backend=$backend/; s/^cpus=.*/cpus=$cpus/" "$conf"
+	grep -q '^firmware=' "$conf" && sed -i "s|^firmware=.*|firmware=$T_TMP/count.bin|" "$conf" ||
+		echo "firmware=$T_TMP/count.bin" >>"$conf"
+	expect_exit 2 "$name: pausing a stopped instance is refused" -- "$O" pause "$name"
+	expect_grep "is not running" "$T_TMP/err" "$name: ... saying it is not running"
+	expect_exit 2 "$name: resuming a stopped instance is refused" -- "$O" resume "$name"
+	expect_exit 0 "$name: start ($backend, $cpus vCPUs)" -- "$O" start "$name"
+	pid=$(cat "$dir/pid" 2>/dev/null || true)
+	[ -n "$pid" ] && PIDS="$PIDS $pid"
+	log=$dir/console.log
+	wait_count_above "$log" 5 || { fail "$name: the guest does not count"; sed 's/^/  | /' "$log" | tail -5; return; }
+	expect_exit 2 "$name: resuming a running instance is refused" -- "$O" resume "$name"
+	expect_grep "is not paused" "$T_TMP/err" "$name: ... saying it is not paused"
+
+	expect_exit 0 "$name: pause" -- "$O" pause "$name"
+	before=$(wc -c <"$log")
+	n=$(last_count "$log")
+	sleep 2
+	after=$(wc -c <"$log")
+	[ "$before" -eq "$after" ] && ok "$name: no output for 2 s while paused (count $n)" ||
+		fail "$name: the guest went on while paused ($before -> $after bytes)"
+	"$O" list >list.txt
+	expect_grep "^$name +paused " list.txt "$name: list shows it paused"
+	"$O" --json list >list.json
+	python3 -c 'import json,sys; d=[i for i in json.load(open(sys.argv[1])) if i["name"]==sys.argv[2]][0]; assert d["state"]=="paused", d' \
+		list.json "$name" && ok "$name: list --json says paused" || fail "$name: list --json: $(cat list.json)"
+	expect_exit 2 "$name: pausing twice is refused" -- "$O" pause "$name"
+	expect_grep "paused already" "$T_TMP/err" "$name: ... saying it is paused already"
+
+	expect_exit 0 "$name: resume --json" -- "$O" --json resume "$name"
+	expect_grep '"state": *"running"' "$T_TMP/out" "$name: resume --json says running"
+	if wait_count_above "$log" $((n + 3)); then
+		counts_in_order "$log" && ok "$name: it counts on from $n + 1, no reset (now $(last_count "$log"))" ||
+			{ fail "$name: the counts are not in order"; grep -a '^C=' "$log" | tail -8 | sed 's/^/  | /'; }
+	else
+		fail "$name: no count after the resume"
+	fi
+	"$O" list >list.txt
+	expect_grep "^$name +running " list.txt "$name: list shows it running again"
+
+	# stop works on a paused instance too (it is resumed for the power button)
+	"$O" -q pause "$name"
+	expect_exit 0 "$name: stop a paused instance" -- "$O" stop --timeout 1 "$name"
+	"$O" list >list.txt
+	expect_grep "^$name +stopped " list.txt "$name: stopped"
+	expect_exit 0 "$name: rm" -- "$O" rm "$name"
+}
+
+expect_exit 2 "pause without a name is a usage error" -- "$O" pause
+expect_exit 0 "pause --help" -- "$O" pause --help
+expect_exit 2 "pausing an unknown instance is refused" -- "$O" pause nosuch
+
+if ( exec 3<>/dev/kvm ) 2>/dev/null; then
+	exercise emb embedded 2
+else
+	echo "# /dev/kvm not usable: the embedded runner is not exercised"
+fi
+if command -v qemu-system-x86_64 >/dev/null; then
+	exercise qm qemu 1
+else
+	echo "# qemu-system-x86_64 missing: the QEMU backend is not exercised"
+fi
+done_testing
