@@ -50,6 +50,11 @@ EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(VNCSERVER_LIBS)
 
 TESTS += tests/runner/pause.sh
+check_PROGRAMS += tests/runner/test_control
+tests_runner_test_control_SOURCES = tests/runner/test_control.c
+tests_runner_test_control_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_control_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_control
 EXTRA_DIST += tests/runner/pause.sh tests/runner/count_guest.S
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
 	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh \
