@@ -9,6 +9,7 @@
 #include <check.h>
 #include "../check_run.h"
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
