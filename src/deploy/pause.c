@@ -27,6 +27,10 @@
 #include <unistd.h>
 
 #define QMP_TIMEOUT_MS 10000 /* QEMU under TCG on a loaded host can be slow */
+/* deploy_run_state, which 'list' calls per running instance: a machine
+ * whose control socket is busy (one client at a time, in QEMU as in the
+ * runner) must not hold the listing up for long */
+#define QMP_STATE_TIMEOUT_MS 3000
 #define QMP_LINE_MAX 8192
 
 int deploy_control_listen(const char *path, od_err *e)
@@ -51,6 +55,7 @@ struct qmp {
 	char buf[QMP_LINE_MAX];
 	size_t len;
 	const char *path;
+	int timeout_ms;
 };
 
 static long long ms_now(void)
@@ -63,7 +68,7 @@ static long long ms_now(void)
 /* The next line (without its newline) into line. */
 static int qmp_line(struct qmp *q, char *line, size_t linelen, od_err *e)
 {
-	long long until = ms_now() + QMP_TIMEOUT_MS;
+	long long until = ms_now() + q->timeout_ms;
 	for (;;) {
 		char *nl = memchr(q->buf, '\n', q->len);
 		if (nl) {
@@ -85,7 +90,7 @@ static int qmp_line(struct qmp *q, char *line, size_t linelen, od_err *e)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return od_err_set(e, OD_E_IO, "%s: no answer within %d s", q->path, QMP_TIMEOUT_MS / 1000);
+			return od_err_set(e, OD_E_IO, "%s: no answer within %d s", q->path, q->timeout_ms / 1000);
 		ssize_t r = read(q->fd, q->buf + q->len, sizeof q->buf - q->len);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -142,9 +147,10 @@ static int qmp_cmd(struct qmp *q, const char *cmd, char *reply, size_t replylen,
 	return od_err_set(e, OD_E_IO, "%s: %s: no reply among the events", q->path, cmd);
 }
 
-static int qmp_open(struct qmp *q, const char *path, od_err *e)
+static int qmp_open(struct qmp *q, const char *path, int timeout_ms, od_err *e)
 {
 	q->path = path;
+	q->timeout_ms = timeout_ms;
 	q->len = 0;
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	if (!path || strlen(path) >= sizeof sa.sun_path)
@@ -188,7 +194,7 @@ int deploy_run_state(const struct instance *in, enum deploy_state *st, od_err *e
 		return 0;
 	*st = DEPLOY_STATE_RUNNING;
 	struct qmp q;
-	if (qmp_open(&q, in->spec.control_socket, e) < 0)
+	if (qmp_open(&q, in->spec.control_socket, QMP_STATE_TIMEOUT_MS, e) < 0)
 		return -1;
 	bool paused = false;
 	int rc = query_paused(&q, &paused, e);
@@ -208,7 +214,7 @@ static int set_paused(struct instance *in, bool want_paused, od_err *e)
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is not running (start it with 'ovfdeploy start %s')",
 				  in->name, in->name);
 	struct qmp q;
-	if (qmp_open(&q, in->spec.control_socket, e) < 0) {
+	if (qmp_open(&q, in->spec.control_socket, QMP_TIMEOUT_MS, e) < 0) {
 		od_err_prefix(e, "instance '%s'", in->name);
 		return -1;
 	}
