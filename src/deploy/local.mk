@@ -54,3 +54,10 @@ TESTS += tests/deploy/test_hwplan
 # VMware-style appliances boot on the QEMU backend with their described hardware
 TESTS += tests/deploy/vmware-hw.sh
 EXTRA_DIST += tests/deploy/vmware-hw.sh tests/deploy/vmware-ovf.sh
+
+# pause.c's QMP client against scripted fake machines
+check_PROGRAMS += tests/deploy/test_pause
+tests_deploy_test_pause_SOURCES = tests/deploy/test_pause.c
+tests_deploy_test_pause_CFLAGS = $(TEST_CFLAGS)
+tests_deploy_test_pause_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
+TESTS += tests/deploy/test_pause

@@ -8,10 +8,10 @@
  * (QEMU has more states - "prelaunch", "shutdown", ... - which we report as
  * running, i.e. not paused by us).
  *
- * The replies are read line by line; QMP may put events ({"event": ...})
- * before a reply, which are skipped.  This is not a JSON parser: a reply is
- * the first line holding "return" or "error", and the only values taken
- * from it are the status word and the error's description. */
+ * The replies are read line by line; QMP may put events before a reply,
+ * which are skipped.  This is not a JSON parser: a reply is the first line
+ * whose first key is "return" or "error", and the only values taken from
+ * it are the status word and the error's description. */
 #include "config.h"
 #include "deploy/deploy.h"
 
@@ -129,19 +129,25 @@ static int qmp_cmd(struct qmp *q, const char *cmd, char *reply, size_t replylen,
 {
 	char req[128];
 	int n = snprintf(req, sizeof req, "{\"execute\": \"%s\"}\n", cmd);
-	if (od_write_all(q->fd, req, (size_t)n, q->path, e) < 0)
-		return -1;
+	/* MSG_NOSIGNAL: a machine that closed the socket is an error, not SIGPIPE */
+	if (send(q->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
+		return od_err_errno(e, errno, "%s: %s", q->path, cmd);
 	for (unsigned lines = 0; lines < 1000; lines++) {
 		if (qmp_line(q, reply, replylen, e) < 0)
 			return -1;
-		if (strstr(reply, "\"event\"") && !strstr(reply, "\"return\""))
+		/* what a line is, by its first key: a reply starts with
+		 * "return" or "error" (we send no "id"); an event with
+		 * "timestamp" or "event", and its data may hold any word */
+		const char *k = reply + strspn(reply, " \t");
+		if (*k++ != '{')
 			continue;
-		if (strstr(reply, "\"error\"")) {
+		k += strspn(k, " \t");
+		if (!strncmp(k, "\"error\"", 7)) {
 			char desc[256];
-			json_word(reply, "desc", desc, sizeof desc);
+			json_word(k, "desc", desc, sizeof desc);
 			return od_err_set(e, OD_E_IO, "%s: %s", cmd, desc[0] ? desc : "refused");
 		}
-		if (strstr(reply, "\"return\""))
+		if (!strncmp(k, "\"return\"", 8))
 			return 0;
 	}
 	return od_err_set(e, OD_E_IO, "%s: %s: no reply among the events", q->path, cmd);

@@ -10,7 +10,7 @@
  * more than pause, resume or ask the state.
  *
  * The event loop (vm_run) owns it: everything here runs in the calling
- * thread, under the main seccomp filter (accept4, read, write, close). */
+ * thread, under the main seccomp filter (accept4, read, sendto, close). */
 #include "config.h"
 #include "runner/vmm.h"
 
@@ -124,7 +124,8 @@ void vm_control_request(struct vm *vm, const char *line, char *out, size_t outle
 static bool send_all(int fd, const char *p, size_t n)
 {
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		/* MSG_NOSIGNAL: a client gone before its reply is no SIGPIPE */
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)

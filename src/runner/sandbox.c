@@ -90,6 +90,7 @@ static const int main_calls[] = {
 	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(sigaltstack),
 	SCMP_SYS(shutdown), /* the screen's VNC clients, closed at the end */
+	SCMP_SYS(sendto), /* the control socket's replies (control.c, MSG_NOSIGNAL) */
 };
 
 /* The screen thread (vnc.c): libvncserver's event loop over the VNC
