@@ -56,6 +56,8 @@ static void serve_one(const struct script *sc, int c)
 		for (int i = 0; i < 8; i++)
 			if (write(c, junk, sizeof junk) < 0)
 				break;
+		while (read(c, junk, sizeof junk) > 0) /* until the client gives up */
+			;
 		close(c);
 		return;
 	}
