@@ -3,7 +3,8 @@
 # embedded runner and on QEMU: a guest counting on its serial console
 # (count_guest.S, as the instance's firmware) stops counting while paused
 # and goes on from the next number after the resume (no reset); 'list'
-# shows it paused; the errors (pause twice, resume a running instance,
+# shows it paused; the guest's kvmclock does not jump over the pause
+# (embedded runner); the errors (pause twice, resume a running instance,
 # either on a stopped one) exit non-zero with a message.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/runner/lib.sh"
@@ -14,15 +15,17 @@ export OVFDEPLOY_HOME="$T_TMP/home"
 O=$OVFDEPLOY
 cd "$T_TMP"
 gcc -m32 -c -o count.o "$top_srcdir/tests/runner/count_guest.S" &&
-	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o count.bin count.o ||
+	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o count.bin count.o &&
+	gcc -m32 -DKVMCLOCK -c -o countk.o "$top_srcdir/tests/runner/count_guest.S" &&
+	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o countk.bin countk.o ||
 	skip "cannot build 32-bit test guests (gcc -m32, ld -m elf_i386)"
 make_tiny_app 16M
 
 # the last complete count in FILE, as a decimal number ("" when none)
-last_count() { grep -a '^C=[0-9A-F]\{8\}$' "$1" | tail -1 | cut -c3- | { read -r h && echo $((0x$h)); }; }
+last_count() { grep -a '^C=[0-9A-F]\{8\}\( T=[0-9A-F]\{16\}\)\{0,1\}$' "$1" | tail -1 | cut -c3-10 | { read -r h && echo $((0x$h)); }; }
 # the counts of FILE are 0, 1, 2, ... with no gap, no repeat, no restart
 counts_in_order() {
-	grep -a '^C=' "$1" | cut -c3- | awk '{ v = sprintf("%d", "0x" $1) + 0; if (NR - 1 != v) { bad = 1 } } END { exit bad }'
+	grep -a '^C=' "$1" | cut -c3-10 | awk '{ v = sprintf("%d", "0x" $1) + 0; if (NR - 1 != v) { bad = 1 } } END { exit bad }'
 }
 # wait until FILE's count exceeds $2 (10 s at most)
 wait_count_above() {
@@ -43,16 +46,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# one instance per backend: NAME BACKEND CPUS
+# the guest's kvmclock (ns) on the line of count $2 in FILE $1
+clock_at() { grep -a "^C=$(printf %08X "$2") T=" "$1" | head -1 | cut -c14- | { read -r h && echo $((0x$h)); }; }
+
+# one instance per backend: NAME BACKEND CPUS FIRMWARE
 exercise() {
-	name=$1 backend=$2 cpus=$3
+	name=$1 backend=$2 cpus=$3 fw=$4
 	"$O" -q deploy tiny.ova --accept-eula --name "$name" >/dev/null 2>"$T_TMP/err" ||
 		{ fail "$name: deploy"; cat "$T_TMP/err"; return; }
 	dir=$OVFDEPLOY_HOME/instances/$name
 	conf=$dir/instance.conf
 	sed -i "s/^backend=.*/backend=$backend/; s/^cpus=.*/cpus=$cpus/" "$conf"
-	grep -q '^firmware=' "$conf" && sed -i "s|^firmware=.*|firmware=$T_TMP/count.bin|" "$conf" ||
-		echo "firmware=$T_TMP/count.bin" >>"$conf"
+	grep -q '^firmware=' "$conf" && sed -i "s|^firmware=.*|firmware=$T_TMP/$fw|" "$conf" ||
+		echo "firmware=$T_TMP/$fw" >>"$conf"
 	expect_exit 2 "$name: pausing a stopped instance is refused" -- "$O" pause "$name"
 	expect_grep "is not running" "$T_TMP/err" "$name: ... saying it is not running"
 	expect_exit 2 "$name: resuming a stopped instance is refused" -- "$O" resume "$name"
@@ -87,6 +93,19 @@ exercise() {
 	else
 		fail "$name: no count after the resume"
 	fi
+	# kvmclock (the KVMCLOCK guest): the pause of 2 s and more must not
+	# show; one line's wait (~30 ms) and the resume's latency may
+	if [ "$fw" = countk.bin ]; then
+		t0=$(clock_at "$log" "$n") t1=$(clock_at "$log" $((n + 1)))
+		if [ -n "$t0" ] && [ -n "$t1" ]; then
+			gap=$(((t1 - t0) / 1000000))
+			[ "$gap" -ge 0 ] && [ "$gap" -lt 500 ] &&
+				ok "$name: the guest's kvmclock did not jump over the pause (+$gap ms)" ||
+				fail "$name: the guest's kvmclock jumped $gap ms over the pause"
+		else
+			fail "$name: no kvmclock reading around the pause"
+		fi
+	fi
 	"$O" list >list.txt
 	expect_grep "^$name +running " list.txt "$name: list shows it running again"
 
@@ -103,12 +122,12 @@ expect_exit 0 "pause --help" -- "$O" pause --help
 expect_exit 2 "pausing an unknown instance is refused" -- "$O" pause nosuch
 
 if ( exec 3<>/dev/kvm ) 2>/dev/null; then
-	exercise emb embedded 2
+	exercise emb embedded 2 countk.bin
 else
 	echo "# /dev/kvm not usable: the embedded runner is not exercised"
 fi
 if command -v qemu-system-x86_64 >/dev/null; then
-	exercise qm qemu 1
+	exercise qm qemu 1 count.bin
 else
 	echo "# qemu-system-x86_64 missing: the QEMU backend is not exercised"
 fi
