@@ -9,17 +9,19 @@
 #include <string.h>
 
 static const char pause_help[] =
-	"Usage: ovfdeploy pause [--json] NAME\n"
+	"Usage: ovfdeploy pause [--json] [--connect URI] NAME\n"
 	"Pause a running instance: no vCPU runs until 'ovfdeploy resume NAME'; its memory,\n"
 	"devices and network connections stay as they are, and 'list' shows it paused.\n"
 	"The guest's kvmclock does not advance while paused (the TSC does).\n";
 static const char resume_help[] =
-	"Usage: ovfdeploy resume [--json] NAME\n"
+	"Usage: ovfdeploy resume [--json] [--connect URI] NAME\n"
 	"Let a paused instance run on from where it stopped.\n";
 
 static int pause_or_resume(bool pause, int argc, char **argv)
 {
 	const char *cmd = pause ? "pause" : "resume";
+	if (cli_libvirt_uri(argc, argv)) /* --connect: a libvirt host (cmd_libvirt.c) */
+		return cli_libvirt_instances(cmd, argc, argv);
 	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
 	optind = 1;
 	int opt;

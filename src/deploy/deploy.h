@@ -449,6 +449,8 @@ void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, stru
 int lv_start(lv_conn *c, const char *name, od_err *e);
 /* ACPI power button; destroyed after timeout_s (then *forced). */
 int lv_stop(lv_conn *c, const char *name, unsigned timeout_s, bool *forced, od_err *e);
+/* Pause or resume a running domain (errors as deploy_pause/deploy_resume). */
+int lv_pause(lv_conn *c, const char *name, bool pause, od_err *e);
 /* Undefine a stopped instance and delete its volumes, and each base no
  * other instance uses. */
 int lv_remove(lv_conn *c, const char *name, od_err *e);
