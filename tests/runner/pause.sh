@@ -109,6 +109,32 @@ exercise() {
 	"$O" list >list.txt
 	expect_grep "^$name +running " list.txt "$name: list shows it running again"
 
+	# 50 pause/resume cycles back to back on the control socket (a resume
+	# at once followed by a pause): the guest still counts in order
+	c0=$(last_count "$log")
+	if python3 - "$dir/control.sock" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile('rwb', buffering=0)
+def cmd(c):
+    f.write(b'{"execute": "%s"}\n' % c)
+    while True:
+        l = f.readline()
+        if l.startswith(b'{"return"'):
+            return
+        assert not l.startswith(b'{"error"') and l, l
+f.readline()
+cmd(b"qmp_capabilities")
+for _ in range(50):
+    cmd(b"stop"); cmd(b"cont")
+PY
+	then
+		wait_count_above "$log" $((c0 + 3)) && counts_in_order "$log" &&
+			ok "$name: 50 quick pause/resume cycles, the count still in order" ||
+			fail "$name: the count after 50 quick cycles"
+	else
+		fail "$name: 50 quick pause/resume cycles on the control socket"
+	fi
+
 	# stop works on a paused instance too (it is resumed for the power button)
 	"$O" -q pause "$name"
 	expect_exit 0 "$name: stop a paused instance" -- "$O" stop --timeout 1 "$name"
