@@ -321,6 +321,7 @@ static void vcpu_park(struct vcpu *v)
 	vm->parked--;
 	pthread_mutex_unlock(&vm->pause_lock);
 	v->run->immediate_exit = 0;
+	atomic_thread_fence(memory_order_seq_cst); /* as after EINTR in vcpu_thread */
 }
 
 static void *vcpu_thread(void *arg)
@@ -350,8 +351,14 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* kicked (pause, end): clear immediate_exit, then
+				 * look at the flags its setter stored first; the
+				 * fence keeps that order (a store then a load) */
+				run->immediate_exit = 0;
+				atomic_thread_fence(memory_order_seq_cst);
 				continue;
+			}
 			end_with_error(vm, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			break;
 		}
@@ -787,14 +794,15 @@ int vm_pause(struct vm *vm, od_err *e)
 	while (vm->parked < want && atomic_load(&vm->end_reason) == VM_END_NONE && err != ETIMEDOUT)
 		err = pthread_cond_timedwait(&vm->parked_cond, &vm->pause_lock, &until);
 	if (vm->parked < want) {
-		/* let the ones that did park run on: all or nothing */
+		/* let the ones that did park run on: all or nothing (the
+		 * others clear their immediate_exit after their KVM_RUN) */
+		unsigned stuck = want - vm->parked;
 		atomic_store(&vm->pause_req, false);
 		pthread_cond_broadcast(&vm->pause_cond);
 		pthread_mutex_unlock(&vm->pause_lock);
 		if (atomic_load(&vm->end_reason) != VM_END_NONE)
 			return od_err_set(e, OD_E_USAGE, "the machine is ending");
-		return od_err_set(e, OD_E_IO, "%u of %u vCPUs did not stop within %d ms", want - vm->parked, want,
-				  PAUSE_WAIT_MS);
+		return od_err_set(e, OD_E_IO, "%u of %u vCPUs did not stop within %d ms", stuck, want, PAUSE_WAIT_MS);
 	}
 	vm->paused = true;
 	pause_save_clock(vm);
