@@ -140,6 +140,12 @@ PY
 	expect_exit 0 "$name: stop a paused instance" -- "$O" stop --timeout 1 "$name"
 	"$O" list >list.txt
 	expect_grep "^$name +stopped " list.txt "$name: stopped"
+	if [ "$backend" = embedded ]; then
+		n=0
+		while [ $n -lt 30 ] && [ -e "$dir/control.sock" ]; do sleep 0.1; n=$((n + 1)); done
+		[ ! -e "$dir/control.sock" ] && ok "$name: the runner removes its control socket" ||
+			fail "$name: control.sock left behind"
+	fi
 	expect_exit 0 "$name: rm" -- "$O" rm "$name"
 }
 
@@ -149,6 +155,32 @@ expect_exit 2 "pausing an unknown instance is refused" -- "$O" pause nosuch
 
 if ( exec 3<>/dev/kvm ) 2>/dev/null; then
 	exercise emb embedded 2 countk.bin
+	# start --foreground: the same control socket, the console on stdout
+	"$O" -q deploy tiny.ova --accept-eula --name fg >/dev/null 2>&1
+	conf=$OVFDEPLOY_HOME/instances/fg/instance.conf
+	sed -i "s/^backend=.*/backend=embedded/" "$conf"
+	echo "firmware=$T_TMP/count.bin" >>"$conf"
+	"$O" start -f fg </dev/null >fg.out 2>fg.err &
+	fgpid=$!
+	PIDS="$PIDS $fgpid"
+	if wait_count_above fg.out 3; then
+		expect_exit 0 "fg: pause a foreground instance" -- "$O" pause fg
+		"$O" list >list.txt
+		expect_grep "^fg +paused " list.txt "fg: list shows it paused"
+		b1=$(wc -c <fg.out); sleep 1; b2=$(wc -c <fg.out)
+		[ "$b1" -eq "$b2" ] && ok "fg: no output while paused" || fail "fg: output while paused"
+		expect_exit 0 "fg: resume" -- "$O" resume fg
+		c=$(last_count fg.out)
+		wait_count_above fg.out $((c + 2)) && counts_in_order fg.out && ok "fg: counts on in order" ||
+			fail "fg: the count after resume"
+	else
+		fail "fg: the foreground guest does not count"; cat fg.err
+	fi
+	"$O" -q stop --timeout 1 fg
+	wait $fgpid
+	# killed by SIGTERM, it may leave its socket: harmless, as the pid file
+	expect_exit 2 "fg: after the stop, pause says it is not running" -- "$O" pause fg
+	"$O" -q rm fg
 else
 	echo "# /dev/kvm not usable: the embedded runner is not exercised"
 fi
