@@ -118,6 +118,8 @@ void cli_print_verify(const struct ovf_package *p, const struct ovf_verify_repor
 	X(list, "list deployed instances") \
 	X(start, "start a deployed instance") \
 	X(stop, "stop a running instance") \
+	X(pause, "pause a running instance (its vCPUs stop)") \
+	X(resume, "let a paused instance run on") \
 	X(console, "attach to an instance's serial console") \
 	X(rm, "remove a deployed instance") \
 	X(export, "write a stopped instance, as it is now, into a new OVA") \

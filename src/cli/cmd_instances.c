@@ -109,6 +109,13 @@ int cmd_list(int argc, char **argv)
 		const char *backend = deploy_backend_name(in.backend);
 		if (pid && deploy_running_backend(&in, running_on, sizeof running_on) == 0)
 			backend = running_on;
+		/* paused (cmd_pause.c): asked of the machine itself; if it does
+		 * not answer, it is shown as running */
+		const char *state = pid ? "running" : "stopped";
+		enum deploy_state st;
+		od_err ignored;
+		if (pid && deploy_run_state(&in, &st, &ignored) == 0 && st == DEPLOY_STATE_PAUSED)
+			state = "paused";
 		od_buf fw = {0};
 		for (size_t k = 0; k < in.spec.nnics; k++)
 			for (size_t f = 0; f < in.spec.nics[k].nforwards; f++)
@@ -117,7 +124,7 @@ int cmd_list(int argc, char **argv)
 		if (cli.json) {
 			json_obj_begin(&w, NULL);
 			json_str(&w, "name", in.name);
-			json_str(&w, "state", pid ? "running" : "stopped");
+			json_str(&w, "state", state);
 			if (pid)
 				json_int(&w, "pid", pid);
 			json_str(&w, "backend", backend);
@@ -136,7 +143,7 @@ int cmd_list(int argc, char **argv)
 			json_arr_end(&w);
 			json_obj_end(&w);
 		} else if (!cli.quiet) {
-			printf("%-24s %-8s %-8s %s\n", in.name, pid ? "running" : "stopped", backend,
+			printf("%-24s %-8s %-8s %s\n", in.name, state, backend,
 			       fw.data ? fw.data : "-");
 		}
 		od_buf_free(&fw);

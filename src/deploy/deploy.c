@@ -916,6 +916,13 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 	int pidfd = hold_pidfile(in->spec.pidfile, e);
 	if (pidfd < 0)
 		return -1;
+	/* pause/resume from another terminal (pause.c) */
+	cfg.control_listen_fd = in->spec.control_socket ? deploy_control_listen(in->spec.control_socket, e) : -1;
+	if (in->spec.control_socket && cfg.control_listen_fd < 0) {
+		unlink(in->spec.pidfile);
+		close(pidfd);
+		return -1;
+	}
 	char *env = NULL;
 	int rc = embedded_config(in, &cfg, &env, e);
 	int end = VM_END_NONE;
@@ -923,6 +930,10 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 		rc = vm_run(&cfg, &end, e);
 	embedded_close(&cfg);
 	free(env);
+	if (cfg.control_listen_fd > 0) {
+		close(cfg.control_listen_fd);
+		unlink(in->spec.control_socket);
+	}
 	unlink(in->spec.pidfile);
 	close(pidfd);
 	if (rc == 0)
@@ -966,9 +977,17 @@ static int start_embedded_background(struct instance *in, od_err *e)
 		close(logfd);
 		return -1;
 	}
+	int ctl = in->spec.control_socket ? deploy_control_listen(in->spec.control_socket, e) : -1;
+	if (in->spec.control_socket && ctl < 0) {
+		close(ls);
+		close(logfd);
+		return -1;
+	}
 	int pipefd[2];
 	if (pipe2(pipefd, O_CLOEXEC) < 0) {
 		od_err_errno(e, errno, "pipe");
+		if (ctl >= 0)
+			close(ctl);
 		close(ls);
 		close(logfd);
 		return -1;
@@ -1017,6 +1036,7 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			/* after the run this process only logs, closes its disks,
 			 * unlinks two files and exits: the main seccomp list */
 			.confine_caller = true,
+			.control_listen_fd = ctl, /* pause/resume (pause.c) */
 		};
 		char *env = NULL; /* guestinfo.ovfEnv: lives until _exit */
 		int rc = pidfd < 0 ? -1 : embedded_config(in, &cfg, &env, &ce);
@@ -1038,9 +1058,13 @@ static int start_embedded_background(struct instance *in, od_err *e)
 			dprintf(logfd, "\novfdeploy: the machine ended: %s\n", vm_end_name(end));
 		embedded_close(&cfg);
 		unlink(in->spec.console_socket);
+		if (ctl >= 0)
+			unlink(in->spec.control_socket);
 		unlink(in->spec.pidfile);
 		_exit(0);
 	}
+	if (ctl >= 0)
+		close(ctl);
 	close(ready[1]);
 	close(pipefd[0]);
 	close(pipefd[1]);
@@ -1194,6 +1218,11 @@ int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e
 	*forced = false;
 	if (!pid)
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is not running", in->name);
+	/* a paused guest cannot hear the power button: let it run first */
+	enum deploy_state st;
+	od_err ignored;
+	if (deploy_run_state(in, &st, &ignored) == 0 && st == DEPLOY_STATE_PAUSED)
+		(void)deploy_resume(in, &ignored);
 	if (running_backend(in) == DEPLOY_BACKEND_QEMU)
 		return qemu_stop(in->spec.control_socket, pid, timeout_s, forced, e);
 	/* The runner: the first SIGTERM presses the power button, a second one

@@ -361,6 +361,18 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
  * background.  `why` receives the backend choice, for the user. */
 int deploy_start(struct instance *in, bool foreground, int *guest_status, char *why, size_t whylen, od_err *e);
 int deploy_stop(struct instance *in, unsigned timeout_s, bool *forced, od_err *e);
+/* ---- pause and resume (pause.c) ------------------------------------------------
+ * Over the instance's control socket, which both backends serve with QMP
+ * (QEMU's monitor; the embedded runner's subset, src/runner/control.c).
+ * Pausing a stopped or paused instance, or resuming one that is not paused,
+ * is an OD_E_USAGE error.  deploy_run_state asks a running instance. */
+enum deploy_state { DEPLOY_STATE_STOPPED = 0, DEPLOY_STATE_RUNNING, DEPLOY_STATE_PAUSED };
+int deploy_pause(struct instance *in, od_err *e);
+int deploy_resume(struct instance *in, od_err *e);
+int deploy_run_state(const struct instance *in, enum deploy_state *st, od_err *e);
+/* A listening UNIX socket at path (an old one removed first). */
+int deploy_control_listen(const char *path, od_err *e);
+
 /* The backend an instance will start on: deploy_backend_choose(), except
  * that a UEFI instance left to "auto" goes to QEMU (the embedded runner
  * boots BIOS firmware only). */
@@ -448,6 +460,8 @@ void lv_nic_choice(enum hw_nic_model m, struct hw_choice *out);
 int lv_start(lv_conn *c, const char *name, od_err *e);
 /* ACPI power button; destroyed after timeout_s (then *forced). */
 int lv_stop(lv_conn *c, const char *name, unsigned timeout_s, bool *forced, od_err *e);
+/* Pause or resume a running domain (errors as deploy_pause/deploy_resume). */
+int lv_pause(lv_conn *c, const char *name, bool pause, od_err *e);
 /* Undefine a stopped instance and delete its volumes, and each base no
  * other instance uses. */
 int lv_remove(lv_conn *c, const char *name, od_err *e);

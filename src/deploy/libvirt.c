@@ -1375,6 +1375,27 @@ out:
 	return rc;
 }
 
+/* pause (virDomainSuspend) or resume (virDomainResume), with the same
+ * errors as the local backends (pause.c) */
+int lv_pause(lv_conn *c, const char *name, bool pause, od_err *e)
+{
+	virDomainPtr d = find_ours(c, name, NULL, e);
+	if (!d)
+		return -1;
+	int rc = 0, st = dom_state(d);
+	if (st == VIR_DOMAIN_SHUTOFF || st == VIR_DOMAIN_SHUTDOWN || st < 0)
+		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is not running", name);
+	else if (pause && st == VIR_DOMAIN_PAUSED)
+		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is paused already (resume it with 'ovfdeploy resume %s')",
+				name, name);
+	else if (!pause && st != VIR_DOMAIN_PAUSED)
+		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is not paused (it is running)", name);
+	else if ((pause ? virDomainSuspend(d) : virDomainResume(d)) < 0)
+		rc = od_err_set(e, OD_E_IO, "%s: cannot %s '%s': %s", c->uri, pause ? "pause" : "resume", name, lv_msg());
+	virDomainFree(d);
+	return rc;
+}
+
 /* Is base volume `base` used by an instance other than `self`? */
 static int base_in_use(lv_conn *c, const char *base, const char *self, bool *used, od_err *e)
 {

@@ -305,6 +305,26 @@ static void backdoor_exit(struct vm *vm, struct vcpu *v, uint8_t *data)
 	memcpy(data, &eax, 4);
 }
 
+/* Pause: the vCPU is out of KVM_RUN, between two guest instructions (an
+ * I/O exit it took is complete: its device has run, and KVM finishes the
+ * instruction at the next KVM_RUN).  It waits here until resumed or the
+ * machine ends.  immediate_exit goes back to 0 only after the wait, and
+ * before the loop looks at pause_req and end_reason again: a pause or end
+ * asked meanwhile set those first, so it is not lost. */
+static void vcpu_park(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	pthread_mutex_lock(&vm->pause_lock);
+	vm->parked++;
+	pthread_cond_broadcast(&vm->parked_cond);
+	while (atomic_load(&vm->pause_req) && atomic_load(&vm->end_reason) == VM_END_NONE)
+		pthread_cond_wait(&vm->pause_cond, &vm->pause_lock);
+	vm->parked--;
+	pthread_mutex_unlock(&vm->pause_lock);
+	v->run->immediate_exit = 0;
+	atomic_thread_fence(memory_order_seq_cst); /* as after EINTR in vcpu_thread */
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
@@ -327,9 +347,19 @@ static void *vcpu_thread(void *arg)
 	pthread_mutex_unlock(&vm->dev_lock);
 
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
+		if (atomic_load(&vm->pause_req)) {
+			vcpu_park(v);
+			continue;
+		}
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				/* kicked (pause, end): clear immediate_exit, then
+				 * look at the flags its setter stored first; the
+				 * fence keeps that order (a store then a load) */
+				run->immediate_exit = 0;
+				atomic_thread_fence(memory_order_seq_cst);
 				continue;
+			}
 			end_with_error(vm, "vCPU %u: KVM_RUN: %s", v->id, strerror(errno));
 			break;
 		}
@@ -695,6 +725,106 @@ static int drop_privileges(const struct vm_config *cfg, od_err *e)
 	return 0;
 }
 
+static unsigned vcpus_started(const struct vm *vm)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		n += vm->vcpus[i].started;
+	return n;
+}
+
+/* The guest's clock across a pause.  What we chose, and why:
+ *  - kvmclock stops: its value is read at the pause (KVM_GET_CLOCK) and set
+ *    back at the resume (KVM_SET_CLOCK), so a guest on kvmclock (Linux's
+ *    default under KVM) sees no time pass while it was paused, as QEMU does
+ *    on stop/cont; KVM_KVMCLOCK_CTRL then tells it that it was stopped, so
+ *    its soft-lockup watchdog does not fire on the gap.
+ *  - the TSC runs on: a guest that reads it (or uses it as its clocksource)
+ *    sees the pause as elapsed time, as after a host suspend.  Writing each
+ *    vCPU's TSC back would hide that too, but a host-side TSC write makes
+ *    KVM re-run its cross-vCPU TSC matching, and a TSC that lags the host's
+ *    is what snapshots (not pause) must deal with; QEMU's stop/cont leaves
+ *    the TSC alone for the same reason.
+ *  - the in-kernel PIT, LAPIC timers and the CMOS clock run on: timer
+ *    interrupts due during the pause arrive at the resume.
+ * The clock calls are best effort: a KVM without them (or a guest that
+ * never enabled kvmclock) just sees the wall-clock gap. */
+static void pause_save_clock(struct vm *vm)
+{
+	struct kvm_clock_data c = { 0 };
+	vm->clock_saved = vm->vm_fd >= 0 && ioctl(vm->vm_fd, KVM_GET_CLOCK, &c) == 0;
+	vm->paused_clock = c.clock;
+}
+
+static void resume_restore_clock(struct vm *vm)
+{
+	if (!vm->clock_saved)
+		return;
+	struct kvm_clock_data c = { .clock = vm->paused_clock };
+	(void)ioctl(vm->vm_fd, KVM_SET_CLOCK, &c);
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].fd >= 0)
+			(void)ioctl(vm->vcpus[i].fd, KVM_KVMCLOCK_CTRL, 0); /* EINVAL: no kvmclock in use */
+	vm->clock_saved = false;
+}
+
+#define PAUSE_WAIT_MS 5000 /* a vCPU leaves KVM_RUN in microseconds; one stuck in a device is a bug */
+
+int vm_pause(struct vm *vm, od_err *e)
+{
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		pthread_mutex_unlock(&vm->pause_lock);
+		return 0;
+	}
+	unsigned want = vm->vcpus ? vcpus_started(vm) : 0;
+	atomic_store(&vm->pause_req, true);
+	for (unsigned i = 0; vm->vcpus && i < vm->ncpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (!v->started)
+			continue;
+		/* as at the end of vm_run: immediate_exit covers a signal that
+		 * lands just before the thread enters KVM_RUN */
+		v->run->immediate_exit = 1;
+		pthread_kill(v->thread, SIGUSR1);
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += PAUSE_WAIT_MS / 1000;
+	int err = 0;
+	while (vm->parked < want && atomic_load(&vm->end_reason) == VM_END_NONE && err != ETIMEDOUT)
+		err = pthread_cond_timedwait(&vm->parked_cond, &vm->pause_lock, &until);
+	if (vm->parked < want) {
+		/* let the ones that did park run on: all or nothing (the
+		 * others clear their immediate_exit after their KVM_RUN) */
+		unsigned stuck = want - vm->parked;
+		atomic_store(&vm->pause_req, false);
+		pthread_cond_broadcast(&vm->pause_cond);
+		pthread_mutex_unlock(&vm->pause_lock);
+		if (atomic_load(&vm->end_reason) != VM_END_NONE)
+			return od_err_set(e, OD_E_USAGE, "the machine is ending");
+		return od_err_set(e, OD_E_IO, "%u of %u vCPUs did not stop within %d ms", stuck, want, PAUSE_WAIT_MS);
+	}
+	vm->paused = true;
+	pause_save_clock(vm);
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
+int vm_resume(struct vm *vm, od_err *e)
+{
+	(void)e;
+	pthread_mutex_lock(&vm->pause_lock);
+	if (vm->paused) {
+		resume_restore_clock(vm);
+		vm->paused = false;
+		atomic_store(&vm->pause_req, false);
+		pthread_cond_broadcast(&vm->pause_cond);
+	}
+	pthread_mutex_unlock(&vm->pause_lock);
+	return 0;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -805,11 +935,17 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	bool escape = false;
 	int in_fd = cfg->console_in_fd;
 	int client = -1; /* the connected client of a listening console */
+	struct vm_control ctl;
+	vm_control_init(&ctl, vm, cfg->control_listen_fd > 0 ? cfg->control_listen_fd : -1);
 	while (atomic_load(&vm->end_reason) == VM_END_NONE) {
-		struct pollfd p[4];
+		struct pollfd p[5];
 		nfds_t np = 0;
 		p[np++] = (struct pollfd){ vm->end_fd, POLLIN, 0 };
-		int in_idx = -1, sd_idx = -1, ls_idx = -1;
+		int in_idx = -1, sd_idx = -1, ls_idx = -1, ctl_idx = -1;
+		if (vm_control_fd(&ctl) >= 0) {
+			ctl_idx = (int)np;
+			p[np++] = (struct pollfd){ vm_control_fd(&ctl), POLLIN, 0 };
+		}
 		if (cfg->shutdown_fd >= 0) {
 			sd_idx = (int)np;
 			p[np++] = (struct pollfd){ cfg->shutdown_fd, POLLIN, 0 };
@@ -836,8 +972,12 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		int n = poll(p, np, next ? (int)(next - t) : -1);
 		if (n <= 0)
 			continue;
+		if (ctl_idx >= 0 && (p[ctl_idx].revents & (POLLIN | POLLHUP | POLLERR)))
+			vm_control_ready(&ctl);
 		if (sd_idx >= 0 && (p[sd_idx].revents & (POLLIN | POLLHUP | POLLERR))) {
 			char buf[64];
+			/* a paused guest cannot hear the power button: run it */
+			(void)vm_resume(vm, NULL);
 			ssize_t r = read(cfg->shutdown_fd, buf, sizeof buf);
 			if (r > 0 && !hard_stop) {
 				/* ask politely: the ACPI power button; a guest that
@@ -883,6 +1023,11 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		pthread_mutex_unlock(&vm->dev_lock);
 	}
 
+	vm_control_close(&ctl);
+	/* parked vCPUs see end_reason once woken */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->pause_cond);
+	pthread_mutex_unlock(&vm->pause_lock);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 		if (!v->started)

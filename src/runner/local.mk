@@ -18,6 +18,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/acpi_pm.c \
 	src/runner/vm.c \
 	src/runner/kvm.c \
+	src/runner/control.c \
 	src/runner/hw/serial.c \
 	src/runner/hw/cmos.c \
 	src/runner/hw/fw_cfg.c \
@@ -49,6 +50,13 @@ CLEANFILES += src/runner/dsdt.hex src/runner/dsdt.aml
 EXTRA_DIST += src/runner/dsdt.asl
 RUNNER_LIBS = src/runner/librunner.a $(DISK_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(VNCSERVER_LIBS)
 
+TESTS += tests/runner/pause.sh
+check_PROGRAMS += tests/runner/test_control
+tests_runner_test_control_SOURCES = tests/runner/test_control.c
+tests_runner_test_control_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_control_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_control
+EXTRA_DIST += tests/runner/pause.sh tests/runner/count_guest.S
 TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh \
 	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh \
 	tests/runner/screen.sh

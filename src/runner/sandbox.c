@@ -90,6 +90,7 @@ static const int main_calls[] = {
 	SCMP_SYS(preadv), SCMP_SYS(pwritev), SCMP_SYS(lseek), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 	SCMP_SYS(fallocate), SCMP_SYS(ftruncate), SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(sigaltstack),
 	SCMP_SYS(shutdown), /* the screen's VNC clients, closed at the end */
+	SCMP_SYS(sendto), /* the control socket's replies (control.c, MSG_NOSIGNAL) */
 };
 
 /* The screen thread (vnc.c): libvncserver's event loop over the VNC
@@ -125,7 +126,9 @@ static const int sanitizer_calls[] = {
 static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_GET_REGS, KVM_SET_REGS };
 static const unsigned long net_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONREAD };
 static const unsigned long screen_ioctls[] = { KVM_IRQ_LINE, FIONREAD };
-static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF };
+/* KVM_GET_CLOCK/KVM_SET_CLOCK/KVM_KVMCLOCK_CTRL: pause and resume (kvm.c) */
+static const unsigned long main_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, TCGETS, TCSETS, TCSETSW, TCSETSF,
+					     KVM_GET_CLOCK, KVM_SET_CLOCK, KVM_KVMCLOCK_CTRL };
 
 enum kind { VCPU, NET, MAIN, SCREEN };
 

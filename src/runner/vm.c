@@ -165,6 +165,10 @@ static struct vm *vm_alloc(od_err *e)
 	vm->kvm_fd = vm->vm_fd = vm->end_fd = -1;
 	pthread_rwlock_init(&vm->io_lock, NULL);
 	pthread_mutex_init(&vm->dev_lock, NULL);
+	pthread_mutex_init(&vm->pause_lock, NULL);
+	pthread_cond_init(&vm->pause_cond, NULL);
+	pthread_cond_init(&vm->parked_cond, NULL);
+	atomic_init(&vm->pause_req, false);
 	atomic_init(&vm->end_reason, VM_END_NONE);
 	return vm;
 }
@@ -201,6 +205,9 @@ void vm_free(struct vm *vm)
 		close(vm->end_fd);
 	pthread_rwlock_destroy(&vm->io_lock);
 	pthread_mutex_destroy(&vm->dev_lock);
+	pthread_mutex_destroy(&vm->pause_lock);
+	pthread_cond_destroy(&vm->pause_cond);
+	pthread_cond_destroy(&vm->parked_cond);
 	free(vm->cpuid);
 	free(vm);
 }

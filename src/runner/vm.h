@@ -110,6 +110,10 @@ struct vm_config {
 	const char *vnc_socket; /* the screen: a VGA, served by VNC on this UNIX
 				   socket; NULL = no display adapter */
 	struct vm_vmware vmware; /* all zero: a plain PC */
+	int control_listen_fd;  /* a listening UNIX socket for pause/resume
+				   (control.c: a small subset of QMP, one
+				   client at a time); 0 or -1 for none (stdin
+				   is never the control socket) */
 };
 
 /* Why a run ended. */

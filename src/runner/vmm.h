@@ -216,6 +216,16 @@ struct vm {
 	int end_fd;            /* eventfd poked when end_reason is set */
 	char end_msg[256];     /* detail for VM_END_ERROR */
 
+	/* Pause (vm_pause/vm_resume in kvm.c): vCPUs leave KVM_RUN (signal
+	 * plus immediate_exit) and wait on pause_cond; parked counts them. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t pause_cond, parked_cond;
+	atomic_bool pause_req;
+	unsigned parked;
+	bool paused;
+	bool clock_saved;       /* kvmclock at the pause, restored at resume */
+	uint64_t paused_clock;
+
 	struct serial *serial;
 	struct cmos *cmos;
 	struct fw_cfg *fw_cfg;
@@ -238,6 +248,35 @@ struct vm {
 	unsigned vmw_hw_version;
 	bool vmware_identity;
 };
+
+/* ---- pause and resume (kvm.c) ----
+ * vm_pause returns once every vCPU is out of KVM_RUN and parked (no guest
+ * instruction runs until vm_resume); both are no-ops when already in the
+ * state asked for.  Called from the event loop only. */
+int vm_pause(struct vm *vm, od_err *e);
+int vm_resume(struct vm *vm, od_err *e);
+
+/* ---- the control socket (control.c) ----
+ * A small subset of QMP on a UNIX socket, so that one client speaks to the
+ * runner and to QEMU alike: the greeting, then one JSON object a line;
+ * qmp_capabilities, stop, cont and query-status ("running" or "paused").
+ * One client at a time; everything it sends is untrusted (lines are capped,
+ * anything else gets an error reply). */
+struct vm_control {
+	struct vm *vm;
+	int listen_fd, client;
+	char buf[512];
+	size_t len;
+};
+void vm_control_init(struct vm_control *c, struct vm *vm, int listen_fd);
+/* The descriptor to poll now (the client, else the listening socket), or -1. */
+int vm_control_fd(const struct vm_control *c);
+/* That descriptor is ready: accept, or read and answer the client. */
+void vm_control_ready(struct vm_control *c);
+void vm_control_close(struct vm_control *c);
+/* Answer one request line (exposed for the unit test); the reply, a
+ * newline-terminated line, goes to out (NUL-terminated). */
+void vm_control_request(struct vm *vm, const char *line, char *out, size_t outlen);
 
 /* ---- the screen on VNC (vnc.c) ----
  * Listen on the UNIX socket `path` (made now, mode 0600 by umask-independent

@@ -133,9 +133,23 @@ START_TEST(test_life_cycle_and_rm)
 	ours(c, "b");
 	bool forced;
 	ck_assert_int_eq(lv_stop(lc, "a", 1, &forced, &e), -1); /* not running */
+	ck_assert_int_eq(lv_pause(lc, "a", true, &e), -1); /* not running */
+	ck_assert_int_eq(e.code, OD_E_USAGE);
 	ck_assert_int_eq(lv_start(lc, "a", &e), 0);
 	ck_assert_int_eq(lv_start(lc, "a", &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "running already"));
+	/* pause and resume (issue 19), with the local backends' errors */
+	ck_assert_int_eq(lv_pause(lc, "a", false, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "not paused"));
+	ck_assert_int_eq(lv_pause(lc, "a", true, &e), 0);
+	virDomainPtr pd = virDomainLookupByName(c, "a");
+	int pst = 0, preason = 0;
+	ck_assert(pd && virDomainGetState(pd, &pst, &preason, 0) == 0 && pst == VIR_DOMAIN_PAUSED);
+	ck_assert_int_eq(lv_pause(lc, "a", true, &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "paused already"));
+	ck_assert_int_eq(lv_pause(lc, "a", false, &e), 0);
+	ck_assert(virDomainGetState(pd, &pst, &preason, 0) == 0 && pst == VIR_DOMAIN_RUNNING);
+	virDomainFree(pd);
 	ck_assert_int_eq(lv_remove(lc, "a", &e), -1);
 	ck_assert_ptr_nonnull(strstr(e.msg, "stop it first"));
 	ck_assert_int_eq(lv_stop(lc, "a", 1, &forced, &e), 0);
