@@ -37,6 +37,21 @@ if [ -n "$pid" ] && [ "$pid" != 0 ] && [ -d "/proc/$pid" ]; then
 		fail "no thread of the runner (pid $pid) has a seccomp filter"
 else fail "cannot find the runner's pid (list says '$pid')"; fi
 
+# pause and resume on real KVM: a paused guest does not answer, and after
+# resume it does again, without a reboot (issue 19)
+expect_exit 0 "pause the running instance" -- "$O" pause web
+"$O" list >list.txt
+expect_grep '^web +paused' list.txt "list shows it paused"
+if python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=3)' "http://127.0.0.1:$port/" 2>/dev/null; then
+	fail "a paused guest answered HTTP"
+else ok "a paused guest does not answer HTTP"; fi
+expect_exit 0 "resume it" -- "$O" resume web
+if http_get "http://127.0.0.1:$port/" >page2.html 2>err.txt; then
+	expect_grep "<h1>$greeting</h1>" page2.html "after resume the appliance answers again"
+else fail "GET after resume: $(cat err.txt)"; fi
+check_line "$log" "boot count 1" "no reboot across pause and resume"
+if grep -aq "boot count 2" "$log"; then fail "the guest rebooted across pause and resume"; fi
+
 # console attaches and sees the power-off that stop asks for
 "$O" console web </dev/null >attach.out 2>attach.err &
 CPID=$!
