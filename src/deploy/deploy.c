@@ -740,6 +740,8 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		s->cdrom_unit = hp.disks[hp.env].unit;
 	}
 	if (rc == 0)
+		deploy_efi_bootable(s, &pl->warnings);
+	if (rc == 0)
 		rc = build_env(pl, in, e);
 	if (rc == 0) {
 		/* the VMware platform (vmware.c) */

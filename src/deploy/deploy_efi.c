@@ -109,3 +109,48 @@ int deploy_efi_check(const struct vmspec *s, od_err *e)
 				  (long long)st.st_size);
 	return 0;
 }
+
+/* Debian's OVMF has boot drivers for virtio, AHCI, IDE and NVMe, but not for
+ * PVSCSI, the LSI 53C895A or the SAS 1068 (edk2 builds them only on
+ * request), so a UEFI appliance whose boot disk sits on a VMware SCSI model
+ * (PVSCSI, or what stands in for the LSI Logic and BusLogic adapters) would
+ * stop at OVMF's boot menu.  That controller becomes a SATA (AHCI) one, whose
+ * driver general-purpose kernels carry, with a warning; its disks keep their
+ * order. */
+void deploy_efi_bootable(struct vmspec *s, struct ovf_warnings *w)
+{
+	if (!s->efi || s->ndisks == 0 || !s->disks[0].on_ctrl || s->disks[0].ctrl >= s->nctrls)
+		return;
+	unsigned c = s->disks[0].ctrl;
+	enum hw_ctrl_model m = s->ctrls[c].model;
+	if (m != HW_CTRL_PVSCSI && m != HW_CTRL_LSILOGIC && m != HW_CTRL_LSISAS && m != HW_CTRL_BUSLOGIC)
+		return;
+	unsigned ports = hw_ctrl_units(HW_CTRL_AHCI), n = 0;
+	for (size_t i = 0; i < s->ndisks; i++)
+		n += s->disks[i].on_ctrl && s->disks[i].ctrl == c;
+	n += s->cdrom && s->cdrom_on_ctrl && s->cdrom_ctrl == c;
+	if (n > ports) {
+		ovf_warn(w, "UEFI: OVMF cannot boot from %s and its %u disks do not fit on a SATA controller's %u ports; "
+			    "the boot may stop at the firmware (deploy --firmware bios, if the appliance can)",
+			 hw_ctrl_name(m), n, ports);
+		return;
+	}
+	/* the ports in the order of the slots the disks had */
+	unsigned next = 0;
+	for (unsigned u = 0; u < 64 && next < n; u++) { /* slots are < 16 */
+		for (size_t i = 0; i < s->ndisks; i++)
+			if (s->disks[i].on_ctrl && s->disks[i].ctrl == c && s->disks[i].unit == u)
+				s->disks[i].unit = 100 + next++;
+		if (s->cdrom && s->cdrom_on_ctrl && s->cdrom_ctrl == c && s->cdrom_unit == u)
+			s->cdrom_unit = 100 + next++;
+	}
+	for (size_t i = 0; i < s->ndisks; i++)
+		if (s->disks[i].on_ctrl && s->disks[i].ctrl == c && s->disks[i].unit >= 100)
+			s->disks[i].unit -= 100;
+	if (s->cdrom && s->cdrom_on_ctrl && s->cdrom_ctrl == c && s->cdrom_unit >= 100)
+		s->cdrom_unit -= 100;
+	s->ctrls[c].model = HW_CTRL_AHCI;
+	ovf_warn(w, "UEFI: Debian's OVMF cannot boot from %s (or the adapter standing in for it); the boot disk's "
+		    "controller is given as SATA (AHCI) instead; the guest needs the ahci driver",
+		 hw_ctrl_name(m));
+}

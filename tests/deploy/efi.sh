@@ -98,11 +98,14 @@ if sfdisk -d "$out/tiny-efi-disk.raw" 2>/dev/null | grep -q 'label: gpt' &&
 else
 	fail "the UEFI sample's disk layout"; sfdisk -d "$out/tiny-efi-disk.raw" | sed 's/^/  | /'
 fi
-# --hardware virtio: the sample's disk sits on a VirtualSCSI controller,
-# which becomes PVSCSI, and Debian's OVMF has no PVSCSI boot driver
-timeout "$BOOT_TIMEOUT" "$O" "$ova" --accept-eula --name uefi --prop oneshot=true --hardware virtio </dev/null >"$T_TMP/boot1" 2>&1
+# The sample's disk sits on a VirtualSCSI controller, and Debian's OVMF has
+# no PVSCSI boot driver: the controller becomes SATA (AHCI), with a warning.
+timeout "$BOOT_TIMEOUT" "$O" "$ova" --accept-eula --name uefi --prop oneshot=true </dev/null >"$T_TMP/boot1" 2>&1
 rc=$?
 tr -d '\r' <"$T_TMP/boot1" >"$T_TMP/b1"
+expect_grep 'UEFI: Debian.s OVMF cannot boot from pvscsi.*SATA \(AHCI\).*ahci driver' "$T_TMP/b1" \
+	"the boot disk's PVSCSI becomes SATA for OVMF, with a warning naming ahci"
+expect_grep '^ctrl\.0\.model=ahci$' "$dir/uefi/instance.conf" "instance.conf: the boot disk's controller is AHCI"
 if [ $rc -eq 0 ] && grep -q '^APPLIANCE READY' "$T_TMP/b1"; then
 	ok "one command boots the UEFI appliance to APPLIANCE READY and it powers off (exit 0)"
 else

@@ -131,6 +131,48 @@ static void kill_started(void)
 		kill(started_pid, SIGKILL);
 }
 
+/* UEFI: a boot disk on a SCSI model OVMF cannot boot moves, with its
+ * controller, to SATA, slots renumbered in order; BIOS and too many disks
+ * stay. */
+START_TEST(test_efi_bootable)
+{
+	struct ovf_warnings w = {0};
+	struct vmspec s = {.efi = true, .ndisks = 3, .nctrls = 2, .cdrom = (char *)"env.iso",
+			   .cdrom_on_ctrl = true, .cdrom_ctrl = 0, .cdrom_unit = 5};
+	s.ctrls[0] = (struct vmspec_ctrl){HW_CTRL_LSILOGIC, 0};
+	s.ctrls[1] = (struct vmspec_ctrl){HW_CTRL_PVSCSI, 1};
+	s.disks[0] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 0, .unit = 3};
+	s.disks[1] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 0, .unit = 0};
+	s.disks[2] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 1, .unit = 9};
+	deploy_efi_bootable(&s, &w);
+	ck_assert_int_eq(s.ctrls[0].model, HW_CTRL_AHCI);
+	ck_assert_int_eq(s.ctrls[1].model, HW_CTRL_PVSCSI); /* not the boot disk's */
+	ck_assert_uint_eq(s.disks[1].unit, 0);
+	ck_assert_uint_eq(s.disks[0].unit, 1);
+	ck_assert_uint_eq(s.cdrom_unit, 2);
+	ck_assert_uint_eq(s.disks[2].unit, 9);
+	ck_assert_uint_eq(w.n, 1);
+	ck_assert_ptr_nonnull(strstr(w.v[0], "ahci"));
+	ovf_warnings_free(&w);
+
+	s.efi = false; /* BIOS: SeaBIOS 256k boots PVSCSI */
+	s.ctrls[0].model = HW_CTRL_PVSCSI;
+	deploy_efi_bootable(&s, &w);
+	ck_assert_int_eq(s.ctrls[0].model, HW_CTRL_PVSCSI);
+	ck_assert_uint_eq(w.n, 0);
+
+	s.efi = true; /* seven disks do not fit six ports: left, with a warning */
+	s.ndisks = 7;
+	s.cdrom_on_ctrl = false;
+	for (unsigned i = 0; i < 7; i++)
+		s.disks[i] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 0, .unit = i};
+	deploy_efi_bootable(&s, &w);
+	ck_assert_int_eq(s.ctrls[0].model, HW_CTRL_PVSCSI);
+	ck_assert_uint_eq(w.n, 1);
+	ovf_warnings_free(&w);
+}
+END_TEST
+
 START_TEST(test_real_qemu_start_stop)
 {
 	if (access("/usr/share/seabios/bios.bin", R_OK) != 0 || system("command -v qemu-system-x86_64 >/dev/null") != 0) {
@@ -184,6 +226,7 @@ int main(void)
 	tcase_add_test(tc, test_argv_basic);
 	tcase_add_test(tc, test_argv_refusals);
 	tcase_add_test(tc, test_backend_choice);
+	tcase_add_test(tc, test_efi_bootable);
 	tcase_add_test(tc, test_real_qemu_start_stop);
 	return od_check_run(su);
 }
