@@ -1194,8 +1194,19 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 			in->spec.vnc_socket, strerror(sock_err));
 		in->spec.screen = false;
 	}
-	if (b == DEPLOY_BACKEND_EMBEDDED)
-		return foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
+	if (b == DEPLOY_BACKEND_EMBEDDED) {
+		/* the same for pause/resume's control socket: they are extras,
+		 * the run is not (this run only: instance.conf keeps the path) */
+		char *ctl = in->spec.control_socket;
+		if (ctl && foreground && !deploy_screen_socket_usable(ctl, &sock_err)) {
+			fprintf(stderr, "ovfdeploy: warning: no pause/resume for this run: %s: cannot make a UNIX socket there (%s)\n",
+				ctl, strerror(sock_err));
+			in->spec.control_socket = NULL;
+		}
+		int rc = foreground ? run_embedded(in, guest_status, e) : start_embedded_background(in, e);
+		in->spec.control_socket = ctl;
+		return rc;
+	}
 	if (foreground) {
 		in->spec.console = VMSPEC_CONSOLE_STDIO;
 		return qemu_run(&in->spec, guest_status, e);
