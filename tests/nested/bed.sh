@@ -68,5 +68,18 @@ if grep -q mode=guest "$T_TMP/out"; then
 		[ $t -lt 200 ] && ok "the hang is seen before the command's own 200 s" || fail "the hang took $t s to see"
 		pgrep -f "qemu-system-x86_64 .*$T_TMP" >/dev/null && fail "a QEMU is left behind" || ok "no QEMU is left behind"
 	}
+	# A bed whose kernel panics (sysrq's crash, as root): once more as well.
+	if [ "$(id -u)" = 0 ]; then
+		mkdir -p "$T_TMP/panic"
+		OVFDEPLOY_NESTED_LOCK=$T_TMP/own.lock "$BED" --timeout 300 --retry-stalled --rw "$T_TMP/panic" -- \
+			sh -c 'if [ -e "$1/first" ]; then echo second; exit 0; fi; echo first; : >"$1/first"; sync;
+				echo c >/proc/sysrq-trigger; sleep 100' sh "$T_TMP/panic" >"$T_TMP/out" 2>"$T_TMP/err"
+		rc=$?
+		[ $rc -eq 0 ] && ok "a bed whose kernel panicked is run once more" ||
+			{ fail "a panicked bed with --retry-stalled gave exit $rc"; sed 's/^/  | /' "$T_TMP/err" | tail -20; }
+		expect_grep "the test bed's kernel panicked; once more" "$T_TMP/err" "the panic is reported"
+		expect_grep '^  panic\| .*Kernel panic' "$T_TMP/err" "with the start of the panic message"
+		expect_grep '^second$' "$T_TMP/out" "then the second run's output"
+	fi
 fi
 done_testing
