@@ -51,7 +51,13 @@ if grep -q mode=guest "$T_TMP/out"; then
 
 	# A hung bed, made by stopping its heartbeat and going quiet: the first
 	# run stops the heartbeat (a marker in the --rw directory says it did),
-	# the second, in a fresh bed, finds the marker and ends.
+	# the second, in a fresh bed, finds the marker and ends.  (Plain pass
+	# only: the bed is the same script in both builds.)
+	if [ "${OVFDEPLOY_NESTED_FEW:-}" != 0 ] &&
+		grep -q -e '--enable-sanitizers' "${top_builddir:-.}/config.status" 2>/dev/null; then
+		echo "# sanitizer build: the hung and panicked beds are left to the plain pass"
+		done_testing; exit
+	fi
 	{
 		mkdir -p "$T_TMP/hang"
 		s=$(date +%s)
