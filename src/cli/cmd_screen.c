@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 /* The instance NAME, loaded, with a screen. */
-static int load(const char *cmd, const char *name, struct instance *in)
+static int load(const char *name, struct instance *in)
 {
 	od_err e;
 	if (instance_load(name, in, &e) < 0)
@@ -24,7 +24,6 @@ static int load(const char *cmd, const char *name, struct instance *in)
 			   name);
 		return cli_fail(&e);
 	}
-	(void)cmd;
 	return EXIT_OK;
 }
 
@@ -61,6 +60,26 @@ static rfb_client *connect_screen(struct instance *in, bool tcp, od_err *e)
 	return rfb_open_unix(in->spec.vnc_socket, NULL, 10000, e);
 }
 
+/* The screen of --socket SOCK, or of instance NAME (its UNIX socket, or its
+ * TCP VNC with tcp).  EXIT_OK with *c, or *c NULL and the error in e; another
+ * exit status when the instance could not be loaded (already reported). */
+static int open_screen(const char *sock, const char *name, bool tcp, rfb_client **c, od_err *e)
+{
+	if (sock) {
+		*c = rfb_open_unix(sock, NULL, 10000, e);
+		return EXIT_OK;
+	}
+	struct instance in;
+	int rc = load(name, &in);
+	if (rc != EXIT_OK) {
+		*c = NULL;
+		return rc;
+	}
+	*c = connect_screen(&in, tcp, e);
+	instance_free(&in);
+	return EXIT_OK;
+}
+
 static void display_usage(FILE *f)
 {
 	fprintf(f, "Usage: ovfdeploy display NAME\n"
@@ -80,7 +99,7 @@ int cmd_display(int argc, char **argv)
 	if (optind != argc - 1)
 		return cli_usage_error("display", "expected one instance name");
 	struct instance in;
-	int rc = load("display", argv[optind], &in);
+	int rc = load(argv[optind], &in);
 	if (rc != EXIT_OK)
 		return rc;
 	bool running = instance_running_pid(&in) != 0;
@@ -189,17 +208,9 @@ int cmd_screenshot(int argc, char **argv)
 		return cli_usage_error("screenshot", "-o FILE is required");
 	od_err e;
 	rfb_client *c;
-	int rc;
-	if (sock) {
-		c = rfb_open_unix(sock, NULL, 10000, &e);
-	} else {
-		struct instance in;
-		rc = load("screenshot", argv[optind], &in);
-		if (rc != EXIT_OK)
-			return rc;
-		c = connect_screen(&in, tcp, &e);
-		instance_free(&in);
-	}
+	int rc = open_screen(sock, argv[optind], tcp, &c, &e);
+	if (rc != EXIT_OK)
+		return rc;
 	if (!c)
 		return cli_fail(&e);
 	struct screen_image img = {0}, prev = {0};
@@ -289,18 +300,10 @@ int cmd_sendkeys(int argc, char **argv)
 	}
 	od_err e;
 	rfb_client *c;
-	int rc;
-	if (sock) {
-		c = rfb_open_unix(sock, NULL, 10000, &e);
-	} else {
-		struct instance in;
-		rc = load("sendkeys", argv[optind], &in);
-		if (rc != EXIT_OK) {
-			od_buf_free(&text);
-			return rc;
-		}
-		c = connect_screen(&in, false, &e);
-		instance_free(&in);
+	int rc = open_screen(sock, argv[optind], false, &c, &e);
+	if (rc != EXIT_OK) {
+		od_buf_free(&text);
+		return rc;
 	}
 	rc = c && rfb_type(c, text.data ? text.data : "", &e) == 0 ? 0 : -1;
 	rfb_close(c);
