@@ -143,4 +143,7 @@ int cli_libvirt_deploy(struct deploy_plan *plans, size_t nplans, const struct de
 		       const struct lv_opts *lo, bool start);
 int cli_libvirt_instances(const char *cmd, int argc, char **argv);
 
+/* pause/resume's report, for the local and libvirt commands (cmd_pause.c) */
+void cli_report_pause(const char *name, bool paused);
+
 #endif

@@ -247,19 +247,10 @@ int cli_libvirt_instances(const char *cmd, int argc, char **argv)
 			cli_info("Stopped %s\n", name);
 	} else if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
 		bool pause = !strcmp(cmd, "pause");
-		if (lv_pause(c, name, pause, &e) < 0) {
+		if (lv_pause(c, name, pause, &e) < 0)
 			rc = cli_fail(&e);
-		} else if (cli.json) {
-			json_w w;
-			json_init(&w, stdout);
-			json_obj_begin(&w, NULL);
-			json_str(&w, "name", name);
-			json_str(&w, "state", pause ? "paused" : "running");
-			json_obj_end(&w);
-			json_finish(&w);
-		} else {
-			cli_info("%s %s\n", pause ? "Paused" : "Resumed", name);
-		}
+		else
+			cli_report_pause(name, pause);
 	} else if (!strcmp(cmd, "rm")) {
 		if (lv_remove(c, name, &e) < 0)
 			rc = cli_fail(&e);

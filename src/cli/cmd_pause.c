@@ -17,6 +17,22 @@ static const char resume_help[] =
 	"Usage: ovfdeploy resume [--json] [--connect URI] NAME\n"
 	"Let a paused instance run on from where it stopped.\n";
 
+/* What pause and resume print, here and on a libvirt host (cmd_libvirt.c). */
+void cli_report_pause(const char *name, bool paused)
+{
+	if (cli.json) {
+		json_w w;
+		json_init(&w, stdout);
+		json_obj_begin(&w, NULL);
+		json_str(&w, "name", name);
+		json_str(&w, "state", paused ? "paused" : "running");
+		json_obj_end(&w);
+		json_finish(&w);
+	} else {
+		cli_info("%s %s\n", paused ? "Paused" : "Resumed", name);
+	}
+}
+
 static int pause_or_resume(bool pause, int argc, char **argv)
 {
 	const char *cmd = pause ? "pause" : "resume";
@@ -44,17 +60,7 @@ static int pause_or_resume(bool pause, int argc, char **argv)
 	instance_free(&in);
 	if (rc < 0)
 		return cli_fail(&e);
-	if (cli.json) {
-		json_w w;
-		json_init(&w, stdout);
-		json_obj_begin(&w, NULL);
-		json_str(&w, "name", name);
-		json_str(&w, "state", pause ? "paused" : "running");
-		json_obj_end(&w);
-		json_finish(&w);
-	} else {
-		cli_info("%s %s\n", pause ? "Paused" : "Resumed", name);
-	}
+	cli_report_pause(name, pause);
 	return EXIT_OK;
 }
 
