@@ -62,6 +62,15 @@ if lv_wait_log "$l1" "APPLIANCE READY" $BOOT; then
 else
 	fail "a1 did not become ready"; tail -5 "$l1"
 fi
+# pause and resume on the libvirt host: the domain's state follows, --json says it
+expect_exit 0 "pause a1 on the libvirt host" -- "$O" --json pause --connect "$U" a1
+expect_grep '"state": *"paused"' "$T_TMP/out" "pause --json says paused"
+lv_virsh domstate a1 >state.txt 2>&1
+expect_grep '^paused' state.txt "libvirt has the domain paused"
+expect_exit 2 "pausing it again is refused" -- "$O" pause --connect "$U" a1
+expect_exit 0 "resume a1" -- "$O" resume --connect "$U" a1
+lv_virsh domstate a1 >state.txt 2>&1
+expect_grep '^running' state.txt "libvirt has the domain running again"
 # 5. rm refuses a running instance; stop presses the power button; start
 #    again keeps what the guest wrote.
 expect_exit 2 "rm refuses a running instance" -- "$O" rm --connect "$U" a1
