@@ -1,10 +1,22 @@
-# vmware-ovf.sh - descriptors of VMware-style test appliances (sourced by
-# tests/deploy/vmware-hw.sh and tests/nested/vmware.sh; needs $O and fail).
+# vmware-ovf.sh - VMware-style test appliances: their disks and descriptors
+# (sourced by tests/deploy/vmware-hw.sh, tests/libvirt/vmware-hw.sh and
+# tests/nested/vmware.sh; needs $O, fail, skip and done_testing).
+#
+# build OUTDIR MODULES: the sample's disk (OUTDIR/tiny-disk.raw, the log in
+# OUTDIR.log) with an initramfs that loads only MODULES and the base below
+# (no virtio unless asked for); skips when the kernel cannot be had.
 #
 # ovf NAME DISK...: the envelope around the hardware items on stdin, for the
 # disks DISK.raw (capacity) / DISK.vmdk (the file); $devices is the number of
 # disks and CDs the guest's hardware self-test waits for.  ctrl, disk, cd_
 # and nic write the items; vmdk DISK converts DISK.raw to DISK.vmdk.
+base="sd_mod sr_mod cdrom isofs vfat nls_cp437 nls_ascii nls_utf8 button evdev"
+build() {
+	sh "$top_srcdir/samples/build-tiny.sh" --modules "$2 $base" "$1" >"$1.log" 2>&1
+	rc=$?
+	[ $rc -eq 3 ] && skip "the sample's kernel package could not be obtained (offline?)"
+	[ $rc -eq 0 ] || { fail "build-tiny.sh $1 (exit $rc)"; tail -5 "$1.log"; done_testing; exit 1; }
+}
 ovf() {
 	name=$1; shift
 	cat <<EOF
