@@ -11,17 +11,7 @@
  *   R5:<reply to "no-such-command">
  *   DONE
  * and resets (which ends the run).  Scratch memory at 0:0x1000. */
-	.code16
-	.section .text
-	.globl start
-start:
-	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	xor	%ax, %ax
-	mov	%ax, %es
-	mov	%ax, %ss
-	mov	$0x7000, %sp
+#include "guest_start.inc"
 
 	mov	$msg_hv, %si
 	call	puts

@@ -9,17 +9,7 @@
 #define COUNT 0x600
 #define PVCLOCK 0x1000 /* -DKVMCLOCK: the kvmclock record */
 
-	.code16
-	.section .text
-	.globl start
-start:
-	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	xor	%ax, %ax
-	mov	%ax, %es
-	mov	%ax, %ss
-	mov	$0x7000, %sp
+#include "guest_start.inc"
 	movl	$0, %es:COUNT
 #ifdef KVMCLOCK
 	mov	$0x4b564d01, %ecx	/* MSR_KVM_SYSTEM_TIME_NEW: enable, at PVCLOCK */

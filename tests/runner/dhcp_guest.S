@@ -8,16 +8,7 @@
  *   0x20000 TX queue: the same
  *   0x30000 the receive buffer (2 KiB), 0x40000 the frame we send
  * Prints OFFER 10.0.2.15 and PASS, or FAIL and the step, then resets. */
-	.code16
-	.section .text
-	.globl start
-start:
-	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	xor	%ax, %ax
-	mov	%ax, %ss
-	mov	$0x7000, %sp
+#include "guest_start.inc"
 
 	/* find the transitional virtio-net device (1af4:1000) on bus 0 */
 	xor	%ebx, %ebx

@@ -5,17 +5,7 @@
  * which jumps to F000:start in the low copy.  Each guest checks one thing,
  * prints PASS or FAIL (with a reason) on COM1 and resets through 0xCF9,
  * which ends the run. */
-	.code16
-	.section .text
-	.globl start
-start:
-	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	xor	%ax, %ax
-	mov	%ax, %es
-	mov	%ax, %ss
-	mov	$0x7000, %sp
+#include "guest_start.inc"
 
 #ifdef T_SERIAL
 	mov	$0x3fb, %dx		/* LCR: 8N1, as a real driver would */

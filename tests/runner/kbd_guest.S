@@ -2,16 +2,7 @@
  * it polls the i8042 (status port 0x64, data port 0x60) and prints every
  * byte it reads on COM1 as two hex digits and a space; the release of 'q'
  * (0x90) ends the run with a reset.  Linked like guest.S (guest.ld). */
-	.code16
-	.section .text
-	.globl start
-start:
-	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	xor	%ax, %ax
-	mov	%ax, %ss
-	mov	$0x7000, %sp
+#include "guest_start.inc"
 	mov	$msg_ready, %si
 	call	puts
 1:	in	$0x64, %al

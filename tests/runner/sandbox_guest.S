@@ -5,16 +5,7 @@
  * ALLOWED or REFUSED after the hook's result and resets (which ends the
  * run).  When the filter does its job for a forbidden call, nothing after
  * READY appears: the process is dead. */
-	.code16
-	.section .text
-	.globl start
-start:
-	cli
-	mov	%cs, %ax
-	mov	%ax, %ds
-	xor	%ax, %ax
-	mov	%ax, %ss
-	mov	$0x7000, %sp
+#include "guest_start.inc"
 	mov	$msg_ready, %si
 	call	puts
 	mov	$0x5e0, %dx
