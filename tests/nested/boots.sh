@@ -38,6 +38,12 @@ s=$(date +%s)
 timeout "$BOOT_TIMEOUT" "$O" "$OVA" --accept-eula --backend embedded --name big --deployment-option large \
 	--prop appliance.oneshot=true </dev/null >big.log 2>big.err
 rc=$?
+if reset_fault big.log big.err; then
+	echo "# the deploy's boot reset in SYSLINUX (issue 14's known fault); its console, then one more start:"
+	console big.log
+	timeout "$BOOT_TIMEOUT" "$O" start -f big </dev/null >big.log 2>>big.err
+	rc=$?
+fi
 echo "# deploy to power-off: $(($(date +%s) - s)) s"
 [ $rc -eq 0 ] && grep -aq "APPLIANCE READY" big.log && ok "tiny.ova through the embedded runner: READY, power-off, exit 0" ||
 	{ fail "tiny.ova through the embedded runner (exit $rc)"; console big.log; sed 's/^/  err| /' big.err; }

@@ -16,6 +16,13 @@ expect_exit 0 "deploy with a forwarded port" -- "$O" -q deploy "$OVA" --accept-e
 	--prop "appliance.greeting=$greeting" --forward "$port:80"
 expect_exit 0 "start it in the background" -- "$O" start web
 log=$OVFDEPLOY_HOME/instances/web/console.log
+wait_log "$log" "APPLIANCE READY|the machine ended" "$BOOT_TIMEOUT"
+if reset_fault "$log"; then
+	echo "# the first start reset in SYSLINUX (issue 14's known fault); its console, then one more start:"
+	console "$log"
+	"$O" stop --timeout 5 web >/dev/null 2>&1
+	expect_exit 0 "start it once more" -- "$O" start web
+fi
 if ! wait_log "$log" "APPLIANCE READY" "$BOOT_TIMEOUT"; then
 	fail "the instance is not ready within $BOOT_TIMEOUT s"; console "$log"; done_testing; exit 1
 fi

@@ -35,6 +35,12 @@ s=$(date +%s)
 timeout "$BOOT_TIMEOUT" "$O" "$OVA" --accept-eula --backend embedded --name vmw --prop appliance.oneshot=true \
 	--prop "appliance.greeting=from the CD on PVSCSI" </dev/null >vmw.log 2>vmw.err
 rc=$?
+if reset_fault vmw.log vmw.err; then
+	echo "# the deploy's boot reset in SYSLINUX (issue 14's known fault); its console, then one more start:"
+	console vmw.log
+	timeout "$BOOT_TIMEOUT" "$O" start -f vmw </dev/null >vmw.log 2>>vmw.err
+	rc=$?
+fi
 echo "# deploy to power-off: $(($(date +%s) - s)) s"
 [ $rc -eq 0 ] && grep -aq "APPLIANCE READY" vmw.log && ok "the VMware-style appliance: READY, power-off, exit 0" ||
 	{ fail "the VMware-style appliance (exit $rc)"; console vmw.log; sed 's/^/  err| /' vmw.err; }
