@@ -66,16 +66,30 @@ static const char *disk_name(const struct ovf_hardware *hw, const struct hwplan_
 	return label(hw->disks[d->hw_disk].item, "?");
 }
 
+/* The plan as deploy makes it: for a UEFI appliance, a boot disk OVMF
+ * cannot boot from moves to SATA (deploy_efi.c), said in the notes. */
+static int plan_make(const struct ovf_hardware *hw, struct hwplan *p, od_err *e)
+{
+	if (hwplan_make(hw, HW_DESCRIBED, p, e) < 0)
+		return -1;
+	if (hw->firmware == OVF_FIRMWARE_EFI)
+		hwplan_efi_bootable(p, &p->notes);
+	return 0;
+}
+
 void cli_hwplan_text(const struct ovf_hardware *hw)
 {
 	struct hwplan p;
 	od_err e = {0};
-	if (hwplan_make(hw, HW_DESCRIBED, &p, &e) < 0) {
+	if (plan_make(hw, &p, &e) < 0) {
 		printf("    hardware plan: cannot be made: %s\n", e.msg);
 		return;
 	}
 	char b[64];
 	printf("    hardware plan (--hardware described):\n");
+	if (hw->firmware == OVF_FIRMWARE_EFI)
+		printf("      firmware: UEFI (OVMF) on QEMU and libvirt; the embedded runner boots BIOS only, so 'auto' "
+		       "deploys this appliance on QEMU\n");
 	for (size_t i = 0; i < p.ndisks; i++) {
 		const struct hwplan_disk *d = &p.disks[i];
 		slot(&p, d, b, sizeof b);
@@ -156,11 +170,21 @@ void cli_hwplan_json(json_w *w, const struct ovf_hardware *hw)
 	struct hwplan p;
 	od_err e = {0};
 	json_obj_begin(w, "plan");
-	if (hwplan_make(hw, HW_DESCRIBED, &p, &e) < 0) {
+	if (plan_make(hw, &p, &e) < 0) {
 		json_str(w, "error", e.msg);
 		json_obj_end(w);
 		return;
 	}
+	/* the firmware each backend boots it with; null: it cannot */
+	bool efi = hw->firmware == OVF_FIRMWARE_EFI;
+	json_obj_begin(w, "firmware");
+	for (enum target t = 0; t < T_N; t++) {
+		if (efi && t == T_EMBEDDED)
+			json_null(w, target_key[t]);
+		else
+			json_str(w, target_key[t], efi ? "efi" : "bios");
+	}
+	json_obj_end(w);
 	json_arr_begin(w, "controllers");
 	for (size_t c = 0; c < p.nctrls; c++) {
 		json_obj_begin(w, NULL);

@@ -714,6 +714,8 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 	/* The hardware plan (hwplan.c): each disk on its described controller. */
 	struct hwplan hp = {0};
 	if (rc == 0 && (rc = hwplan_make(&pl->hw, o->hardware, &hp, e)) == 0) {
+		if (s->efi)
+			hwplan_efi_bootable(&hp, &pl->warnings);
 		for (size_t c = 0; c < hp.nctrls; c++)
 			s->ctrls[c] = (struct vmspec_ctrl){hp.ctrls[c].model, hp.ctrls[c].index};
 		s->nctrls = hp.nctrls;
@@ -739,8 +741,6 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 		s->cdrom_ctrl = (unsigned)hp.disks[hp.env].ctrl;
 		s->cdrom_unit = hp.disks[hp.env].unit;
 	}
-	if (rc == 0)
-		deploy_efi_bootable(s, &pl->warnings);
 	if (rc == 0)
 		rc = build_env(pl, in, e);
 	if (rc == 0) {

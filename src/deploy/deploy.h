@@ -391,8 +391,8 @@ int deploy_efi_prepare(struct vmspec *s, const char *dir, od_err *e);
 int deploy_efi_check(const struct vmspec *s, od_err *e);
 /* A UEFI machine's boot disk on a SCSI model OVMF cannot boot from moves,
  * with its controller's other disks, to a SATA (AHCI) controller, with a
- * warning (deploy_efi.c). */
-void deploy_efi_bootable(struct vmspec *s, struct ovf_warnings *w);
+ * warning (deploy_efi.c).  For the local deploy, libvirt and inspect. */
+void hwplan_efi_bootable(struct hwplan *p, struct ovf_warnings *w);
 
 /* ---- the screen (deploy_screen.c) ----------------------------------------------
  * "ADDR:PORT" for VNC on TCP: an IPv4 address and a port from 5900 to

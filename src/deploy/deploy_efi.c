@@ -116,40 +116,57 @@ int deploy_efi_check(const struct vmspec *s, od_err *e)
  * (PVSCSI, or what stands in for the LSI Logic and BusLogic adapters) would
  * stop at OVMF's boot menu.  That controller becomes a SATA (AHCI) one, whose
  * driver general-purpose kernels carry, with a warning; its disks keep their
- * order. */
-void deploy_efi_bootable(struct vmspec *s, struct ovf_warnings *w)
+ * order.  Done on the plan, so that the local backends, libvirt and inspect
+ * all say the same. */
+static bool efi_cannot_boot(enum hw_ctrl_model m)
 {
-	if (!s->efi || s->ndisks == 0 || !s->disks[0].on_ctrl || s->disks[0].ctrl >= s->nctrls)
+	return m == HW_CTRL_PVSCSI || m == HW_CTRL_LSILOGIC || m == HW_CTRL_LSISAS || m == HW_CTRL_BUSLOGIC;
+}
+
+void hwplan_efi_bootable(struct hwplan *p, struct ovf_warnings *w)
+{
+	if (p->boot == HWPLAN_NONE || p->boot >= p->ndisks || p->disks[p->boot].ctrl >= p->nctrls)
 		return;
-	unsigned c = s->disks[0].ctrl;
-	enum hw_ctrl_model m = s->ctrls[c].model;
-	if (m != HW_CTRL_PVSCSI && m != HW_CTRL_LSILOGIC && m != HW_CTRL_LSISAS && m != HW_CTRL_BUSLOGIC)
+	size_t c = p->disks[p->boot].ctrl;
+	enum hw_ctrl_model m = p->ctrls[c].model;
+	if (!efi_cannot_boot(m))
 		return;
+	/* attached: the disks and the environment CD (an empty drive is not) */
 	unsigned ports = hw_ctrl_units(HW_CTRL_AHCI), n = 0;
-	for (size_t i = 0; i < s->ndisks; i++)
-		n += s->disks[i].on_ctrl && s->disks[i].ctrl == c;
-	n += s->cdrom && s->cdrom_on_ctrl && s->cdrom_ctrl == c;
+	for (size_t i = 0; i < p->ndisks; i++)
+		n += p->disks[i].ctrl == c && (!p->disks[i].cdrom || i == p->env);
 	if (n > ports) {
 		ovf_warn(w, "UEFI: OVMF cannot boot from %s and its %u disks do not fit on a SATA controller's %u ports; "
 			    "the boot may stop at the firmware (deploy --firmware bios, if the appliance can)",
 			 hw_ctrl_name(m), n, ports);
 		return;
 	}
-	/* the ports in the order of the slots the disks had */
+	/* Ports in the order of the slots the devices had, attached ones
+	 * first; an empty drive that no port is left for leaves the bus (it
+	 * is never attached anyway).  Slots are < 16: the plan made them. */
 	unsigned next = 0;
-	for (unsigned u = 0; u < 64 && next < n; u++) { /* slots are < 16 */
-		for (size_t i = 0; i < s->ndisks; i++)
-			if (s->disks[i].on_ctrl && s->disks[i].ctrl == c && s->disks[i].unit == u)
-				s->disks[i].unit = 100 + next++;
-		if (s->cdrom && s->cdrom_on_ctrl && s->cdrom_ctrl == c && s->cdrom_unit == u)
-			s->cdrom_unit = 100 + next++;
-	}
-	for (size_t i = 0; i < s->ndisks; i++)
-		if (s->disks[i].on_ctrl && s->disks[i].ctrl == c && s->disks[i].unit >= 100)
-			s->disks[i].unit -= 100;
-	if (s->cdrom && s->cdrom_on_ctrl && s->cdrom_ctrl == c && s->cdrom_unit >= 100)
-		s->cdrom_unit -= 100;
-	s->ctrls[c].model = HW_CTRL_AHCI;
+	for (int empty = 0; empty < 2; empty++)
+		for (unsigned u = 0; u < 64; u++)
+			for (size_t i = 0; i < p->ndisks; i++) {
+				struct hwplan_disk *d = &p->disks[i];
+				bool att = !d->cdrom || i == p->env;
+				if (d->ctrl != c || d->unit != u || att == (empty == 1))
+					continue;
+				if (next < ports)
+					d->unit = 100 + next++;
+				else
+					d->ctrl = HWPLAN_NONE;
+			}
+	for (size_t i = 0; i < p->ndisks; i++)
+		if (p->disks[i].ctrl == c && p->disks[i].unit >= 100)
+			p->disks[i].unit -= 100;
+	/* a SATA controller of its own, numbered after any the plan has */
+	unsigned idx = 0;
+	for (size_t k = 0; k < p->nctrls; k++)
+		if (p->ctrls[k].model == HW_CTRL_AHCI && p->ctrls[k].index >= idx)
+			idx = p->ctrls[k].index + 1;
+	p->ctrls[c].model = HW_CTRL_AHCI;
+	p->ctrls[c].index = idx;
 	ovf_warn(w, "UEFI: Debian's OVMF cannot boot from %s (or the adapter standing in for it); the boot disk's "
 		    "controller is given as SATA (AHCI) instead; the guest needs the ahci driver",
 		 hw_ctrl_name(m));

@@ -77,6 +77,27 @@ rm "$vars"
 expect_exit 3 "a UEFI instance whose variable store is gone does not start" -- "$O" start d-efi
 expect_grep "variable store" "$T_TMP/err" "... and says which file is missing"
 
+# inspect: the firmware per backend, and the plan as deploy makes it (the
+# sample's boot disk sits on VirtualSCSI, which OVMF cannot boot)
+"$O" inspect --json "$T_TMP/vmw.ovf" >"$T_TMP/vmw.json" 2>&1
+if python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["virtual_systems"][0]["hardware"][0]["plan"]
+assert p["firmware"] == {"qemu": "efi", "embedded": None, "libvirt": "efi"}, p["firmware"]
+boot = [d for d in p["disks"] if d["boot"]][0]
+assert p["controllers"][boot["controller"]]["model"] == "ahci", p["controllers"]
+assert any("OVMF cannot boot from pvscsi" in n for n in p["notes"]), p["notes"]' "$T_TMP/vmw.json"; then
+	ok "inspect --json: UEFI on QEMU and libvirt, none on the embedded runner; the boot disk on SATA, with a note"
+else
+	fail "inspect --json: the UEFI plan"
+fi
+"$O" inspect "$T_TMP/vmw.ovf" >"$T_TMP/vmw.txt" 2>&1
+expect_grep "firmware: UEFI .OVMF. on QEMU and libvirt; the embedded runner boots BIOS only" "$T_TMP/vmw.txt" \
+	"inspect: the firmware per backend"
+"$O" inspect --json "$T_TMP/plain.ovf" >"$T_TMP/plain.json" 2>&1
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["virtual_systems"][0]["hardware"][0]["plan"]
+assert p["firmware"] == {"qemu": "bios", "embedded": "bios", "libvirt": "bios"}, p["firmware"]
+assert not any("OVMF" in n for n in p["notes"])' "$T_TMP/plain.json" &&
+	ok "inspect --json: a BIOS appliance boots BIOS everywhere, its plan untouched" || fail "inspect --json: the BIOS plan"
+
 # --- The UEFI sample, booted ---------------------------------------------------
 if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "# qemu-system-x86_64 not installed: no boot"; done_testing; exit

@@ -132,42 +132,64 @@ static void kill_started(void)
 }
 
 /* UEFI: a boot disk on a SCSI model OVMF cannot boot moves, with its
- * controller, to SATA, slots renumbered in order; BIOS and too many disks
- * stay. */
+ * controller, to SATA, slots renumbered in order (attached devices first;
+ * an empty drive no port is left for leaves the bus); another controller,
+ * a BIOS-style plan and too many disks stay. */
 START_TEST(test_efi_bootable)
 {
 	struct ovf_warnings w = {0};
-	struct vmspec s = {.efi = true, .ndisks = 3, .nctrls = 2, .cdrom = (char *)"env.iso",
-			   .cdrom_on_ctrl = true, .cdrom_ctrl = 0, .cdrom_unit = 5};
-	s.ctrls[0] = (struct vmspec_ctrl){HW_CTRL_LSILOGIC, 0};
-	s.ctrls[1] = (struct vmspec_ctrl){HW_CTRL_PVSCSI, 1};
-	s.disks[0] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 0, .unit = 3};
-	s.disks[1] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 0, .unit = 0};
-	s.disks[2] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 1, .unit = 9};
-	deploy_efi_bootable(&s, &w);
-	ck_assert_int_eq(s.ctrls[0].model, HW_CTRL_AHCI);
-	ck_assert_int_eq(s.ctrls[1].model, HW_CTRL_PVSCSI); /* not the boot disk's */
-	ck_assert_uint_eq(s.disks[1].unit, 0);
-	ck_assert_uint_eq(s.disks[0].unit, 1);
-	ck_assert_uint_eq(s.cdrom_unit, 2);
-	ck_assert_uint_eq(s.disks[2].unit, 9);
+	struct hwplan_disk d[9] = {
+		{.ctrl = 0, .unit = 3, .boot = true},
+		{.ctrl = 0, .unit = 0},
+		{.ctrl = 1, .unit = 9},
+		{.ctrl = 0, .unit = 1, .cdrom = true},             /* empty drive */
+		{.ctrl = 0, .unit = 5, .cdrom = true, .env = true}, /* the environment CD */
+	};
+	struct hwplan p = {.nctrls = 2, .disks = d, .ndisks = 5, .env = 4, .boot = 0};
+	p.ctrls[0] = (struct hwplan_ctrl){.model = HW_CTRL_LSILOGIC};
+	p.ctrls[1] = (struct hwplan_ctrl){.model = HW_CTRL_PVSCSI, .index = 1};
+	hwplan_efi_bootable(&p, &w);
+	ck_assert_int_eq(p.ctrls[0].model, HW_CTRL_AHCI);
+	ck_assert_uint_eq(p.ctrls[0].index, 0);
+	ck_assert_int_eq(p.ctrls[1].model, HW_CTRL_PVSCSI); /* not the boot disk's */
+	ck_assert_uint_eq(d[1].unit, 0);
+	ck_assert_uint_eq(d[0].unit, 1);
+	ck_assert_uint_eq(d[4].unit, 2);
+	ck_assert_uint_eq(d[3].unit, 3); /* the empty drive after them */
+	ck_assert_uint_eq(d[3].ctrl, 0);
+	ck_assert_uint_eq(d[2].unit, 9);
 	ck_assert_uint_eq(w.n, 1);
 	ck_assert_ptr_nonnull(strstr(w.v[0], "ahci"));
 	ovf_warnings_free(&w);
 
-	s.efi = false; /* BIOS: SeaBIOS 256k boots PVSCSI */
-	s.ctrls[0].model = HW_CTRL_PVSCSI;
-	deploy_efi_bootable(&s, &w);
-	ck_assert_int_eq(s.ctrls[0].model, HW_CTRL_PVSCSI);
+	/* a boot disk on AHCI already, or on its own virtio-blk: nothing */
+	hwplan_efi_bootable(&p, &w);
+	ck_assert_uint_eq(w.n, 0);
+	d[0].ctrl = HWPLAN_NONE;
+	hwplan_efi_bootable(&p, &w);
 	ck_assert_uint_eq(w.n, 0);
 
-	s.efi = true; /* seven disks do not fit six ports: left, with a warning */
-	s.ndisks = 7;
-	s.cdrom_on_ctrl = false;
+	/* six disks fill the six ports: the empty drive leaves the bus */
+	p.ctrls[0].model = HW_CTRL_PVSCSI;
+	p.ndisks = 7, p.env = HWPLAN_NONE;
 	for (unsigned i = 0; i < 7; i++)
-		s.disks[i] = (struct vmspec_disk){.on_ctrl = true, .ctrl = 0, .unit = i};
-	deploy_efi_bootable(&s, &w);
-	ck_assert_int_eq(s.ctrls[0].model, HW_CTRL_PVSCSI);
+		d[i] = (struct hwplan_disk){.ctrl = 0, .unit = 6 - i, .cdrom = i == 6};
+	p.ctrls[1].model = HW_CTRL_AHCI; /* a SATA controller there already */
+	hwplan_efi_bootable(&p, &w);
+	ck_assert_int_eq(p.ctrls[0].model, HW_CTRL_AHCI);
+	ck_assert_uint_eq(p.ctrls[0].index, 2); /* numbered after it */
+	ck_assert_uint_eq(d[5].unit, 0);
+	ck_assert_uint_eq(d[0].unit, 5);
+	ck_assert_uint_eq(d[6].ctrl, HWPLAN_NONE);
+	ovf_warnings_free(&w);
+
+	/* seven disks do not fit six ports: left, with a warning */
+	p.ctrls[0].model = HW_CTRL_PVSCSI;
+	for (unsigned i = 0; i < 7; i++)
+		d[i] = (struct hwplan_disk){.ctrl = 0, .unit = i};
+	hwplan_efi_bootable(&p, &w);
+	ck_assert_int_eq(p.ctrls[0].model, HW_CTRL_PVSCSI);
+	ck_assert_uint_eq(d[6].unit, 6);
 	ck_assert_uint_eq(w.n, 1);
 	ovf_warnings_free(&w);
 }
