@@ -364,8 +364,11 @@ int cmd_deploy(int argc, char **argv)
 		return cli_usage_error("deploy", "--network and --bridge exclude each other");
 	if (connect_uri && (o.nforwards || o.backend != DEPLOY_BACKEND_AUTO || o.nnets))
 		return cli_usage_error("deploy", "--forward, --net and --backend are for local instances; with --connect use --network or --bridge");
-	if (connect_uri && (o.firmware || o.vnc_listen || o.no_screen))
-		return cli_usage_error("deploy", "--firmware, --vnc and --no-screen are for local instances (libvirt hosts: not yet)");
+	if (connect_uri && o.vnc_listen)
+		return cli_usage_error("deploy", "--vnc is for local instances (a libvirt host's screen is on a UNIX socket "
+				       "there: 'virt-viewer --connect URI NAME')");
+	lvo.firmware = o.firmware;
+	lvo.no_screen = o.no_screen;
 	if (o.vnc_listen && o.no_screen)
 		return cli_usage_error("deploy", "--vnc and --no-screen contradict each other");
 	if (o.skip_verify && o.require_signature)

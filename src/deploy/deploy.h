@@ -438,6 +438,8 @@ struct lv_opts {
 	const char *virt_type;   /* NULL: $OVFDEPLOY_LIBVIRT_VIRT_TYPE, else kvm when the host offers it, else qemu */
 	bool skip_verify;        /* unverified disks get private bases, never shared ones */
 	enum hw_mode hardware;   /* --hardware: the domain's controllers and NICs (hwplan.c) */
+	const char *firmware;    /* --firmware bios|efi; NULL: as the descriptor says */
+	bool no_screen;          /* --no-screen: no display (else VNC on a UNIX socket of the host's libvirt) */
 	od_progress_fn progress;
 	void *progress_ctx;
 };

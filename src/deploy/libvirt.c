@@ -1029,9 +1029,10 @@ static char *descriptor_digest(const struct deploy_plan *pl)
 	return od_asprintf("sha256:%s", h);
 }
 
-static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, const struct lv_opts *o, const char *pool,
-		      const struct hwplan *hp, const struct lv_disk *disks, size_t ndisks, const char *env_vol,
-		      const struct lv_net *net, const char *log, const char *log_vol, od_buf *x, od_err *e)
+static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, const struct lv_opts *o, bool efi,
+		      const char *pool, const struct hwplan *hp, const struct lv_disk *disks, size_t ndisks,
+		      const char *env_vol, const struct lv_net *net, const char *log, const char *log_vol, od_buf *x,
+		      od_err *e)
 {
 	unsigned cpus = pl->hw.cpus ? (unsigned)(pl->hw.cpus > 255 ? 255 : pl->hw.cpus) : 1;
 	uint64_t mem = pl->hw.memory_bytes ? pl->hw.memory_bytes : 256ull << 20;
@@ -1085,11 +1086,15 @@ static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, cons
 		rc |= xml_text(x, log);
 		rc |= od_buf_puts(x, "</od:console-log>");
 	}
+	/* UEFI: libvirt picks the host's OVMF from its firmware descriptors
+	 * (Debian's ovmf installs them) and gives the domain its own variable
+	 * store, which 'rm' deletes with the domain.  Secure Boot is not asked
+	 * for: the i440fx machine rules out the builds that need SMM. */
 	rc |= od_buf_printf(x, "</od:instance></metadata><memory unit='MiB'>%llu</memory><vcpu>%u</vcpu>"
-			    "<os><type arch='x86_64' machine='pc'>hvm</type></os>"
+			    "<os%s><type arch='x86_64' machine='pc'>hvm</type></os>"
 			    "<features><acpi/><apic/></features><on_poweroff>destroy</on_poweroff>"
 			    "<on_reboot>restart</on_reboot><on_crash>destroy</on_crash><devices>",
-			    (unsigned long long)mem, cpus);
+			    (unsigned long long)mem, cpus, efi ? " firmware='efi'" : "");
 	char *vols[VMSPEC_MAX_DISKS];
 	for (size_t i = 0; i < ndisks && i < VMSPEC_MAX_DISKS; i++)
 		vols[i] = disks[i].overlay;
@@ -1099,6 +1104,14 @@ static int domain_xml(lv_conn *c, struct deploy_plan *pl, const char *name, cons
 		return od_err_nomem(e);
 	if (lv_devices_xml(hp, pool, vols, ndisks, env_vol, net->network, net->bridge, log, x, e) < 0)
 		return -1;
+	/* The screen, where appliances show their console: VNC on a UNIX
+	 * socket libvirt makes on its host, reached with
+	 * 'virt-viewer --connect URI NAME' (nobody on the network gets in). */
+	if (!o->no_screen)
+		rc = od_buf_puts(x, "<graphics type='vnc'><listen type='socket'/></graphics>"
+				    "<video><model type='vga'/></video>");
+	if (rc != 0)
+		return od_err_nomem(e);
 	return od_buf_puts(x, "</devices></domain>") ? od_err_nomem(e) : 0;
 }
 
@@ -1144,9 +1157,14 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 		return -1;
 	/* The hardware plan (hwplan.c), and what libvirt is given in place
 	 * of what the descriptor asks for, as the local deploy says it. */
+	enum ovf_firmware fw = pl->hw.firmware;
+	if (o->firmware && ovf_firmware_parse(o->firmware, &fw) < 0)
+		return od_err_set(e, OD_E_USAGE, "--firmware %s: expected bios or efi", o->firmware);
 	struct hwplan hp;
 	if (hwplan_make(&pl->hw, o->hardware, &hp, e) < 0)
 		return -1;
+	if (fw == OVF_FIRMWARE_EFI)
+		hwplan_efi_bootable(&hp, &pl->warnings);
 	lv_hw_warnings(&pl->hw, &hp, &pl->warnings);
 	const char *pool_name = o->pool ? o->pool : "default";
 	struct lv_made m = {0};
@@ -1213,7 +1231,7 @@ int lv_deploy(lv_conn *c, struct deploy_plan *pl, const char *name, const struct
 	}
 	od_buf x = {0};
 	if (rc == 0)
-		rc = domain_xml(c, pl, name, o, pool_name, &hp, disks, nd, env_vol, &net, log, log_vol, &x, e);
+		rc = domain_xml(c, pl, name, o, fw == OVF_FIRMWARE_EFI, pool_name, &hp, disks, nd, env_vol, &net, log, log_vol, &x, e);
 	if (rc == 0) {
 		virDomainPtr dom = virDomainDefineXML(c->conn, x.data);
 		if (!dom)
@@ -1449,7 +1467,15 @@ int lv_remove(lv_conn *c, const char *name, od_err *e)
 		rc = -1;
 		goto out;
 	}
-	if (virDomainUndefine(d) < 0) {
+	/* with its UEFI variable store, if it has one (plain undefine
+	 * refuses a domain that has); drivers without variable stores may
+	 * not know the flag */
+	int u = virDomainUndefineFlags(d, VIR_DOMAIN_UNDEFINE_NVRAM);
+	if (u < 0 && (virGetLastErrorCode() == VIR_ERR_NO_SUPPORT || virGetLastErrorCode() == VIR_ERR_INVALID_ARG)) {
+		virResetLastError();
+		u = virDomainUndefine(d);
+	}
+	if (u < 0) {
 		rc = od_err_set(e, OD_E_IO, "%s: undefining '%s': %s", c->uri, name, lv_msg());
 		goto out;
 	}
