@@ -7,6 +7,7 @@
 #include "screen/screen.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,7 +140,36 @@ static void screenshot_usage(FILE *f)
 		   "  --tcp               connect to the instance's VNC on TCP (deploy --vnc) with its\n"
 		   "                      password, instead of its UNIX socket\n"
 		   "  --socket PATH       a VNC server on this UNIX socket instead of an instance\n"
-		   "                      (e.g. 'ovfdeploy run --vnc unix:PATH'); then no NAME\n");
+		   "                      (e.g. 'ovfdeploy run --vnc unix:PATH'); then no NAME\n"
+		   "  --connect URI       an instance on a libvirt host (deploy --connect): the\n"
+		   "                      picture the host's hypervisor takes\n");
+}
+
+/* Where pictures come from: an RFB session, or a libvirt host. */
+struct shot_src {
+	rfb_client *rfb;
+	lv_conn *lv;
+	const char *name;
+};
+
+static int shoot(struct shot_src *s, struct screen_image *img, od_err *e)
+{
+	if (s->rfb)
+		return rfb_capture(s->rfb, img, e);
+	unsigned char *data;
+	size_t len;
+	char *mime;
+	if (lv_screenshot(s->lv, s->name, &data, &len, &mime, e) < 0)
+		return -1;
+	int rc = strstr(mime, "portable-pixmap") ? screen_image_from_ppm(data, len, img, e)
+		 : !strcmp(mime, "image/png")    ? screen_image_from_png(data, len, img, e)
+						 : od_err_set(e, OD_E_UNSUPPORTED,
+							      "the libvirt host sent a %s picture; PNG and PPM are read", mime);
+	if (rc < 0)
+		od_err_prefix(e, "the screen of '%s'", s->name);
+	free(data);
+	free(mime);
+	return rc;
 }
 
 /* The same picture but for, at most, a blinking text cursor: the pixels
@@ -178,9 +208,11 @@ int cmd_screenshot(int argc, char **argv)
 		{"stable", required_argument, NULL, 's'},
 		{"tcp", no_argument, NULL, 't'},
 		{"socket", required_argument, NULL, 'S'},
+		{"connect", required_argument, NULL, 'C'},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
+	const char *uri = NULL;
 	const char *out = NULL;
 	unsigned long stable = 0;
 	bool tcp = false;
@@ -193,6 +225,7 @@ int cmd_screenshot(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 't': tcp = true; break;
 		case 'S': sock = optarg; break;
+		case 'C': uri = optarg; break;
 		case 's':
 			stable = strtoul(optarg, &end, 10);
 			if (*end || end == optarg || stable > 60000)
@@ -206,15 +239,26 @@ int cmd_screenshot(int argc, char **argv)
 		return cli_usage_error("screenshot", sock ? "--socket takes no instance name" : "expected one instance name");
 	if (!out)
 		return cli_usage_error("screenshot", "-o FILE is required");
+	if (!uri && !sock && !tcp)
+		uri = cli_libvirt_uri(0, NULL); /* $OVFDEPLOY_CONNECT, as for the other commands */
+	if (uri && (sock || tcp))
+		return cli_usage_error("screenshot", "--connect takes the picture from the libvirt host: no --socket or --tcp");
 	od_err e;
-	rfb_client *c;
-	int rc = open_screen(sock, argv[optind], tcp, &c, &e);
-	if (rc != EXIT_OK)
-		return rc;
-	if (!c)
-		return cli_fail(&e);
+	struct shot_src src = {.name = argv[optind]};
+	int rc = EXIT_OK;
+	if (uri) {
+		signal(SIGPIPE, SIG_IGN);
+		if (!(src.lv = lv_open(uri, &e)))
+			return cli_fail(&e);
+	} else {
+		rc = open_screen(sock, argv[optind], tcp, &src.rfb, &e);
+		if (rc != EXIT_OK)
+			return rc;
+		if (!src.rfb)
+			return cli_fail(&e);
+	}
 	struct screen_image img = {0}, prev = {0};
-	rc = rfb_capture(c, &img, &e);
+	rc = shoot(&src, &img, &e);
 	if (rc == 0 && stable) {
 		/* The same picture for `stable` ms, within 4x that (and a minute). */
 		long long give_up = ms_now() + (long long)stable * 4 + 60000, since = ms_now();
@@ -227,12 +271,15 @@ int cmd_screenshot(int argc, char **argv)
 			screen_image_free(&prev);
 			prev = img;
 			memset(&img, 0, sizeof img);
-			rc = rfb_capture(c, &img, &e);
+			rc = shoot(&src, &img, &e);
 			if (rc == 0 && !same(&prev, &img))
 				since = ms_now();
 		}
 	}
-	rfb_close(c);
+	if (src.rfb)
+		rfb_close(src.rfb);
+	if (src.lv)
+		lv_close(src.lv);
 	if (rc == 0) {
 		size_t n = strlen(out);
 		rc = n > 4 && !strcmp(out + n - 4, ".ppm") ? screen_write_ppm(out, &img, &e) : screen_write_png(out, &img, &e);

@@ -1,4 +1,5 @@
-/* image.c - writing a screen picture: PNG (libpng) and PPM. */
+/* image.c - writing a screen picture: PNG (libpng) and PPM; reading the
+ * binary PPM a hypervisor hands out (libvirt's screenshot of a QEMU domain). */
 #include "config.h"
 #include "screen/screen.h"
 
@@ -14,6 +15,87 @@ static int check(const struct screen_image *img, od_err *e)
 	if (!img->rgb || img->width == 0 || img->height == 0 || img->width > SCREEN_MAX_DIM ||
 	    img->height > SCREEN_MAX_DIM)
 		return od_err_set(e, OD_E_USAGE, "no picture to write");
+	return 0;
+}
+
+/* One header field of a PPM: skip whitespace and '#' comments, then a
+ * decimal number (at most 5 digits: nothing we accept is larger). */
+static int ppm_field(const uint8_t *b, size_t len, size_t *at, unsigned *v)
+{
+	size_t i = *at;
+	for (;;) {
+		while (i < len && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r'))
+			i++;
+		if (i < len && b[i] == '#') {
+			while (i < len && b[i] != '\n')
+				i++;
+			continue;
+		}
+		break;
+	}
+	unsigned n = 0, digits = 0;
+	while (i < len && b[i] >= '0' && b[i] <= '9' && digits < 6)
+		n = n * 10 + (unsigned)(b[i++] - '0'), digits++;
+	if (digits == 0 || digits > 5)
+		return -1;
+	*v = n, *at = i;
+	return 0;
+}
+
+int screen_image_from_ppm(const void *data, size_t len, struct screen_image *img, od_err *e)
+{
+	const uint8_t *b = data;
+	memset(img, 0, sizeof *img);
+	unsigned w, h, maxval;
+	size_t at = 2;
+	if (len < 2 || b[0] != 'P' || b[1] != '6')
+		return od_err_set(e, OD_E_INVALID, "not a binary PPM picture (no P6 signature)");
+	if (ppm_field(b, len, &at, &w) < 0 || ppm_field(b, len, &at, &h) < 0 || ppm_field(b, len, &at, &maxval) < 0 ||
+	    at >= len)
+		return od_err_set(e, OD_E_INVALID, "PPM picture: a damaged header");
+	if (w == 0 || h == 0 || w > SCREEN_MAX_DIM || h > SCREEN_MAX_DIM)
+		return od_err_set(e, OD_E_INVALID, "PPM picture: %ux%u is not a screen (at most %u on a side)", w, h,
+				  SCREEN_MAX_DIM);
+	if (maxval != 255)
+		return od_err_set(e, OD_E_UNSUPPORTED, "PPM picture: %u levels per colour (only 255 is read)", maxval);
+	at++; /* the one whitespace byte after maxval */
+	size_t need = (size_t)w * h * 3;
+	if (len - at != need)
+		return od_err_set(e, OD_E_INVALID, "PPM picture: %zu bytes of pixels for %ux%u (%zu expected)", len - at,
+				  w, h, need);
+	if (!(img->rgb = malloc(need)))
+		return od_err_nomem(e);
+	memcpy(img->rgb, b + at, need);
+	img->width = w, img->height = h;
+	return 0;
+}
+
+int screen_image_from_png(const void *data, size_t len, struct screen_image *img, od_err *e)
+{
+	memset(img, 0, sizeof *img);
+	png_image pi;
+	memset(&pi, 0, sizeof pi);
+	pi.version = PNG_IMAGE_VERSION;
+	if (!png_image_begin_read_from_memory(&pi, data, len))
+		return od_err_set(e, OD_E_INVALID, "PNG picture: %s", pi.message);
+	/* the size is checked before anything is allocated for it */
+	if (pi.width == 0 || pi.height == 0 || pi.width > SCREEN_MAX_DIM || pi.height > SCREEN_MAX_DIM) {
+		png_image_free(&pi);
+		return od_err_set(e, OD_E_INVALID, "PNG picture: %ux%u is not a screen (at most %u on a side)",
+				  (unsigned)pi.width, (unsigned)pi.height, SCREEN_MAX_DIM);
+	}
+	pi.format = PNG_FORMAT_RGB;
+	size_t need = (size_t)pi.width * pi.height * 3;
+	if (!(img->rgb = malloc(need))) {
+		png_image_free(&pi);
+		return od_err_nomem(e);
+	}
+	if (!png_image_finish_read(&pi, NULL, img->rgb, 0, NULL)) {
+		free(img->rgb);
+		img->rgb = NULL;
+		return od_err_set(e, OD_E_INVALID, "PNG picture: %s", pi.message);
+	}
+	img->width = pi.width, img->height = pi.height;
 	return 0;
 }
 

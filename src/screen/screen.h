@@ -1,7 +1,8 @@
 /*
  * screen.h - a virtual machine's screen from outside: a small RFB (VNC)
  * client that captures the framebuffer and types keys, and image writers
- * (PNG through libpng, binary PPM).
+ * (PNG through libpng, binary PPM), and readers of the pictures a
+ * hypervisor hands out (PNG, PPM).
  *
  * The server is hostile input like any other: every size it sends is
  * checked and bounded (SCREEN_MAX_DIM), every read has a deadline, and a
@@ -45,5 +46,10 @@ int rfb_type(rfb_client *c, const char *text, od_err *e);
 /* Write an image, temp file + rename.  PNG: 8-bit RGB.  PPM: P6. */
 int screen_write_png(const char *path, const struct screen_image *img, od_err *e);
 int screen_write_ppm(const char *path, const struct screen_image *img, od_err *e);
+/* A binary PPM (P6, 255 levels) of LEN bytes into IMG: hostile input, its
+ * size bounded by SCREEN_MAX_DIM and checked against LEN exactly. */
+int screen_image_from_ppm(const void *data, size_t len, struct screen_image *img, od_err *e);
+/* The same for a PNG (any depth and colour type, made 8-bit RGB). */
+int screen_image_from_png(const void *data, size_t len, struct screen_image *img, od_err *e);
 
 #endif

@@ -6,7 +6,8 @@
 # has no PVSCSI boot driver), boots through OVMF to APPLIANCE READY with its
 # own variable store, and `rm` deletes the domain with that store.  The
 # domain's screen is VNC on a UNIX socket of the host; --no-screen leaves it
-# out; --firmware bios overrides the descriptor.  One TCG boot.
+# out; --firmware bios overrides the descriptor; `screenshot --connect` takes
+# the picture the host makes (PNG or PPM).  One TCG boot.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/libvirt/lvlib.sh"
 O=$OVFDEPLOY
@@ -26,8 +27,7 @@ U=$LV_URI
 cd "$T_TMP" || exit 1
 before=$(lv_pool_files)
 
-expect_exit 0 "deploy the UEFI sample to the libvirt host" -- "$O" deploy --connect "$U" --accept-eula --name u1 \
-	--prop appliance.oneshot=true "$OVA"
+expect_exit 0 "deploy the UEFI sample to the libvirt host" -- "$O" deploy --connect "$U" --accept-eula --name u1 "$OVA"
 expect_grep 'UEFI: Debian.s OVMF cannot boot from pvscsi.*SATA \(AHCI\)' "$T_TMP/err" \
 	"the boot disk's PVSCSI becomes SATA, with a warning"
 lv_virsh dumpxml u1 >u1.xml
@@ -48,11 +48,19 @@ if lv_wait_log "$l1" "APPLIANCE READY" "$BOOT"; then
 	ok "the UEFI appliance reaches APPLIANCE READY"
 	expect_grep "BdsDxe: starting" "$l1" "... booted by OVMF"
 	expect_grep "^tiny: OVF environment found" "$l1" "... and reads its environment CD"
+	# the screen through the host, the appliance running
+	if "$O" screenshot --connect "$U" u1 -o shot.png >shot.out 2>&1; then
+		python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(); assert d[:8]==b"\x89PNG\r\n\x1a\n"; w,h=struct.unpack(">II",d[16:24]); assert w>=320 and h>=200, (w,h); print(w,h)' shot.png >dims.txt &&
+			ok "screenshot --connect: a PNG of the domain's screen ($(cat dims.txt))" || fail "screenshot --connect: not a PNG"
+	else
+		fail "screenshot --connect of the running domain: $(cat shot.out)"
+	fi
+	expect_exit 0 "screenshot --connect -o FILE.ppm" -- "$O" screenshot --connect "$U" u1 -o shot.ppm
+	head -n 2 shot.ppm | tr '\n' ' ' | grep -q "^P6 $(cat dims.txt) " &&
+		ok "... a PPM of the same size" || fail "screenshot -o FILE.ppm: $(head -c 20 shot.ppm)"
 else
 	fail "no APPLIANCE READY within $BOOT s"; tail -20 "$l1" | sed 's/^/  | /'
 fi
-i=0
-while [ $i -lt 300 ] && lv_virsh domstate u1 2>/dev/null | grep -q running; do sleep 0.1; i=$((i + 1)); done
 "$O" stop --connect "$U" --timeout 0 u1 >/dev/null 2>&1
 expect_exit 0 "rm it" -- "$O" rm --connect "$U" u1
 [ -n "$nvram" ] && [ ! -e "$nvram" ] && ok "rm deletes its variable store" || fail "the variable store is left: $nvram"
@@ -65,6 +73,14 @@ lv_virsh dumpxml u2 >u2.xml
 grep -q "firmware='efi'" u2.xml && fail "--firmware bios: still UEFI" || ok "--firmware bios: the domain boots BIOS"
 grep -q "model='vmpvscsi'" u2.xml && ok "... its disk stays on PVSCSI (SeaBIOS boots it)" || fail "--firmware bios: PVSCSI moved"
 grep -q "<graphics" u2.xml && fail "--no-screen: the domain has a screen" || ok "--no-screen: no screen"
+expect_exit 2 "screenshot --connect of a stopped domain is refused" -- "$O" screenshot --connect "$U" u2 -o x.png
+expect_grep "is not running" "$T_TMP/err" "... saying it is not running"
+[ -e x.png ] && fail "... yet a file was written" || ok "... and no file is written"
+expect_exit 0 "start u2 (BIOS, no screen) and pause it at once" -- "$O" start --connect "$U" u2
+"$O" -q pause --connect "$U" u2
+expect_exit 3 "screenshot --connect of a domain without a screen fails" -- "$O" screenshot --connect "$U" u2 -o shot2.png
+expect_grep "no screens" "$T_TMP/err" "... with the host's reason"
+"$O" stop --connect "$U" --timeout 0 u2 >/dev/null 2>&1
 expect_exit 2 "--firmware with an unknown value is refused" -- "$O" deploy --connect "$U" --accept-eula --name u3 \
 	--firmware coreboot "$OVA"
 expect_exit 2 "--vnc is for local instances" -- "$O" deploy --connect "$U" --accept-eula --name u3 \

@@ -244,6 +244,107 @@ START_TEST(test_hostile_handshake)
 }
 END_TEST
 
+/* The PPM a hypervisor hands out (libvirt's screenshot): read pixel for
+ * pixel with comments in the header; damaged, oversized, short, long and
+ * 16-bit pictures refused. */
+static int ppm(const char *hdr, size_t npix, size_t extra, struct screen_image *img, od_err *e)
+{
+	size_t hl = strlen(hdr), n = hl + npix * 3 + extra;
+	unsigned char *b = malloc(n ? n : 1);
+	ck_assert_ptr_nonnull(b);
+	memcpy(b, hdr, hl);
+	for (size_t i = hl; i < n; i++)
+		b[i] = (unsigned char)(i * 7);
+	int rc = screen_image_from_ppm(b, n, img, e);
+	if (rc == 0)
+		ck_assert_int_eq(memcmp(img->rgb, b + hl, npix * 3), 0);
+	free(b);
+	return rc;
+}
+
+START_TEST(test_ppm)
+{
+	struct screen_image img;
+	od_err e;
+	ck_assert_int_eq(ppm("P6\n# made by QEMU\n640 480\n255\n", 640 * 480, 0, &img, &e), 0);
+	ck_assert_uint_eq(img.width, 640);
+	ck_assert_uint_eq(img.height, 480);
+	screen_image_free(&img);
+	ck_assert_int_eq(ppm("P6 2 1 255 ", 2, 0, &img, &e), 0);
+	screen_image_free(&img);
+	ck_assert_int_eq(ppm("P5\n2 1\n255\n", 2, 0, &img, &e), -1);
+	ck_assert(strstr(e.msg, "P6"));
+	ck_assert_int_eq(ppm("P6\n2 1\n255\n", 2, 1, &img, &e), -1); /* a byte too many */
+	ck_assert(strstr(e.msg, "expected"));
+	ck_assert_int_eq(ppm("P6\n2 2\n255\n", 3, 0, &img, &e), -1); /* short */
+	ck_assert_int_eq(ppm("P6\n9000 2\n255\n", 0, 0, &img, &e), -1);
+	ck_assert(strstr(e.msg, "at most"));
+	ck_assert_int_eq(ppm("P6\n0 2\n255\n", 0, 0, &img, &e), -1);
+	ck_assert_int_eq(ppm("P6\n4294967297 2\n255\n", 2, 0, &img, &e), -1); /* no wrap-around */
+	ck_assert_int_eq(ppm("P6\n2 1\n65535\n", 4, 0, &img, &e), -1);
+	ck_assert(strstr(e.msg, "255"));
+	ck_assert_int_eq(ppm("P6\n2 1\n255", 0, 0, &img, &e), -1); /* header, no pixels */
+	ck_assert_int_eq(ppm("P6\n# a comment to the end", 0, 0, &img, &e), -1);
+	ck_assert_int_eq(ppm("P", 0, 0, &img, &e), -1);
+}
+END_TEST
+
+static uint32_t crc32_of(const unsigned char *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+	}
+	return ~c;
+}
+
+/* PNG (libvirt's screenshot of a QEMU domain): what we write reads back
+ * pixel for pixel; a truncated file, a flipped byte and a header claiming a
+ * 9000-pixel-wide screen (valid CRC) are refused, the last before any
+ * allocation for it. */
+START_TEST(test_png)
+{
+	char dir[] = "/tmp/test_png.XXXXXX", path[64];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/a.png", dir);
+	struct screen_image a = {.width = 33, .height = 7}, b;
+	a.rgb = malloc(33 * 7 * 3);
+	for (unsigned i = 0; i < 33 * 7 * 3; i++)
+		a.rgb[i] = (uint8_t)(i * 13);
+	od_err e;
+	ck_assert_int_eq(screen_write_png(path, &a, &e), 0);
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	static unsigned char buf[65536];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	unlink(path);
+	rmdir(dir);
+	ck_assert_int_eq(screen_image_from_png(buf, n, &b, &e), 0);
+	ck_assert_uint_eq(b.width, 33);
+	ck_assert_uint_eq(b.height, 7);
+	ck_assert_int_eq(memcmp(a.rgb, b.rgb, 33 * 7 * 3), 0);
+	screen_image_free(&b);
+	ck_assert_int_eq(screen_image_from_png(buf, n / 2, &b, &e), -1);
+	ck_assert_ptr_null(b.rgb);
+	ck_assert_int_eq(screen_image_from_png(buf, 7, &b, &e), -1);
+	buf[n - 20] ^= 0x55; /* a damaged byte in the image data (its CRC no longer matches) */
+	ck_assert_int_eq(screen_image_from_png(buf, n, &b, &e), -1);
+	ck_assert_ptr_null(b.rgb);
+	buf[n - 20] ^= 0x55;
+	/* IHDR: length at 8, type at 12, width at 16, height at 20, CRC at 29 */
+	buf[16] = 0, buf[17] = 0, buf[18] = 0x23, buf[19] = 0x28; /* 9000 */
+	uint32_t c = crc32_of(buf + 12, 17);
+	buf[29] = (unsigned char)(c >> 24), buf[30] = (unsigned char)(c >> 16), buf[31] = (unsigned char)(c >> 8),
+	buf[32] = (unsigned char)c;
+	ck_assert_int_eq(screen_image_from_png(buf, n, &b, &e), -1);
+	ck_assert(strstr(e.msg, "not a screen"));
+	screen_image_free(&a);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("rfb");
@@ -253,5 +354,7 @@ int main(void)
 	tcase_add_test(t, test_hostile_sizes);
 	tcase_add_test(t, test_hostile_messages);
 	tcase_add_test(t, test_hostile_handshake);
+	tcase_add_test(t, test_ppm);
+	tcase_add_test(t, test_png);
 	return od_check_run(s);
 }
