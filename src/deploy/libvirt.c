@@ -1352,10 +1352,13 @@ int lv_start(lv_conn *c, const char *name, od_err *e)
 	if (dom_state(d) == VIR_DOMAIN_RUNNING) {
 		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is running already", name);
 	} else if (virDomainCreate(d) < 0) {
+		/* the reason first: the calls below reset libvirt's last error */
+		char why[512];
+		snprintf(why, sizeof why, "%s", lv_msg());
 		char *log = xml_xpath(meta, "string(/instance/console-log)");
 		/* The log is on the host: read it only when that is this machine. */
 		char *tail = same_host(c) ? file_tail(log, 1024) : NULL;
-		od_err_set(e, OD_E_IO, "%s: domain '%s' failed to start: %s%s%s", c->uri, name, lv_msg(),
+		od_err_set(e, OD_E_IO, "%s: domain '%s' failed to start: %s%s%s", c->uri, name, why,
 			   tail && *tail ? "; the console log ends with: " : "", tail ? tail : "");
 		rc = -1;
 		free(tail);

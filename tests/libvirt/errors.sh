@@ -1,7 +1,8 @@
 #!/bin/sh
 # errors.sh - what `--connect` says when something fails, and that a failure
 # leaves nothing a later deploy would trust: an unreachable URI, no such
-# pool, a name taken, too little space, a domain that cannot start, an
+# pool, a name taken, too little space, a domain that cannot start (and one
+# on a bridge the host lacks, whose error names it), an
 # upload killed half way, and the daemon going away mid-deploy (then a
 # deploy after its restart converts with --convert qcow2 and is exact).
 . "${top_srcdir:-.}/tests/cli/lib.sh"
@@ -23,6 +24,16 @@ expect_exit 2 "--pool without --connect is a usage error" -- env -u OVFDEPLOY_CO
 expect_exit 2 "no such pool" -- "$O" deploy --connect "$U" --pool nosuch --accept-eula "$LV_OVA"
 expect_grep "no storage pool 'nosuch'" "$T_TMP/err" "and names it"
 expect_exit 2 "no such network" -- "$O" deploy --connect "$U" --network nosuch --accept-eula "$LV_OVA"
+# --bridge: the adapters join a host bridge; one that is not there (or that
+# this unprivileged daemon may not use) fails at start, naming it
+expect_exit 2 "--network and --bridge exclude each other" -- "$O" deploy --connect "$U" --network default --bridge br0 --accept-eula "$LV_OVA"
+expect_exit 0 "deploy --bridge" -- "$O" deploy --connect "$U" --bridge odnobr0 --accept-eula --name br1 "$LV_OVA"
+lv_virsh dumpxml br1 >br1.xml
+expect_grep "<interface type='bridge'>" br1.xml "the adapter is on a bridge"
+expect_grep "<source bridge='odnobr0'/>" br1.xml "... the one named"
+expect_exit 3 "starting it without that bridge fails" -- "$O" start --connect "$U" br1
+expect_grep "odnobr0" "$T_TMP/err" "... naming the bridge"
+expect_exit 0 "rm it" -- "$O" rm --connect "$U" br1
 # Verify, EULA and properties come first: nothing reaches the host before.
 cp "$LV_OVA" bad.ova && printf 'X' | dd of=bad.ova bs=1 seek=300000 conv=notrunc 2>/dev/null
 expect_exit 1 "a package that does not verify is refused" -- "$O" deploy --connect "$U" --accept-eula --reverify bad.ova
