@@ -83,22 +83,72 @@ static int open_screen(const char *sock, const char *name, bool tcp, rfb_client 
 
 static void display_usage(FILE *f)
 {
-	fprintf(f, "Usage: ovfdeploy display NAME\n"
-		   "Show how to connect to an instance's screen (VNC).\n");
+	fprintf(f, "Usage: ovfdeploy display [--json] [--connect URI] NAME\n"
+		   "Show how to connect to an instance's screen (VNC); with --connect, an\n"
+		   "instance on a libvirt host.\n");
+}
+
+/* display --connect: the screen of a domain on a libvirt host is on a UNIX
+ * socket there, which virt-viewer reaches through the same URI. */
+static int display_libvirt(const char *uri, const char *name)
+{
+	od_err e;
+	signal(SIGPIPE, SIG_IGN);
+	lv_conn *c = lv_open(uri, &e);
+	if (!c)
+		return cli_fail(&e);
+	bool running;
+	char *sock;
+	int rc = lv_display(c, name, &running, &sock, &e);
+	lv_close(c);
+	if (rc < 0)
+		return cli_fail(&e);
+	if (cli.json) {
+		json_w w;
+		json_init(&w, stdout);
+		json_obj_begin(&w, NULL);
+		json_str(&w, "name", name);
+		json_str(&w, "connect", uri);
+		json_bool(&w, "running", running);
+		json_str(&w, "vnc_socket", sock && *sock ? sock : NULL);
+		json_obj_end(&w);
+		json_finish(&w);
+	} else {
+		printf("Screen of %s on %s%s:\n", name, uri, running ? "" : " (not running: 'ovfdeploy start --connect' it first)");
+		if (sock && *sock)
+			printf("  VNC on the UNIX socket %s on that host\n", sock);
+		printf("    viewer:  virt-viewer --connect '%s' %s   (Debian package virt-viewer)\n", uri, name);
+		printf("  picture: ovfdeploy screenshot --connect '%s' %s -o screen.png\n", uri, name);
+	}
+	free(sock);
+	return EXIT_OK;
 }
 
 int cmd_display(int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+		{"connect", required_argument, NULL, 'C'},
+		CLI_COMMON_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *uri = NULL;
 	int opt;
 	optind = 1;
 	while ((opt = cli_next_opt(argc, argv, "qvh", longopts, display_usage)) != -1) {
 		if (opt == CLI_OPT_HELP)
 			return EXIT_OK;
+		if (opt == 'C') {
+			uri = optarg;
+			continue;
+		}
 		return cli_usage_error("display", "unknown option");
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("display", "expected one instance name");
+	if (!uri)
+		uri = cli_libvirt_uri(0, NULL);
+	if (uri)
+		return display_libvirt(uri, argv[optind]);
 	struct instance in;
 	int rc = load(argv[optind], &in);
 	if (rc != EXIT_OK)

@@ -464,6 +464,9 @@ void lv_hw_warnings(const struct ovf_hardware *hw, const struct hwplan *hp, stru
 void lv_ctrl_choice(enum hw_ctrl_model m, struct hw_choice *out);
 void lv_nic_choice(enum hw_nic_model m, struct hw_choice *out);
 int lv_start(lv_conn *c, const char *name, od_err *e);
+/* Where a domain's screen is: *RUNNING, and *VNC_SOCKET (malloc'd, a path
+ * on the host, "" until it runs); an error when it has no screen. */
+int lv_display(lv_conn *c, const char *name, bool *running, char **vnc_socket, od_err *e);
 /* A picture of a running domain's screen, as the host makes it: *DATA
  * (*LEN bytes, malloc'd) of type *MIME (QEMU: image/x-portable-pixmap). */
 int lv_screenshot(lv_conn *c, const char *name, unsigned char **data, size_t *len, char **mime, od_err *e);

@@ -1417,6 +1417,33 @@ int lv_pause(lv_conn *c, const char *name, bool pause, od_err *e)
 	return rc;
 }
 
+int lv_display(lv_conn *c, const char *name, bool *running, char **vnc_socket, od_err *e)
+{
+	*running = false, *vnc_socket = NULL;
+	virDomainPtr d = find_ours(c, name, NULL, e);
+	if (!d)
+		return -1;
+	int st = dom_state(d);
+	*running = st == VIR_DOMAIN_RUNNING || st == VIR_DOMAIN_PAUSED || st == VIR_DOMAIN_BLOCKED;
+	/* the live definition names the socket libvirt made; the inactive one
+	 * says only whether there is a screen */
+	char *x = virDomainGetXMLDesc(d, 0);
+	virDomainFree(d);
+	xmlDocPtr doc = x ? xml_parse(x) : NULL;
+	free(x);
+	if (!doc)
+		return od_err_set(e, OD_E_IO, "%s: the definition of '%s': %s", c->uri, name, lv_msg());
+	char *n = xml_xpath(doc, "string(count(/domain/devices/graphics[@type='vnc']))");
+	int rc = 0;
+	if (!n || !strcmp(n, "0"))
+		rc = od_err_set(e, OD_E_USAGE, "instance '%s' has no screen (deployed with --no-screen)", name);
+	else
+		*vnc_socket = xml_xpath(doc, "string(/domain/devices/graphics[@type='vnc']/listen[@type='socket']/@socket)");
+	free(n);
+	xmlFreeDoc(doc);
+	return rc;
+}
+
 /* A picture of a domain's screen as the host's hypervisor makes it
  * (QEMU: a binary PPM).  The stream is the host's: its size is capped
  * before anything grows, at what the largest screen we accept needs. */

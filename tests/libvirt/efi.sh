@@ -7,7 +7,8 @@
 # own variable store, and `rm` deletes the domain with that store.  The
 # domain's screen is VNC on a UNIX socket of the host; --no-screen leaves it
 # out; --firmware bios overrides the descriptor; `screenshot --connect` takes
-# the picture the host makes (PNG or PPM).  One TCG boot.
+# the picture the host makes (PNG or PPM), `display --connect` names the
+# socket and the virt-viewer command.  One TCG boot.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/libvirt/lvlib.sh"
 O=$OVFDEPLOY
@@ -55,6 +56,12 @@ if lv_wait_log "$l1" "APPLIANCE READY" "$BOOT"; then
 	else
 		fail "screenshot --connect of the running domain: $(cat shot.out)"
 	fi
+	expect_exit 0 "display --connect" -- "$O" display --connect "$U" u1
+	expect_grep "virt-viewer --connect '.*libvirt-sock' u1" "$T_TMP/out" "... says how to reach the screen"
+	"$O" --json display --connect "$U" u1 >disp.json 2>&1
+	python3 -c 'import json,os,stat,sys; d=json.load(open(sys.argv[1])); assert d["running"] and d["vnc_socket"], d
+assert stat.S_ISSOCK(os.stat(d["vnc_socket"]).st_mode), d' disp.json &&
+		ok "display --json --connect: running, and the VNC socket on the host" || fail "display --json: $(cat disp.json)"
 	expect_exit 0 "screenshot --connect -o FILE.ppm" -- "$O" screenshot --connect "$U" u1 -o shot.ppm
 	head -n 2 shot.ppm | tr '\n' ' ' | grep -q "^P6 $(cat dims.txt) " &&
 		ok "... a PPM of the same size" || fail "screenshot -o FILE.ppm: $(head -c 20 shot.ppm)"
@@ -78,6 +85,8 @@ expect_grep "is not running" "$T_TMP/err" "... saying it is not running"
 [ -e x.png ] && fail "... yet a file was written" || ok "... and no file is written"
 expect_exit 0 "start u2 (BIOS, no screen) and pause it at once" -- "$O" start --connect "$U" u2
 "$O" -q pause --connect "$U" u2
+expect_exit 2 "display --connect of a domain without a screen" -- "$O" display --connect "$U" u2
+expect_grep "no screen" "$T_TMP/err" "... says it has none"
 expect_exit 3 "screenshot --connect of a domain without a screen fails" -- "$O" screenshot --connect "$U" u2 -o shot2.png
 expect_grep "no screens" "$T_TMP/err" "... with the host's reason"
 "$O" stop --connect "$U" --timeout 0 u2 >/dev/null 2>&1
