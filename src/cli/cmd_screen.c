@@ -343,21 +343,49 @@ int cmd_screenshot(int argc, char **argv)
 
 static void sendkeys_usage(FILE *f)
 {
-	fprintf(f, "Usage: ovfdeploy sendkeys NAME TEXT...\n"
+	fprintf(f, "Usage: ovfdeploy sendkeys [--connect URI] NAME TEXT...\n"
 		   "       ovfdeploy sendkeys --socket PATH TEXT...   (any VNC server's UNIX socket)\n"
 		   "Type TEXT on a running instance's keyboard (through VNC; US layout).  The\n"
 		   "words are joined by spaces; \\n is Return, \\t Tab, \\b BackSpace, \\e Escape,\n"
 		   "\\\\ a backslash.  Printable ASCII only.\n");
 }
 
+/* sendkeys --connect: the keys go through the host's hypervisor, as Linux
+ * key codes on a US layout (keymap.c), every character checked first. */
+static int type_libvirt(const char *uri, const char *name, const char *text, size_t len, od_err *e)
+{
+	unsigned (*chords)[2] = calloc(len ? len : 1, sizeof *chords);
+	if (!chords)
+		return od_err_nomem(e);
+	for (size_t i = 0; i < len; i++) {
+		unsigned code;
+		bool shift;
+		if (screen_keycode((unsigned char)text[i], &code, &shift) < 0) {
+			free(chords);
+			return od_err_set(e, OD_E_USAGE, "cannot type character 0x%02x (printable ASCII, newline, tab, "
+					  "backspace and escape only)", (unsigned char)text[i]);
+		}
+		chords[i][0] = shift ? SCREEN_KEY_LEFTSHIFT : code;
+		chords[i][1] = shift ? code : 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	lv_conn *c = lv_open(uri, e);
+	int rc = c ? lv_send_keys(c, name, (const unsigned (*)[2])chords, len, e) : -1;
+	if (c)
+		lv_close(c);
+	free(chords);
+	return rc;
+}
+
 int cmd_sendkeys(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"socket", required_argument, NULL, 'S'},
+		{"connect", required_argument, NULL, 'C'},
 		CLI_COMMON_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *sock = NULL;
+	const char *sock = NULL, *uri = NULL;
 	int opt;
 	optind = 1;
 	while ((opt = cli_next_opt(argc, argv, "+qvh", longopts, sendkeys_usage)) != -1) {
@@ -367,8 +395,14 @@ int cmd_sendkeys(int argc, char **argv)
 			sock = optarg;
 			continue;
 		}
+		if (opt == 'C') {
+			uri = optarg;
+			continue;
+		}
 		return cli_usage_error("sendkeys", "unknown option");
 	}
+	if (uri && sock)
+		return cli_usage_error("sendkeys", "--connect types through the libvirt host: no --socket");
 	int first = sock ? optind : optind + 1;
 	if (argc - first < 1)
 		return cli_usage_error("sendkeys", sock ? "expected the text to type" : "expected an instance name and the text to type");
@@ -396,6 +430,13 @@ int cmd_sendkeys(int argc, char **argv)
 		}
 	}
 	od_err e;
+	if (!uri && !sock)
+		uri = cli_libvirt_uri(0, NULL);
+	if (uri) {
+		int rc = type_libvirt(uri, argv[optind], text.data ? text.data : "", text.len, &e);
+		od_buf_free(&text);
+		return rc == 0 ? EXIT_OK : cli_fail(&e);
+	}
 	rfb_client *c;
 	int rc = open_screen(sock, argv[optind], false, &c, &e);
 	if (rc != EXIT_OK) {

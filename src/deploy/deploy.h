@@ -467,6 +467,9 @@ int lv_start(lv_conn *c, const char *name, od_err *e);
 /* Where a domain's screen is: *RUNNING, and *VNC_SOCKET (malloc'd, a path
  * on the host, "" until it runs); an error when it has no screen. */
 int lv_display(lv_conn *c, const char *name, bool *running, char **vnc_socket, od_err *e);
+/* Type on a running domain's keyboard: N chords of one or two Linux input
+ * key codes pressed together (a second code 0: just one key). */
+int lv_send_keys(lv_conn *c, const char *name, const unsigned (*chords)[2], size_t n, od_err *e);
 /* A picture of a running domain's screen, as the host makes it: *DATA
  * (*LEN bytes, malloc'd) of type *MIME (QEMU: image/x-portable-pixmap). */
 int lv_screenshot(lv_conn *c, const char *name, unsigned char **data, size_t *len, char **mime, od_err *e);

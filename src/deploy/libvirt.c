@@ -1444,6 +1444,26 @@ int lv_display(lv_conn *c, const char *name, bool *running, char **vnc_socket, o
 	return rc;
 }
 
+int lv_send_keys(lv_conn *c, const char *name, const unsigned (*chords)[2], size_t n, od_err *e)
+{
+	virDomainPtr d = find_ours(c, name, NULL, e);
+	if (!d)
+		return -1;
+	int rc = 0, st = dom_state(d);
+	if (st != VIR_DOMAIN_RUNNING && st != VIR_DOMAIN_BLOCKED)
+		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is not running%s", name,
+				st == VIR_DOMAIN_PAUSED ? " (it is paused: resume it first)" : "");
+	/* one chord at a time, the keys of a chord pressed together (Shift
+	 * first) and released after the hold time (ms) */
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		unsigned int keys[2] = {chords[i][0], chords[i][1]};
+		if (virDomainSendKey(d, VIR_KEYCODE_SET_LINUX, 30, keys, keys[1] ? 2 : 1, 0) < 0)
+			rc = od_err_set(e, OD_E_IO, "%s: typing on '%s': %s", c->uri, name, lv_msg());
+	}
+	virDomainFree(d);
+	return rc;
+}
+
 /* A picture of a domain's screen as the host's hypervisor makes it
  * (QEMU: a binary PPM).  The stream is the host's: its size is capped
  * before anything grows, at what the largest screen we accept needs. */

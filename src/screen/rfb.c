@@ -494,10 +494,12 @@ int rfb_key(rfb_client *c, uint32_t keysym, bool down, od_err *e)
 	return wr(c, m, sizeof m, e);
 }
 
-/* US layout: the characters typed with Shift. */
-static bool needs_shift(int ch)
+/* US layout: the characters typed with Shift (keymap.c). */
+static bool needs_shift(unsigned char ch)
 {
-	return (ch >= 'A' && ch <= 'Z') || (ch && strchr("~!@#$%^&*()_+{}|:\"<>?", ch));
+	unsigned code;
+	bool shift;
+	return screen_keycode(ch, &code, &shift) == 0 && shift;
 }
 
 int rfb_type(rfb_client *c, const char *text, od_err *e)

@@ -8,7 +8,8 @@
 # domain's screen is VNC on a UNIX socket of the host; --no-screen leaves it
 # out; --firmware bios overrides the descriptor; `screenshot --connect` takes
 # the picture the host makes (PNG or PPM), `display --connect` names the
-# socket and the virt-viewer command.  One TCG boot.
+# socket and the virt-viewer command, `sendkeys --connect` types through the
+# host.  One TCG boot.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 . "$top_srcdir/tests/libvirt/lvlib.sh"
 O=$OVFDEPLOY
@@ -62,6 +63,10 @@ if lv_wait_log "$l1" "APPLIANCE READY" "$BOOT"; then
 	python3 -c 'import json,os,stat,sys; d=json.load(open(sys.argv[1])); assert d["running"] and d["vnc_socket"], d
 assert stat.S_ISSOCK(os.stat(d["vnc_socket"]).st_mode), d' disp.json &&
 		ok "display --json --connect: running, and the VNC socket on the host" || fail "display --json: $(cat disp.json)"
+	# keys (the sample's tty on this screen echoes nothing: the key codes
+	# are checked in test_rfb; here, that the host takes them)
+	expect_exit 0 "sendkeys --connect types through the host" -- "$O" sendkeys --connect "$U" u1 'Hello libvirt!\n'
+	expect_exit 2 "sendkeys --connect refuses what a US keyboard cannot type" -- "$O" sendkeys --connect "$U" u1 "$(printf 'caf\303\251')"
 	expect_exit 0 "screenshot --connect -o FILE.ppm" -- "$O" screenshot --connect "$U" u1 -o shot.ppm
 	head -n 2 shot.ppm | tr '\n' ' ' | grep -q "^P6 $(cat dims.txt) " &&
 		ok "... a PPM of the same size" || fail "screenshot -o FILE.ppm: $(head -c 20 shot.ppm)"
@@ -87,6 +92,8 @@ expect_exit 0 "start u2 (BIOS, no screen) and pause it at once" -- "$O" start --
 "$O" -q pause --connect "$U" u2
 expect_exit 2 "display --connect of a domain without a screen" -- "$O" display --connect "$U" u2
 expect_grep "no screen" "$T_TMP/err" "... says it has none"
+expect_exit 2 "sendkeys --connect on a paused domain is refused" -- "$O" sendkeys --connect "$U" u2 'x'
+expect_grep "paused: resume it first" "$T_TMP/err" "... saying to resume it"
 expect_exit 3 "screenshot --connect of a domain without a screen fails" -- "$O" screenshot --connect "$U" u2 -o shot2.png
 expect_grep "no screens" "$T_TMP/err" "... with the host's reason"
 "$O" stop --connect "$U" --timeout 0 u2 >/dev/null 2>&1
