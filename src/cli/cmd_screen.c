@@ -351,7 +351,7 @@ static void sendkeys_usage(FILE *f)
 }
 
 /* sendkeys --connect: the keys go through the host's hypervisor, as Linux
- * key codes on a US layout (keymap.c), every character checked first. */
+ * key codes on a US layout (util/keymap.c), every character checked first. */
 static int type_libvirt(const char *uri, const char *name, const char *text, size_t len, od_err *e)
 {
 	unsigned (*chords)[2] = calloc(len ? len : 1, sizeof *chords);
@@ -360,12 +360,12 @@ static int type_libvirt(const char *uri, const char *name, const char *text, siz
 	for (size_t i = 0; i < len; i++) {
 		unsigned code;
 		bool shift;
-		if (screen_keycode((unsigned char)text[i], &code, &shift) < 0) {
+		if (od_us_key((unsigned char)text[i], &code, &shift) < 0) {
 			free(chords);
 			return od_err_set(e, OD_E_USAGE, "cannot type character 0x%02x (printable ASCII, newline, tab, "
 					  "backspace and escape only)", (unsigned char)text[i]);
 		}
-		chords[i][0] = shift ? SCREEN_KEY_LEFTSHIFT : code;
+		chords[i][0] = shift ? OD_KEY_LEFTSHIFT : code;
 		chords[i][1] = shift ? code : 0;
 	}
 	signal(SIGPIPE, SIG_IGN);

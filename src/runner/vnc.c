@@ -44,29 +44,6 @@ struct vnc {
 	unsigned shift_down;
 };
 
-/* US layout: the set-1 make code of an ASCII character (the same key for
- * its shifted form). */
-static uint8_t ascii_code(unsigned c)
-{
-	static const char *const rows[] = {
-		"\x29`~", "\x02" "1!", "\x03" "2@", "\x04" "3#", "\x05" "4$", "\x06" "5%", "\x07" "6^", "\x08" "7&",
-		"\x09" "8*", "\x0a" "9(", "\x0b" "0)", "\x0c-_", "\x0d=+", "\x1a[{", "\x1b]}", "\x2b\\|", "\x27;:",
-		"\x28'\"", "\x33,<", "\x34.>", "\x35/?", "\x39  ",
-	};
-	static const char letters[] = "qwertyuiopasdfghjklzxcvbnm";
-	static const uint8_t lcodes[] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1e, 0x1f, 0x20,
-					 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x2c, 0x2d, 0x2e, 0x2f, 0x30, 0x31, 0x32};
-	if (c >= 'A' && c <= 'Z')
-		c += 'a' - 'A';
-	for (unsigned i = 0; i < 26; i++)
-		if (letters[i] == (char)c)
-			return lcodes[i];
-	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-		if ((unsigned char)rows[i][1] == c || (unsigned char)rows[i][2] == c)
-			return (uint8_t)rows[i][0];
-	return 0;
-}
-
 /* X11 keysym to set-1 bytes (with 0xe0 for the extended keys); 0 bytes
  * for keys we do not map. */
 size_t vnc_keysym_to_set1(uint32_t ks, bool down, uint8_t out[2])
@@ -90,8 +67,14 @@ size_t vnc_keysym_to_set1(uint32_t ks, bool down, uint8_t out[2])
 	default:
 		if (ks >= 0xffbe && ks <= 0xffc7) /* F1-F10 */
 			code = (uint8_t)(0x3b + (ks - 0xffbe));
-		else if (ks >= 0x20 && ks < 0x7f)
-			code = ascii_code(ks);
+		else if (ks >= 0x20 && ks < 0x7f) {
+			/* the key of the character (the client sends Shift
+			 * itself); util/keymap.c's codes are set-1 make codes */
+			unsigned k;
+			bool shift;
+			if (od_us_key((unsigned char)ks, &k, &shift) == 0)
+				code = (uint8_t)k;
+		}
 	}
 	if (!code)
 		return 0;

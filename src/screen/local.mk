@@ -3,7 +3,6 @@ noinst_LIBRARIES += src/screen/libscreen.a
 src_screen_libscreen_a_SOURCES = \
 	src/screen/screen.h \
 	src/screen/rfb.c \
-	src/screen/keymap.c \
 	src/screen/image.c
 src_screen_libscreen_a_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS) $(CRYPTO_CFLAGS)
 SCREEN_LIBS = src/screen/libscreen.a $(PNG_LIBS) $(CRYPTO_LIBS)

@@ -494,12 +494,12 @@ int rfb_key(rfb_client *c, uint32_t keysym, bool down, od_err *e)
 	return wr(c, m, sizeof m, e);
 }
 
-/* US layout: the characters typed with Shift (keymap.c). */
+/* US layout: the characters typed with Shift (util/keymap.c). */
 static bool needs_shift(unsigned char ch)
 {
 	unsigned code;
 	bool shift;
-	return screen_keycode(ch, &code, &shift) == 0 && shift;
+	return od_us_key(ch, &code, &shift) == 0 && shift;
 }
 
 int rfb_type(rfb_client *c, const char *text, od_err *e)

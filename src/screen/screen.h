@@ -42,11 +42,6 @@ int rfb_key(rfb_client *c, uint32_t keysym, bool down, od_err *e);
  * '\b' (BackSpace), 0x1b (Escape); Shift is pressed around the characters
  * that need it.  Anything else is refused before a key is sent. */
 int rfb_type(rfb_client *c, const char *text, od_err *e);
-/* A character's key on a US keyboard as a Linux input event code (KEY_A is
- * 30), and whether Shift goes with it: printable ASCII, '\n', '\t', '\b'
- * and 0x1b; -1 for anything else. */
-#define SCREEN_KEY_LEFTSHIFT 42
-int screen_keycode(unsigned char ch, unsigned *code, bool *shift);
 
 /* Write an image, temp file + rename.  PNG: 8-bit RGB.  PPM: P6. */
 int screen_write_png(const char *path, const struct screen_image *img, od_err *e);

@@ -5,4 +5,5 @@ src_util_libodutil_a_SOURCES = \
 	src/util/str.c \
 	src/util/file.c \
 	src/util/seqw.c \
-	src/util/pool.c
+	src/util/pool.c \
+	src/util/keymap.c

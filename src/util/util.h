@@ -86,6 +86,13 @@ char *od_asprintf(const char *fmt, ...) OD_PRINTF(1, 2); /* NULL on ENOMEM */
 /* Lower-case hex of `n` bytes into `out` (2n+1 bytes, NUL-terminated). */
 void od_hex(const unsigned char *in, size_t n, char *out);
 
+/* A character's key on a US keyboard (keymap.c): its Linux input event
+ * code, which for these keys is also the scan code set 1 make code (KEY_A
+ * is 30 = 0x1e), and whether Shift goes with it.  Printable ASCII, '\n',
+ * '\t', '\b' and 0x1b; -1 for anything else. */
+#define OD_KEY_LEFTSHIFT 42
+int od_us_key(unsigned char ch, unsigned *code, bool *shift);
+
 /* A growable byte buffer; data is always NUL-terminated for convenience. */
 typedef struct od_buf {
 	char *data;

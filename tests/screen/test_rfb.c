@@ -345,45 +345,6 @@ START_TEST(test_png)
 }
 END_TEST
 
-/* The US layout as Linux key codes (sendkeys --connect), and the Shift
- * the RFB path takes from the same table. */
-START_TEST(test_keycodes)
-{
-	static const struct {
-		unsigned char ch;
-		unsigned code;
-		bool shift;
-	} want[] = {
-		{'a', 30, false}, {'A', 30, true}, {'z', 44, false}, {'q', 16, false}, {'p', 25, false},
-		{'1', 2, false}, {'!', 2, true}, {'0', 11, false}, {')', 11, true}, {'-', 12, false},
-		{'_', 12, true}, {'=', 13, false}, {'+', 13, true}, {'[', 26, false}, {'}', 27, true},
-		{';', 39, false}, {':', 39, true}, {'\'', 40, false}, {'"', 40, true}, {'`', 41, false},
-		{'~', 41, true}, {'\\', 43, false}, {'|', 43, true}, {',', 51, false}, {'<', 51, true},
-		{'.', 52, false}, {'/', 53, false}, {'?', 53, true}, {' ', 57, false}, {'\n', 28, false},
-		{'\t', 15, false}, {'\b', 14, false}, {0x1b, 1, false},
-	};
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		unsigned code = 0;
-		bool shift = !want[i].shift;
-		ck_assert_msg(screen_keycode(want[i].ch, &code, &shift) == 0, "char 0x%02x", want[i].ch);
-		ck_assert_msg(code == want[i].code && shift == want[i].shift, "char '%c': %u/%d", want[i].ch, code, shift);
-	}
-	/* every printable character has a key */
-	for (unsigned ch = 0x20; ch < 0x7f; ch++) {
-		unsigned code;
-		bool shift;
-		ck_assert_int_eq(screen_keycode((unsigned char)ch, &code, &shift), 0);
-		ck_assert(code >= 1 && code <= 57);
-	}
-	unsigned code;
-	bool shift;
-	ck_assert_int_eq(screen_keycode(0, &code, &shift), -1);
-	ck_assert_int_eq(screen_keycode(0x7f, &code, &shift), -1);
-	ck_assert_int_eq(screen_keycode(0xe9, &code, &shift), -1);
-	ck_assert_int_eq(screen_keycode('\r', &code, &shift), -1);
-}
-END_TEST
-
 int main(void)
 {
 	Suite *s = suite_create("rfb");
@@ -395,6 +356,5 @@ int main(void)
 	tcase_add_test(t, test_hostile_handshake);
 	tcase_add_test(t, test_ppm);
 	tcase_add_test(t, test_png);
-	tcase_add_test(t, test_keycodes);
 	return od_check_run(s);
 }

@@ -1,10 +1,10 @@
-/* keymap.c - typing text on a US keyboard: which key (Linux input event
- * code, the set libvirt's virDomainSendKey and QEMU's input layer take)
- * and whether Shift goes with it, for each character `sendkeys` accepts.
- * The RFB client types X11 keysyms instead, but asks here about Shift, so
- * both paths agree on the layout. */
+/* keymap.c - typing text on a US keyboard: which key and whether Shift
+ * goes with it, for each character we type.  For these keys a Linux input
+ * event code (what libvirt's virDomainSendKey takes) is also the PC's scan
+ * code set 1 make code (what the runner's i8042 sends), so one table serves
+ * `sendkeys --connect`, the RFB client's Shift and the runner's VNC keys. */
 #include "config.h"
-#include "screen/screen.h"
+#include "util/util.h"
 
 #include <string.h>
 
@@ -19,7 +19,7 @@ static const struct row {
 	{"\\zxcvbnm,./", "|ZXCVBNM<>?", 43},
 };
 
-int screen_keycode(unsigned char ch, unsigned *code, bool *shift)
+int od_us_key(unsigned char ch, unsigned *code, bool *shift)
 {
 	*shift = false;
 	switch (ch) {
