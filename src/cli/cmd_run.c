@@ -525,6 +525,8 @@ int cmd_run(int argc, char **argv)
 	/* --reboot builds the next machine in this thread, which the main
 	 * seccomp filter would forbid (open, new KVM objects) */
 	cfg.confine_caller = !reboot;
+	char end_how[128] = "";
+	cfg.end_detail = end_how, cfg.end_detail_len = sizeof end_how;
 	for (;;) {
 		run_rc = vm_run(&cfg, &end, &e);
 		if (run_rc < 0 || end != VM_END_RESET || !reboot)
@@ -574,7 +576,8 @@ int cmd_run(int argc, char **argv)
 		json_obj_end(&w);
 		json_finish(&w);
 	} else if (cli.verbose && !cli.quiet) {
-		fprintf(stderr, "%s run: the machine ended: %s\n", cli.prog, vm_end_name(end));
+		fprintf(stderr, "%s run: the machine ended: %s%s%s%s\n", cli.prog, vm_end_name(end),
+			*end_how ? " (" : "", end_how, *end_how ? ")" : "");
 	}
 out:
 	if (raw_tty)

@@ -928,8 +928,14 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 	char *env = NULL;
 	int rc = embedded_config(in, &cfg, &env, e);
 	int end = VM_END_NONE;
+	char how[128] = "";
+	cfg.end_detail = how, cfg.end_detail_len = sizeof how;
 	if (rc == 0)
 		rc = vm_run(&cfg, &end, e);
+	/* A reset ends a run (the guest does not come back by itself): on the
+	 * console, as the background runner puts it in the console log. */
+	if (rc == 0 && end == VM_END_RESET)
+		dprintf(STDOUT_FILENO, "\novfdeploy: the machine ended: reset (%s)\n", how);
 	embedded_close(&cfg);
 	free(env);
 	if (cfg.control_listen_fd > 0) {
@@ -1054,10 +1060,13 @@ static int start_embedded_background(struct instance *in, od_err *e)
 		}
 		close(ready[1]);
 		int end = VM_END_NONE;
+		char how[128] = "";
+		cfg.end_detail = how, cfg.end_detail_len = sizeof how;
 		if (vm_run(&cfg, &end, &ce) < 0)
 			dprintf(logfd, "ovfdeploy: %s\n", ce.msg);
 		else
-			dprintf(logfd, "\novfdeploy: the machine ended: %s\n", vm_end_name(end));
+			dprintf(logfd, "\novfdeploy: the machine ended: %s%s%s%s\n", vm_end_name(end), *how ? " (" : "",
+				how, *how ? ")" : "");
 		embedded_close(&cfg);
 		unlink(in->spec.console_socket);
 		if (ctl >= 0)

@@ -386,14 +386,27 @@ static void *vcpu_thread(void *arg)
 				vm_io_dispatch(vm, VM_MMIO, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 					       run->mmio.is_write);
 			break;
-		case KVM_EXIT_SHUTDOWN: /* triple fault: a PC resets */
-			vm_request_end(vm, VM_END_RESET);
+		case KVM_EXIT_SHUTDOWN: { /* triple fault: a PC resets */
+			/* where, for the log: the one clue a boot loader's
+			 * crash leaves.  On AMD, KVM has reset the vCPU by
+			 * now (the VMCB is undefined after a shutdown), and
+			 * what it reads is the reset vector: not a place. */
+			struct kvm_regs r;
+			struct kvm_sregs sr;
+			char how[96];
+			snprintf(how, sizeof how, "triple fault on vCPU %u", v->id);
+			if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && ioctl(v->fd, KVM_GET_SREGS, &sr) == 0 &&
+			    !(sr.cs.selector == 0xf000 && r.rip == 0xfff0))
+				snprintf(how, sizeof how, "triple fault on vCPU %u at %04x:%llx (cr0 %llx)", v->id,
+					 sr.cs.selector, (unsigned long long)r.rip, (unsigned long long)sr.cr0);
+			vm_request_reset(vm, how);
 			break;
+		}
 		case KVM_EXIT_SYSTEM_EVENT:
 			if (run->system_event.type == KVM_SYSTEM_EVENT_SHUTDOWN)
 				vm_request_end(vm, VM_END_POWEROFF);
 			else if (run->system_event.type == KVM_SYSTEM_EVENT_RESET)
-				vm_request_end(vm, VM_END_RESET);
+				vm_request_reset(vm, "KVM reset event");
 			else
 				end_with_error(vm, "vCPU %u: system event %u", v->id, run->system_event.type);
 			break;
@@ -1046,6 +1059,8 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	*end = atomic_load(&vm->end_reason);
+	if (*end == VM_END_RESET && cfg->end_detail && cfg->end_detail_len)
+		snprintf(cfg->end_detail, cfg->end_detail_len, "%s", vm->end_msg);
 	if (*end == VM_END_ERROR && rc == 0) {
 		od_err_set(e, OD_E_IO, "%s", vm->end_msg[0] ? vm->end_msg : "the VM failed");
 		rc = -1;

@@ -66,7 +66,7 @@ EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscs
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
-	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S \
+	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S tests/runner/triple_guest.S \
 	tests/runner/guest.S tests/runner/guest.ld tests/runner/guest_lib.inc tests/runner/guest_start.inc tests/runner/pm32_enter.inc tests/runner/pm32_lib.inc \
 	tests/runner/acpi_mbr.S tests/runner/mbr.ld tests/runner/fuzz_blk.c tests/runner/kernel.S
 

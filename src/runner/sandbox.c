@@ -122,8 +122,10 @@ static const int sanitizer_calls[] = {
 /* ioctl requests per thread kind.  KVM_SIGNAL_MSI: devices raise MSI-X
  * vectors from the vCPU and network threads once the transport has them. */
 /* KVM_GET_REGS/KVM_SET_REGS: the VMware backdoor passes its arguments in
- * the general registers (kvm.c). */
-static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_GET_REGS, KVM_SET_REGS };
+ * the general registers (kvm.c).  KVM_GET_SREGS: where a triple-faulting
+ * vCPU was, for the log (a read of the thread's own vCPU). */
+static const unsigned long vcpu_ioctls[] = { KVM_RUN, KVM_IRQ_LINE, KVM_SIGNAL_MSI, KVM_GET_REGS, KVM_SET_REGS,
+					     KVM_GET_SREGS };
 static const unsigned long net_ioctls[] = { KVM_IRQ_LINE, KVM_SIGNAL_MSI, FIONREAD };
 static const unsigned long screen_ioctls[] = { KVM_IRQ_LINE, FIONREAD };
 /* KVM_GET_CLOCK/KVM_SET_CLOCK/KVM_KVMCLOCK_CTRL: pause and resume (kvm.c) */

@@ -10,6 +10,7 @@
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -140,6 +141,20 @@ void vm_set_irq(struct vm *vm, unsigned irq, int level)
 	struct kvm_irq_level l = { .irq = irq, .level = level };
 	/* cannot fail for a valid line on a VM with an irqchip */
 	(void)ioctl(vm->vm_fd, KVM_IRQ_LINE, &l);
+}
+
+void vm_request_reset(struct vm *vm, const char *how)
+{
+	int none = VM_END_NONE;
+	if (!atomic_compare_exchange_strong(&vm->end_reason, &none, VM_END_RESET))
+		return;
+	/* only the winner writes: vm_run reads it once every thread is done */
+	snprintf(vm->end_msg, sizeof vm->end_msg, "%s", how);
+	if (vm->end_fd >= 0) {
+		uint64_t one = 1;
+		ssize_t r = write(vm->end_fd, &one, sizeof one);
+		(void)r;
+	}
 }
 
 void vm_request_end(struct vm *vm, int reason)

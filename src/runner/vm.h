@@ -84,6 +84,8 @@ struct vm_config {
 	const char *cmdline;    /* with kernel: NULL = "console=ttyS0" */
 	int console_fd;         /* where the UART's output goes */
 	int console_in_fd;      /* console input, -1 for none */
+	char *end_detail;       /* if set (end_detail_len bytes): how a reset came about, for logs */
+	size_t end_detail_len;
 	int console_listen_fd;  /* a listening socket: its one client at a time
 				   is the console (output and input), -1 none */
 	int fwlog_fd;           /* firmware debug port 0x402 output, -1 to drop */

@@ -61,6 +61,9 @@ void vm_set_irq(struct vm *vm, unsigned irq, int level);
 void vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
 /* Ask the VM to stop with this reason (first reason wins). */
 void vm_request_end(struct vm *vm, int reason);
+/* End the run as a reset, saying how the guest asked for it (a string
+ * the caller of vm_run gets in vm_config.end_detail). */
+void vm_request_reset(struct vm *vm, const char *how);
 
 /* ---- devices ---------------------------------------------------------------- */
 struct serial;

@@ -5,7 +5,8 @@
 # CPUs, 512 MiB), from a raw and from a qcow2 copy; the bzImage and, through
 # its PVH entry point, the vmlinux booted directly.  The guest's clock is
 # kvmclock and agrees with ours within 2 s, and its kernel warns no more
-# than under QEMU with KVM on the same disk.
+# than under QEMU with KVM on the same disk.  A triple fault ends a run as
+# a reset that says where the vCPU was.
 . "${top_srcdir:-.}/tests/nested/lib.sh"
 
 # run_vm NAME ENV-PROPS -- RUN-ARGS...: `ovfdeploy run` of a fresh raw copy
@@ -69,6 +70,19 @@ mcopy -i "$DISK@@1M" ::/initrd.gz initrd.gz || fail "cannot read the initramfs f
 cp "$DISK" direct.img
 run_vm direct "$diag" -- --kernel "$KERNEL" --initrd initrd.gz --append "console=ttyS0 quiet panic=5" --disk direct.img
 ready direct "direct boot of the bzImage"
+
+# A triple fault (which PVM cannot show: its emulator gives up instead)
+# ends the run as a reset that says where the vCPU was.
+if gcc -m32 -c -o triple.o "$top_srcdir/tests/runner/triple_guest.S" &&
+	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o triple.bin triple.o; then
+	"$O" run -v --memory 16M --firmware triple.bin --console file:triple.out --timeout 20 2>triple.err
+	echo "rc=$?" >>triple.err
+	expect_grep "the machine ended: reset \(triple fault on vCPU 0( at 0008:[0-9a-f]+ \(cr0 [0-9a-f]+\))?\)$" triple.err \
+		"a triple fault ends the run as a reset, saying so (and where the vCPU was, where KVM keeps it: not on AMD)"
+	expect_grep "^rc=0$" triple.err "... with exit status 0"
+else
+	fail "cannot build triple_guest.S"
+fi
 
 if few; then
 	echo "# sanitizer build: the qcow2, PVH and QEMU comparison boots are left to the plain pass"

@@ -164,7 +164,7 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 		default:
 			/* 0xF0-0xFF pulse output port lines; bit 0 low is reset */
 			if (v >= 0xf0 && !(v & 0x01))
-				vm_request_end(m->vm, VM_END_RESET);
+				vm_request_reset(m->vm, "i8042 pulsed the reset line");
 			break;
 		}
 		kbd_irq(m);
@@ -177,7 +177,7 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 	case 0x60: m->ctr = v; break;
 	case 0xd1:
 		if (!(v & 0x01))
-			vm_request_end(m->vm, VM_END_RESET);
+			vm_request_reset(m->vm, "i8042 output port: reset line low");
 		break;
 	case 0xd2: kbd_push(m, v); break;
 	case 0xd3: queue_push(m, v, ST_AUX); break;                /* AUX loopback */
@@ -260,7 +260,7 @@ static void misc_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, b
 		if (is_write) {
 			m->port92 = data[0] & ~0x01;
 			if (data[0] & 0x01)
-				vm_request_end(m->vm, VM_END_RESET);
+				vm_request_reset(m->vm, "port 0x92 fast reset");
 		} else {
 			memset(data, 0, size);
 			data[0] = m->port92;
@@ -270,7 +270,7 @@ static void misc_io(void *opaque, uint64_t port, uint8_t *data, unsigned size, b
 		if (is_write) {
 			m->rcr = data[0] & 0x0a;
 			if (data[0] & 0x04)
-				vm_request_end(m->vm, VM_END_RESET);
+				vm_request_reset(m->vm, "reset control register (port 0xcf9)");
 		} else {
 			memset(data, 0, size);
 			data[0] = m->rcr;
