@@ -29,6 +29,8 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/blk_disk.c \
 	src/runner/hw/virtio_rng.c \
+	src/runner/hw/slirp_net.h \
+	src/runner/hw/slirp_net.c \
 	src/runner/hw/virtio_net.c \
 	src/runner/hw/vga.c \
 	src/runner/vnc.c \
