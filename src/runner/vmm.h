@@ -23,6 +23,7 @@ struct vcpu;
 struct virtio_blk;
 struct virtio_rng;
 struct virtio_net;
+struct vmxnet3;
 struct acpi_pm;
 struct guestrpc;
 
@@ -234,6 +235,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct virtio_rng *rng;
 	struct virtio_net *net;
+	struct vmxnet3 *vmxnet3; /* hw/vmxnet3.c, the NIC when net.model asks */
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 	struct scsi_hba *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
