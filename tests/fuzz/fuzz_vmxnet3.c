@@ -16,27 +16,14 @@
  *   [4] how many frames to receive (& 7), [5..6] their length (LE, & 0x3fff)
  *   [7] unused
  * The frames received are the input's own bytes.  A fresh device per input.
- * socket() is replaced as in fuzz_net.c: slirp never reaches the host. */
+ * socket() is replaced (net_fuzz.h): slirp never reaches the host. */
 #include "config.h"
 #include "runner/hw/vmxnet3.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+#include "net_fuzz.h"
 
-#define RAM (64u << 10)
 #define BAR0 0xfe000000u
 #define BAR1 0xfe001000u
-
-int socket(int domain, int type, int protocol);
-int socket(int domain, int type, int protocol)
-{
-	(void)domain;
-	(void)type;
-	(void)protocol;
-	errno = EACCES;
-	return -1;
-}
 
 static void wr(struct vm *vm, uint64_t a, uint32_t v)
 {
@@ -55,18 +42,11 @@ static uint32_t rd(struct vm *vm, uint64_t a)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct vm *vm;
-	od_err e;
-	if (!vm) {
-		vm = vm_new_fake(RAM, &e);
-		if (!vm || !(vm->pci = pci_new(vm, &e)))
-			abort();
-	}
 	if (size < 8)
 		return 0;
+	struct vm *vm = fuzz_vm(data, size, 8);
 	uint8_t *ram = vm->ram[0].hva;
-	memset(ram, 0, RAM);
-	memcpy(ram, data + 8, size - 8 < RAM ? size - 8 : RAM);
+	od_err e;
 	if (!(data[3] & 1)) {
 		uint32_t tx = (data[0] & 63) + 1u, rx0 = (data[1] & 63) + 1u, rx1 = (data[1] >> 6) * 16u;
 		uint32_t rxc = (data[2] & 127) + 1u;
