@@ -4,7 +4,8 @@
  * DISCOVER sent through the transmit ring (checksum left to the device)
  * answered by slirp's OFFER in a posted receive buffer, completions with
  * the right generation bits across a ring wrap, a frame spread over a HEAD
- * and BODY buffers, and hostile set-ups and descriptors refused. */
+ * and BODY buffers, INTx and MSI, and hostile set-ups and descriptors
+ * refused. */
 #include "config.h"
 #include "runner/hw/vmxnet3.h"
 #include "fakeio.h"
@@ -89,13 +90,15 @@ static void write_shared(uint32_t txn, uint32_t txcn, uint32_t rx0n, uint32_t rx
 	st32(QD + 256 + 64, rxcn);
 }
 
-static void nic_up(void)
+/* msi: offer MSI (KVM can inject it), else the NIC has INTx only */
+static void nic_up_irq(bool msi)
 {
 	od_err e;
 	vm = vm_new_fake(RAM, &e);
 	ck_assert_ptr_nonnull(vm);
 	ram = vm->ram[0].hva;
 	vm->pci = pci_new(vm, &e);
+	vm->no_msi = !msi;
 	nic = vmxnet3_new(vm, NULL, &e);
 	ck_assert_msg(nic != NULL, "%s", e.msg);
 	unsigned bdf = vmxnet3_pci(nic)->slot << 3;
@@ -120,6 +123,11 @@ static void nic_up(void)
 	wr(BAR0, 0x0, 0); /* unmask vector 0 */
 	tx_next = txc_next = rxc_next = 0;
 	tx_gen = txc_gen = rxc_gen = 1;
+}
+
+static void nic_up(void)
+{
+	nic_up_irq(false);
 }
 
 static void nic_down(void)
@@ -395,6 +403,44 @@ START_TEST(test_hostile_tx)
 }
 END_TEST
 
+/* MSI: offered, taken by GET_CONF_INTR, a message per event unless
+ * vector 0 is masked, the masked one sent when it opens; INTx stays low. */
+START_TEST(test_msi)
+{
+	nic_up_irq(true);
+	ck_assert_uint_eq(cmd(CMD_GET_CONF_INTR), 2 | 1 << 2); /* MSI, active masking */
+	unsigned bdf = vmxnet3_pci(nic)->slot << 3, cap = pci_cfg_read(vm->pci, bdf, 0x34, 1);
+	ck_assert_uint_eq(pci_cfg_read(vm->pci, bdf, cap, 1), 0x05);
+	pci_cfg_write(vm->pci, bdf, cap + 4, 4, 0xfee00000);
+	pci_cfg_write(vm->pci, bdf, cap + 8, 4, 0);
+	pci_cfg_write(vm->pci, bdf, cap + 12, 2, 0x4041);
+	pci_cfg_write(vm->pci, bdf, cap + 2, 2, 1);
+	uint8_t frame[64] = { 0 };
+	unsigned long before = vm->msi_count;
+	vmxnet3_rx(nic, frame, sizeof frame);
+	ck_assert_uint_eq(vm->msi_count, before + 1);
+	ck_assert_uint_eq(vm->msi_addr, 0xfee00000);
+	ck_assert_uint_eq(vm->msi_data, 0x4041);
+	ck_assert_int_eq(vmxnet3_pci(nic)->intx_level, 0);
+	/* masked: held back, then sent once when the driver unmasks */
+	wr(BAR0, 0x0, 1);
+	vmxnet3_rx(nic, frame, sizeof frame);
+	vmxnet3_rx(nic, frame, sizeof frame);
+	ck_assert_uint_eq(vm->msi_count, before + 1);
+	wr(BAR0, 0x0, 0);
+	ck_assert_uint_eq(vm->msi_count, before + 2);
+	wr(BAR0, 0x0, 0);
+	ck_assert_uint_eq(vm->msi_count, before + 2);
+	/* MSI off again: a pending event raises INTx instead */
+	pci_cfg_write(vm->pci, bdf, cap + 2, 2, 0);
+	vmxnet3_rx(nic, frame, sizeof frame);
+	ck_assert_int_eq(vmxnet3_pci(nic)->intx_level, 1);
+	ck_assert_uint_eq(rd(BAR1, 0x38), 1);
+	ck_assert_int_eq(vmxnet3_pci(nic)->intx_level, 0);
+	nic_down();
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("runner vmxnet3");
@@ -405,5 +451,6 @@ int main(void)
 	tcase_add_test(t, test_rx_rings);
 	tcase_add_test(t, test_hostile_setup);
 	tcase_add_test(t, test_hostile_tx);
+	tcase_add_test(t, test_msi);
 	return od_check_run(s);
 }

@@ -43,10 +43,14 @@
  * device cannot use is completed with the error bit, which the driver
  * drops and recycles.
  *
- * Interrupts: INTx (GET_CONF_INTR says so, with "active" masking, where
- * the driver masks vector 0 itself while it polls): the line is up while an
- * event is pending (completions were written) and IMR 0 is clear; reading
- * ICR clears the pending state.  The link is up at 10 Gbit/s. */
+ * Interrupts: one vector, with "active" masking (GET_CONF_INTR), where the
+ * driver masks vector 0 itself while it polls.  An event (completions were
+ * written) is pending until delivered.  MSI when KVM can inject it (GET_CONF_INTR
+ * then says MSI, and Linux takes it without trying MSI-X): a message as
+ * soon as an event is pending and IMR 0 is clear, or when IMR 0 opens on a
+ * pending one.  Else INTx: the line is up while an event is pending and
+ * IMR 0 is clear; reading ICR clears the pending state.  No MSI-X: with it
+ * Linux would want a vector per queue.  The link is up at 10 Gbit/s. */
 #include "config.h"
 #include "runner/hw/vmxnet3.h"
 #include "runner/hw/slirp_net.h"
@@ -72,7 +76,9 @@ enum {
 
 #define REV1_MAGIC 0xbabefee1u
 #define LINK_UP (10000u << 16 | 1)  /* 10 Gbit/s, up */
-#define CONF_INTR (1u | 1u << 2)   /* INTx, active mask mode */
+#define IT_INTX 1u
+#define IT_MSI 2u
+#define IMM_ACTIVE (1u << 2)
 #define TXDATA_DESC_SIZE 128
 
 /* the driver-shared area */
@@ -165,6 +171,7 @@ struct vmxnet3 {
 	struct txq txq[MAX_TXQ];
 	struct rxq rxq[MAX_RXQ];
 	bool pending, masked;   /* vector 0 */
+	unsigned msi_cap;       /* config offset of the MSI capability, 0 none */
 	uint8_t frame[MAX_FRAME];
 	uint8_t seg[MAX_HLEN + MAX_TX_BUF];
 };
@@ -184,15 +191,28 @@ static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t
 static void st_be16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void st_be32(uint8_t *p, uint32_t v) { st_be16(p, (uint16_t)(v >> 16)); st_be16(p + 2, (uint16_t)v); }
 
+/* Deliver what is pending and not masked: the INTx level, or a message. */
 static void update_irq(struct vmxnet3 *x)
 {
-	pci_set_intx(&x->pci, x->pending && !x->masked);
+	bool msi = pci_msi_enabled(&x->pci, x->msi_cap);
+	pci_set_intx(&x->pci, !msi && x->pending && !x->masked);
+	if (msi && x->pending && !x->masked) {
+		x->pending = false;
+		pci_msi_signal(x->vm, &x->pci, x->msi_cap);
+	}
 }
 
 static void raise_intr(struct vmxnet3 *x)
 {
 	x->pending = true;
 	update_irq(x);
+}
+
+static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
+{
+	struct vmxnet3 *x = d->opaque;
+	if (x->msi_cap && off <= x->msi_cap + 2 && x->msi_cap + 2 < off + size)
+		update_irq(x); /* MSI enable changed: INTx follows */
 }
 
 static void ring_advance(struct ring *r)
@@ -329,7 +349,7 @@ static uint32_t command(struct vmxnet3 *x, uint32_t cmd)
 	case CMD_GET_DID_HI:
 		return 1; /* revision */
 	case CMD_GET_CONF_INTR:
-		return CONF_INTR;
+		return IMM_ACTIVE | (x->msi_cap ? IT_MSI : IT_INTX);
 	case CMD_GET_TXDATA_DESC_SIZE:
 		return TXDATA_DESC_SIZE;
 	default:
@@ -699,7 +719,10 @@ struct vmxnet3 *vmxnet3_new(struct vm *vm, const struct vm_net *cfg, od_err *e)
 	d->cfg[0x3d] = 1; /* INTA# */
 	pci_set_bar(d, 0, PCI_BAR_MEM32, BAR_SIZE, pt_io, x);
 	pci_set_bar(d, 1, PCI_BAR_MEM32, BAR_SIZE, vd_io, x);
+	if (!vm->no_msi)
+		x->msi_cap = pci_add_msi(d);
 	d->opaque = x;
+	d->cfg_written = cfg_written;
 	reset(x);
 	if (pci_add(vm->pci, d, e) < 0) {
 		vmxnet3_free(x);
