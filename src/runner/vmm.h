@@ -152,6 +152,9 @@ unsigned pci_add_cap(struct pci_dev *d, const uint8_t *cap, unsigned len);
  * assert INTx). */
 unsigned pci_add_msi(struct pci_dev *d);
 bool pci_msi_enabled(const struct pci_dev *d, unsigned cap);
+/* Did a config write of `size` bytes at `off` touch the MSI control word
+ * (its enable bit: the device's INTx must follow)? */
+bool pci_msi_control_written(unsigned cap, unsigned off, unsigned size);
 void pci_msi_signal(struct vm *vm, const struct pci_dev *d, unsigned cap);
 /* INTx (pin A) level, routed through the PIIX3 PIRQ registers. */
 void pci_set_intx(struct pci_dev *d, int level);

@@ -115,6 +115,11 @@ bool pci_msi_enabled(const struct pci_dev *d, unsigned cap)
 	return cap && (d->cfg[cap + 2] & 1);
 }
 
+bool pci_msi_control_written(unsigned cap, unsigned off, unsigned size)
+{
+	return cap && off <= cap + 2 && cap + 2 < off + size;
+}
+
 void pci_msi_signal(struct vm *vm, const struct pci_dev *d, unsigned cap)
 {
 	const uint8_t *c = d->cfg + cap;

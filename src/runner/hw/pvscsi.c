@@ -147,7 +147,7 @@ static void raise_intr(struct pvscsi *p, uint32_t bits)
 static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
 {
 	struct pvscsi *p = d->opaque;
-	if (p->msi_cap && off <= p->msi_cap + 2 && p->msi_cap + 2 < off + size)
+	if (pci_msi_control_written(p->msi_cap, off, size))
 		update_irq(p); /* MSI enable changed: INTx follows */
 }
 

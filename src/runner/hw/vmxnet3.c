@@ -211,7 +211,7 @@ static void raise_intr(struct vmxnet3 *x)
 static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
 {
 	struct vmxnet3 *x = d->opaque;
-	if (x->msi_cap && off <= x->msi_cap + 2 && x->msi_cap + 2 < off + size)
+	if (pci_msi_control_written(x->msi_cap, off, size))
 		update_irq(x); /* MSI enable changed: INTx follows */
 }
 
