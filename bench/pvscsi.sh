@@ -25,15 +25,11 @@ BIOS=/usr/share/seabios/bios-256k.bin
 MBR=/usr/lib/syslinux/mbr/mbr.bin
 die() { echo "pvscsi.sh: $*" >&2; exit 1; }
 [ -x "$bed" ] || die "no nested test bed at $bed"
+. "$src/tests/runner/initramfs.sh"
 cache=${TINY_CACHE:-$build/samples/out/cache}
-kdir=$(ls -d "$cache"/linux-image-*-amd64_*/ 2>/dev/null | LC_ALL=C sort | tail -n 1)
-kdir=${kdir%/}
-[ -n "$kdir" ] || die "no unpacked kernel in $cache (make sample, or set TINY_CACHE)"
-kver=$(ls "$kdir/lib/modules" | head -n 1)
-moddir=$kdir/lib/modules/$kver/kernel
+initramfs_kernel "$cache" || die "no unpacked kernel in $cache (make sample, or set TINY_CACHE)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-pvscsi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-. "$src/tests/runner/initramfs.sh"
 
 mods="scsi_common scsi_mod vmw_pvscsi crct10dif_common crc-t10dif crc64 crc64_rocksoft_generic crc64-rocksoft t10-pi
 sd_mod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"

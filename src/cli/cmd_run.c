@@ -40,9 +40,10 @@ static void usage(FILE *f)
 		"                        (targets 0, 1, ... in order), ,if=lsilogic on an LSI Logic\n"
 		"                        53C1030 (firmware only so far: no Linux mptspi yet);\n"
 		"                        ,media=cdrom makes it a read-only SCSI CD-ROM there\n"
-		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...  a virtio-net NIC on user\n"
-		"                        networking: DHCP gives the guest 10.0.2.15, DNS at\n"
-		"                        10.0.2.3; host ports forwarded to the guest\n"
+		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...[,model=virtio|vmxnet3]  a NIC\n"
+		"                        (virtio-net, or VMware's VMXNET3) on user networking:\n"
+		"                        DHCP gives the guest 10.0.2.15, DNS at 10.0.2.3;\n"
+		"                        host ports forwarded to the guest\n"
 		"  --kernel FILE         boot Linux directly, no firmware: a bzImage (64-bit\n"
 		"                        boot protocol) or an ELF vmlinux (PVH entry point)\n"
 		"  --initrd FILE         with --kernel: an initramfs\n"
@@ -107,6 +108,16 @@ static int parse_net(const char *arg, struct vm_net *net)
 		const char *next = strchr(p, ',');
 		size_t len = next ? (size_t)(next - p) : strlen(p);
 		char opt[128];
+		if (len == 13 && !strncmp(p, "model=vmxnet3", 13)) {
+			net->model = VM_NIC_VMXNET3;
+			p += len;
+			continue;
+		}
+		if (len == 12 && !strncmp(p, "model=virtio", 12)) {
+			net->model = VM_NIC_VIRTIO;
+			p += len;
+			continue;
+		}
 		if (len >= sizeof opt || strncmp(p, "hostfwd=", 8) != 0 || net->nfwd == VM_MAX_HOSTFWD)
 			return -1;
 		memcpy(opt, p + 8, len - 8);
@@ -344,7 +355,7 @@ int cmd_run(int argc, char **argv)
 			if (cfg.net.enabled)
 				return cli_usage_error("run", "one --net for now");
 			if (parse_net(optarg, &cfg.net) < 0)
-				return cli_usage_error("run", "--net %s: expected user[,hostfwd=tcp|udp:[ADDR]:PORT-:PORT]...",
+				return cli_usage_error("run", "--net %s: expected user[,hostfwd=tcp|udp:[ADDR]:PORT-:PORT]...[,model=virtio|vmxnet3]",
 						       optarg);
 			break;
 		case 'U': {

@@ -879,6 +879,9 @@ static int embedded_config(struct instance *in, struct vm_config *cfg, char **en
 		}
 		placed = true;
 		cfg->net.enabled = true;
+		struct hw_choice ch;
+		hw_nic_choice(n->model, DEPLOY_BACKEND_EMBEDDED, &ch);
+		cfg->net.model = strcmp(ch.device, "vmxnet3") == 0 ? VM_NIC_VMXNET3 : VM_NIC_VIRTIO;
 		for (size_t f = 0; f < n->nforwards && f < VM_MAX_HOSTFWD; f++)
 			cfg->net.fwd[cfg->net.nfwd++] = (struct vm_hostfwd){
 				.host_addr = 0x7f000001, /* 127.0.0.1: never expose the guest beyond this host */

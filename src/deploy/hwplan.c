@@ -154,7 +154,7 @@ static const struct choice_row embedded_nic[HW_NIC_NMODELS] = {
 	[HW_NIC_VIRTIO] = {"virtio-net", true, NULL, "virtio_net"},
 	[HW_NIC_E1000] = {"virtio-net", false, "the embedded runner has no E1000 yet", "virtio_net"},
 	[HW_NIC_E1000E] = {"virtio-net", false, "the embedded runner has no E1000e", "virtio_net"},
-	[HW_NIC_VMXNET3] = {"virtio-net", false, "the embedded runner has no VMXNET3 yet", "virtio_net"},
+	[HW_NIC_VMXNET3] = {"vmxnet3", true, NULL, "vmxnet3"},
 	[HW_NIC_VMXNET2] = {"virtio-net", false, "the embedded runner has no VMXNET2", "virtio_net"},
 	[HW_NIC_PCNET32] = {"virtio-net", false, "the embedded runner has no PCnet", "virtio_net"},
 };

@@ -18,6 +18,7 @@
 #include "runner/virtio.h"
 #include "runner/hw/pvscsi.h"
 #include "runner/hw/lsi53c1030.h"
+#include "runner/hw/vmxnet3.h"
 #include "runner/hw/scsi.h"
 #include "runner/acpi.h"
 #include "runner/smbios.h"
@@ -590,6 +591,7 @@ static void free_vm(struct vm *vm)
 	scsi_hba_free(vm->lsi);
 	virtio_rng_free(vm->rng);
 	virtio_net_free(vm->net);
+	vmxnet3_free(vm->vmxnet3);
 	serial_free(vm->serial);
 	cmos_free(vm->cmos);
 	fw_cfg_free(vm->fw_cfg);
@@ -685,8 +687,12 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 			return -1;
 	if (pvscsi_add_disks(vm, cfg, e) < 0 || lsi_add_disks(vm, cfg, e) < 0)
 		return -1;
-	if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e)))
+	if (cfg->net.enabled && cfg->net.model == VM_NIC_VMXNET3) {
+		if (!(vm->vmxnet3 = vmxnet3_new(vm, &cfg->net, e)))
+			return -1;
+	} else if (cfg->net.enabled && !(vm->net = virtio_net_new(vm, &cfg->net, e))) {
 		return -1;
+	}
 	if (cfg->rng && !(vm->rng = virtio_rng_new(vm, e)))
 		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
@@ -933,7 +939,8 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		vm->vcpus[i].started = true;
 	}
 
-	if (rc == 0 && vm->net && virtio_net_start(vm->net, e) < 0) {
+	if (rc == 0 && ((vm->net && virtio_net_start(vm->net, e) < 0) ||
+			(vm->vmxnet3 && vmxnet3_start(vm->vmxnet3, e) < 0))) {
 		vm_request_end(vm, VM_END_ERROR);
 		rc = -1;
 	}
@@ -1056,6 +1063,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 	if (client >= 0)
 		close(client);
 	virtio_net_stop(vm->net);
+	vmxnet3_stop(vm->vmxnet3);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	*end = atomic_load(&vm->end_reason);

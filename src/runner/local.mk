@@ -29,7 +29,11 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/virtio_blk.c \
 	src/runner/hw/blk_disk.c \
 	src/runner/hw/virtio_rng.c \
+	src/runner/hw/slirp_net.h \
+	src/runner/hw/slirp_net.c \
 	src/runner/hw/virtio_net.c \
+	src/runner/hw/vmxnet3.h \
+	src/runner/hw/vmxnet3.c \
 	src/runner/hw/vga.c \
 	src/runner/vnc.c \
 	src/runner/guestrpc.h \
@@ -107,7 +111,7 @@ tests_runner_test_acpi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_acpi
 
 check_PROGRAMS += tests/runner/test_net
-tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h
+tests_runner_test_net_SOURCES = tests/runner/test_net.c tests/runner/fakeio.h tests/runner/netframe.h
 tests_runner_test_net_CFLAGS = $(TEST_CFLAGS) $(SLIRP_CFLAGS)
 tests_runner_test_net_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_net
@@ -123,3 +127,9 @@ tests_runner_test_guestrpc_SOURCES = tests/runner/test_guestrpc.c
 tests_runner_test_guestrpc_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_guestrpc_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_guestrpc
+
+check_PROGRAMS += tests/runner/test_vmxnet3
+tests_runner_test_vmxnet3_SOURCES = tests/runner/test_vmxnet3.c tests/runner/fakeio.h tests/runner/netframe.h
+tests_runner_test_vmxnet3_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_vmxnet3_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_vmxnet3

@@ -54,8 +54,11 @@ struct vm_hostfwd {
 	uint32_t host_addr;   /* IPv4, host byte order; 0 = any */
 	uint16_t host_port, guest_port;
 };
+/* The NIC model the guest sees (0, the default, is virtio-net). */
+enum vm_nic_model { VM_NIC_VIRTIO = 0, VM_NIC_VMXNET3 = 1 };
 struct vm_net {
 	bool enabled;
+	int model;            /* enum vm_nic_model */
 	struct vm_hostfwd fwd[VM_MAX_HOSTFWD];
 	unsigned nfwd;
 };
@@ -92,7 +95,7 @@ struct vm_config {
 	struct vm_disk disks[VM_MAX_DISKS];
 	unsigned ndisks;
 	bool rng;               /* add a virtio-rng device */
-	struct vm_net net;      /* a virtio-net NIC on user networking */
+	struct vm_net net;      /* a NIC on user networking */
 	bool no_sandbox;        /* skip the threads' seccomp filters */
 	bool confine_caller;    /* the calling thread runs the event loop under
 				   the main seccomp filter and stays confined

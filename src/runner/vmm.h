@@ -23,6 +23,7 @@ struct vcpu;
 struct virtio_blk;
 struct virtio_rng;
 struct virtio_net;
+struct vmxnet3;
 struct acpi_pm;
 struct guestrpc;
 
@@ -148,6 +149,16 @@ void pci_set_bar(struct pci_dev *d, unsigned idx, int type, uint64_t size, vm_io
 /* Append a capability of `len` bytes (first two bytes: id and next,
  * filled by this function); returns its offset, 0 when full. */
 unsigned pci_add_cap(struct pci_dev *d, const uint8_t *cap, unsigned len);
+/* An MSI capability with one vector, a 64-bit address and no per-vector
+ * mask (offset, 0 when full); whether the guest enabled it; one message to
+ * the address and data the guest set (a device that has MSI on must not
+ * assert INTx). */
+unsigned pci_add_msi(struct pci_dev *d);
+bool pci_msi_enabled(const struct pci_dev *d, unsigned cap);
+/* Did a config write of `size` bytes at `off` touch the MSI control word
+ * (its enable bit: the device's INTx must follow)? */
+bool pci_msi_control_written(unsigned cap, unsigned off, unsigned size);
+void pci_msi_signal(struct vm *vm, const struct pci_dev *d, unsigned cap);
 /* INTx (pin A) level, routed through the PIIX3 PIRQ registers. */
 void pci_set_intx(struct pci_dev *d, int level);
 /* Config space accesses as the guest makes them (exposed for tests). */
@@ -237,6 +248,7 @@ struct vm {
 	struct acpi_pm *acpi_pm;
 	struct virtio_rng *rng;
 	struct virtio_net *net;
+	struct vmxnet3 *vmxnet3; /* hw/vmxnet3.c, the NIC when net.model asks */
 	struct virtio_blk *blk[VM_MAX_DISKS];
 	unsigned nblk;
 	struct scsi_hba *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */

@@ -273,6 +273,14 @@ START_TEST(test_choices)
 	ck_assert_str_eq(c.device, "pvscsi");
 	hw_ctrl_choice(HW_CTRL_IDE, DEPLOY_BACKEND_EMBEDDED, &c);
 	ck_assert_str_eq(c.device, "virtio-blk");
+	/* its VMXNET3 exactly; the other NIC models get virtio-net */
+	hw_nic_choice(HW_NIC_VMXNET3, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert(c.exact);
+	ck_assert_str_eq(c.device, "vmxnet3");
+	ck_assert_str_eq(c.driver, "vmxnet3");
+	hw_nic_choice(HW_NIC_E1000, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert(!c.exact);
+	ck_assert_str_eq(c.device, "virtio-net");
 	for (int m = 0; m < HW_CTRL_NMODELS; m++) {
 		hw_ctrl_choice((enum hw_ctrl_model)m, DEPLOY_BACKEND_EMBEDDED, &c);
 		ck_assert_ptr_nonnull(c.device);

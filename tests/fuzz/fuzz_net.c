@@ -12,43 +12,21 @@
  * Used rings are at 0xe000 (receive) and 0xf000 (transmit).
  *
  * A fresh device (and slirp) per input, so no state carries from one
- * input to the next.  socket() is replaced below: slirp must never reach
- * the host network from a fuzzer, and without sockets it cannot.
+ * input to the next.  socket() is replaced (net_fuzz.h): slirp must never
+ * reach the host network from a fuzzer, and without sockets it cannot.
  */
 #include "config.h"
 #include "runner/virtio.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-
-#define RAM (64u << 10)
-
-int socket(int domain, int type, int protocol);
-int socket(int domain, int type, int protocol)
-{
-	(void)domain;
-	(void)type;
-	(void)protocol;
-	errno = EACCES;
-	return -1;
-}
+#include "net_fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct vm *vm;
-	od_err e;
-	if (!vm) {
-		vm = vm_new_fake(RAM, &e);
-		if (!vm || !(vm->pci = pci_new(vm, &e)))
-			abort();
-	}
 	if (size < 4)
 		return 0;
-	uint8_t *ram = vm->ram[0].hva;
-	memset(ram, 0, RAM);
-	memcpy(ram, data + 4, size - 4 < RAM ? size - 4 : RAM);
+	struct vm *vm = fuzz_vm(data, size, 4);
+	od_err e;
 
 	struct virtio_net *n = virtio_net_new(vm, NULL, &e);
 	if (!n)

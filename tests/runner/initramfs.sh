@@ -4,6 +4,18 @@
 # syslinux, the kernel and that initramfs.  Sourced by sh; defines these
 # functions and nothing else (their scratch variables start with ir_).
 
+# initramfs_kernel CACHE: the newest Debian kernel package unpacked in the
+# sample's kernel cache CACHE: sets kdir (the package), kver, kernel (its
+# bzImage) and moddir (its modules' kernel/ tree).  Status 1 when none.
+initramfs_kernel() {
+	kdir=$(ls -d "$1"/linux-image-*-amd64_*/ 2>/dev/null | LC_ALL=C sort | tail -n 1)
+	kdir=${kdir%/}
+	[ -n "$kdir" ] || return 1
+	kver=$(ls "$kdir/lib/modules" | head -n 1)
+	kernel=$kdir/boot/vmlinuz-$kver
+	moddir=$kdir/lib/modules/$kver/kernel
+}
+
 # initramfs_mods MODDIR OUT MODULE...: a line "MODULE PATH" in OUT for each
 # module, found by name under MODDIR, in the order given (each after those
 # it uses).  Status 1, the module in $initramfs_missing, when one is not

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "runner/virtio.h"
 #include "fakeio.h"
+#include "netframe.h"
 
 #include <check.h>
 #include "../check_run.h"
@@ -35,16 +36,6 @@ static uint16_t used_idx(uint64_t used)
 	uint16_t v;
 	memcpy(&v, ram + used + 2, 2);
 	return v;
-}
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
 }
 
 static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
@@ -114,76 +105,12 @@ static const uint8_t *net_recv(size_t *len, int ms)
 	return frame;
 }
 
-/* An Ethernet frame from the guest's MAC to `mac` carrying a UDP datagram
- * from `src` to `dst` (dotted quads); returns the frame length. */
-static size_t udp_frame(uint8_t *f, const uint8_t mac[6], const char *src, const char *dst, uint16_t sport,
-			uint16_t dport, const uint8_t *payload, size_t plen)
-{
-	size_t udp = 8 + plen, ip = 20 + udp;
-	memset(f, 0, 14 + ip);
-	memcpy(f, mac, 6);
-	memcpy(f + 6, guest_mac, 6);
-	f[12] = 0x08;
-	uint8_t *h = f + 14;
-	h[0] = 0x45;
-	h[2] = (uint8_t)(ip >> 8); h[3] = (uint8_t)ip;
-	h[8] = 64; h[9] = 17;
-	inet_pton(AF_INET, src, h + 12);
-	inet_pton(AF_INET, dst, h + 16);
-	uint16_t c = csum(h, 20);
-	h[10] = c >> 8; h[11] = (uint8_t)c;
-	uint8_t *u = h + 20;
-	u[0] = sport >> 8; u[1] = (uint8_t)sport;
-	u[2] = dport >> 8; u[3] = (uint8_t)dport;
-	u[4] = (uint8_t)(udp >> 8); u[5] = (uint8_t)udp;
-	memcpy(u + 8, payload, plen);
-	return 14 + ip;
-}
-
-/* An Ethernet frame with a DHCP DISCOVER, BOOTP padded to its full size,
- * broadcast from 0.0.0.0:68 to port 67. */
-static size_t dhcp_discover(uint8_t *f)
-{
-	static const uint8_t broadcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	uint8_t b[236 + 312] = { 0 };
-	b[0] = 1; b[1] = 1; b[2] = 6;
-	b[4] = 0x12; b[5] = 0x34; b[6] = 0x56; b[7] = 0x78;
-	b[10] = 0x80;
-	memcpy(b + 28, guest_mac, 6);
-	uint8_t *o = b + 236;
-	o[0] = 99; o[1] = 130; o[2] = 83; o[3] = 99;
-	o[4] = 53; o[5] = 1; o[6] = 1; /* DHCPDISCOVER */
-	o[7] = 255;
-	return udp_frame(f, broadcast, "0.0.0.0", "255.255.255.255", 68, 67, b, sizeof b);
-}
-
-/* A DHCP option from the BOOTP options at `o` (after the magic cookie)
- * of `n` bytes; NULL if absent. */
-static const uint8_t *dhcp_option(const uint8_t *o, size_t n, uint8_t code, uint8_t *len)
-{
-	size_t i = 0;
-	while (i < n && o[i] != 255) {
-		if (o[i] == 0) {
-			i++;
-			continue;
-		}
-		if (i + 2 > n || i + 2 + o[i + 1] > n)
-			return NULL;
-		if (o[i] == code) {
-			*len = o[i + 1];
-			return o + i + 2;
-		}
-		i += 2 + o[i + 1];
-	}
-	return NULL;
-}
-
 START_TEST(test_dhcp)
 {
 	net_up();
 	struct virtio_dev *v = virtio_net_dev(net);
 	/* the frame split oddly: header and the first bytes in one buffer */
-	size_t len = dhcp_discover(ram + 0x9000 + 12);
+	size_t len = nf_dhcp_discover(ram + 0x9000 + 12, guest_mac);
 	/* transmit heads differ from receive heads: the two must not mix */
 	set_desc(0x4000, 5, 0x9000, 12 + 5, VIRTQ_DESC_F_NEXT, 6);
 	set_desc(0x4000, 6, 0x9000 + 17, (uint32_t)len - 5, 0, 0);
@@ -207,10 +134,10 @@ START_TEST(test_dhcp)
 	ck_assert(memcmp(b + 4, "\x12\x34\x56\x78", 4) == 0);
 	/* the router and the DNS server the guest is told about */
 	uint8_t olen = 0;
-	const uint8_t *opt = dhcp_option(b + 240, rlen - 14 - 28 - 240, 3, &olen);
+	const uint8_t *opt = nf_dhcp_option(b + 240, rlen - 14 - 28 - 240, 3, &olen);
 	ck_assert_ptr_nonnull(opt);
 	ck_assert(olen == 4 && memcmp(opt, "\x0a\x00\x02\x02", 4) == 0);
-	opt = dhcp_option(b + 240, rlen - 14 - 28 - 240, 6, &olen);
+	opt = nf_dhcp_option(b + 240, rlen - 14 - 28 - 240, 6, &olen);
 	ck_assert_ptr_nonnull(opt);
 	ck_assert(olen == 4 && memcmp(opt, "\x0a\x00\x02\x03", 4) == 0);
 
@@ -294,7 +221,7 @@ START_TEST(test_dns)
 
 	uint8_t q[64];
 	size_t qlen = dns_query(q);
-	net_send(udp_frame(f, gw, "10.0.2.15", "10.0.2.3", 40000, 53, q, qlen));
+	net_send(nf_udp_frame(f, gw, guest_mac, "10.0.2.15", "10.0.2.3", 40000, 53, q, qlen));
 	/* the answer, whatever it says, with our id and the QR bit */
 	bool answered = false;
 	for (int i = 0; i < 8 && !answered && (r = net_recv(&rlen, 1000)); i++)

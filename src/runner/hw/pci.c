@@ -97,6 +97,35 @@ unsigned pci_add_cap(struct pci_dev *d, const uint8_t *cap, unsigned len)
 	return off;
 }
 
+unsigned pci_add_msi(struct pci_dev *d)
+{
+	uint8_t cap[14] = { 0x05, 0, 0x80, 0 }; /* 64-bit address */
+	unsigned off = pci_add_cap(d, cap, sizeof cap);
+	if (off) {
+		d->wmask[off + 2] = 0x71; /* enable, multiple message enable */
+		od_st32(d->wmask + off + 4, 0xfffffffc);
+		od_st32(d->wmask + off + 8, 0xffffffff);
+		od_st16(d->wmask + off + 12, 0xffff);
+	}
+	return off;
+}
+
+bool pci_msi_enabled(const struct pci_dev *d, unsigned cap)
+{
+	return cap && (d->cfg[cap + 2] & 1);
+}
+
+bool pci_msi_control_written(unsigned cap, unsigned off, unsigned size)
+{
+	return cap && off <= cap + 2 && cap + 2 < off + size;
+}
+
+void pci_msi_signal(struct vm *vm, const struct pci_dev *d, unsigned cap)
+{
+	const uint8_t *c = d->cfg + cap;
+	vm_signal_msi(vm, od_ld32(c + 4) | (uint64_t)od_ld32(c + 8) << 32, od_ld16(c + 12));
+}
+
 static uint16_t cmd_of(const struct pci_dev *d)
 {
 	return d->cfg[0x04] | d->cfg[0x05] << 8;

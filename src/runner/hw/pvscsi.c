@@ -123,7 +123,7 @@ static void st_st(struct pvscsi *p, unsigned off, uint32_t v)
 
 static bool msi_on(const struct pvscsi *p)
 {
-	return p->msi_cap && (p->hba.pci.cfg[p->msi_cap + 2] & 1);
+	return pci_msi_enabled(&p->hba.pci, p->msi_cap);
 }
 
 static void update_irq(struct pvscsi *p)
@@ -137,10 +137,8 @@ static void raise_intr(struct pvscsi *p, uint32_t bits)
 {
 	p->intr_status |= bits;
 	if (msi_on(p)) {
-		if ((bits ? bits : p->intr_status) & p->intr_mask) {
-			const uint8_t *c = p->hba.pci.cfg + p->msi_cap;
-			vm_signal_msi(p->vm, od_ld32(c + 4) | (uint64_t)od_ld32(c + 8) << 32, od_ld16(c + 12));
-		}
+		if ((bits ? bits : p->intr_status) & p->intr_mask)
+			pci_msi_signal(p->vm, &p->hba.pci, p->msi_cap);
 		return;
 	}
 	update_irq(p);
@@ -149,7 +147,7 @@ static void raise_intr(struct pvscsi *p, uint32_t bits)
 static void cfg_written(struct pci_dev *d, unsigned off, unsigned size)
 {
 	struct pvscsi *p = d->opaque;
-	if (p->msi_cap && off <= p->msi_cap + 2 && p->msi_cap + 2 < off + size)
+	if (pci_msi_control_written(p->msi_cap, off, size))
 		update_irq(p); /* MSI enable changed: INTx follows */
 }
 
@@ -472,17 +470,8 @@ struct scsi_hba *pvscsi_new(struct vm *vm, od_err *e)
 	pci_init_header(d, 0x15ad, 0x07c0, 0x01000002, 0x15ad, 0x07c0);
 	d->cfg[0x3d] = 1; /* INTA# */
 	pci_set_bar(d, 0, PCI_BAR_MEM32, BAR_SIZE, bar_io, p);
-	if (!vm->no_msi) {
-		/* MSI, one vector, 64-bit address, no per-vector mask */
-		uint8_t cap[14] = { 0x05, 0, 0x80, 0 };
-		p->msi_cap = pci_add_cap(d, cap, sizeof cap);
-		if (p->msi_cap) {
-			d->wmask[p->msi_cap + 2] = 0x71; /* enable, multiple message enable */
-			od_st32(d->wmask + p->msi_cap + 4, 0xfffffffc);
-			od_st32(d->wmask + p->msi_cap + 8, 0xffffffff);
-			od_st16(d->wmask + p->msi_cap + 12, 0xffff);
-		}
-	}
+	if (!vm->no_msi)
+		p->msi_cap = pci_add_msi(d);
 	d->opaque = p;
 	d->cfg_written = cfg_written;
 	adapter_reset(p);
