@@ -1,54 +1,64 @@
 #!/bin/sh
-# vmware.sh - an appliance as VMware exports them, on the embedded runner
-# under real hardware-assisted KVM (issue 15): its kernel carries VMware's
-# disk driver only (vmw_pvscsi; no virtio at all), its descriptor puts the
-# disk on an LSI Logic SCSI controller (VMware's default) and has an IDE
-# CD-ROM drive and a VmxNet3 NIC.  One `ovfdeploy APP.ova --backend embedded`
-# boots it from PVSCSI (standing in for the LSI Logic, with a warning naming
-# vmw_pvscsi) with SeaBIOS's 256 KiB build; the guest finds its disk through
-# vmw_pvscsi, writes it, and reads its OVF environment from the CD, which
-# joins the disk on the PVSCSI because the runner has no IDE.
-nested_host_prepare() {
-	command -v mcopy >/dev/null || return 1
-	O=$OVFDEPLOY
-	build "$T_TMP/vmw" vmw_pvscsi
-	if grep -q virtio "$T_TMP/vmw.log"; then echo "a virtio driver slipped into the appliance"; return 1; fi
-	mkdir -p "$T_TMP/app" && cd "$T_TMP/app" || return 1
-	cp ../vmw/tiny-disk.raw disk0.raw && vmdk disk0 || return 1
+# vmware.sh - appliances as VMware exports them, on the embedded runner
+# under real hardware-assisted KVM (issue 15): their kernels carry one of
+# VMware's disk drivers only (no virtio at all), their descriptors have an
+# IDE CD-ROM drive and a VmxNet3 NIC.  One puts its disk on a PVSCSI
+# (VirtualSCSI) and has vmw_pvscsi; the other on an LSI Logic SCSI
+# controller (VMware's default) and has mptspi.  One `ovfdeploy APP.ova
+# --backend embedded` each boots it from that controller with SeaBIOS's
+# 256 KiB build (its PVSCSI and MPT boot drivers); the guest finds its disk
+# through the driver, writes it, and reads its OVF environment from the CD,
+# which joins the disk on the SCSI controller because the runner has no IDE.
+# app NAME MODULE SUBTYPE: the appliance OD_HOST_TMP/NAME.ova
+app() {
+	build "$T_TMP/$1" "$2"
+	if grep -q virtio "$T_TMP/$1.log"; then echo "a virtio driver slipped into the appliance"; return 1; fi
+	mkdir -p "$T_TMP/app-$1" && cd "$T_TMP/app-$1" || return 1
+	cp "../$1/tiny-disk.raw" disk0.raw && vmdk disk0 || return 1
 	{
-		ctrl 3 "SCSI controller 0" 6 lsilogic 0
+		ctrl 3 "SCSI controller 0" 6 "$3" 0
 		ctrl 4 "IDE 0" 5 "" 0
 		ctrl 5 "IDE 1" 5 "" 1
 		disk 6 "Hard disk 1" disk0 3 0
 		cd_ 7 5 0
 		nic 8 VmxNet3
-	} | devices=2 ovf vmw disk0 >vmw.ovf && "$O" -q pack vmw.ovf -o ../vmw.ova
+	} | devices=2 ovf "$1" disk0 >"$1.ovf" && "$O" -q pack "$1.ovf" -o "../$1.ova"
 	rc=$?
 	cd - >/dev/null
 	return $rc
 }
+nested_host_prepare() {
+	command -v mcopy >/dev/null || return 1
+	O=$OVFDEPLOY
+	app vmw vmw_pvscsi VirtualSCSI && app lsi mptspi lsilogic
+}
 . "${top_srcdir:-.}/tests/deploy/vmware-ovf.sh"
 . "${top_srcdir:-.}/tests/nested/lib.sh"
 
-OVA=$OD_HOST_TMP/vmw.ova
-s=$(date +%s)
-timeout "$BOOT_TIMEOUT" "$O" "$OVA" --accept-eula --backend embedded --name vmw --prop appliance.oneshot=true \
-	--prop "appliance.greeting=from the CD on PVSCSI" </dev/null >vmw.log 2>vmw.err
-rc=$?
-if reset_fault vmw.log vmw.err; then
-	echo "# the deploy's boot reset in SYSLINUX (issue 14's known fault); its console, then one more start:"
-	console vmw.log
-	timeout "$BOOT_TIMEOUT" "$O" start -f vmw </dev/null >vmw.log 2>>vmw.err
+# boot NAME DRIVER: deploy and boot NAME.ova, check it used DRIVER
+boot() {
+	OVA=$OD_HOST_TMP/$1.ova
+	s=$(date +%s)
+	timeout "$BOOT_TIMEOUT" "$O" "$OVA" --accept-eula --backend embedded --name "$1" --prop appliance.oneshot=true \
+		--prop "appliance.greeting=from the CD on $2" </dev/null >"$1.log" 2>"$1.err"
 	rc=$?
-fi
-echo "# deploy to power-off: $(($(date +%s) - s)) s"
-[ $rc -eq 0 ] && grep -aq "APPLIANCE READY" vmw.log && ok "the VMware-style appliance: READY, power-off, exit 0" ||
-	{ fail "the VMware-style appliance (exit $rc)"; console vmw.log; sed 's/^/  err| /' vmw.err; }
-expect_grep "embedded" vmw.err "the embedded runner was used"
-expect_grep "lsilogic.*pvscsi.*vmw_pvscsi" vmw.err "a warning says PVSCSI stands in for the LSI Logic and names vmw_pvscsi"
-check_line vmw.log "hwtest disk sda driver vmw_pvscsi" "the guest finds its disk through vmw_pvscsi"
-check_line vmw.log "hwtest disk sr0 driver vmw_pvscsi" "the environment CD is a SCSI CD-ROM on the PVSCSI"
-check_line vmw.log "property appliance.greeting=from the CD on PVSCSI" "the guest reads its OVF environment from that CD"
-check_line vmw.log "boot count 1" "the guest writes its disk through vmw_pvscsi"
-if grep -aq "hwtest disk vd" vmw.log; then fail "a virtio disk showed up"; else ok "no virtio disk"; fi
+	if reset_fault "$1.log" "$1.err"; then
+		echo "# the deploy's boot reset in SYSLINUX (issue 14's known fault); its console, then one more start:"
+		console "$1.log"
+		timeout "$BOOT_TIMEOUT" "$O" start -f "$1" </dev/null >"$1.log" 2>>"$1.err"
+		rc=$?
+	fi
+	echo "# $1: deploy to power-off: $(($(date +%s) - s)) s"
+	[ $rc -eq 0 ] && grep -aq "APPLIANCE READY" "$1.log" && ok "$1: READY, power-off, exit 0" ||
+		{ fail "$1: the VMware-style appliance (exit $rc)"; console "$1.log"; sed 's/^/  err| /' "$1.err"; }
+	expect_grep "embedded" "$1.err" "$1: the embedded runner was used"
+	check_line "$1.log" "hwtest disk sda driver $2" "$1: the guest finds its disk through $2"
+	check_line "$1.log" "hwtest disk sr0 driver $2" "$1: the environment CD is a SCSI CD-ROM beside it"
+	check_line "$1.log" "property appliance.greeting=from the CD on $2" "$1: the guest reads its OVF environment from that CD"
+	check_line "$1.log" "boot count 1" "$1: the guest writes its disk through $2"
+	if grep -aq "hwtest disk vd" "$1.log"; then fail "$1: a virtio disk showed up"; else ok "$1: no virtio disk"; fi
+	if grep -aiq "warning:.*controller" "$1.err"; then fail "$1: a controller was substituted"; sed 's/^/  err| /' "$1.err"; else ok "$1: the controller is exact"; fi
+}
+boot vmw vmw_pvscsi
+boot lsi mptspi
 done_testing

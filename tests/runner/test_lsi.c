@@ -146,6 +146,12 @@ START_TEST(test_io)
 	out32(0x40, REQ);
 	ck_assert_uint_eq(in32(0x44), 7);
 	ck_assert_uint_eq(ram[DATA], 0x7f);
+	/* a context with its top bit set (SeaBIOS's are timer values) still
+	 * gets a context reply, the whole word */
+	ram[REQ + 13] = 0;
+	od_st32(ram + REQ + 8, 0xc1234567);
+	out32(0x40, REQ);
+	ck_assert_uint_eq(in32(0x44), 0xc1234567);
 	/* READ (10) through a chain to two 64-bit elements */
 	uint8_t r10[10] = { 0x28, 0, 0, 0, 0, 2, 0, 0, 2, 0 };
 	frame(1, 0, r10, 10, 1024, 8, 0, false);
@@ -194,7 +200,7 @@ START_TEST(test_io)
 	out32(0x40, frame(6, 0, bad, 6, 0, 13, 0, true));
 	ck_assert_uint_eq(in32(0x44), 0x80000000u | (REPLY >> 1));
 	ck_assert_uint_eq(ram[REPLY + 4], 0xaa);
-	ck_assert_uint_eq(scsi_hba_requests(s), 9);
+	ck_assert_uint_eq(scsi_hba_requests(s), 10);
 }
 END_TEST
 

@@ -764,8 +764,11 @@ static void scsi_io(struct lsi *s, uint64_t mf, const uint8_t *f)
 		ioc_status = IOCSTATUS_SCSI_DATA_OVERRUN;
 		goto reply;
 	}
-	if (c.status == SCSI_STATUS_GOOD && c.xferred == data_len && !(context & 0x80000000u)) {
-		post(s, context); /* a context reply: all went well */
+	/* a context reply when all went well: the context as the driver gave
+	 * it, whatever its top bit (SeaBIOS's is a timer value, and it compares
+	 * the whole word; Linux keeps that bit clear) */
+	if (c.status == SCSI_STATUS_GOOD && c.xferred == data_len) {
+		post(s, context);
 		return;
 	}
 	r[12] = c.status;
