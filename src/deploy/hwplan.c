@@ -130,14 +130,20 @@ static const struct choice_row qemu_nic[HW_NIC_NMODELS] = {
 			    "e1000"},
 	[HW_NIC_PCNET32] = {"pcnet", true, NULL, "pcnet32"},
 };
-/* The runner's SCSI adapters: PVSCSI serves firmware and Linux's vmw_pvscsi,
- * its LSI 53C1030 SeaBIOS's MPT driver and Linux's mptspi; PVSCSI, whose
- * driver kernels built for VMware carry, stands in for VMware's other SCSI
- * models, as on QEMU.  IDE, SATA and NVMe guests get virtio-blk. */
+/* The runner's SCSI adapters: PVSCSI serves firmware and Linux's vmw_pvscsi;
+ * its LSI 53C1030 serves Linux's mptspi and SeaBIOS's MPT driver, but in the
+ * nested test bed the kernel SYSLINUX reads through the latter fails its XZ
+ * check (every read the device served was right: the cause is not found
+ * yet), so PVSCSI, whose driver kernels built for VMware carry, stands in for
+ * every VMware SCSI model, as on QEMU.  Once that is fixed, lsilogic's line
+ * becomes {"lsilogic", true, NULL, "mptspi"} (deploy and inspect know that
+ * device).  IDE, SATA and NVMe guests get virtio-blk. */
 static const struct choice_row embedded_ctrl[HW_CTRL_NMODELS] = {
 	[HW_CTRL_VIRTIO] = {"virtio-blk", true, NULL, "virtio_blk"},
 	[HW_CTRL_IDE] = {"virtio-blk", false, "the embedded runner has no IDE controller yet", "virtio_blk"},
-	[HW_CTRL_LSILOGIC] = {"lsilogic", true, NULL, "mptspi"},
+	[HW_CTRL_LSILOGIC] = {"pvscsi", false,
+			      "the embedded runner's LSI Logic 53C1030 serves Linux's mptspi, but a kernel loaded through SeaBIOS's MPT driver arrives corrupt (not yet understood); a PVSCSI, VMware's other SCSI adapter, stands in",
+			      "vmw_pvscsi"},
 	[HW_CTRL_BUSLOGIC] = {"pvscsi", false, "the embedded runner has no BusLogic adapter; a PVSCSI stands in",
 			      "vmw_pvscsi"},
 	[HW_CTRL_LSISAS] = {"pvscsi", false,
