@@ -146,6 +146,15 @@ START_TEST(test_io)
 	out32(0x40, REQ);
 	ck_assert_uint_eq(in32(0x44), 7);
 	ck_assert_uint_eq(ram[DATA], 0x7f);
+	/* SeaBIOS's request: a 16-byte CDB field holding READ (10) of 127
+	 * sectors into one element; nothing past the buffer is touched */
+	memset(ram + DATA, 0x5a, 0x10000);
+	uint8_t rd[16] = { 0x28, 0, 0, 0, 0, 1, 0, 0, 127, 0 };
+	out32(0x40, frame(7, 0, rd, 16, 127 * 512, 0x0e4f53ef, DATA, true));
+	ck_assert_uint_eq(in32(0x44), 0x0e4f53ef);
+	ck_assert_int_eq(memcmp(ram + DATA, disk + 512, 127 * 512), 0);
+	ck_assert_uint_eq(ram[DATA + 127 * 512], 0x5a);
+	ram[REQ + 0x700 + 13] = 0;
 	/* a context with its top bit set (SeaBIOS's are timer values) still
 	 * gets a context reply, the whole word */
 	ram[REQ + 13] = 0;
@@ -200,7 +209,7 @@ START_TEST(test_io)
 	out32(0x40, frame(6, 0, bad, 6, 0, 13, 0, true));
 	ck_assert_uint_eq(in32(0x44), 0x80000000u | (REPLY >> 1));
 	ck_assert_uint_eq(ram[REPLY + 4], 0xaa);
-	ck_assert_uint_eq(scsi_hba_requests(s), 10);
+	ck_assert_uint_eq(scsi_hba_requests(s), 11);
 }
 END_TEST
 
