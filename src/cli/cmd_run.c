@@ -38,7 +38,7 @@ static void usage(FILE *f)
 		"                        runs with a temporary overlay in $TMPDIR\n"
 		"                        With ,if=pvscsi it goes on a VMware PVSCSI controller\n"
 		"                        (targets 0, 1, ... in order), ,if=lsilogic on an LSI Logic\n"
-		"                        53C1030 (firmware only so far: no Linux mptspi yet);\n"
+		"                        53C1030 (Linux's mptspi; SeaBIOS boots are not reliable);\n"
 		"                        ,media=cdrom makes it a read-only SCSI CD-ROM there\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...[,model=virtio|vmxnet3]  a NIC\n"
 		"                        (virtio-net, or VMware's VMXNET3) on user networking:\n"

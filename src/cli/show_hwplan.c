@@ -122,8 +122,8 @@ void cli_hwplan_text(const struct ovf_hardware *hw)
 			if (dup)
 				continue; /* one line per model */
 			if (be == T_EMBEDDED && env_only && hwplan_embedded_cd_moves(&p)) {
-				printf("%s %s -> pvscsi (the environment CD joins the disks there)", n++ ? ";" : "",
-				       hw_ctrl_name(p.ctrls[c].model));
+				printf("%s %s -> %s (the environment CD joins the disks there)", n++ ? ";" : "",
+				       hw_ctrl_name(p.ctrls[c].model), hwplan_embedded_cd_bus(&p));
 				continue;
 			}
 			ctrl_choice(be, p.ctrls[c].model, &ch);

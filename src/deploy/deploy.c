@@ -823,14 +823,16 @@ static int hold_pidfile(const char *path, od_err *e)
 }
 
 /* The runner's bus for a disk the plan put on controller `ctrl` (or on
- * none): PVSCSI where hw_ctrl_choice says the runner gives a PVSCSI, else
- * its own virtio-blk. */
+ * none): the PVSCSI or LSI Logic where hw_ctrl_choice says the runner gives
+ * one, else its own virtio-blk. */
 static int embedded_bus(const struct vmspec *s, bool on_ctrl, unsigned ctrl)
 {
 	if (!on_ctrl || ctrl >= s->nctrls)
 		return VM_DISK_VIRTIO;
 	struct hw_choice ch;
 	hw_ctrl_choice(s->ctrls[ctrl].model, DEPLOY_BACKEND_EMBEDDED, &ch);
+	if (strcmp(ch.device, "lsilogic") == 0)
+		return VM_DISK_LSILOGIC;
 	return strcmp(ch.device, "pvscsi") == 0 ? VM_DISK_PVSCSI : VM_DISK_VIRTIO;
 }
 
@@ -840,9 +842,11 @@ static int embedded_config(struct instance *in, struct vm_config *cfg, char **en
 	if (deploy_vmware_config(in, DEPLOY_BACKEND_EMBEDDED, &cfg->vmware, env, &attach_iso, e) < 0)
 		return -1;
 	const struct vmspec *s = &in->spec;
-	bool scsi = false;
-	for (size_t i = 0; i < s->ndisks; i++)
-		scsi |= embedded_bus(s, s->disks[i].on_ctrl, s->disks[i].ctrl) == VM_DISK_PVSCSI;
+	/* the first SCSI bus a disk is on, if any */
+	int scsi_bus = VM_DISK_VIRTIO;
+	for (size_t i = 0; i < s->ndisks && scsi_bus == VM_DISK_VIRTIO; i++)
+		scsi_bus = embedded_bus(s, s->disks[i].on_ctrl, s->disks[i].ctrl);
+	bool scsi = scsi_bus != VM_DISK_VIRTIO;
 	for (size_t i = 0; i < s->ndisks + (attach_iso ? 1 : 0); i++) {
 		if (cfg->ndisks >= VM_MAX_DISKS)
 			return od_err_set(e, OD_E_UNSUPPORTED, "the embedded runner takes at most %d disks", VM_MAX_DISKS);
@@ -854,16 +858,16 @@ static int embedded_config(struct instance *in, struct vm_config *cfg, char **en
 		/* The environment CD's drive is often on IDE or SATA, which the
 		 * runner lacks; a guest whose disks are on SCSI has the SCSI
 		 * CD-ROM driver (sr_mod) far more surely than virtio's, so the CD
-		 * joins them on the PVSCSI. */
+		 * joins them on their SCSI controller. */
 		if (iso && scsi)
-			bus = VM_DISK_PVSCSI;
+			bus = scsi_bus;
 		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, e);
 		if (!d)
 			return -1;
 		cfg->disks[cfg->ndisks++] = (struct vm_disk){d, ro, bus, iso && bus != VM_DISK_VIRTIO};
 	}
-	/* SeaBIOS's 128 KiB build has no PVSCSI boot driver; the 256 KiB one
-	 * has (the same choice as the QEMU backend's). */
+	/* SeaBIOS's 128 KiB build has no PVSCSI or MPT boot driver; the
+	 * 256 KiB one has both (the same choice as the QEMU backend's). */
 	if (scsi && !cfg->firmware && !s->efi && !s->kernel)
 		cfg->firmware = VM_SEABIOS_256K;
 	/* The runner has one NIC: the first adapter on user networking. */

@@ -53,6 +53,24 @@ START_TEST(test_vmware_pvscsi_ide_cd)
 	ck_assert_uint_eq(f.p.nnics, 1);
 	ck_assert_int_eq(f.p.nics[0].model, HW_NIC_VMXNET3);
 	ck_assert_uint_eq(f.p.notes.n, 0);
+	/* on the embedded runner, which has no IDE, the CD joins the disk */
+	ck_assert_str_eq(hwplan_embedded_cd_bus(&f.p), "pvscsi");
+	unplan(&f);
+	/* the same with the disk on an LSI Logic: the CD joins it on the
+	 * adapter the runner gives for it */
+	ck_assert_int_eq(plan(&f,
+			      CTRL("3", "6", "lsilogic", "0") CTRL("4", "5", "", "0") CTRL("5", "5", "", "1")
+				      DISK("6", "d1", "3", "0") CDROM("7", "5", "0"),
+			      HW_DESCRIBED, &e),
+			 0);
+	ck_assert_int_eq(ctrl_of(&f, 0)->model, HW_CTRL_LSILOGIC);
+	ck_assert_str_eq(hwplan_embedded_cd_bus(&f.p), "pvscsi"); /* the stand-in's, for now */
+	ck_assert(hwplan_embedded_cd_moves(&f.p));
+	unplan(&f);
+	/* a disk on IDE only: it and the CD are virtio-blk, nothing moves */
+	ck_assert_int_eq(plan(&f, CTRL("4", "5", "", "0") DISK("6", "d1", "4", "0") CDROM("7", "4", "1"), HW_DESCRIBED, &e),
+			 0);
+	ck_assert_ptr_null(hwplan_embedded_cd_bus(&f.p));
 	unplan(&f);
 }
 END_TEST
@@ -260,7 +278,8 @@ START_TEST(test_choices)
 	ck_assert_str_eq(c.device, "vmxnet3");
 	hw_nic_choice(HW_NIC_VMXNET2, DEPLOY_BACKEND_QEMU, &c);
 	ck_assert(!c.exact);
-	/* the embedded runner: its PVSCSI exactly, and for every VMware SCSI model */
+	/* the embedded runner: its PVSCSI exactly, and for every VMware SCSI
+	 * model (its 53C1030 is not yet trusted to boot through SeaBIOS) */
 	hw_ctrl_choice(HW_CTRL_PVSCSI, DEPLOY_BACKEND_EMBEDDED, &c);
 	ck_assert(c.exact);
 	ck_assert_str_eq(c.device, "pvscsi");
@@ -269,6 +288,9 @@ START_TEST(test_choices)
 	ck_assert_str_eq(c.device, "pvscsi");
 	ck_assert_str_eq(c.driver, "vmw_pvscsi");
 	ck_assert_ptr_nonnull(strstr(c.why, "mptspi"));
+	hw_ctrl_choice(HW_CTRL_BUSLOGIC, DEPLOY_BACKEND_EMBEDDED, &c);
+	ck_assert(!c.exact);
+	ck_assert_str_eq(c.device, "pvscsi");
 	hw_ctrl_choice(HW_CTRL_LSISAS, DEPLOY_BACKEND_EMBEDDED, &c);
 	ck_assert_str_eq(c.device, "pvscsi");
 	hw_ctrl_choice(HW_CTRL_IDE, DEPLOY_BACKEND_EMBEDDED, &c);
