@@ -527,4 +527,27 @@ int deploy_export(const char *name, const char *out, const struct deploy_export_
 		  struct deploy_export_result *res, od_err *e);
 void deploy_export_result_free(struct deploy_export_result *r);
 
+/* ---- snapshots (snapshot.c) -------------------------------------------------------
+ * Snapshots of a stopped instance's disks, kept in DIR/snapshots/TAG: the
+ * instance's qcow2 overlays frozen there, the instance given fresh
+ * overlays over them; revert makes fresh overlays over a snapshot's.  Each
+ * has a checksummed, versioned metadata file; a damaged one is refused.
+ * A running instance is refused (OD_E_USAGE).  TAG NULL: a name from the
+ * time ("snap-YYYYMMDD-HHMMSS"), returned in tag_out. */
+struct deploy_snapshot {
+	char *tag;
+	long long created;           /* seconds since the epoch */
+	char kind[8];                /* "disk", "full", or "damaged" */
+	char backend[16];
+	uint64_t bytes;              /* on disk */
+	char *damaged;               /* why the metadata was refused, else NULL */
+};
+int deploy_snapshot_tag_check(const char *tag, od_err *e);
+int deploy_snapshot_take(const char *name, const char *tag, char *tag_out, size_t tag_len, od_err *e);
+int deploy_snapshot_list(const char *name, struct deploy_snapshot **out, size_t *n, od_err *e);
+void deploy_snapshot_list_free(struct deploy_snapshot *v, size_t n);
+int deploy_snapshot_revert(const char *name, const char *tag, od_err *e);
+/* Refused while the instance's disks or another snapshot depend on it. */
+int deploy_snapshot_remove(const char *name, const char *tag, od_err *e);
+
 #endif
