@@ -167,6 +167,9 @@ struct vmspec {
 	unsigned vmx_version;          /* from VirtualSystemType, 0 = none */
 	bool guestinfo;
 	bool cdrom_fallback_only;
+	/* QEMU: -incoming URI, to start from a saved machine state
+	 * (snapshot.c's revert); not stored in instance.conf */
+	char *incoming;
 };
 void vmspec_free(struct vmspec *s);
 
@@ -370,6 +373,15 @@ enum deploy_state { DEPLOY_STATE_STOPPED = 0, DEPLOY_STATE_RUNNING, DEPLOY_STATE
 int deploy_pause(struct instance *in, od_err *e);
 int deploy_resume(struct instance *in, od_err *e);
 int deploy_run_state(const struct instance *in, enum deploy_state *st, od_err *e);
+/* One QMP connection for a sequence of commands (pause.c's client):
+ * request is a bare command name or a whole JSON request object; reply
+ * gets its "return" line; an "error" reply is an error with its desc.
+ * deploy_qmp_word takes the string value of "key" from a reply line. */
+struct deploy_qmp;
+int deploy_qmp_open(struct deploy_qmp **q, const char *path, od_err *e);
+int deploy_qmp_exec(struct deploy_qmp *q, const char *request, char *reply, size_t len, od_err *e);
+void deploy_qmp_word(const char *line, const char *key, char *out, size_t len);
+void deploy_qmp_close(struct deploy_qmp *q);
 /* A listening UNIX socket at path (an old one removed first). */
 int deploy_control_listen(const char *path, od_err *e);
 

@@ -68,7 +68,7 @@
 #define SNAP_TAG_MAX 64
 
 /* ---- CRC32C (Castagnoli, reflected 0x82f63b78) ---------------------------- */
-static uint32_t crc32c(const void *p, size_t n)
+static uint32_t crc32c_more(uint32_t crc, const void *p, size_t n)
 {
 	static uint32_t table[256];
 	static int ready; /* the table is the same whoever fills it */
@@ -81,11 +81,16 @@ static uint32_t crc32c(const void *p, size_t n)
 		}
 		ready = 1;
 	}
-	uint32_t c = 0xffffffffu;
+	uint32_t c = crc ^ 0xffffffffu;
 	const unsigned char *b = p;
 	while (n--)
 		c = table[(c ^ *b++) & 0xff] ^ (c >> 8);
 	return c ^ 0xffffffffu;
+}
+
+static uint32_t crc32c(const void *p, size_t n)
+{
+	return crc32c_more(0, p, n);
 }
 
 static void put32(unsigned char *p, uint32_t v)
@@ -117,6 +122,11 @@ struct snap_meta {
 	size_t ndisks;
 	char file[VMSPEC_MAX_DISKS][32];
 	uint64_t bytes[VMSPEC_MAX_DISKS];
+	/* kind "full": the machine's state (QEMU's migration stream) */
+	char state[32];
+	uint64_t state_bytes;
+	uint32_t state_crc;
+	bool paused;      /* the machine was paused when saved: it stays so */
 };
 
 int deploy_snapshot_tag_check(const char *tag, od_err *e)
@@ -143,6 +153,9 @@ static int meta_encode(const struct snap_meta *m, od_buf *out, od_err *e)
 	for (size_t i = 0; i < m->ndisks; i++)
 		rc |= od_buf_printf(&t, "disk.%zu.file=%s\ndisk.%zu.bytes=%llu\n", i, m->file[i], i,
 				    (unsigned long long)m->bytes[i]);
+	if (m->state[0])
+		rc |= od_buf_printf(&t, "state.file=%s\nstate.bytes=%llu\nstate.crc32c=%08x\npaused=%d\n", m->state,
+				    (unsigned long long)m->state_bytes, m->state_crc, m->paused);
 	unsigned char hdr[SNAP_HDR + SNAP_SEC_HDR];
 	if (rc) {
 		od_buf_free(&t);
@@ -184,6 +197,21 @@ static int meta_field(struct snap_meta *m, const char *key, const char *val, con
 		if (errno || *end || end == val || v > VMSPEC_MAX_DISKS)
 			return od_err_set(e, OD_E_INVALID, "%s: bad disk count '%s'", path, val);
 		m->ndisks = v;
+	} else if (!strcmp(key, "paused")) {
+		m->paused = !strcmp(val, "1");
+	} else if (!strcmp(key, "state.file")) {
+		if (!*val || strlen(val) >= sizeof m->state || strchr(val, '/') || val[0] == '.')
+			return od_err_set(e, OD_E_INVALID, "%s: bad state file name '%s'", path, val);
+		strcpy(m->state, val);
+	} else if (!strcmp(key, "state.bytes") || !strcmp(key, "state.crc32c")) {
+		bool crc = key[6] == 'c';
+		unsigned long long v = strtoull(val, &end, crc ? 16 : 10);
+		if (errno || *end || end == val || (crc && v > UINT32_MAX))
+			return od_err_set(e, OD_E_INVALID, "%s: bad %s '%s'", path, key, val);
+		if (crc)
+			m->state_crc = (uint32_t)v;
+		else
+			m->state_bytes = v;
 	} else if (!strncmp(key, "disk.", 5)) {
 		i = strtoul(key + 5, &end, 10);
 		if (end == key + 5 || *end != '.' || i >= VMSPEC_MAX_DISKS)
@@ -285,6 +313,10 @@ static int meta_read(const char *snapdir, struct snap_meta *m, od_err *e)
 		od_err_set(e, OD_E_INVALID, "%s: incomplete (tag, kind, backend or instance missing)", path);
 		goto out;
 	}
+	if (!strcmp(m->kind, "full") && !m->state[0]) {
+		od_err_set(e, OD_E_INVALID, "%s: a snapshot of a running machine without its state file", path);
+		goto out;
+	}
 	for (size_t i = 0; i < m->ndisks; i++)
 		if (!m->file[i][0]) {
 			od_err_set(e, OD_E_INVALID, "%s: disk %zu has no file", path, i);
@@ -337,6 +369,7 @@ struct snap_ctx {
 	struct instance in;
 	char *snaps;  /* DIR/snapshots */
 	int pidfd, lockfd;
+	bool running; /* on QEMU (allow_running): no pid-file lock taken */
 };
 
 static void ctx_close(struct snap_ctx *c)
@@ -349,7 +382,7 @@ static void ctx_close(struct snap_ctx *c)
 	instance_free(&c->in);
 }
 
-static int ctx_open(struct snap_ctx *c, const char *name, bool need_stopped, od_err *e)
+static int ctx_open(struct snap_ctx *c, const char *name, bool need_stopped, bool allow_running, od_err *e)
 {
 	memset(c, 0, sizeof *c);
 	c->pidfd = c->lockfd = -1;
@@ -391,12 +424,18 @@ static int ctx_open(struct snap_ctx *c, const char *name, bool need_stopped, od_
 		}
 		char be[32] = "";
 		deploy_running_backend(in, be, sizeof be);
+		if (allow_running && !strncmp(be, "qemu", 4) && in->spec.control_socket) {
+			close(c->pidfd);
+			c->pidfd = -1;
+			c->running = true;
+			return 0;
+		}
 		if (!strcmp(be, "embedded"))
 			od_err_set(e, OD_E_USAGE,
 				   "snapshots of a running embedded instance are not supported yet: stop it first, or use --backend qemu");
 		else
 			od_err_set(e, OD_E_USAGE,
-				   "instance '%s' is running (pid %d): snapshots and reverts of a running instance are not supported yet; stop it first ('ovfdeploy stop %s')",
+				   "instance '%s' is running (pid %d): stop it first ('ovfdeploy stop %s')",
 				   name, (int)instance_running_pid(in), name);
 		goto fail;
 	}
@@ -439,6 +478,8 @@ static int ctx_repair(struct snap_ctx *c, od_err *e)
 {
 	od_tmp_clean(c->snaps, SNAP_TMP_PREFIX, "");
 	od_tmp_clean(c->snaps, SNAP_RM_PREFIX, "");
+	if (c->running)
+		return 0; /* its disks are the machine's now: repaired when stopped */
 	const struct vmspec *s = &c->in.spec;
 	DIR *d = opendir(c->snaps);
 	if (!d)
@@ -500,12 +541,235 @@ static void default_tag(const char *snaps, char *tag, size_t len)
 	}
 }
 
+/* ---- running machines (QEMU, over QMP) ----------------------------------------- */
+
+#define SNAP_STATE "state.mig"
+#define MIGRATE_POLL_MS 20
+#define MIGRATE_MAX_POLLS (600 * 1000 / MIGRATE_POLL_MS) /* 10 minutes */
+
+/* Copy src to a new file dst (0400), synced; its CRC32C into *crc when
+ * crc is not NULL, its length into *bytes. */
+static int copy_file(const char *src, const char *dst, uint64_t *bytes, uint32_t *crc, od_err *e)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return od_err_errno(e, errno, "%s", src);
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
+	if (out < 0) {
+		int err = errno;
+		close(in);
+		return od_err_errno(e, err, "%s", dst);
+	}
+	enum { CHUNK = 1 << 20 };
+	char *buf = malloc(CHUNK);
+	int rc = buf ? 0 : od_err_nomem(e);
+	uint64_t total = 0;
+	uint32_t c = 0;
+	while (rc == 0) {
+		ssize_t n = read(in, buf, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = od_err_errno(e, errno, "%s: read", src);
+			break;
+		}
+		if (n == 0)
+			break;
+		rc = od_write_all(out, buf, (size_t)n, dst, e);
+		total += (uint64_t)n;
+		if (crc)
+			c = crc32c_more(c, buf, (size_t)n);
+	}
+	if (rc == 0 && fsync(out) < 0)
+		rc = od_err_errno(e, errno, "%s: fsync", dst);
+	free(buf);
+	close(in);
+	if (close(out) < 0 && rc == 0)
+		rc = od_err_errno(e, errno, "%s: close", dst);
+	*bytes = total;
+	if (crc)
+		*crc = c;
+	return rc;
+}
+
+/* The CRC32C and length of a file. */
+static int file_crc(const char *path, uint64_t *bytes, uint32_t *crc, od_err *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return od_err_errno(e, errno, "%s", path);
+	enum { CHUNK = 1 << 20 };
+	char *buf = malloc(CHUNK);
+	int rc = buf ? 0 : od_err_nomem(e);
+	uint64_t total = 0;
+	uint32_t c = 0;
+	while (rc == 0) {
+		ssize_t n = read(fd, buf, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = od_err_errno(e, errno, "%s: read", path);
+		if (n <= 0)
+			break;
+		c = crc32c_more(c, buf, (size_t)n);
+		total += (uint64_t)n;
+	}
+	free(buf);
+	close(fd);
+	*bytes = total;
+	*crc = c;
+	return rc;
+}
+
+/* QEMU's exec: migration URIs go through /bin/sh: a path is single-quoted
+ * there and a JSON string here, so the characters both treat specially
+ * are refused rather than escaped twice. */
+static int shell_safe(const char *path, od_err *e)
+{
+	for (const char *p = path; *p; p++)
+		if (*p == '\'' || *p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			return od_err_set(e, OD_E_USAGE, "%s: the instance's path holds a quote, backslash or control character, "
+					  "which QEMU's migration to a file cannot take", path);
+	return 0;
+}
+
+/* The running QEMU machine's state into DIR/state.mig and its disks into
+ * copies in DIR, all at one instant: stop, migrate to the file (QEMU
+ * flushes and lets go of its images when the migration completes), copy
+ * the overlays, cont (unless it was paused before). */
+static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m, od_err *e)
+{
+	const struct vmspec *s = &c->in.spec;
+	char *state = od_asprintf("%s/" SNAP_STATE, dir), *req = NULL;
+	struct deploy_qmp *q = NULL;
+	char line[2048], status[32];
+	bool stopped = false, was_paused = false;
+	int rc = state ? 0 : od_err_nomem(e);
+	if (rc == 0)
+		rc = shell_safe(state, e);
+	if (rc == 0)
+		rc = deploy_qmp_open(&q, s->control_socket, e);
+	if (rc == 0 && (rc = deploy_qmp_exec(q, "query-status", line, sizeof line, e)) == 0) {
+		deploy_qmp_word(line, "status", status, sizeof status);
+		was_paused = !strcmp(status, "paused");
+	}
+	if (rc == 0 && (rc = deploy_qmp_exec(q, "stop", line, sizeof line, e)) == 0)
+		stopped = true;
+	/* no bandwidth cap: the machine is stopped, one pass writes it all */
+	if (rc == 0)
+		rc = deploy_qmp_exec(q, "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 1099511627776}}",
+				     line, sizeof line, e);
+	if (rc == 0 && !(req = od_asprintf("{\"execute\": \"migrate\", \"arguments\": {\"uri\": \"exec:cat > '%s'\"}}", state)))
+		rc = od_err_nomem(e);
+	if (rc == 0 && (rc = deploy_qmp_exec(q, req, line, sizeof line, e)) < 0 && strstr(e->msg, "vmdk"))
+		od_err_prefix(e, "QEMU cannot save a running machine whose disks read a VMDK base (its vmdk driver blocks "
+				 "migration): stop the instance and snapshot its disks instead");
+	for (unsigned i = 0; rc == 0; i++) {
+		if ((rc = deploy_qmp_exec(q, "query-migrate", line, sizeof line, e)) < 0)
+			break;
+		deploy_qmp_word(line, "status", status, sizeof status);
+		if (!strcmp(status, "completed"))
+			break;
+		if (!strcmp(status, "failed") || !strcmp(status, "cancelled"))
+			rc = od_err_set(e, OD_E_IO, "QEMU could not save the machine's state (migration %s)", status);
+		else if (i >= MIGRATE_MAX_POLLS)
+			rc = od_err_set(e, OD_E_IO, "QEMU did not finish saving the machine's state in 10 minutes");
+		else
+			usleep(MIGRATE_POLL_MS * 1000);
+	}
+	test_kill_point("saved");
+	for (size_t i = 0; rc == 0 && i < s->ndisks; i++) {
+		char *bn = disk_base_name(s->disks[i].path);
+		char *dst = bn ? od_asprintf("%s/%s", dir, bn) : NULL;
+		if (!dst)
+			rc = od_err_nomem(e);
+		else if (strlen(bn) >= sizeof m->file[i])
+			rc = od_err_set(e, OD_E_INVALID, "%s: disk file name too long", bn);
+		else if ((rc = copy_file(s->disks[i].path, dst, &m->bytes[i], NULL, e)) == 0)
+			strcpy(m->file[i], bn);
+		free(dst);
+		free(bn);
+	}
+	/* the machine runs on whatever happened */
+	if (stopped && !was_paused) {
+		od_err ig;
+		if (deploy_qmp_exec(q, "cont", line, sizeof line, rc == 0 ? e : &ig) < 0)
+			rc = -1;
+	}
+	if (rc == 0 && (rc = file_crc(state, &m->state_bytes, &m->state_crc, e)) == 0) {
+		strcpy(m->state, SNAP_STATE);
+		if (m->state_bytes == 0)
+			rc = od_err_set(e, OD_E_IO, "QEMU saved an empty machine state");
+	}
+	m->paused = was_paused;
+	if (rc == 0 && chmod(state, 0400) < 0)
+		rc = od_err_errno(e, errno, "%s", state);
+	if (rc == 0)
+		rc = fsync_path(state, e);
+	deploy_qmp_close(q);
+	free(req);
+	free(state);
+	if (rc < 0)
+		od_err_prefix(e, "instance '%s'", c->in.name);
+	return rc;
+}
+
+/* Stop a running QEMU machine at once (QMP quit), waiting until its pid
+ * file is let go. */
+static int quit_running(struct snap_ctx *c, od_err *e)
+{
+	struct deploy_qmp *q;
+	char line[512];
+	if (deploy_qmp_open(&q, c->in.spec.control_socket, e) < 0)
+		return -1;
+	od_err ig;
+	deploy_qmp_exec(q, "quit", line, sizeof line, &ig); /* QEMU may close before it answers */
+	deploy_qmp_close(q);
+	for (unsigned i = 0; i < 500; i++) {
+		if (!instance_running_pid(&c->in))
+			return 0;
+		usleep(20 * 1000);
+	}
+	return od_err_set(e, OD_E_IO, "instance '%s': QEMU did not quit within 10 s", c->in.name);
+}
+
+/* After a start with -incoming: wait until QEMU has read the state in,
+ * then let it run (it was stopped when saved, and QEMU restores that). */
+static int resume_restored(struct snap_ctx *c, bool run, od_err *e)
+{
+	struct deploy_qmp *q;
+	char line[1024], status[32] = "";
+	if (deploy_qmp_open(&q, c->in.spec.control_socket, e) < 0)
+		return -1;
+	int rc = 0;
+	for (unsigned i = 0; rc == 0; i++) {
+		if ((rc = deploy_qmp_exec(q, "query-status", line, sizeof line, e)) < 0)
+			break;
+		deploy_qmp_word(line, "status", status, sizeof status);
+		if (strcmp(status, "inmigrate") != 0)
+			break;
+		if (i >= MIGRATE_MAX_POLLS)
+			rc = od_err_set(e, OD_E_IO, "QEMU did not finish reading the machine's state in 10 minutes");
+		else
+			usleep(MIGRATE_POLL_MS * 1000);
+	}
+	if (rc == 0 && strcmp(status, "paused") != 0 && strcmp(status, "running") != 0)
+		rc = od_err_set(e, OD_E_IO, "QEMU could not restore the machine's state (it is %s; see %s)", status,
+				c->in.spec.console_log);
+	if (rc == 0 && run && !strcmp(status, "paused"))
+		rc = deploy_qmp_exec(q, "cont", line, sizeof line, e);
+	deploy_qmp_close(q);
+	if (rc < 0)
+		od_err_prefix(e, "instance '%s'", c->in.name);
+	return rc;
+}
+
 int deploy_snapshot_take(const char *name, const char *tag_in, char *tag_out, size_t tag_len, od_err *e)
 {
 	struct snap_ctx c;
 	if (tag_in && deploy_snapshot_tag_check(tag_in, e) < 0)
 		return -1;
-	if (ctx_open(&c, name, true, e) < 0)
+	if (ctx_open(&c, name, true, true, e) < 0)
 		return -1;
 	const struct vmspec *s = &c.in.spec;
 	char tag[SNAP_TAG_MAX + 1];
@@ -554,8 +818,14 @@ int deploy_snapshot_take(const char *name, const char *tag_in, char *tag_out, si
 	char why[8];
 	snprintf(m.backend, sizeof m.backend, "%s", deploy_backend_name(deploy_instance_backend(&c.in, why, sizeof why)));
 	snprintf(m.instance, sizeof m.instance, "%s", name);
+	if (c.running) {
+		strcpy(m.kind, "full");
+		snprintf(m.backend, sizeof m.backend, "qemu");
+		if (save_running(&c, tmp, &m, e) < 0)
+			goto out_tmp;
+	}
 	/* freeze: the frozen disk is a second name of the current overlay */
-	for (size_t i = 0; i < s->ndisks; i++) {
+	for (size_t i = 0; !c.running && i < s->ndisks; i++) {
 		char *bn = disk_base_name(s->disks[i].path);
 		char *dst = bn ? od_asprintf("%s/%s", tmp, bn) : NULL;
 		struct stat st;
@@ -594,19 +864,20 @@ int deploy_snapshot_take(const char *name, const char *tag_in, char *tag_out, si
 	/* The frozen files are read-only from now on; a backend opening the
 	 * instance's disk before its new overlay exists fails rather than
 	 * writing into the snapshot. */
-	for (size_t i = 0; i < s->ndisks; i++)
+	for (size_t i = 0; !c.running && i < s->ndisks; i++)
 		chmod(s->disks[i].path, 0400);
 	if (rename(tmp, final) < 0) {
 		od_err_errno(e, errno, "cannot rename %s to %s", tmp, final);
-		for (size_t i = 0; i < s->ndisks; i++)
+		for (size_t i = 0; !c.running && i < s->ndisks; i++)
 			chmod(s->disks[i].path, 0600);
 		goto out_tmp;
 	}
 	if (fsync_path(c.snaps, e) < 0)
 		goto out;
 	test_kill_point("after-rename");
-	/* the instance's new overlays, over the frozen files */
-	for (size_t i = 0; i < s->ndisks; i++) {
+	/* the instance's new overlays, over the frozen files (a running
+	 * machine's frozen disks are copies: it keeps its own) */
+	for (size_t i = 0; !c.running && i < s->ndisks; i++) {
 		char *frozen = od_asprintf("%s/%s", final, m.file[i]);
 		r = frozen ? fresh_overlay(s->disks[i].path, frozen, e) : od_err_nomem(e);
 		free(frozen);
@@ -755,9 +1026,25 @@ static int snap_check(struct snap_ctx *c, const char *tag, char **dir_out, struc
 	if (rc == 0 && m->ndisks != s->ndisks)
 		rc = od_err_set(e, OD_E_INVALID, "%s: the snapshot has %zu disks, the instance %zu", dir, m->ndisks,
 				s->ndisks);
-	if (rc == 0 && !strcmp(m->kind, "full"))
-		rc = od_err_set(e, OD_E_USAGE, "%s: a snapshot of a running machine (backend %s); this ovfdeploy cannot restore it",
-				dir, m->backend);
+	if (rc == 0 && !strcmp(m->kind, "full")) {
+		/* the machine's state is QEMU's: only QEMU reads it back */
+		char why[8];
+		if (strcmp(m->backend, "qemu") != 0)
+			rc = od_err_set(e, OD_E_INVALID, "%s: a running machine's snapshot from backend '%s', which this ovfdeploy cannot restore",
+					dir, m->backend);
+		else if (deploy_instance_backend(&c->in, why, sizeof why) != DEPLOY_BACKEND_QEMU)
+			rc = od_err_set(e, OD_E_USAGE, "%s: a running machine's snapshot from the QEMU backend; instance '%s' starts on the embedded runner, which cannot restore it",
+					dir, c->in.name);
+		char *f = rc == 0 ? od_asprintf("%s/%s", dir, m->state) : NULL;
+		uint64_t bytes = 0;
+		uint32_t crc = 0;
+		if (rc == 0 && !f)
+			rc = od_err_nomem(e);
+		if (rc == 0 && (rc = file_crc(f, &bytes, &crc, e)) == 0 && (bytes != m->state_bytes || crc != m->state_crc))
+			rc = od_err_set(e, OD_E_INVALID, "%s: damaged (%llu bytes, CRC32C %08x; the metadata says %llu bytes, %08x)", f,
+					(unsigned long long)bytes, crc, (unsigned long long)m->state_bytes, m->state_crc);
+		free(f);
+	}
 	for (size_t i = 0; rc == 0 && i < m->ndisks; i++) {
 		char *bn = disk_base_name(s->disks[i].path);
 		char *f = od_asprintf("%s/%s", dir, m->file[i]);
@@ -784,7 +1071,7 @@ static int snap_check(struct snap_ctx *c, const char *tag, char **dir_out, struc
 int deploy_snapshot_revert(const char *name, const char *tag, od_err *e)
 {
 	struct snap_ctx c;
-	if (ctx_open(&c, name, true, e) < 0)
+	if (ctx_open(&c, name, true, true, e) < 0)
 		return -1;
 	struct snap_meta m;
 	char *dir = NULL;
@@ -802,11 +1089,37 @@ int deploy_snapshot_revert(const char *name, const char *tag, od_err *e)
 		disk_close(d);
 		free(f);
 	}
+	bool full = rc == 0 && !strcmp(m.kind, "full");
+	char *state = full ? od_asprintf("exec:cat '%s/%s'", dir, m.state) : NULL;
+	if (full && !state)
+		rc = od_err_nomem(e);
+	if (full && rc == 0)
+		rc = shell_safe(dir, e);
+	if (rc == 0 && c.running && !full)
+		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is running and '%s' holds its disks only: stop it first ('ovfdeploy stop %s')",
+				name, tag, name);
+	/* a running machine goes; the snapshot's comes back in its place */
+	if (rc == 0 && c.running)
+		rc = quit_running(&c, e);
 	for (size_t i = 0; rc == 0 && i < m.ndisks; i++) {
 		char *f = od_asprintf("%s/%s", dir, m.file[i]);
 		rc = f ? fresh_overlay(c.in.spec.disks[i].path, f, e) : od_err_nomem(e);
 		free(f);
 	}
+	if (rc == 0 && full) {
+		/* QEMU takes the pid file's lock: ours goes first */
+		if (c.pidfd >= 0)
+			close(c.pidfd);
+		c.pidfd = -1;
+		c.in.spec.incoming = state;
+		state = NULL;
+		char why[256];
+		int status = 0;
+		rc = deploy_start(&c.in, false, &status, why, sizeof why, e);
+		if (rc == 0)
+			rc = resume_restored(&c, !m.paused, e);
+	}
+	free(state);
 	free(dir);
 	ctx_close(&c);
 	return rc;
@@ -833,7 +1146,7 @@ int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
 	struct snap_ctx c;
 	/* no pid-file lock: removing a snapshot nothing depends on does not
 	 * touch the running machine's files */
-	if (ctx_open(&c, name, false, e) < 0)
+	if (ctx_open(&c, name, false, false, e) < 0)
 		return -1;
 	int rc = 0;
 	char *dir = NULL, *tmp = NULL;
