@@ -544,8 +544,10 @@ void deploy_export_result_free(struct deploy_export_result *r);
  * instance's qcow2 overlays frozen there, the instance given fresh
  * overlays over them; revert makes fresh overlays over a snapshot's.  Each
  * has a checksummed, versioned metadata file; a damaged one is refused.
- * A running instance is refused (OD_E_USAGE).  TAG NULL: a name from the
- * time ("snap-YYYYMMDD-HHMMSS"), returned in tag_out. */
+ * A running QEMU instance is snapshotted whole (RAM, devices and copies of
+ * its disks, over QMP) and reverted by restarting QEMU from that state; a
+ * running embedded one is refused (OD_E_USAGE).  TAG NULL: a name from
+ * the time ("snap-YYYYMMDD-HHMMSS"), returned in tag_out. */
 struct deploy_snapshot {
 	char *tag;
 	long long created;           /* seconds since the epoch */
@@ -559,7 +561,8 @@ int deploy_snapshot_take(const char *name, const char *tag, char *tag_out, size_
 int deploy_snapshot_list(const char *name, struct deploy_snapshot **out, size_t *n, od_err *e);
 void deploy_snapshot_list_free(struct deploy_snapshot *v, size_t n);
 int deploy_snapshot_revert(const char *name, const char *tag, od_err *e);
-/* Refused while the instance's disks or another snapshot depend on it. */
+/* What depends on the snapshot (the instance's disks, which must then be
+ * stopped, and later snapshots) gets its data merged in first. */
 int deploy_snapshot_remove(const char *name, const char *tag, od_err *e);
 
 #endif

@@ -24,9 +24,17 @@
  * Each snapshot has a metadata file, snapshot.meta (layout below): a
  * header with magic, version and length, then sections, each with a
  * CRC32C; every field is checked before a snapshot is used, and a damaged
- * file is refused with the instance left as it was.  Snapshots of a
- * running instance are not made yet (the embedded runner cannot save its
- * state; the QEMU backend will do so over QMP). */
+ * file is refused with the instance left as it was.
+ *
+ * Removing a snapshot others read through (the instance's disks, later
+ * snapshots) first merges its data into each of them: a new image over the
+ * removed one's backing, holding what either layer had, renamed over the
+ * dependant (merge_into).
+ *
+ * A running instance: on QEMU, over QMP, the machine's state is migrated to
+ * a file in the snapshot and its overlays copied while it is stopped
+ * (kind "full"); revert starts QEMU again with -incoming from that file.
+ * The embedded runner cannot save its state yet: refused. */
 #include "config.h"
 #include "deploy/deploy.h"
 #include "disk/disk.h"
@@ -329,6 +337,24 @@ out:
 	return rc;
 }
 
+/* DIR/snapshot.meta, crash-safe and synced. */
+static int meta_write(const char *dir, const struct snap_meta *m, od_err *e)
+{
+	od_buf mb = {0};
+	char *mpath = od_asprintf("%s/" SNAP_META, dir);
+	od_atomic_file af;
+	int r = !mpath ? od_err_nomem(e) : meta_encode(m, &mb, e);
+	if (r == 0 && (r = od_atomic_open(&af, mpath, 0400, e)) == 0) {
+		if ((r = od_write_all(af.fd, mb.data, mb.len, mpath, e)) == 0)
+			r = od_atomic_commit(&af, e);
+		else
+			od_atomic_abort(&af);
+	}
+	od_buf_free(&mb);
+	free(mpath);
+	return r;
+}
+
 /* ---- files ------------------------------------------------------------------- */
 
 static int fsync_path(const char *path, od_err *e)
@@ -445,6 +471,22 @@ nomem:
 fail:
 	ctx_close(c);
 	return -1;
+}
+
+/* The pid-file read lock for a context opened without it. */
+static int lock_stopped(struct snap_ctx *c, od_err *e)
+{
+	int fd = open(c->in.spec.pidfile, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return od_err_errno(e, errno, "%s", c->in.spec.pidfile);
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET};
+	if (fcntl(fd, F_SETLK, &fl) < 0) {
+		close(fd);
+		return od_err_set(e, OD_E_USAGE, "instance '%s' is running: stop it first ('ovfdeploy stop %s')",
+				  c->in.name, c->in.name);
+	}
+	c->pidfd = fd;
+	return 0;
 }
 
 static char *disk_base_name(const char *path)
@@ -843,18 +885,7 @@ int deploy_snapshot_take(const char *name, const char *tag_in, char *tag_out, si
 			goto out_tmp;
 	}
 	test_kill_point("linked");
-	od_buf mb = {0};
-	char *mpath = od_asprintf("%s/" SNAP_META, tmp);
-	od_atomic_file af;
-	int r = !mpath ? od_err_nomem(e) : meta_encode(&m, &mb, e);
-	if (r == 0 && (r = od_atomic_open(&af, mpath, 0400, e)) == 0) {
-		if ((r = od_write_all(af.fd, mb.data, mb.len, mpath, e)) == 0)
-			r = od_atomic_commit(&af, e);
-		else
-			od_atomic_abort(&af);
-	}
-	od_buf_free(&mb);
-	free(mpath);
+	int r = meta_write(tmp, &m, e);
 	if (r < 0 || fsync(tmpfd) < 0) {
 		if (r == 0)
 			od_err_errno(e, errno, "%s: fsync", tmp);
@@ -1141,16 +1172,134 @@ static char *backing_of(const char *path)
 	return b;
 }
 
+/* The backing file and format of a qcow2 image. */
+static int backing_info(const char *path, char **file, char **fmt, od_err *e)
+{
+	disk *d = disk_open(path, DISK_RDONLY | DISK_NO_BACKING, e);
+	if (!d)
+		return -1;
+	struct disk_info info;
+	int rc = disk_get_info(d, &info, e);
+	disk_close(d);
+	if (rc < 0)
+		return -1;
+	*file = od_strdup(info.backing_file);
+	*fmt = od_strdup(info.backing_format);
+	rc = (info.backing_file && !*file) || (info.backing_format && !*fmt) ? od_err_nomem(e) : 0;
+	disk_info_free(&info);
+	return rc;
+}
+
+/* Copy [off, off+len) as `from` reads it (its whole chain) into `to`. */
+static int copy_range(disk *from, disk *to, uint64_t off, uint64_t len, unsigned char *buf, size_t bufsz, od_err *e)
+{
+	while (len) {
+		size_t n = len < bufsz ? (size_t)len : bufsz;
+		if (disk_pread(from, buf, n, off, e) < 0 || disk_pwrite(to, buf, n, off, e) < 0)
+			return -1;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Merge the removed snapshot's disk `parent` into `child`, a disk based
+ * on it: a new image for child, based on what parent was based on, holding
+ * every range child or parent has in its own layer (read through child, so
+ * child's own data wins), renamed over child.  What the guest reads from
+ * child is the same before and after, so a kill at any point loses
+ * nothing: the rename is the only step that changes a file. */
+static int merge_into(const char *child, const char *parent, od_err *e)
+{
+	char *bfile = NULL, *bfmt = NULL;
+	disk *reader = NULL, *own = NULL, *pown = NULL, *out = NULL;
+	unsigned char *buf = NULL;
+	enum { BUF = 1 << 20 };
+	int rc = backing_info(parent, &bfile, &bfmt, e);
+	if (rc == 0 && (!(reader = disk_open(child, DISK_RDONLY, e)) ||
+			!(own = disk_open(child, DISK_RDONLY | DISK_NO_BACKING, e)) ||
+			!(pown = disk_open(parent, DISK_RDONLY | DISK_NO_BACKING, e))))
+		rc = -1;
+	if (rc == 0 && !(buf = malloc(BUF)))
+		rc = od_err_nomem(e);
+	uint64_t size = reader ? disk_size(reader) : 0;
+	struct disk_create_opts co = {.backing_file = bfile, .backing_format = bfmt, .compat = "1.1"};
+	if (rc == 0 && !(out = disk_create(child, "qcow2", size, &co, e)))
+		rc = -1;
+	uint64_t psize = pown ? disk_size(pown) : 0;
+	for (uint64_t off = 0; rc == 0 && off < size;) {
+		struct disk_extent x;
+		if ((rc = disk_map(own, off, size - off, &x, e)) < 0)
+			break;
+		if (x.len == 0 || x.len > size - off) {
+			rc = od_err_set(e, OD_E_INTERNAL, "%s: bad extent at %llu", child, (unsigned long long)off);
+			break;
+		}
+		if (x.kind != DISK_EXT_UNALLOC) {
+			rc = copy_range(reader, out, off, x.len, buf, BUF, e);
+		} else {
+			/* not child's own: what the removed snapshot had there */
+			uint64_t end = off + x.len < psize ? off + x.len : psize;
+			for (uint64_t p = off; rc == 0 && p < end;) {
+				struct disk_extent y;
+				if ((rc = disk_map(pown, p, end - p, &y, e)) < 0)
+					break;
+				if (y.len == 0 || y.len > end - p) {
+					rc = od_err_set(e, OD_E_INTERNAL, "%s: bad extent at %llu", parent, (unsigned long long)p);
+					break;
+				}
+				if (y.kind != DISK_EXT_UNALLOC)
+					rc = copy_range(reader, out, p, y.len, buf, BUF, e);
+				p += y.len;
+			}
+		}
+		off += x.len;
+	}
+	test_kill_point("merging");
+	if (rc == 0)
+		rc = disk_commit(out, e);
+	if (out)
+		disk_close(out);
+	if (pown)
+		disk_close(pown);
+	if (own)
+		disk_close(own);
+	if (reader)
+		disk_close(reader);
+	free(buf);
+	free(bfile);
+	free(bfmt);
+	if (rc < 0)
+		od_err_prefix(e, "merging %s into %s", parent, child);
+	return rc;
+}
+
+/* A dependant snapshot's disk was merged: its file and size are new. */
+static int merged_frozen(const char *snapdir, size_t idx, const char *file, od_err *e)
+{
+	struct snap_meta m;
+	struct stat st;
+	if (meta_read(snapdir, &m, e) < 0)
+		return -1;
+	if (stat(file, &st) < 0)
+		return od_err_errno(e, errno, "%s", file);
+	chmod(file, 0400);
+	if (idx >= m.ndisks)
+		return 0;
+	m.bytes[idx] = (uint64_t)st.st_size;
+	return meta_write(snapdir, &m, e);
+}
+
 int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
 {
 	struct snap_ctx c;
-	/* no pid-file lock: removing a snapshot nothing depends on does not
-	 * touch the running machine's files */
+	/* no pid-file lock unless the instance's disks depend on the
+	 * snapshot: removing one they do not need touches none of its files */
 	if (ctx_open(&c, name, false, false, e) < 0)
 		return -1;
 	int rc = 0;
 	char *dir = NULL, *tmp = NULL;
-	if (deploy_snapshot_tag_check(tag, e) < 0)
+	if (ctx_repair(&c, e) < 0 || deploy_snapshot_tag_check(tag, e) < 0)
 		rc = -1;
 	else if (!(dir = od_asprintf("%s/%s", c.snaps, tag)))
 		rc = od_err_nomem(e);
@@ -1158,31 +1307,35 @@ int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
 		rc = od_err_set(e, OD_E_USAGE, "instance '%s' has no snapshot '%s' (see 'ovfdeploy snapshots %s')", name,
 				tag, name);
 	/* Who reads through this snapshot's disks: the instance's current
-	 * overlays, and the disks of other snapshots.  Merging a removed
-	 * snapshot into them is not done yet, so such a removal is refused. */
+	 * overlays, and the disks of other snapshots.  Each gets the removed
+	 * snapshot's data it reads merged into it first (merge_into); the
+	 * instance's own disks only while it is stopped. */
 	const struct vmspec *s = &c.in.spec;
 	for (size_t i = 0; rc == 0 && i < s->ndisks; i++) {
 		char *bn = disk_base_name(s->disks[i].path);
 		char *frozen = bn ? od_asprintf("%s/%s", dir, bn) : NULL;
-		char *b = backing_of(s->disks[i].path);
+		char *b = frozen ? backing_of(s->disks[i].path) : NULL;
 		if (!frozen)
 			rc = od_err_nomem(e);
-		else if (b && !strcmp(b, frozen))
-			rc = od_err_set(e, OD_E_USAGE,
-					"the instance's current disks are based on snapshot '%s': revert to an older snapshot first, or keep it",
-					tag);
+		else if (b && !strcmp(b, frozen)) {
+			if (c.pidfd < 0 && (rc = lock_stopped(&c, e)) < 0)
+				od_err_prefix(e, "the instance's disks are based on snapshot '%s'", tag);
+			if (rc == 0)
+				rc = merge_into(s->disks[i].path, frozen, e);
+		}
 		DIR *d = rc == 0 ? opendir(c.snaps) : NULL;
 		struct dirent *de;
 		while (d && rc == 0 && (de = readdir(d)) != NULL) {
 			if (deploy_snapshot_tag_check(de->d_name, NULL) < 0 || !strcmp(de->d_name, tag))
 				continue;
-			char *other = od_asprintf("%s/%s/%s", c.snaps, de->d_name, bn);
+			char *odir = od_asprintf("%s/%s", c.snaps, de->d_name);
+			char *other = odir ? od_asprintf("%s/%s", odir, bn) : NULL;
 			char *ob = other ? backing_of(other) : NULL;
-			if (ob && !strcmp(ob, frozen))
-				rc = od_err_set(e, OD_E_USAGE, "snapshot '%s' depends on snapshot '%s': remove '%s' first",
-						de->d_name, tag, de->d_name);
+			if (ob && !strcmp(ob, frozen) && (rc = merge_into(other, frozen, e)) == 0)
+				rc = merged_frozen(odir, i, other, e);
 			free(ob);
 			free(other);
+			free(odir);
 		}
 		if (d)
 			closedir(d);

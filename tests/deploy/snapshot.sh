@@ -95,11 +95,7 @@ write 0x55 3M
 expect_exit 0 "revert again to 'third'" -- "$O" revert s1 third
 [ "$(sum)" = "$C" ] && ok "a second revert to the same snapshot discards the new writes" || fail "second revert differs"
 
-# removal: whatever reads through a snapshot keeps it
-expect_exit 2 "rm of a snapshot another depends on is refused" -- "$O" snapshot rm s1 first
-expect_grep "snapshot '$def' depends on snapshot 'first'" "$T_TMP/err" "the error names the dependant"
-expect_exit 2 "rm of the snapshot the current disk is based on is refused" -- "$O" snapshot rm s1 third
-expect_grep "current disks are based on snapshot 'third'" "$T_TMP/err" "the error says the disks depend on it"
+# removal of a snapshot nothing depends on
 expect_exit 0 "revert to the second snapshot" -- "$O" revert s1 "$def"
 expect_exit 0 "rm 'third' (nothing depends on it now)" -- "$O" --json snapshot rm s1 third
 [ ! -e "$snaps/third" ] && ok "its directory is gone" || fail "third is still there"
@@ -199,6 +195,30 @@ vm=$(ls ex/*.vmdk | head -1)
 qemu-img convert -O raw "$vm" ex.raw && [ "$(sha256sum <ex.raw | cut -c1-64)" = "$D" ] &&
 	ok "the export holds the disk as it is now" || fail "the exported disk differs"
 
+# removal of snapshots others depend on: their data is merged into the
+# dependants (the instance's disk, later snapshots), which read the same
+expect_exit 0 "rm the snapshot the instance's disk is based on" -- "$O" snapshot rm s1 after
+[ ! -e "$snaps/after" ] && ok "it is gone" || fail "'after' is still there"
+[ "$(sum)" = "$D" ] && ok "the instance's disk reads the same after the merge" || fail "the merge changed the disk"
+qemu-img check "$d" >/dev/null 2>&1 && ok "the merged disk checks clean (qemu-img check)" || fail "qemu-img check of the merged disk"
+expect_exit 0 "rm 'first', which '$def' is based on" -- "$O" snapshot rm s1 first
+expect_exit 0 "revert to '$def'" -- "$O" revert s1 "$def"
+[ "$(sum)" = "$B" ] && ok "'$def' reads as it did, merged with 'first'" || fail "'$def' changed in the merge"
+expect_exit 0 "rm '$def', which the disk and 'late' are based on" -- "$O" --json snapshot rm s1 "$def"
+[ "$(sum)" = "$B" ] && ok "the disk reads the same" || fail "the disk changed"
+expect_exit 0 "revert to 'late'" -- "$O" revert s1 late
+[ "$(sum)" = "$B" ] && ok "'late' reads as it did" || fail "'late' changed in the merge"
+"$O" --json snapshots s1 >list.json
+python3 -c 'import json,sys; t=sorted(x["tag"] for x in json.load(open(sys.argv[1]))["snapshots"]); assert t==["late","next"], t' list.json &&
+	ok "the list holds the two left" || fail "the list: $(cat list.json)"
+D=$B
+OVFDEPLOY_TEST_SNAPSHOT_KILL=merging "$O" snapshot rm s1 late >/dev/null 2>&1
+[ $? -ne 0 ] && ok "an rm killed while merging did not succeed" || fail "the merging kill hook did nothing"
+[ -e "$snaps/late" ] && [ "$(sum)" = "$D" ] && ok "the snapshot and the disk are as they were" ||
+	fail "a killed merge changed something"
+expect_exit 0 "revert to 'late' after the killed rm" -- "$O" revert s1 late
+[ "$(sum)" = "$D" ] && ok "'late' reads as it did" || fail "'late' changed"
+
 # a running instance: whoever runs it holds a write lock on its pid file
 python3 -c '
 import fcntl, os, sys, time
@@ -213,7 +233,10 @@ echo embedded >"$inst/running-backend"
 expect_exit 2 "a running embedded instance is refused" -- "$O" snapshot s1 r
 expect_grep "running embedded instance are not supported yet: stop it first, or use --backend qemu" "$T_TMP/err" \
 	"the error says what to do"
-expect_exit 2 "revert of a running instance is refused" -- "$O" revert s1 first
+expect_exit 2 "revert of a running instance is refused" -- "$O" revert s1 late
+expect_exit 2 "rm of the snapshot a running instance's disk is based on is refused" -- "$O" snapshot rm s1 late
+expect_grep "is running: stop it first" "$T_TMP/err" "... saying it is running"
+[ -e "$snaps/late" ] && ok "the snapshot stays" || fail "the refused rm removed it"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 rm -f "$inst/running-backend"
 [ "$(sum)" = "$D" ] && ok "refusals left the disk alone" || fail "a refusal changed the disk"
