@@ -256,6 +256,9 @@ int instance_load(const char *name, struct instance *in, od_err *e);
 int instance_list(char ***names, size_t *n, od_err *e);
 void instance_list_free(char **names, size_t n);
 /* The QEMU (or runner) process of a running instance, or 0 when stopped. */
+/* Remove a directory tree, never following a symlink out of it (nftw,
+ * FTW_PHYS); -1 with errno on failure. */
+int instance_rm_tree(const char *dir);
 pid_t instance_running_pid(const struct instance *in);
 /* The process exporting the instance (a read lock on its pid file, which
  * keeps it from starting; export.c), or 0. */

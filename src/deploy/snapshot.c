@@ -43,7 +43,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -367,19 +366,6 @@ static int fsync_path(const char *path, od_err *e)
 	return rc;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static int rm_tree(const char *dir)
-{
-	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* The test suite's way to kill a snapshot at a chosen point. */
 static void test_kill_point(const char *where)
 {
@@ -589,15 +575,15 @@ static void default_tag(const char *snaps, char *tag, size_t len)
 #define MIGRATE_POLL_MS 20
 #define MIGRATE_MAX_POLLS (600 * 1000 / MIGRATE_POLL_MS) /* 10 minutes */
 
-/* Copy src to a new file dst (0400), synced; its CRC32C into *crc when
- * crc is not NULL, its length into *bytes. */
-static int copy_file(const char *src, const char *dst, uint64_t *bytes, uint32_t *crc, od_err *e)
+/* Read src whole: its length into *bytes and CRC32C into *crc, and a copy
+ * into a new file dst (0400, synced) unless dst is NULL. */
+static int read_file_through(const char *src, const char *dst, uint64_t *bytes, uint32_t *crc, od_err *e)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return od_err_errno(e, errno, "%s", src);
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400);
-	if (out < 0) {
+	int out = dst ? open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0400) : -1;
+	if (dst && out < 0) {
 		int err = errno;
 		close(in);
 		return od_err_errno(e, err, "%s", dst);
@@ -611,53 +597,21 @@ static int copy_file(const char *src, const char *dst, uint64_t *bytes, uint32_t
 		ssize_t n = read(in, buf, CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
+		if (n < 0)
 			rc = od_err_errno(e, errno, "%s: read", src);
+		if (n <= 0)
 			break;
-		}
-		if (n == 0)
-			break;
-		rc = od_write_all(out, buf, (size_t)n, dst, e);
+		if (out >= 0)
+			rc = od_write_all(out, buf, (size_t)n, dst, e);
 		total += (uint64_t)n;
-		if (crc)
-			c = crc32c_more(c, buf, (size_t)n);
+		c = crc32c_more(c, buf, (size_t)n);
 	}
-	if (rc == 0 && fsync(out) < 0)
+	if (rc == 0 && out >= 0 && fsync(out) < 0)
 		rc = od_err_errno(e, errno, "%s: fsync", dst);
 	free(buf);
 	close(in);
-	if (close(out) < 0 && rc == 0)
+	if (out >= 0 && close(out) < 0 && rc == 0)
 		rc = od_err_errno(e, errno, "%s: close", dst);
-	*bytes = total;
-	if (crc)
-		*crc = c;
-	return rc;
-}
-
-/* The CRC32C and length of a file. */
-static int file_crc(const char *path, uint64_t *bytes, uint32_t *crc, od_err *e)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return od_err_errno(e, errno, "%s", path);
-	enum { CHUNK = 1 << 20 };
-	char *buf = malloc(CHUNK);
-	int rc = buf ? 0 : od_err_nomem(e);
-	uint64_t total = 0;
-	uint32_t c = 0;
-	while (rc == 0) {
-		ssize_t n = read(fd, buf, CHUNK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			rc = od_err_errno(e, errno, "%s: read", path);
-		if (n <= 0)
-			break;
-		c = crc32c_more(c, buf, (size_t)n);
-		total += (uint64_t)n;
-	}
-	free(buf);
-	close(fd);
 	*bytes = total;
 	*crc = c;
 	return rc;
@@ -723,11 +677,12 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 	for (size_t i = 0; rc == 0 && i < s->ndisks; i++) {
 		char *bn = disk_base_name(s->disks[i].path);
 		char *dst = bn ? od_asprintf("%s/%s", dir, bn) : NULL;
+		uint32_t crc;
 		if (!dst)
 			rc = od_err_nomem(e);
 		else if (strlen(bn) >= sizeof m->file[i])
 			rc = od_err_set(e, OD_E_INVALID, "%s: disk file name too long", bn);
-		else if ((rc = copy_file(s->disks[i].path, dst, &m->bytes[i], NULL, e)) == 0)
+		else if ((rc = read_file_through(s->disks[i].path, dst, &m->bytes[i], &crc, e)) == 0)
 			strcpy(m->file[i], bn);
 		free(dst);
 		free(bn);
@@ -738,7 +693,7 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 		if (deploy_qmp_exec(q, "cont", line, sizeof line, rc == 0 ? e : &ig) < 0)
 			rc = -1;
 	}
-	if (rc == 0 && (rc = file_crc(state, &m->state_bytes, &m->state_crc, e)) == 0) {
+	if (rc == 0 && (rc = read_file_through(state, NULL, &m->state_bytes, &m->state_crc, e)) == 0) {
 		strcpy(m->state, SNAP_STATE);
 		if (m->state_bytes == 0)
 			rc = od_err_set(e, OD_E_IO, "QEMU saved an empty machine state");
@@ -923,7 +878,7 @@ int deploy_snapshot_take(const char *name, const char *tag_in, char *tag_out, si
 	rc = 0;
 	goto out;
 out_tmp:
-	rm_tree(tmp);
+	instance_rm_tree(tmp);
 out:
 	if (tmpfd >= 0)
 		close(tmpfd);
@@ -1071,7 +1026,7 @@ static int snap_check(struct snap_ctx *c, const char *tag, char **dir_out, struc
 		uint32_t crc = 0;
 		if (rc == 0 && !f)
 			rc = od_err_nomem(e);
-		if (rc == 0 && (rc = file_crc(f, &bytes, &crc, e)) == 0 && (bytes != m->state_bytes || crc != m->state_crc))
+		if (rc == 0 && (rc = read_file_through(f, NULL, &bytes, &crc, e)) == 0 && (bytes != m->state_bytes || crc != m->state_crc))
 			rc = od_err_set(e, OD_E_INVALID, "%s: damaged (%llu bytes, CRC32C %08x; the metadata says %llu bytes, %08x)", f,
 					(unsigned long long)bytes, crc, (unsigned long long)m->state_bytes, m->state_crc);
 		free(f);
@@ -1353,7 +1308,7 @@ int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
 	if (rc == 0 && fsync_path(c.snaps, e) < 0)
 		rc = -1;
 	if (rc == 0)
-		rm_tree(tmp);
+		instance_rm_tree(tmp);
 	else if (tmp)
 		rmdir(tmp);
 	free(tmp);

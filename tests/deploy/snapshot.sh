@@ -220,15 +220,7 @@ expect_exit 0 "revert to 'late' after the killed rm" -- "$O" revert s1 late
 [ "$(sum)" = "$D" ] && ok "'late' reads as it did" || fail "'late' changed"
 
 # a running instance: whoever runs it holds a write lock on its pid file
-python3 -c '
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.lockf(fd, fcntl.LOCK_EX)
-os.write(fd, b"%d\n" % os.getpid())
-open(sys.argv[2], "w").close()
-time.sleep(60)' "$inst/pid" locked &
-holder=$!
-i=0; while [ ! -e locked ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+hold_pidfile "$inst/pid" ex
 echo embedded >"$inst/running-backend"
 expect_exit 2 "a running embedded instance is refused" -- "$O" snapshot s1 r
 expect_grep "running embedded instance are not supported yet: stop it first, or use --backend qemu" "$T_TMP/err" \
