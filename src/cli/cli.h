@@ -122,6 +122,9 @@ void cli_print_verify(const struct ovf_package *p, const struct ovf_verify_repor
 	X(resume, "let a paused instance run on") \
 	X(console, "attach to an instance's serial console") \
 	X(rm, "remove a deployed instance") \
+	X(snapshot, "snapshot a stopped instance's disks; 'snapshot rm' removes one") \
+	X(snapshots, "list an instance's snapshots") \
+	X(revert, "put a stopped instance's disks back as they were at a snapshot") \
 	X(export, "write a stopped instance, as it is now, into a new OVA") \
 	X(display, "show how to connect to an instance's screen (VNC)") \
 	X(screenshot, "take a picture of an instance's screen (PNG)") \

@@ -21,7 +21,8 @@ ovfdeploy_SOURCES = \
 	src/cli/cmd_libvirt.c \
 	src/cli/cmd_screen.c \
 	src/cli/cmd_export.c \
-	src/cli/cmd_pause.c
+	src/cli/cmd_pause.c \
+	src/cli/cmd_snapshot.c
 ovfdeploy_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS)
 ovfdeploy_LDADD = src/screen/libscreen.a $(PNG_LIBS) src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a \
 	$(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS) $(VNCSERVER_LIBS)

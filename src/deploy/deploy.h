@@ -170,6 +170,9 @@ struct vmspec {
 	unsigned vmx_version;          /* from VirtualSystemType, 0 = none */
 	bool guestinfo;
 	bool cdrom_fallback_only;
+	/* QEMU: -incoming URI, to start from a saved machine state
+	 * (snapshot.c's revert); not stored in instance.conf */
+	char *incoming;
 };
 void vmspec_free(struct vmspec *s);
 
@@ -256,6 +259,9 @@ int instance_load(const char *name, struct instance *in, od_err *e);
 int instance_list(char ***names, size_t *n, od_err *e);
 void instance_list_free(char **names, size_t n);
 /* The QEMU (or runner) process of a running instance, or 0 when stopped. */
+/* Remove a directory tree, never following a symlink out of it (nftw,
+ * FTW_PHYS); -1 with errno on failure. */
+int instance_rm_tree(const char *dir);
 pid_t instance_running_pid(const struct instance *in);
 /* The process exporting the instance (a read lock on its pid file, which
  * keeps it from starting; export.c), or 0. */
@@ -373,6 +379,15 @@ enum deploy_state { DEPLOY_STATE_STOPPED = 0, DEPLOY_STATE_RUNNING, DEPLOY_STATE
 int deploy_pause(struct instance *in, od_err *e);
 int deploy_resume(struct instance *in, od_err *e);
 int deploy_run_state(const struct instance *in, enum deploy_state *st, od_err *e);
+/* One QMP connection for a sequence of commands (pause.c's client):
+ * request is a bare command name or a whole JSON request object; reply
+ * gets its "return" line; an "error" reply is an error with its desc.
+ * deploy_qmp_word takes the string value of "key" from a reply line. */
+struct deploy_qmp;
+int deploy_qmp_open(struct deploy_qmp **q, const char *path, od_err *e);
+int deploy_qmp_exec(struct deploy_qmp *q, const char *request, char *reply, size_t len, od_err *e);
+void deploy_qmp_word(const char *line, const char *key, char *out, size_t len);
+void deploy_qmp_close(struct deploy_qmp *q);
 /* A listening UNIX socket at path (an old one removed first). */
 int deploy_control_listen(const char *path, od_err *e);
 
@@ -540,5 +555,31 @@ struct deploy_export_result {
 int deploy_export(const char *name, const char *out, const struct deploy_export_opts *o,
 		  struct deploy_export_result *res, od_err *e);
 void deploy_export_result_free(struct deploy_export_result *r);
+
+/* ---- snapshots (snapshot.c) -------------------------------------------------------
+ * Snapshots of a stopped instance's disks, kept in DIR/snapshots/TAG: the
+ * instance's qcow2 overlays frozen there, the instance given fresh
+ * overlays over them; revert makes fresh overlays over a snapshot's.  Each
+ * has a checksummed, versioned metadata file; a damaged one is refused.
+ * A running QEMU instance is snapshotted whole (RAM, devices and copies of
+ * its disks, over QMP) and reverted by restarting QEMU from that state; a
+ * running embedded one is refused (OD_E_USAGE).  TAG NULL: a name from
+ * the time ("snap-YYYYMMDD-HHMMSS"), returned in tag_out. */
+struct deploy_snapshot {
+	char *tag;
+	long long created;           /* seconds since the epoch */
+	char kind[8];                /* "disk", "full", or "damaged" */
+	char backend[16];
+	uint64_t bytes;              /* on disk */
+	char *damaged;               /* why the metadata was refused, else NULL */
+};
+int deploy_snapshot_tag_check(const char *tag, od_err *e);
+int deploy_snapshot_take(const char *name, const char *tag, char *tag_out, size_t tag_len, od_err *e);
+int deploy_snapshot_list(const char *name, struct deploy_snapshot **out, size_t *n, od_err *e);
+void deploy_snapshot_list_free(struct deploy_snapshot *v, size_t n);
+int deploy_snapshot_revert(const char *name, const char *tag, od_err *e);
+/* What depends on the snapshot (the instance's disks, which must then be
+ * stopped, and later snapshots) gets its data merged in first. */
+int deploy_snapshot_remove(const char *name, const char *tag, od_err *e);
 
 #endif

@@ -188,7 +188,6 @@ int instance_partial(const char *name)
 	return state;
 }
 
-static int rm_tree(const char *dir);
 
 int instance_create(struct instance *in, od_err *e)
 {
@@ -197,7 +196,7 @@ int instance_create(struct instance *in, od_err *e)
 		return -1;
 	/* What a killed deploy left under this name is not an instance. */
 	if (instance_partial(in->name) == INSTANCE_ABANDONED)
-		rm_tree(dir);
+		instance_rm_tree(dir);
 	if (mkdir(dir, 0700) < 0) {
 		int err = errno;
 		if (err == EEXIST && instance_partial(in->name) == INSTANCE_CREATING)
@@ -692,7 +691,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path) < 0 ? -1 : 0;
 }
 
-static int rm_tree(const char *dir)
+int instance_rm_tree(const char *dir)
 {
 	/* FTW_PHYS: never follow a symlink out of the instance directory. */
 	return nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -710,7 +709,7 @@ int instance_remove(const char *name, od_err *e)
 			return od_err_set(e, OD_E_USAGE, "instance '%s' is being deployed by another process", name);
 		}
 		/* Our own deploy failed: remove what it made. */
-		int rc = rm_tree(dir);
+		int rc = instance_rm_tree(dir);
 		if (rc < 0)
 			od_err_errno(e, errno, "cannot remove %s", dir);
 		creating_release();
@@ -731,7 +730,7 @@ int instance_remove(const char *name, od_err *e)
 	char *dir = instance_dir(name, e);
 	if (!dir)
 		return -1;
-	int rc = rm_tree(dir);
+	int rc = instance_rm_tree(dir);
 	if (rc < 0)
 		od_err_errno(e, errno, "cannot remove %s", dir);
 	free(dir);

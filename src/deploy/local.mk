@@ -11,7 +11,8 @@ src_deploy_libdeploy_a_SOURCES = \
 	src/deploy/deploy_screen.c \
 	src/deploy/vmware.c \
 	src/deploy/export.c \
-	src/deploy/pause.c
+	src/deploy/pause.c \
+	src/deploy/snapshot.c
 src_deploy_libdeploy_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(LIBVIRT_CFLAGS)
 DEPLOY_LIBS = src/deploy/libdeploy.a src/ovf/libovf.a src/runner/librunner.a src/disk/libdisk.a src/util/libodutil.a $(XML_LIBS) $(ARCHIVE_LIBS) $(CRYPTO_LIBS) $(DEFLATE_LIBS) $(ZLIB_LIBS) $(ZSTD_LIBS) $(SLIRP_LIBS) $(SECCOMP_LIBS) $(LIBVIRT_LIBS) $(VNCSERVER_LIBS)
 
@@ -64,3 +65,5 @@ tests_deploy_test_pause_SOURCES = tests/deploy/test_pause.c
 tests_deploy_test_pause_CFLAGS = $(TEST_CFLAGS)
 tests_deploy_test_pause_LDADD = $(DEPLOY_LIBS) $(TEST_LIBS)
 TESTS += tests/deploy/test_pause
+TESTS += tests/deploy/snapshot.sh
+EXTRA_DIST += tests/deploy/snapshot.sh

@@ -127,11 +127,16 @@ static void json_word(const char *line, const char *key, char *out, size_t outle
 /* Send one command; its reply line (after any events) into reply. */
 static int qmp_cmd(struct qmp *q, const char *cmd, char *reply, size_t replylen, od_err *e)
 {
-	char req[128];
-	int n = snprintf(req, sizeof req, "{\"execute\": \"%s\"}\n", cmd);
+	/* a bare command name, or a whole request with arguments (snapshot.c) */
+	char *req = cmd[0] == '{' ? od_asprintf("%s\n", cmd) : od_asprintf("{\"execute\": \"%s\"}\n", cmd);
+	if (!req)
+		return od_err_nomem(e);
+	ssize_t n = (ssize_t)strlen(req);
 	/* MSG_NOSIGNAL: a machine that closed the socket is an error, not SIGPIPE */
-	if (send(q->fd, req, (size_t)n, MSG_NOSIGNAL) != n)
-		return od_err_errno(e, errno, "%s: %s", q->path, cmd);
+	ssize_t sent = send(q->fd, req, (size_t)n, MSG_NOSIGNAL);
+	free(req);
+	if (sent != n)
+		return od_err_errno(e, errno, "%s: %.60s", q->path, cmd);
 	for (unsigned lines = 0; lines < 1000; lines++) {
 		if (qmp_line(q, reply, replylen, e) < 0)
 			return -1;
@@ -145,7 +150,9 @@ static int qmp_cmd(struct qmp *q, const char *cmd, char *reply, size_t replylen,
 		if (!strncmp(k, "\"error\"", 7)) {
 			char desc[256];
 			json_word(k, "desc", desc, sizeof desc);
-			return od_err_set(e, OD_E_IO, "%s: %s", cmd, desc[0] ? desc : "refused");
+			char name[64];
+			json_word(cmd, "execute", name, sizeof name);
+			return od_err_set(e, OD_E_IO, "%s: %s", name[0] ? name : cmd, desc[0] ? desc : "refused");
 		}
 		if (!strncmp(k, "\"return\"", 8))
 			return 0;
@@ -247,4 +254,41 @@ int deploy_pause(struct instance *in, od_err *e)
 int deploy_resume(struct instance *in, od_err *e)
 {
 	return set_paused(in, false, e);
+}
+
+/* The client above for other files (snapshot.c): one connection, commands
+ * in turn. */
+struct deploy_qmp {
+	struct qmp q;
+};
+
+int deploy_qmp_open(struct deploy_qmp **out, const char *path, od_err *e)
+{
+	struct deploy_qmp *c = calloc(1, sizeof *c);
+	if (!c)
+		return od_err_nomem(e);
+	if (qmp_open(&c->q, path, QMP_TIMEOUT_MS, e) < 0) {
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return 0;
+}
+
+int deploy_qmp_exec(struct deploy_qmp *c, const char *request, char *reply, size_t len, od_err *e)
+{
+	return qmp_cmd(&c->q, request, reply, len, e);
+}
+
+void deploy_qmp_word(const char *line, const char *key, char *out, size_t len)
+{
+	json_word(line, key, out, len);
+}
+
+void deploy_qmp_close(struct deploy_qmp *c)
+{
+	if (c) {
+		close(c->q.fd);
+		free(c);
+	}
 }

@@ -41,6 +41,7 @@ void vmspec_free(struct vmspec *s)
 	free(s->vnc_socket);
 	free(s->vnc_listen);
 	free(s->vnc_password_file);
+	free(s->incoming);
 	free(s->kernel);
 	free(s->initrd);
 	free(s->append);
@@ -316,6 +317,11 @@ int qemu_build_argv(const struct vmspec *s, bool daemonize, struct qemu_argv *ou
 		ESC(p1, s->control_socket);
 		PUSH("-qmp");
 		PUSH("unix:%s,server=on,wait=off", p1);
+	}
+	if (s->incoming) {
+		/* a saved machine state (snapshot.c): QEMU runs it once read */
+		PUSH("-incoming");
+		PUSH("%s", s->incoming);
 	}
 	if (daemonize && !s->pidfile) {
 		od_err_set(e, OD_E_USAGE, "a background instance needs a pid file");

@@ -11,3 +11,21 @@ make_tiny_app() {
 		cp "$top_srcdir/samples/tiny.ovf" app/ &&
 		"$OVFDEPLOY" -q pack app/tiny.ovf -o tiny.ova || { fail "making the test appliance"; done_testing; exit 1; }
 }
+
+# hold_pidfile PIDFILE ex|sh: in the background, hold the lock a running
+# instance's backend holds on its pid file (ex: a write lock, with the pid
+# written) or an export's (sh: a read lock); $holder is its pid.  Returns
+# once the lock is held (10 s at most).
+hold_pidfile() {
+	rm -f "$T_TMP/locked"
+	python3 -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX if sys.argv[3] == "ex" else fcntl.LOCK_SH)
+if sys.argv[3] == "ex":
+    os.write(fd, b"%d\n" % os.getpid())
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$1" "$T_TMP/locked" "$2" &
+	holder=$!
+	i=0; while [ ! -e "$T_TMP/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}

@@ -13,6 +13,7 @@
 # it runs (refused), stop, export, deploy and boot the export: the guest sees
 # the new defaults and what the first boot wrote to its disk.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
+. "$top_srcdir/tests/deploy/deploylib.sh"
 command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
 command -v qemu-io >/dev/null || skip "qemu-io not installed (qemu-utils)"
 command -v python3 >/dev/null || skip "python3 not installed"
@@ -189,30 +190,14 @@ expect_exit 2 "a name that leaves the store is refused" -- "$O" export ../v1 -o 
 expect_exit 2 "-o is required" -- "$O" export v1
 expect_exit 3 "an output directory that does not exist" -- "$O" export v1 -o nodir/x.ova
 # A running instance: whoever runs it holds a write lock on its pid file.
-python3 -c '
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.lockf(fd, fcntl.LOCK_EX)
-os.write(fd, b"%d\n" % os.getpid())
-open(sys.argv[2], "w").close()
-time.sleep(60)' "$inst/pid" locked &
-holder=$!
-i=0; while [ ! -e locked ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+hold_pidfile "$inst/pid" ex
 expect_exit 2 "a running instance is refused" -- "$O" export v1 -o r.ova
 expect_grep "is running .*stop it first" "$T_TMP/err" "the error says to stop it first"
 [ ! -e r.ova ] && ok "nothing at -o for a running instance" || fail "r.ova exists"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 # While an export runs (a read lock on the pid file) the instance cannot
 # start, and is not taken for running (stop must not signal the exporter).
-rm -f locked
-python3 -c '
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
-fcntl.lockf(fd, fcntl.LOCK_SH)
-open(sys.argv[2], "w").close()
-time.sleep(60)' "$inst/pid" locked &
-holder=$!
-i=0; while [ ! -e locked ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+hold_pidfile "$inst/pid" sh
 expect_exit 2 "an instance being exported does not start" -- "$O" start v1
 expect_grep "is being exported" "$T_TMP/err" "start says it is being exported"
 "$O" list >list.txt
