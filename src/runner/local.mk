@@ -23,6 +23,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/cmos.c \
 	src/runner/hw/fw_cfg.c \
 	src/runner/hw/misc.c \
+	src/runner/hw/ps2_mouse.c \
 	src/runner/hw/pci.c \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
