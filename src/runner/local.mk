@@ -80,6 +80,11 @@ tests_runner_test_devices_SOURCES = tests/runner/test_devices.c tests/runner/fak
 tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_devices_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_devices
+check_PROGRAMS += tests/runner/test_ps2_mouse
+tests_runner_test_ps2_mouse_SOURCES = tests/runner/test_ps2_mouse.c tests/runner/fakeio.h
+tests_runner_test_ps2_mouse_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_ps2_mouse_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_ps2_mouse
 
 check_PROGRAMS += tests/runner/test_virtio
 tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c tests/runner/fakeio.h
