@@ -69,6 +69,8 @@ EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
 TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh
 EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh tests/runner/initramfs.sh
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
+TESTS += tests/runner/vnc_tcp.sh
+EXTRA_DIST += tests/runner/vnc_tcp.sh tests/runner/mouse_guest.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
 	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S tests/runner/triple_guest.S \

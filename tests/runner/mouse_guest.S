@@ -1,0 +1,48 @@
+/* mouse_guest.S - a test guest for the PS/2 mouse behind the runner's
+ * screen: it turns data reporting on (0xD4 0xF4 to the i8042) and prints
+ * every byte it then reads from port 0x60 on COM1 as two hex digits and a
+ * space, with an 'm' before a byte whose status had the AUX flag (bit 5).
+ * It runs until the runner stops it.  Linked like guest.S (guest.ld). */
+#include "guest_start.inc"
+	mov	$0xd4, %al
+	out	%al, $0x64
+	mov	$0xf4, %al
+	out	%al, $0x60
+	mov	$msg_ready, %si
+	call	puts
+1:	in	$0x64, %al
+	test	$0x01, %al
+	jz	1b
+	mov	%al, %bh
+	in	$0x60, %al
+	mov	%al, %bl
+	test	$0x20, %bh
+	jz	3f
+	mov	$'m', %al
+	mov	$0x3f8, %dx
+	out	%al, %dx
+3:	mov	%bl, %al
+	shr	$4, %al
+	call	nibble
+	mov	%bl, %al
+	and	$0x0f, %al
+	call	nibble
+	mov	$' ', %al
+	mov	$0x3f8, %dx
+	out	%al, %dx
+	jmp	1b
+nibble:
+	cmp	$10, %al
+	jb	2f
+	add	$('A' - '0' - 10), %al
+2:	add	$'0', %al
+	mov	$0x3f8, %dx
+	out	%al, %dx
+	ret
+#include "guest_lib.inc"
+
+msg_ready: .asciz "MOUSE READY\r\n"
+
+	.section .reset, "ax"
+	ljmp	$0xf000, $start
+	.fill	11, 1, 0
