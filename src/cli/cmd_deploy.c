@@ -582,8 +582,10 @@ int cmd_deploy(int argc, char **argv)
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);
 	if (!cli.quiet && in.spec.screen)
-		fprintf(stderr, "Serial console here; screen on VNC at %s ('ovfdeploy display %s')\n", in.spec.vnc_socket,
-			in.name);
+		fprintf(stderr, "Serial console here; screen on VNC at %s%s%s%s%s ('ovfdeploy display %s')\n",
+			in.spec.vnc_socket, in.spec.vnc_listen ? " and " : "", in.spec.vnc_listen ? in.spec.vnc_listen : "",
+			in.spec.vnc_listen ? ", password in " : "",
+			in.spec.vnc_listen && in.spec.vnc_password_file ? in.spec.vnc_password_file : "", in.name);
 	if (deploy_start(&in, true, &status, why, sizeof why, &e) < 0) {
 		instance_free(&in);
 		return cli_fail(&e);

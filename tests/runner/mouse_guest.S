@@ -22,23 +22,8 @@
 	mov	$0x3f8, %dx
 	out	%al, %dx
 3:	mov	%bl, %al
-	shr	$4, %al
-	call	nibble
-	mov	%bl, %al
-	and	$0x0f, %al
-	call	nibble
-	mov	$' ', %al
-	mov	$0x3f8, %dx
-	out	%al, %dx
+	call	puthex
 	jmp	1b
-nibble:
-	cmp	$10, %al
-	jb	2f
-	add	$('A' - '0' - 10), %al
-2:	add	$'0', %al
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	ret
 #include "guest_lib.inc"
 
 msg_ready: .asciz "MOUSE READY\r\n"

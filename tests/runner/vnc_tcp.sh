@@ -97,15 +97,10 @@ RPID=
 [ $rc -eq 1 ] && ok "the run ends at its timeout (exit 1), not killed by seccomp" || { fail "run exit status $rc"; sed 's/^/  | /' "$T_TMP/run.err"; }
 
 # --- the pointer moves the PS/2 mouse ----------------------------------------------
-if gcc -m32 -c -I"$top_srcdir/tests/runner" -o "$T_TMP/mouse.o" "$top_srcdir/tests/runner/mouse_guest.S" &&
-	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o "$T_TMP/mouse.bin" "$T_TMP/mouse.o"; then
-	"$OVFDEPLOY" run --firmware "$T_TMP/mouse.bin" --vnc "unix:$T_TMP/m.sock" --console "file:$T_TMP/mouse.txt" \
-		--timeout 30 2>"$T_TMP/mouse.err" &
-	RPID=$!
-	wait_for 'MOUSE READY' "$T_TMP/mouse.txt" 20 "$RPID" || fail "the mouse guest did not start"
+if start_input_guest mouse 'MOUSE READY'; then
 	# an RFB client without a password (the UNIX socket): to (100,100),
 	# to (110,95) with the left button down, released there
-	python3 - "$T_TMP/m.sock" >"$T_TMP/ptr" 2>&1 <<'PY'
+	python3 - "$T_TMP/mouse.sock" >"$T_TMP/ptr" 2>&1 <<'PY'
 import socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
 def rd(n):
