@@ -96,6 +96,19 @@ rc=$?
 RPID=
 [ $rc -eq 1 ] && ok "the run ends at its timeout (exit 1), not killed by seccomp" || { fail "run exit status $rc"; sed 's/^/  | /' "$T_TMP/run.err"; }
 
+# --- TCP alone: a screen without the UNIX socket -----------------------------------
+if command -v vncsnapshot >/dev/null && command -v openssl >/dev/null; then
+	$R --vnc "tcp:127.0.0.1:$port" --vnc-password-file "$T_TMP/pw" --console "file:$T_TMP/tcponly.txt" --timeout 30 \
+		2>"$T_TMP/tcponly.err" &
+	RPID=$!
+	wait_for 'No bootable device' "$T_TMP/tcponly.txt" 20 "$RPID" || fail "SeaBIOS did not start with a TCP-only screen"
+	expect_exit 0 "--vnc tcp: alone gives the machine its screen" -- \
+		timeout 20 vncsnapshot -passwd "$T_TMP/vncpasswd" "127.0.0.1:$d" "$T_TMP/tcponly.jpg"
+	kill "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+	RPID=
+fi
+
 # --- the pointer moves the PS/2 mouse ----------------------------------------------
 if start_input_guest mouse 'MOUSE READY'; then
 	# an RFB client without a password (the UNIX socket): to (100,100),
