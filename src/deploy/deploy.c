@@ -999,6 +999,28 @@ static void on_sigterm(int sig)
 	errno = saved;
 }
 
+/* Why a background runner did not start: the last line it logged as
+ * "ovfdeploy: ..." (say, the VNC port in use), so that the user reads the
+ * cause rather than where to find it. */
+static void failed_start_reason(const char *log, char *out, size_t outlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	od_err ignored;
+	*out = '\0';
+	if (od_read_file(log, 1 << 20, &data, &len, &ignored) < 0)
+		return;
+	for (char *line = data; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!strncmp(line, "ovfdeploy: ", 11))
+			snprintf(out, outlen, "%s", line + 11);
+		line = nl ? nl + 1 : NULL;
+	}
+	free(data);
+}
+
 /* A background instance: a detached process (double fork, new session) runs
  * the machine with its console on a UNIX socket (one client at a time) and
  * every byte of it in the console log, attached or not. */
@@ -1125,8 +1147,12 @@ static int start_embedded_background(struct instance *in, od_err *e)
 		n = read(ready[0], &status, 1);
 	while (n < 0 && errno == EINTR);
 	close(ready[0]);
-	if (n != 1 || status != 'k')
-		return od_err_set(e, OD_E_IO, "the embedded runner did not start (see %s)", in->spec.console_log);
+	if (n != 1 || status != 'k') {
+		char why[256];
+		failed_start_reason(in->spec.console_log, why, sizeof why);
+		return od_err_set(e, OD_E_IO, "the embedded runner did not start: %s (see %s)", *why ? why : "no reason logged",
+				  in->spec.console_log);
+	}
 	return 0;
 }
 

@@ -57,5 +57,9 @@ expect_exit 3 "a wrong password is refused" -- "$O" screenshot --tcp emb -o "$T_
 cp "$T_TMP/pw.saved" "$idir/vnc-password"
 sleep 0.3
 expect_exit 0 "... and the right one still works" -- "$O" screenshot --tcp emb -o "$T_TMP/tcp2.ppm"
+# a second instance on the same port: start says why it cannot
+expect_exit 0 "deploy a second instance on the same port" -- "$O" deploy --accept-eula --backend embedded --name emb2 --vnc "127.0.0.1:$port" tiny.ova
+expect_exit 3 "... which cannot start while the port is taken" -- "$O" start emb2
+expect_grep "did not start: VNC on 127.0.0.1:$port: .*in use" "$T_TMP/err" "... and says why, not only where the log is"
 expect_exit 0 "stop" -- "$O" stop --timeout 2 emb
 done_testing
