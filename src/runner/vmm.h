@@ -108,24 +108,29 @@ bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n);
 /* Plug the PS/2 mouse into the AUX port (a machine with a screen has one;
  * without, a byte for the mouse times out as from an empty socket). */
 void misc_attach_mouse(struct misc *m);
-/* Mouse motion in counts (dx right, dy up, as PS/2 counts them) and the
- * buttons held (PS2_MOUSE_LEFT/RIGHT/MIDDLE), queued in the mouse and
- * sent to the guest as the i8042 has room; under dev_lock. */
-void misc_mouse_input(struct misc *m, int dx, int dy, unsigned buttons);
+/* Mouse motion in counts (dx right, dy up, as PS/2 counts them), wheel
+ * steps (dz, positive towards the user: scrolling down) and the buttons
+ * held (PS2_MOUSE_LEFT/RIGHT/MIDDLE), queued in the mouse and sent to the
+ * guest as the i8042 has room; under dev_lock. */
+void misc_mouse_input(struct misc *m, int dx, int dy, int dz, unsigned buttons);
 
 /* The PS/2 mouse (hw/ps2_mouse.c): its state, kept in the i8042. */
 #define PS2_MOUSE_LEFT 0x01
 #define PS2_MOUSE_RIGHT 0x02
 #define PS2_MOUSE_MIDDLE 0x04
 #define PS2_MOUSE_EVENTS 8
-#define PS2_MOUSE_REPLY_MAX 4
+#define PS2_MOUSE_REPLY_MAX 5
+#define PS2_MOUSE_PACKET_MAX 4
 struct ps2_mouse_event {
 	int dx, dy;       /* counts still to report, within +-65535 */
+	int dz;           /* wheel steps still to report, within +-255 */
 	uint8_t buttons;
 };
 struct ps2_mouse {
 	bool enabled, remote, scaling21;
 	uint8_t rate, resolution;
+	uint8_t id;       /* 0 a standard mouse, 3 IntelliMouse (4-byte packets) */
+	uint8_t rates[3]; /* the last three sample rates set: the knock */
 	uint8_t pending;  /* 0xF3 or 0xE8 waiting for its argument */
 	uint8_t buttons;  /* as last reported */
 	struct ps2_mouse_event ev[PS2_MOUSE_EVENTS];
@@ -135,10 +140,12 @@ void ps2_mouse_reset(struct ps2_mouse *ms);
 /* A byte the guest sent to the mouse: the reply (ACK first) in out, its
  * length returned. */
 size_t ps2_mouse_write(struct ps2_mouse *ms, uint8_t v, uint8_t out[PS2_MOUSE_REPLY_MAX]);
-void ps2_mouse_move(struct ps2_mouse *ms, int dx, int dy, unsigned buttons);
-/* In stream mode with reporting on: the next 3-byte packet of queued
- * motion, consumed; false when there is none. */
-bool ps2_mouse_next_packet(struct ps2_mouse *ms, uint8_t out[3]);
+void ps2_mouse_move(struct ps2_mouse *ms, int dx, int dy, int dz, unsigned buttons);
+/* The size of the mouse's packets now: 3, or 4 once it is an IntelliMouse. */
+size_t ps2_mouse_packet_size(const struct ps2_mouse *ms);
+/* In stream mode with reporting on: the next packet of queued motion
+ * (ps2_mouse_packet_size bytes), consumed; false when there is none. */
+bool ps2_mouse_next_packet(struct ps2_mouse *ms, uint8_t out[PS2_MOUSE_PACKET_MAX]);
 /* One standard packet: counts beyond +-255 are clamped with the overflow
  * bit set. */
 void ps2_mouse_packet(int dx, int dy, unsigned buttons, uint8_t out[3]);

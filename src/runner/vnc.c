@@ -59,6 +59,7 @@ struct vnc {
 	struct timespec tcp_wait;  /* no TCP accept before this (CLOCK_MONOTONIC) */
 	bool have_pointer;         /* px, py hold the last pointer position */
 	int px, py;
+	int last_mask;             /* the buttons of the last pointer event */
 	char *fb;                  /* 32-bit RGBX, as libvncserver's 8/3/4 format */
 	unsigned w, h;
 	uint8_t keyq[KEYQ];
@@ -121,20 +122,25 @@ static void on_key(rfbBool down, rfbKeySym ks, rfbClientPtr cl)
 /* The pointer: VNC sends where it is and which buttons are down; a PS/2
  * mouse reports how far it moved, up being positive.  One position for
  * all clients (it is one mouse); a client's first event only says where it
- * starts. */
+ * starts.  The wheel is buttons 4 (up) and 5 (down) in VNC, a press and a
+ * release per step: a press is a step (the mouse reports it once the
+ * guest's driver has made it a wheel mouse). */
 static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
 	struct vnc *v = cl->screen->screenData;
-	/* RFB: bit 0 left, 1 middle, 2 right (3 and 4 are the wheel) */
+	/* RFB: bit 0 left, 1 middle, 2 right, 3 wheel up, 4 wheel down */
 	unsigned b = (mask & 1 ? PS2_MOUSE_LEFT : 0) | (mask & 2 ? PS2_MOUSE_MIDDLE : 0) |
 		     (mask & 4 ? PS2_MOUSE_RIGHT : 0);
+	int pressed = mask & ~v->last_mask;
+	int dz = (pressed & 16 ? 1 : 0) - (pressed & 8 ? 1 : 0);
 	int dx = v->have_pointer ? x - v->px : 0;
 	int dy = v->have_pointer ? v->py - y : 0;
 	v->px = x, v->py = y;
+	v->last_mask = mask;
 	v->have_pointer = true;
 	pthread_mutex_lock(&v->vm->dev_lock);
 	if (v->vm->misc)
-		misc_mouse_input(v->vm->misc, dx, dy, b);
+		misc_mouse_input(v->vm->misc, dx, dy, dz, b);
 	pthread_mutex_unlock(&v->vm->dev_lock);
 }
 

@@ -106,11 +106,54 @@ START_TEST(test_commands)
 	to_mouse(0xf6); /* defaults: reporting off again */
 	to_mouse(0xe9);
 	EXPECT(0xfa, 0xfa, 0x00, 0x02, 100);
-	/* the IntelliMouse knock leaves a plain mouse: ID still 0 */
-	static const uint8_t knock[] = {0xf3, 200, 0xf3, 100, 0xf3, 80, 0xf2};
-	for (size_t i = 0; i < sizeof knock; i++)
-		to_mouse(knock[i]);
-	EXPECT(0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0x00);
+	/* the rates of the IntelliMouse knock, but not in a row: still ID 0 */
+	static const uint8_t near[] = {0xf3, 200, 0xf3, 100, 0xf3, 60, 0xf3, 80, 0xf2};
+	for (size_t i = 0; i < sizeof near; i++)
+		to_mouse(near[i]);
+	EXPECT(0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0x00);
+}
+END_TEST
+
+static void knock(void)
+{
+	static const uint8_t k[] = {0xf3, 200, 0xf3, 100, 0xf3, 80, 0xf2};
+	for (size_t i = 0; i < sizeof k; i++)
+		to_mouse(k[i]);
+	EXPECT(0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0x03);
+}
+
+/* The IntelliMouse: ID 3 after the knock, four-byte packets with the
+ * wheel's steps (-8..7 each), a plain mouse again after a reset; without
+ * the knock the wheel is not reported at all. */
+START_TEST(test_wheel)
+{
+	to_mouse(0xf4);
+	EXPECT(0xfa);
+	misc_mouse_input(m, 1, 0, 3, 0); /* no wheel yet: a 3-byte packet */
+	EXPECT(0x08, 1, 0);
+	misc_mouse_input(m, 0, 0, 3, 0); /* a turn alone: nothing */
+	ck_assert(empty());
+	knock();
+	misc_mouse_input(m, 0, 0, -1, 0); /* one step up */
+	EXPECT(0x08, 0, 0, 0xff);
+	misc_mouse_input(m, 2, 0, 20, 0); /* 20 down: 7 + 7 + 6 */
+	EXPECT(0x08, 2, 0, 7, 0x08, 0, 0, 7, 0x08, 0, 0, 6);
+	misc_mouse_input(m, 0, 0, -1000, 0); /* capped at 255 steps, not wrapped */
+	unsigned n = 0;
+	int total = 0;
+	while (!empty() && n < 1000) {
+		aux_byte(), aux_byte(), aux_byte();
+		total += (int8_t)aux_byte();
+		n++;
+	}
+	ck_assert_int_eq(total, -255);
+	ck_assert_uint_eq(n, 32); /* 31 packets of -8, then -7 */
+	to_mouse(0xeb); /* read data: five bytes with the wheel */
+	EXPECT(0xfa, 0x08, 0, 0, 0);
+	to_mouse(0xff);
+	EXPECT(0xfa, 0xaa, 0x00);
+	to_mouse(0xf2);
+	EXPECT(0xfa, 0x00);
 }
 END_TEST
 
@@ -123,7 +166,7 @@ START_TEST(test_no_mouse_without_screen)
 	to_mouse(0xff); /* nothing plugged in: time-out */
 	ck_assert_uint_eq(in(0x64) & 0x61, 0x61);
 	ck_assert_uint_eq(in(0x60), 0xfe);
-	misc_mouse_input(m, 5, 5, PS2_MOUSE_LEFT);
+	misc_mouse_input(m, 5, 5, 0, PS2_MOUSE_LEFT);
 	ck_assert(empty());
 }
 END_TEST
@@ -131,7 +174,7 @@ END_TEST
 START_TEST(test_motion_packets)
 {
 	/* nothing while reporting is off: motion is dropped, not kept */
-	misc_mouse_input(m, 50, 50, 0);
+	misc_mouse_input(m, 50, 50, 0, 0);
 	ck_assert(empty());
 	to_mouse(0xf4);
 	EXPECT(0xfa);
@@ -140,32 +183,32 @@ START_TEST(test_motion_packets)
 	out(0x60, 0x47);
 	ck_assert_int_eq(vm->irq_level[12], 0);
 	/* 600 right and 10 up: 255 + 255 + 90, the vertical in the first */
-	misc_mouse_input(m, 600, 10, PS2_MOUSE_LEFT);
+	misc_mouse_input(m, 600, 10, 0, PS2_MOUSE_LEFT);
 	ck_assert_int_eq(vm->irq_level[12], 1);
 	ck_assert_int_eq(vm->irq_level[1], 0);
 	EXPECT(0x09, 0xff, 10, 0x09, 0xff, 0, 0x09, 90, 0);
 	ck_assert_int_eq(vm->irq_level[12], 0);
 	/* a click in place: press and release both arrive */
-	misc_mouse_input(m, 0, 0, 0);
-	misc_mouse_input(m, 0, 0, PS2_MOUSE_RIGHT);
-	misc_mouse_input(m, 0, 0, 0);
+	misc_mouse_input(m, 0, 0, 0, 0);
+	misc_mouse_input(m, 0, 0, 0, PS2_MOUSE_RIGHT);
+	misc_mouse_input(m, 0, 0, 0, 0);
 	EXPECT(0x08, 0, 0, 0x0a, 0, 0, 0x08, 0, 0);
 	/* IRQ 12 is gated by the command byte; the byte is there anyway */
 	out(0x64, 0x60);
 	out(0x60, 0x45);
-	misc_mouse_input(m, -3, -4, 0);
+	misc_mouse_input(m, -3, -4, 0, 0);
 	ck_assert_int_eq(vm->irq_level[12], 0);
 	EXPECT(0x38, 0xfd, 0xfc);
 	/* the AUX clock off (0xA7): packets wait; on again (0xA8): they come */
 	out(0x64, 0xa7);
-	misc_mouse_input(m, 1, 0, 0);
+	misc_mouse_input(m, 1, 0, 0, 0);
 	ck_assert(empty());
 	out(0x64, 0xa8);
 	EXPECT(0x08, 1, 0);
 	/* remote mode: no stream, but read data (0xEB) gives a packet */
 	to_mouse(0xf0);
 	EXPECT(0xfa);
-	misc_mouse_input(m, 7, 0, 0);
+	misc_mouse_input(m, 7, 0, 0, 0);
 	ck_assert(empty());
 	to_mouse(0xeb);
 	EXPECT(0xfa, 0x08, 7, 0);
@@ -173,7 +216,7 @@ START_TEST(test_motion_packets)
 	to_mouse(0xea);
 	to_mouse(0xf5);
 	EXPECT(0xfa, 0xfa);
-	misc_mouse_input(m, 9, 9, 0);
+	misc_mouse_input(m, 9, 9, 0, 0);
 	ck_assert(empty());
 }
 END_TEST
@@ -197,7 +240,7 @@ START_TEST(test_floods)
 	/* 100000 one-count moves, buttons toggling: the queued events stay
 	 * within their fixed array, and what comes out is bounded too */
 	for (unsigned i = 0; i < 100000; i++)
-		misc_mouse_input(m, 1, 0, i % 3 == 0 ? PS2_MOUSE_LEFT : 0);
+		misc_mouse_input(m, 1, 0, 0, i % 3 == 0 ? PS2_MOUSE_LEFT : 0);
 	long dx = 0;
 	n = 0;
 	while (!empty() && n < 100000) {
@@ -215,7 +258,7 @@ START_TEST(test_floods)
 	 * 100000 moves of 1000 with the same buttons are one event of 65535 */
 	out(0x64, 0xa7);
 	for (unsigned i = 0; i < 100000; i++)
-		misc_mouse_input(m, 1000, -1000, 0);
+		misc_mouse_input(m, 1000, -1000, 0, 0);
 	out(0x64, 0xa8);
 	dx = 0;
 	n = 0;
@@ -228,8 +271,8 @@ START_TEST(test_floods)
 	ck_assert_int_eq(dx, 65535);
 	/* extreme values do not overflow anything */
 	out(0x64, 0xa7);
-	misc_mouse_input(m, INT32_MAX, INT32_MIN, 0);
-	misc_mouse_input(m, INT32_MAX, INT32_MIN, 0);
+	misc_mouse_input(m, INT32_MAX, INT32_MIN, 0, 0);
+	misc_mouse_input(m, INT32_MAX, INT32_MIN, 0, 0);
 	out(0x64, 0xa8);
 	n = 0;
 	while (!empty() && n < 100000) {
@@ -250,6 +293,7 @@ int main(void)
 	tcase_add_checked_fixture(t, setup, teardown);
 	tcase_add_test(t, test_packet_encoding);
 	tcase_add_test(t, test_commands);
+	tcase_add_test(t, test_wheel);
 	tcase_add_test(t, test_no_mouse_without_screen);
 	tcase_add_test(t, test_motion_packets);
 	tcase_add_test(t, test_floods);

@@ -112,7 +112,8 @@ fi
 # --- the pointer moves the PS/2 mouse ----------------------------------------------
 if start_input_guest mouse 'MOUSE READY'; then
 	# an RFB client without a password (the UNIX socket): to (100,100),
-	# to (110,95) with the left button down, released there
+	# to (110,95) with the left button down, released there, then one step
+	# of the wheel up (button 4 pressed and released)
 	python3 - "$T_TMP/mouse.sock" >"$T_TMP/ptr" 2>&1 <<'PY'
 import socket, struct, sys, time
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])
@@ -127,14 +128,14 @@ rd(12); s.sendall(b"RFB 003.008\n")
 types = rd(rd(1)[0]); assert 1 in types, types
 s.sendall(b"\x01"); assert rd(4) == b"\0\0\0\0"
 s.sendall(b"\x01"); rd(20); rd(struct.unpack(">I", rd(4))[0])
-for mask, x, y in ((0, 100, 100), (1, 110, 95), (0, 110, 95)):
+for mask, x, y in ((0, 100, 100), (1, 110, 95), (0, 110, 95), (8, 110, 95), (0, 110, 95)):
     s.sendall(struct.pack(">BBHH", 5, mask, x, y)); time.sleep(0.3)
 print("sent")
 PY
 	expect_grep '^sent$' "$T_TMP/ptr" "pointer events sent over VNC"
-	wait_for 'm08 m00 m00' "$T_TMP/mouse.txt" 10 "$RPID"
-	expect_grep '^mFA m09 m0A m05 m08 m00 m00 $' "$T_TMP/mouse.txt" \
-		"the guest reads the ACK, then 10 right and 5 up with the left button, then the release, as AUX bytes"
+	wait_for 'mFF $' "$T_TMP/mouse.txt" 10 "$RPID"
+	expect_grep '^(mFA ){7}m09 m0A m05 m00 m08 m00 m00 m00 m08 m00 m00 mFF $' "$T_TMP/mouse.txt" \
+		"the guest reads 7 ACKs, then 10 right and 5 up with the left button, the release, a wheel step up, as 4-byte AUX packets"
 	kill "$RPID" 2>/dev/null
 	wait "$RPID" 2>/dev/null
 	RPID=

@@ -99,10 +99,11 @@ static void kbd_push(struct misc *m, uint8_t b) { queue_push(m, b, 0); }
  * or a controller command waits for its data byte. */
 static void mouse_pump(struct misc *m)
 {
-	uint8_t p[3];
-	while (m->has_mouse && !(m->ctr & 0x20) && !m->pending_cmd && KBD_QUEUE - m->qcount >= 3 &&
+	uint8_t p[PS2_MOUSE_PACKET_MAX];
+	size_t n = ps2_mouse_packet_size(&m->mouse);
+	while (m->has_mouse && !(m->ctr & 0x20) && !m->pending_cmd && KBD_QUEUE - m->qcount >= n &&
 	       ps2_mouse_next_packet(&m->mouse, p))
-		for (unsigned i = 0; i < 3; i++)
+		for (size_t i = 0; i < n; i++)
 			queue_push(m, p[i], ST_AUX);
 }
 
@@ -112,11 +113,11 @@ void misc_attach_mouse(struct misc *m)
 	ps2_mouse_reset(&m->mouse);
 }
 
-void misc_mouse_input(struct misc *m, int dx, int dy, unsigned buttons)
+void misc_mouse_input(struct misc *m, int dx, int dy, int dz, unsigned buttons)
 {
 	if (!m->has_mouse)
 		return;
-	ps2_mouse_move(&m->mouse, dx, dy, buttons);
+	ps2_mouse_move(&m->mouse, dx, dy, dz, buttons);
 	mouse_pump(m);
 	kbd_irq(m);
 }

@@ -6,10 +6,11 @@
  * three-byte-packet mouse, ID 0), set defaults (0xF6), enable and disable
  * data reporting (0xF4/0xF5), sample rate (0xF3 n) and resolution (0xE8 n),
  * scaling (0xE6/0xE7), stream and remote mode (0xEA/0xF0), read data
- * (0xEB) and status request (0xE9).  We do not answer the IntelliMouse
- * knock (sample rates 200, 100, 80) with ID 3: a wheel would need
- * four-byte packets, and a plain mouse is what every driver handles.
- * Anything else is answered 0xFE (resend), as a real mouse answers a
+ * (0xEB) and status request (0xE9).  The IntelliMouse knock (sample
+ * rates 200, 100, 80 in a row) makes it a wheel mouse, ID 3, whose packets
+ * have a fourth byte, the wheel's steps (-8 to 7 per packet); only a driver
+ * that knocks gets those, so firmware and plain drivers see a plain
+ * three-button mouse, and a reset makes it one again.  Anything else is answered 0xFE (resend), as a real mouse answers a
  * command it does not know, so that vendor probes (Synaptics, ALPS, ...)
  * give up quickly.
  *
@@ -42,6 +43,7 @@ void ps2_mouse_reset(struct ps2_mouse *ms)
 	ms->rate = 100;
 	ms->resolution = 2;
 	ms->pending = 0;
+	memset(ms->rates, 0, sizeof ms->rates);
 	ms->evhead = ms->evcount = 0;
 }
 
@@ -73,13 +75,21 @@ static int sat_add(int a, int b)
 	return s > MOTION_CAP ? MOTION_CAP : s < -MOTION_CAP ? -MOTION_CAP : (int)s;
 }
 
-void ps2_mouse_move(struct ps2_mouse *ms, int dx, int dy, unsigned buttons)
+static int clamp(int v, int lim)
+{
+	return v > lim ? lim : v < -lim ? -lim : v;
+}
+
+void ps2_mouse_move(struct ps2_mouse *ms, int dx, int dy, int dz, unsigned buttons)
 {
 	buttons &= 0x07;
 	if (!ms->enabled)
 		return; /* reporting off: a real mouse sends nothing, keeps nothing */
+	if (ms->id != 3)
+		dz = 0; /* no wheel to turn */
 	dx = sat_add(0, dx);
 	dy = sat_add(0, dy);
+	dz = clamp(dz, 255);
 	if (ms->evcount) {
 		struct ps2_mouse_event *last = &ms->ev[(ms->evhead + ms->evcount - 1) % PS2_MOUSE_EVENTS];
 		/* the same buttons, or no room for another event: add to the
@@ -87,38 +97,48 @@ void ps2_mouse_move(struct ps2_mouse *ms, int dx, int dy, unsigned buttons)
 		if (last->buttons == buttons || ms->evcount == PS2_MOUSE_EVENTS) {
 			last->dx = sat_add(last->dx, dx);
 			last->dy = sat_add(last->dy, dy);
+			last->dz = clamp(last->dz + dz, 255);
 			last->buttons = (uint8_t)buttons;
 			return;
 		}
-	} else if (!dx && !dy && buttons == ms->buttons) {
+	} else if (!dx && !dy && !dz && buttons == ms->buttons) {
 		return; /* nothing new to tell */
 	}
 	ms->ev[(ms->evhead + ms->evcount) % PS2_MOUSE_EVENTS] =
-		(struct ps2_mouse_event){.dx = dx, .dy = dy, .buttons = (uint8_t)buttons};
+		(struct ps2_mouse_event){.dx = dx, .dy = dy, .dz = dz, .buttons = (uint8_t)buttons};
 	ms->evcount++;
 }
 
-/* The next packet of the head event, consuming what it reports. */
-static void take_packet(struct ps2_mouse *ms, uint8_t out[3])
+size_t ps2_mouse_packet_size(const struct ps2_mouse *ms)
 {
+	return ms->id == 3 ? 4 : 3;
+}
+
+/* The next packet of the head event (ps2_mouse_packet_size bytes),
+ * consuming what it reports. */
+static void take_packet(struct ps2_mouse *ms, uint8_t out[PS2_MOUSE_PACKET_MAX])
+{
+	out[3] = 0;
 	if (!ms->evcount) {
 		ps2_mouse_packet(0, 0, ms->buttons, out);
 		return;
 	}
 	struct ps2_mouse_event *ev = &ms->ev[ms->evhead];
-	int dx = ev->dx > 255 ? 255 : ev->dx < -255 ? -255 : ev->dx;
-	int dy = ev->dy > 255 ? 255 : ev->dy < -255 ? -255 : ev->dy;
+	int dx = clamp(ev->dx, 255), dy = clamp(ev->dy, 255);
+	int dz = ev->dz > 7 ? 7 : ev->dz < -8 ? -8 : ev->dz;
 	ps2_mouse_packet(dx, dy, ev->buttons, out);
+	out[3] = (uint8_t)(dz & 0xff);
 	ms->buttons = ev->buttons;
 	ev->dx -= dx;
 	ev->dy -= dy;
-	if (!ev->dx && !ev->dy) {
+	ev->dz -= dz;
+	if (!ev->dx && !ev->dy && !ev->dz) {
 		ms->evhead = (ms->evhead + 1) % PS2_MOUSE_EVENTS;
 		ms->evcount--;
 	}
 }
 
-bool ps2_mouse_next_packet(struct ps2_mouse *ms, uint8_t out[3])
+bool ps2_mouse_next_packet(struct ps2_mouse *ms, uint8_t out[PS2_MOUSE_PACKET_MAX])
 {
 	if (!ms->enabled || ms->remote || !ms->evcount)
 		return false;
@@ -131,17 +151,23 @@ size_t ps2_mouse_write(struct ps2_mouse *ms, uint8_t v, uint8_t out[PS2_MOUSE_RE
 	if (ms->pending) {
 		uint8_t cmd = ms->pending;
 		ms->pending = 0;
-		if (cmd == 0xf3)
+		if (cmd == 0xf3) {
 			ms->rate = v ? v : 100;
-		else /* 0xe8 */
+			ms->rates[0] = ms->rates[1];
+			ms->rates[1] = ms->rates[2];
+			ms->rates[2] = v;
+			if (ms->rates[0] == 200 && ms->rates[1] == 100 && ms->rates[2] == 80)
+				ms->id = 3;
+		} else /* 0xe8 */
 			ms->resolution = v > 3 ? 3 : v;
 		out[0] = 0xfa;
 		return 1;
 	}
 	out[0] = 0xfa;
 	switch (v) {
-	case 0xff: /* reset */
+	case 0xff: /* reset: a plain mouse again */
 		ps2_mouse_reset(ms);
+		ms->id = 0;
 		out[1] = 0xaa;
 		out[2] = 0x00;
 		return 3;
@@ -153,7 +179,7 @@ size_t ps2_mouse_write(struct ps2_mouse *ms, uint8_t v, uint8_t out[PS2_MOUSE_RE
 		ms->evhead = ms->evcount = 0;
 		return 1;
 	case 0xf4: ms->enabled = true; return 1;
-	case 0xf2: out[1] = 0x00; return 2; /* device ID: standard mouse */
+	case 0xf2: out[1] = ms->id; return 2; /* device ID */
 	case 0xf3: case 0xe8: ms->pending = v; return 1;
 	case 0xf0: ms->remote = true; return 1;
 	case 0xea: ms->remote = false; return 1;
@@ -161,7 +187,7 @@ size_t ps2_mouse_write(struct ps2_mouse *ms, uint8_t v, uint8_t out[PS2_MOUSE_RE
 	case 0xe7: ms->scaling21 = true; return 1;
 	case 0xeb: /* read data: one packet, in either mode */
 		take_packet(ms, out + 1);
-		return 4;
+		return 1 + ps2_mouse_packet_size(ms);
 	case 0xe9: /* status: mode, reporting, scaling, buttons (L M R order
 		    * differs from the packet's: bit 2 left, 1 middle, 0 right) */
 		out[1] = (uint8_t)((ms->remote ? 0x40 : 0) | (ms->enabled ? 0x20 : 0) | (ms->scaling21 ? 0x10 : 0) |
