@@ -36,7 +36,11 @@ static void usage(FILE *f)
 		"  --backend auto|embedded|qemu  (default auto: the embedded runner with VT-x/AMD-V, else QEMU)\n"
 		"  --firmware bios|efi         override the firmware the descriptor asks for (UEFI: OVMF)\n"
 		"  --vnc ADDR:PORT             the screen on VNC at ADDR:PORT too, with a generated password\n"
-		"                              (by default only on a UNIX socket in the instance directory)\n"
+		"                              (by default only on a UNIX socket in the instance directory);\n"
+		"                              ADDR must be loopback (127.x.x.x) unless --vnc-remote\n"
+		"  --vnc-remote                allow --vnc on an address other machines reach: VNC's\n"
+		"                              password check is weak and the session unencrypted\n"
+		"                              (prefer ssh -L to a 127.0.0.1 port)\n"
 		"  --no-screen                 no display adapter: the serial console only\n"
 		"  --hardware described|virtio the disk controllers and NICs the descriptor names (default), or\n"
 		"                              virtio-blk and virtio-net for everything (guests known to have virtio)\n"
@@ -225,7 +229,7 @@ int cmd_deploy(int argc, char **argv)
 {
 	enum { O_NAME = 256, O_OPTION, O_PROP, O_PROPS_FILE, O_EULA, O_NET, O_FORWARD, O_BACKEND, O_REQSIG,
 	       O_CAFILE, O_SKIP, O_REVERIFY, O_START, O_RUN,
-	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM, O_HARDWARE, O_FIRMWARE, O_VNC,
+	       O_CONNECT, O_POOL, O_NETWORK, O_BRIDGE, O_CONVERT, O_PLATFORM, O_HARDWARE, O_FIRMWARE, O_VNC, O_VNC_REMOTE,
 	       O_NO_SCREEN };
 	static const struct option longopts[] = {
 		{"name", required_argument, NULL, O_NAME},
@@ -238,6 +242,7 @@ int cmd_deploy(int argc, char **argv)
 		{"backend", required_argument, NULL, O_BACKEND},
 		{"firmware", required_argument, NULL, O_FIRMWARE},
 		{"vnc", required_argument, NULL, O_VNC},
+		{"vnc-remote", no_argument, NULL, O_VNC_REMOTE},
 		{"no-screen", no_argument, NULL, O_NO_SCREEN},
 		{"hardware", required_argument, NULL, O_HARDWARE},
 		{"platform", required_argument, NULL, O_PLATFORM},
@@ -315,11 +320,8 @@ int cmd_deploy(int argc, char **argv)
 				return cli_usage_error("deploy", "--firmware %s: expected bios or efi", optarg);
 			o.firmware = optarg;
 			break;
-		case O_VNC:
-			if (deploy_vnc_listen_check(optarg, &e) < 0)
-				return cli_usage_error("deploy", "%s", e.msg);
-			o.vnc_listen = optarg;
-			break;
+		case O_VNC: o.vnc_listen = optarg; break;
+		case O_VNC_REMOTE: o.vnc_remote = true; break;
 		case O_NO_SCREEN: o.no_screen = true; break;
 		case O_HARDWARE:
 			if (hw_mode_parse(optarg, &o.hardware, &e) < 0)
@@ -369,6 +371,11 @@ int cmd_deploy(int argc, char **argv)
 				       "there: 'virt-viewer --connect URI NAME')");
 	lvo.firmware = o.firmware;
 	lvo.no_screen = o.no_screen;
+	od_err ve;
+	if (o.vnc_listen && deploy_vnc_listen_check(o.vnc_listen, o.vnc_remote, &ve) < 0)
+		return cli_usage_error("deploy", "%s", ve.msg);
+	if (o.vnc_remote && !o.vnc_listen)
+		return cli_usage_error("deploy", "--vnc-remote goes with --vnc ADDR:PORT");
 	if (o.vnc_listen && o.no_screen)
 		return cli_usage_error("deploy", "--vnc and --no-screen contradict each other");
 	if (o.skip_verify && o.require_signature)
@@ -575,8 +582,10 @@ int cmd_deploy(int argc, char **argv)
 	if (!cli.quiet)
 		fprintf(stderr, "Starting %s with %s (Ctrl-A x quits)\n", in.name, why);
 	if (!cli.quiet && in.spec.screen)
-		fprintf(stderr, "Serial console here; screen on VNC at %s ('ovfdeploy display %s')\n", in.spec.vnc_socket,
-			in.name);
+		fprintf(stderr, "Serial console here; screen on VNC at %s%s%s%s%s ('ovfdeploy display %s')\n",
+			in.spec.vnc_socket, in.spec.vnc_listen ? " and " : "", in.spec.vnc_listen ? in.spec.vnc_listen : "",
+			in.spec.vnc_listen ? ", password in " : "",
+			in.spec.vnc_listen && in.spec.vnc_password_file ? in.spec.vnc_password_file : "", in.name);
 	if (deploy_start(&in, true, &status, why, sizeof why, &e) < 0) {
 		instance_free(&in);
 		return cli_fail(&e);

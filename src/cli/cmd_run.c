@@ -59,8 +59,17 @@ static void usage(FILE *f)
 		"                        (default; Ctrl-A x quits), a file, or a UNIX socket\n"
 		"                        the runner listens on (one client at a time)\n"
 		"  --no-rng              no virtio-rng device (default: one, fed by getrandom)\n"
-		"  --vnc unix:PATH       a display adapter (standard VGA with VBE and its BIOS)\n"
-		"                        and a PS/2 keyboard, served by VNC on this UNIX socket\n"
+		"  --vnc unix:PATH       a display adapter (standard VGA with VBE and its BIOS),\n"
+		"                        a PS/2 keyboard and mouse, served by VNC on this UNIX\n"
+		"                        socket (no password: mode 0600)\n"
+		"  --vnc tcp:ADDR:PORT   ... and/or on TCP (IPv4, port 5900 or above), with VNC\n"
+		"                        authentication; ADDR must be loopback (127.x.x.x)\n"
+		"                        unless --vnc-remote\n"
+		"  --vnc-password-file FILE  the password for --vnc tcp: (its first line; VNC\n"
+		"                        uses 8 characters)\n"
+		"  --vnc-remote          allow --vnc tcp: on an address other machines reach\n"
+		"                        (VNC's password check is weak and the session\n"
+		"                        unencrypted: prefer ssh -L to a 127.0.0.1 port)\n"
 		"  --user NAME           started as root: open /dev/kvm, disks and console,\n"
 		"                        then run as NAME before the guest starts\n"
 		"  --no-sandbox          do not confine the runner's threads with seccomp (debugging)\n"
@@ -267,6 +276,8 @@ int cmd_run(int argc, char **argv)
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
 		{ "vnc", required_argument, NULL, 'W' },
+		{ "vnc-password-file", required_argument, NULL, 'P' },
+		{ "vnc-remote", no_argument, NULL, 'X' },
 		{ "vmware", no_argument, NULL, 'V' },
 		{ "guestinfo", required_argument, NULL, 'G' },
 		CLI_COMMON_LONGOPTS,
@@ -286,7 +297,9 @@ int cmd_run(int argc, char **argv)
 	const char *disk_args[VM_MAX_DISKS];
 	unsigned ndisk_args = 0;
 	const char *console = "stdio", *fwlog = NULL;
-	bool reboot = false;
+	const char *vnc_tcp = NULL, *vnc_pwfile = NULL;
+	bool reboot = false, vnc_remote = false;
+	char *vnc_pw = NULL;
 	od_err e;
 	int opt;
 	optind = 1;
@@ -318,10 +331,15 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'C': console = optarg; break;
 		case 'W':
-			if (strncmp(optarg, "unix:", 5) || !optarg[5])
-				return cli_usage_error("run", "--vnc %s: expected unix:PATH", optarg);
-			cfg.vnc_socket = optarg + 5;
+			if (!strncmp(optarg, "unix:", 5) && optarg[5])
+				cfg.vnc_socket = optarg + 5;
+			else if (!strncmp(optarg, "tcp:", 4) && optarg[4])
+				vnc_tcp = optarg + 4;
+			else
+				return cli_usage_error("run", "--vnc %s: expected unix:PATH or tcp:ADDR:PORT", optarg);
 			break;
+		case 'P': vnc_pwfile = optarg; break;
+		case 'X': vnc_remote = true; break;
 		case 'L': fwlog = optarg; break;
 		case 't': {
 			errno = 0;
@@ -393,6 +411,13 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "--initrd and --append need --kernel");
 	if (!ndisk_args && !cfg.kernel && !cfg.firmware)
 		return cli_usage_error("run", "nothing to boot: give --disk FILE (a bootable image) or --kernel FILE");
+	struct sockaddr_in vnc_sa;
+	if (vnc_tcp && vm_vnc_parse(vnc_tcp, vnc_remote, &vnc_sa, &e) < 0)
+		return cli_usage_error("run", "%s", e.msg);
+	if (vnc_tcp && !vnc_pwfile)
+		return cli_usage_error("run", "--vnc tcp:%s needs --vnc-password-file FILE", vnc_tcp);
+	if ((vnc_pwfile || vnc_remote) && !vnc_tcp)
+		return cli_usage_error("run", "--vnc-password-file and --vnc-remote go with --vnc tcp:ADDR:PORT");
 	bool to_file = !strncmp(console, "file:", 5), to_unix = !strncmp(console, "unix:", 5);
 	if (strcmp(console, "stdio") != 0 && !to_file && !to_unix)
 		return cli_usage_error("run", "--console %s: expected stdio, file:PATH or unix:PATH", console);
@@ -516,6 +541,25 @@ int cmd_run(int argc, char **argv)
 		rc = cli_fail(&e);
 		goto out;
 	}
+	/* VNC on TCP: the password's first line, and the socket opened here,
+	 * before vm_run drops privileges (--user) and confines the threads */
+	if (vnc_tcp) {
+		size_t len;
+		if (od_read_file(vnc_pwfile, 4096, &vnc_pw, &len, &e) < 0) {
+			rc = cli_fail(&e);
+			goto out;
+		}
+		vnc_pw[strcspn(vnc_pw, "\r\n")] = '\0';
+		if (!*vnc_pw) {
+			rc = cli_usage_error("run", "%s: an empty VNC password", vnc_pwfile);
+			goto out;
+		}
+		cfg.vnc_password = vnc_pw;
+		if ((cfg.vnc_tcp_fd = vm_vnc_listen(vnc_tcp, vnc_remote, &e)) < 0) {
+			rc = cli_fail(&e);
+			goto out;
+		}
+	}
 
 	struct sigaction sa = { .sa_handler = on_signal }, old_term, old_int, old_hup;
 	sigemptyset(&sa.sa_mask);
@@ -603,5 +647,11 @@ out:
 		unlink(console + 5);
 	if (cfg.fwlog_fd >= 0)
 		close(cfg.fwlog_fd);
+	if (cfg.vnc_tcp_fd > 0)
+		close(cfg.vnc_tcp_fd);
+	if (vnc_pw) {
+		explicit_bzero(vnc_pw, strlen(vnc_pw));
+		free(vnc_pw);
+	}
 	return rc;
 }

@@ -693,7 +693,7 @@ int deploy_create(struct deploy_plan *pl, const struct deploy_opts *o, struct in
 	if (rc == 0 && o->vnc_listen) {
 		if (o->no_screen)
 			rc = od_err_set(e, OD_E_USAGE, "--vnc needs the screen (it contradicts --no-screen)");
-		else if ((rc = deploy_vnc_listen_check(o->vnc_listen, e)) == 0 &&
+		else if ((rc = deploy_vnc_listen_check(o->vnc_listen, o->vnc_remote, e)) == 0 &&
 			 !(s->vnc_listen = od_strdup(o->vnc_listen)))
 			rc = od_err_nomem(e);
 		if (rc == 0)
@@ -893,6 +893,26 @@ static int embedded_config(struct instance *in, struct vm_config *cfg, char **en
 				.guest_port = n->forwards[f].guest_port,
 			};
 	}
+	/* The screen on TCP too (deploy --vnc): the socket opened here, before
+	 * the runner drops privileges and confines itself, with the password
+	 * generated at deploy time.  The address was checked then (loopback
+	 * unless --vnc-remote); instance.conf is the owner's own file. */
+	if (s->screen && s->vnc_listen) {
+		char *pw = NULL;
+		size_t len = 0;
+		if (!s->vnc_password_file)
+			return od_err_set(e, OD_E_INVALID, "instance '%s': VNC on %s without a password file", in->name,
+					  s->vnc_listen);
+		if (od_read_file(s->vnc_password_file, 64, &pw, &len, e) < 0)
+			return -1;
+		if (!len) {
+			free(pw);
+			return od_err_set(e, OD_E_INVALID, "%s: empty VNC password", s->vnc_password_file);
+		}
+		cfg->vnc_password = pw;
+		if ((cfg->vnc_tcp_fd = vm_vnc_listen(s->vnc_listen, true, e)) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -901,6 +921,15 @@ static void embedded_close(struct vm_config *cfg)
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		disk_close(cfg->disks[i].disk);
 	cfg->ndisks = 0;
+	if (cfg->vnc_tcp_fd > 0)
+		close(cfg->vnc_tcp_fd);
+	cfg->vnc_tcp_fd = -1;
+	if (cfg->vnc_password) {
+		char *pw = (char *)cfg->vnc_password;
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+		cfg->vnc_password = NULL;
+	}
 }
 
 static int end_status(int end)
@@ -919,7 +948,8 @@ static int run_embedded(struct instance *in, int *guest_status, od_err *e)
 		.console_listen_fd = -1,
 		.fwlog_fd = -1,
 		.shutdown_fd = -1,
-		/* the screen: VNC on the instance's UNIX socket (no TCP yet) */
+		/* the screen: VNC on the instance's UNIX socket (and on TCP
+		 * when asked: embedded_config) */
 		.vnc_socket = in->spec.screen ? in->spec.vnc_socket : NULL,
 	};
 	int pidfd = hold_pidfile(in->spec.pidfile, e);
@@ -967,6 +997,28 @@ static void on_sigterm(int sig)
 		/* nothing to do: the pipe is full, a request is pending anyway */
 	}
 	errno = saved;
+}
+
+/* Why a background runner did not start: the last line it logged as
+ * "ovfdeploy: ..." (say, the VNC port in use), so that the user reads the
+ * cause rather than where to find it. */
+static void failed_start_reason(const char *log, char *out, size_t outlen)
+{
+	char *data = NULL;
+	size_t len = 0;
+	od_err ignored;
+	*out = '\0';
+	if (od_read_file(log, 1 << 20, &data, &len, &ignored) < 0)
+		return;
+	for (char *line = data; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (!strncmp(line, "ovfdeploy: ", 11))
+			snprintf(out, outlen, "%s", line + 11);
+		line = nl ? nl + 1 : NULL;
+	}
+	free(data);
 }
 
 /* A background instance: a detached process (double fork, new session) runs
@@ -1095,8 +1147,12 @@ static int start_embedded_background(struct instance *in, od_err *e)
 		n = read(ready[0], &status, 1);
 	while (n < 0 && errno == EINTR);
 	close(ready[0]);
-	if (n != 1 || status != 'k')
-		return od_err_set(e, OD_E_IO, "the embedded runner did not start (see %s)", in->spec.console_log);
+	if (n != 1 || status != 'k') {
+		char why[256];
+		failed_start_reason(in->spec.console_log, why, sizeof why);
+		return od_err_set(e, OD_E_IO, "the embedded runner did not start: %s (see %s)", *why ? why : "no reason logged",
+				  in->spec.console_log);
+	}
 	return 0;
 }
 
@@ -1198,9 +1254,6 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	/* A fresh log per run: the console of this boot, not of every boot. */
 	if (in->spec.console_log)
 		unlink(in->spec.console_log);
-	if (b == DEPLOY_BACKEND_EMBEDDED && in->spec.vnc_listen)
-		fprintf(stderr, "ovfdeploy: warning: the embedded runner serves the screen on %s only, not on %s\n",
-			in->spec.vnc_socket, in->spec.vnc_listen);
 	/* here, not in the runner: a background runner's stderr is its log */
 	deploy_vmware_warn(in, b);
 	int sock_err;

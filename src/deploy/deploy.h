@@ -305,6 +305,7 @@ struct deploy_opts {
 	const char *firmware;            /* "bios" or "efi"; NULL = as the descriptor says */
 	bool no_screen;                  /* no display adapter (the serial console only) */
 	const char *vnc_listen;          /* "ADDR:PORT": VNC on TCP too, with a generated password */
+	bool vnc_remote;                 /* --vnc-remote: vnc_listen may be other than loopback */
 	enum deploy_platform platform;
 };
 
@@ -414,8 +415,9 @@ void hwplan_efi_bootable(struct hwplan *p, struct ovf_warnings *w);
 
 /* ---- the screen (deploy_screen.c) ----------------------------------------------
  * "ADDR:PORT" for VNC on TCP: an IPv4 address and a port from 5900 to
- * 65535 (QEMU counts VNC displays from 5900). */
-int deploy_vnc_listen_check(const char *listen, od_err *e);
+ * 65535 (QEMU counts VNC displays from 5900), loopback only unless
+ * remote_ok (vm_vnc_parse says why). */
+int deploy_vnc_listen_check(const char *listen, bool remote_ok, od_err *e);
 /* Make DIR/vnc-password: 8 random letters and digits (VNC authentication
  * uses 8 bytes), mode 0600, synced; sets s->vnc_password_file. */
 int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e);

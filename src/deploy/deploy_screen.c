@@ -7,8 +7,9 @@
  * authentication guards it with a password generated at deploy time. */
 #include "config.h"
 #include "deploy/deploy.h"
+#include "runner/vm.h"
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,24 +19,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int deploy_vnc_listen_check(const char *listen, od_err *e)
+int deploy_vnc_listen_check(const char *listen, bool remote_ok, od_err *e)
 {
-	const char *colon = strrchr(listen, ':');
-	if (!colon || colon == listen || colon - listen >= 16)
-		return od_err_set(e, OD_E_USAGE, "--vnc %s: expected ADDR:PORT, e.g. 127.0.0.1:5901", listen);
-	char addr[16];
-	memcpy(addr, listen, (size_t)(colon - listen));
-	addr[colon - listen] = '\0';
-	struct in_addr a;
-	if (inet_pton(AF_INET, addr, &a) != 1)
-		return od_err_set(e, OD_E_USAGE, "--vnc %s: '%s' is not an IPv4 address", listen, addr);
-	char *end;
-	errno = 0;
-	unsigned long port = strtoul(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 5900 || port > 65535)
-		return od_err_set(e, OD_E_USAGE, "--vnc %s: the port must be from 5900 to 65535 (VNC displays start at 5900)",
-				  listen);
-	return 0;
+	struct sockaddr_in sa;
+	return vm_vnc_parse(listen, remote_ok, &sa, e); /* the runner's rules, for both backends */
 }
 
 int deploy_vnc_password(struct vmspec *s, const char *dir, od_err *e)

@@ -37,8 +37,8 @@ TESTS += tests/deploy/deploy-sample.sh
 TESTS += tests/deploy/guestinfo.sh
 EXTRA_DIST += tests/deploy/guestinfo.sh
 EXTRA_DIST += tests/deploy/deploy-sample.sh
-TESTS += tests/deploy/efi.sh tests/deploy/screen.sh
-EXTRA_DIST += tests/deploy/efi.sh tests/deploy/screen.sh
+TESTS += tests/deploy/efi.sh tests/deploy/screen.sh tests/deploy/screen_embedded.sh
+EXTRA_DIST += tests/deploy/efi.sh tests/deploy/screen.sh tests/deploy/screen_embedded.sh
 
 # libvirt.c's life cycle against libvirt's in-process test driver
 check_PROGRAMS += tests/deploy/test_libvirt

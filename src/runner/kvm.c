@@ -94,7 +94,7 @@ static int setup_memory(struct vm *vm, const struct vm_config *cfg, od_err *e)
 	vm->ram_base = p;
 	vm->ram_map_size = mem;
 	vm->ram[vm->nram++] = (struct vm_ram){ 0, vm->low_ram, p };
-	if (cfg->vnc_socket && vm->low_ram > 0xc0000) {
+	if (vm_config_has_screen(cfg) && vm->low_ram > 0xc0000) {
 		/* a display adapter: its legacy window 0xa0000-0xbffff must
 		 * exit to the VGA, so RAM is mapped around it (slot 3 above) */
 		if (set_slot(vm, 0, 0, 0xa0000, p, false, e) < 0 ||
@@ -697,7 +697,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		return -1;
 	if (setup_fw_cfg(vm, cfg, e) < 0 || setup_vcpus(vm, e) < 0)
 		return -1;
-	if (cfg->vnc_socket) {
+	if (vm_config_has_screen(cfg)) {
 		/* the standard VGA and its BIOS, which SeaBIOS runs from
 		 * fw_cfg's vgaroms/ as QEMU's own machines have it */
 		char *rom = NULL;
@@ -923,7 +923,7 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 
 	int rc = 0;
 	/* the screen's thread confines itself before vnc_start returns */
-	if (cfg->vnc_socket && !(vm->vnc = vnc_start(vm, cfg->vnc_socket, e))) {
+	if (vm_config_has_screen(cfg) && !(vm->vnc = vnc_start(vm, cfg, e))) {
 		vm_request_end(vm, VM_END_ERROR);
 		rc = -1;
 	}

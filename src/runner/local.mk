@@ -23,6 +23,7 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/cmos.c \
 	src/runner/hw/fw_cfg.c \
 	src/runner/hw/misc.c \
+	src/runner/hw/ps2_mouse.c \
 	src/runner/hw/pci.c \
 	src/runner/virtio_ring.c \
 	src/runner/hw/virtio_pci.c \
@@ -68,6 +69,8 @@ EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
 TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh
 EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh tests/runner/initramfs.sh
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
+TESTS += tests/runner/vnc_tcp.sh
+EXTRA_DIST += tests/runner/vnc_tcp.sh tests/runner/mouse_guest.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \
 	tests/runner/extract-vmlinux.py tests/runner/virtio_blk.sh tests/runner/blk_guest.S tests/runner/smp_guest.S tests/runner/triple_guest.S \
@@ -79,6 +82,11 @@ tests_runner_test_devices_SOURCES = tests/runner/test_devices.c tests/runner/fak
 tests_runner_test_devices_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_devices_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_devices
+check_PROGRAMS += tests/runner/test_ps2_mouse
+tests_runner_test_ps2_mouse_SOURCES = tests/runner/test_ps2_mouse.c tests/runner/fakeio.h
+tests_runner_test_ps2_mouse_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_ps2_mouse_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_ps2_mouse
 
 check_PROGRAMS += tests/runner/test_virtio
 tests_runner_test_virtio_SOURCES = tests/runner/test_virtio.c tests/runner/fakeio.h

@@ -113,13 +113,44 @@ struct vm_config {
 				   time or after shutdown_grace_ms it is stopped */
 	unsigned shutdown_grace_ms;
 	const char *vnc_socket; /* the screen: a VGA, served by VNC on this UNIX
-				   socket; NULL = no display adapter */
+				   socket (no password: the socket's mode
+				   guards it); NULL = none */
+	int vnc_tcp_fd;         /* the screen on TCP too: a listening socket
+				   from vm_vnc_listen (opened by the caller,
+				   before any privilege drop or seccomp filter,
+				   and closed by it after vm_run), whose
+				   clients must pass VNC authentication with
+				   vnc_password; 0 or -1 for none.  Either
+				   this or vnc_socket gives the machine its
+				   VGA and PS/2 mouse. */
+	const char *vnc_password; /* for vnc_tcp_fd: VNC authentication uses
+				   its first 8 bytes (at least 1 needed) */
 	struct vm_vmware vmware; /* all zero: a plain PC */
 	int control_listen_fd;  /* a listening UNIX socket for pause/resume
 				   (control.c: a small subset of QMP, one
 				   client at a time); 0 or -1 for none (stdin
 				   is never the control socket) */
 };
+
+/* Whether the machine has a screen (VGA, PS/2 mouse, VNC). */
+static inline bool vm_config_has_screen(const struct vm_config *c)
+{
+	return c->vnc_socket || c->vnc_tcp_fd > 0;
+}
+
+/* ---- VNC on TCP (vnc.c) ----
+ * "ADDR:PORT": an IPv4 address and a port from 5900 to 65535 (VNC displays
+ * count from 5900).  Only a loopback address (127.0.0.0/8) unless
+ * remote_ok: VNC authentication is a DES challenge on an 8-character
+ * password, and the session is not encrypted, so an address other
+ * machines reach hands them the guest's console once the password leaks
+ * or is guessed; ssh -L to a loopback port is the safe way in from
+ * elsewhere.  Errors are usage errors (OD_E_USAGE) naming LISTEN. */
+struct sockaddr_in;
+int vm_vnc_parse(const char *listen, bool remote_ok, struct sockaddr_in *sa, od_err *e);
+/* Parse as above, then a listening TCP socket there (SO_REUSEADDR,
+ * close-on-exec): the fd, or -1 with e set (say, the port is in use). */
+int vm_vnc_listen(const char *listen, bool remote_ok, od_err *e);
 
 /* Why a run ended. */
 enum vm_end {

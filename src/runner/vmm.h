@@ -105,6 +105,50 @@ void misc_free(struct misc *m);
 /* Keyboard bytes as the i8042 hands them to the guest (scan code set 1,
  * i.e. set 2 after translation); under dev_lock. */
 bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n);
+/* Plug the PS/2 mouse into the AUX port (a machine with a screen has one;
+ * without, a byte for the mouse times out as from an empty socket). */
+void misc_attach_mouse(struct misc *m);
+/* Mouse motion in counts (dx right, dy up, as PS/2 counts them), wheel
+ * steps (dz, positive towards the user: scrolling down) and the buttons
+ * held (PS2_MOUSE_LEFT/RIGHT/MIDDLE), queued in the mouse and sent to the
+ * guest as the i8042 has room; under dev_lock. */
+void misc_mouse_input(struct misc *m, int dx, int dy, int dz, unsigned buttons);
+
+/* The PS/2 mouse (hw/ps2_mouse.c): its state, kept in the i8042. */
+#define PS2_MOUSE_LEFT 0x01
+#define PS2_MOUSE_RIGHT 0x02
+#define PS2_MOUSE_MIDDLE 0x04
+#define PS2_MOUSE_EVENTS 8
+#define PS2_MOUSE_REPLY_MAX 5
+#define PS2_MOUSE_PACKET_MAX 4
+struct ps2_mouse_event {
+	int dx, dy;       /* counts still to report, within +-65535 */
+	int dz;           /* wheel steps still to report, within +-255 */
+	uint8_t buttons;
+};
+struct ps2_mouse {
+	bool enabled, remote, scaling21;
+	uint8_t rate, resolution;
+	uint8_t id;       /* 0 a standard mouse, 3 IntelliMouse (4-byte packets) */
+	uint8_t rates[3]; /* the last three sample rates set: the knock */
+	uint8_t pending;  /* 0xF3 or 0xE8 waiting for its argument */
+	uint8_t buttons;  /* as last reported */
+	struct ps2_mouse_event ev[PS2_MOUSE_EVENTS];
+	unsigned evhead, evcount;
+};
+void ps2_mouse_reset(struct ps2_mouse *ms);
+/* A byte the guest sent to the mouse: the reply (ACK first) in out, its
+ * length returned. */
+size_t ps2_mouse_write(struct ps2_mouse *ms, uint8_t v, uint8_t out[PS2_MOUSE_REPLY_MAX]);
+void ps2_mouse_move(struct ps2_mouse *ms, int dx, int dy, int dz, unsigned buttons);
+/* The size of the mouse's packets now: 3, or 4 once it is an IntelliMouse. */
+size_t ps2_mouse_packet_size(const struct ps2_mouse *ms);
+/* In stream mode with reporting on: the next packet of queued motion
+ * (ps2_mouse_packet_size bytes), consumed; false when there is none. */
+bool ps2_mouse_next_packet(struct ps2_mouse *ms, uint8_t out[PS2_MOUSE_PACKET_MAX]);
+/* One standard packet: counts beyond +-255 are clamped with the overflow
+ * bit set. */
+void ps2_mouse_packet(int dx, int dy, unsigned buttons, uint8_t out[3]);
 
 /* PCI: configuration mechanism 1, an i440FX host bridge and a PIIX3 ISA
  * bridge.  Devices are function 0 of a slot; each has a config space image,
@@ -294,11 +338,15 @@ void vm_control_close(struct vm_control *c);
 void vm_control_request(struct vm *vm, const char *line, char *out, size_t outlen);
 
 /* ---- the screen on VNC (vnc.c) ----
- * Listen on the UNIX socket `path` (made now, mode 0600 by umask-independent
- * chmod) and serve vm->vga to VNC clients from a thread of its own, which
- * confines itself (sandbox_screen) unless vm->no_sandbox and ends with the
- * machine; keys go to the i8042.  vnc_stop joins the thread. */
-struct vnc *vnc_start(struct vm *vm, const char *path, od_err *e);
+ * Listen on the UNIX socket cfg->vnc_socket if set (made now, mode 0600 by
+ * umask-independent chmod), and accept on cfg->vnc_tcp_fd if set (with VNC
+ * authentication: cfg->vnc_password), and serve vm->vga to VNC clients
+ * from a thread of its own, which confines itself (sandbox_screen) unless
+ * vm->no_sandbox and ends with the machine; keys and the pointer go to the
+ * i8042 (which gets its PS/2 mouse here).  vnc_stop joins the thread; it
+ * does not close vnc_tcp_fd, which is the caller's. */
+struct vm_config;
+struct vnc *vnc_start(struct vm *vm, const struct vm_config *cfg, od_err *e);
 void vnc_stop(struct vnc *v);
 /* An X11 keysym as the i8042 hands it over (set 1, an 0xe0 prefix for the
  * extended keys): 1 or 2 bytes in out[], 0 for a key we do not map. */

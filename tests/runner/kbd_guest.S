@@ -10,27 +10,12 @@
 	jz	1b
 	in	$0x60, %al
 	mov	%al, %bl
-	shr	$4, %al
-	call	nibble
-	mov	%bl, %al
-	and	$0x0f, %al
-	call	nibble
-	mov	$' ', %al
-	mov	$0x3f8, %dx
-	out	%al, %dx
+	call	puthex
 	cmp	$0x90, %bl
 	jne	1b
 	mov	$msg_end, %si
 	call	puts
 	jmp	reset
-nibble:
-	cmp	$10, %al
-	jb	2f
-	add	$('A' - '0' - 10), %al
-2:	add	$'0', %al
-	mov	$0x3f8, %dx
-	out	%al, %dx
-	ret
 #include "guest_lib.inc"
 
 msg_ready: .asciz "KBD READY\r\n"

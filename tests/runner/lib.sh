@@ -14,6 +14,20 @@ build_guest() {
 		skip "cannot build 32-bit test guests (gcc -m32, ld -m elf_i386)"
 }
 
+# start_input_guest NAME READY: assemble tests/runner/NAME_guest.S (a flat
+# firmware linked by guest.ld) and run it in the background with a screen
+# on the UNIX socket $T_TMP/NAME.sock, its console in $T_TMP/NAME.txt; $RPID
+# is the runner.  False when it cannot be built (no gcc -m32) or READY does
+# not show up on its console.
+start_input_guest() {
+	gcc -m32 -c -I"$top_srcdir/tests/runner" -o "$T_TMP/$1.o" "$top_srcdir/tests/runner/$1_guest.S" &&
+		ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o "$T_TMP/$1.bin" "$T_TMP/$1.o" || return 1
+	"$OVFDEPLOY" run --firmware "$T_TMP/$1.bin" --vnc "unix:$T_TMP/$1.sock" --console "file:$T_TMP/$1.txt" \
+		--timeout 60 2>"$T_TMP/$1.err" &
+	RPID=$!
+	wait_for "$2" "$T_TMP/$1.txt" 30 "$RPID" || { fail "the $1 guest did not start"; return 0; }
+}
+
 # wait_for PATTERN FILE SECONDS PID: wait until FILE matches PATTERN, PID
 # exits or SECONDS pass; true if the pattern showed up.
 wait_for() {

@@ -138,14 +138,9 @@ PY
 fi
 
 # Keys: a guest that prints what it reads from the i8042 (kbd_guest.S).
-if gcc -m32 -c -I"$top_srcdir/tests/runner" -o "$T_TMP/kbd.o" "$top_srcdir/tests/runner/kbd_guest.S" &&
-	ld -m elf_i386 -T "$top_srcdir/tests/runner/guest.ld" -o "$T_TMP/kbd.bin" "$T_TMP/kbd.o"; then
-	"$OVFDEPLOY" run --firmware "$T_TMP/kbd.bin" --vnc "unix:$T_TMP/k.sock" --console "file:$T_TMP/kbd.txt" \
-		--timeout 60 2>"$T_TMP/kbd.err" &
-	RPID=$!
-	wait_for 'KBD READY' "$T_TMP/kbd.txt" 30 "$RPID" || fail "the keyboard guest did not start"
+if start_input_guest kbd 'KBD READY'; then
 	# 40 keys at once, more than the i8042's 16-byte queue holds
-	expect_exit 0 "sendkeys through our VNC server" -- "$OVFDEPLOY" sendkeys --socket "$T_TMP/k.sock" \
+	expect_exit 0 "sendkeys through our VNC server" -- "$OVFDEPLOY" sendkeys --socket "$T_TMP/kbd.sock" \
 		'aB\n0123456789012345678901234567890123456q'
 	wait "$RPID"
 	rc=$?

@@ -12,13 +12,17 @@
  *                no A20 gate, so it only reads back)
  *   0xCF9        PIIX reset control register: bit 2 resets
  *   0x60, 0x64   an i8042 keyboard controller with a keyboard, and an AUX
- *                (mouse) port with nothing plugged in: enough for
- *                firmware's self tests and keyboard set-up, and the reset
- *                line (command 0xFE, or output port bit 0).  The AUX port
- *                exists as on a PC (its loopback command 0xD3 answers, on
- *                IRQ 12), so that an OS finds the port the DSDT declares;
- *                a byte sent to the mouse (0xD4) comes back as 0xFE with
- *                the time-out flag, as from an empty PS/2 socket.
+ *                port: enough for firmware's self tests and keyboard
+ *                set-up, and the reset line (command 0xFE, or output port
+ *                bit 0).  The AUX port exists as on a PC (its loopback
+ *                command 0xD3 answers, on IRQ 12), so that an OS finds the
+ *                port the DSDT declares.  On a machine with a screen a PS/2
+ *                mouse is plugged in (ps2_mouse.c): bytes sent to it (0xD4)
+ *                get its replies, and its motion packets come in whole,
+ *                with the AUX flag, on IRQ 12 when the command byte enables
+ *                it, and only while the AUX clock is on (0xA8).  Without a
+ *                screen a byte for the mouse comes back as 0xFE with the
+ *                time-out flag, as from an empty PS/2 socket.
  * Every reset ends the run (VM_END_RESET).
  *
  * Test builds only (OD_SANDBOX_TEST_HOOK, tests/runner/ovfdeploy_hook,
@@ -55,6 +59,8 @@ struct misc {
 	uint8_t last; /* the output buffer keeps its byte after a read */
 	unsigned qhead, qcount;
 	int irq1, irq12;
+	bool has_mouse;
+	struct ps2_mouse mouse;
 };
 
 #define ST_AUX 0x20
@@ -86,6 +92,50 @@ static void queue_push(struct misc *m, uint8_t b, uint8_t st)
 }
 
 static void kbd_push(struct misc *m, uint8_t b) { queue_push(m, b, 0); }
+
+/* Motion packets into the output queue, whole, while there is room: a
+ * packet split by a full queue would leave the guest's driver out of step.
+ * Not while the AUX clock is off (the guest is talking to the controller)
+ * or a controller command waits for its data byte. */
+static void mouse_pump(struct misc *m)
+{
+	uint8_t p[PS2_MOUSE_PACKET_MAX];
+	size_t n = ps2_mouse_packet_size(&m->mouse);
+	while (m->has_mouse && !(m->ctr & 0x20) && !m->pending_cmd && KBD_QUEUE - m->qcount >= n &&
+	       ps2_mouse_next_packet(&m->mouse, p))
+		for (size_t i = 0; i < n; i++)
+			queue_push(m, p[i], ST_AUX);
+}
+
+void misc_attach_mouse(struct misc *m)
+{
+	m->has_mouse = true;
+	ps2_mouse_reset(&m->mouse);
+}
+
+void misc_mouse_input(struct misc *m, int dx, int dy, int dz, unsigned buttons)
+{
+	if (!m->has_mouse)
+		return;
+	ps2_mouse_move(&m->mouse, dx, dy, dz, buttons);
+	mouse_pump(m);
+	kbd_irq(m);
+}
+
+/* A byte for the mouse (controller command 0xD4).  Its replies are not
+ * split either: a guest that floods commands without reading gets what
+ * fits, as the queue of a real controller overflows. */
+static void mouse_write(struct misc *m, uint8_t v)
+{
+	if (!m->has_mouse) {
+		queue_push(m, 0xfe, ST_AUX | ST_TIMEOUT); /* no mouse */
+		return;
+	}
+	uint8_t r[PS2_MOUSE_REPLY_MAX];
+	size_t n = ps2_mouse_write(&m->mouse, v, r);
+	for (size_t i = 0; i < n; i++)
+		queue_push(m, r[i], ST_AUX);
+}
 
 bool misc_kbd_input(struct misc *m, const uint8_t *codes, size_t n)
 {
@@ -143,6 +193,7 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 				m->irq12 = 0;
 				vm_set_irq(m->vm, 12, 0);
 			}
+			mouse_pump(m);
 		}
 		kbd_irq(m);
 		return;
@@ -154,7 +205,7 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 		case 0x20: kbd_push(m, m->ctr); break;
 		case 0x60: case 0xd1: case 0xd2: case 0xd3: case 0xd4: m->pending_cmd = v; break;
 		case 0xa7: m->ctr |= 0x20; break;
-		case 0xa8: m->ctr &= ~0x20; break;
+		case 0xa8: m->ctr &= ~0x20; mouse_pump(m); break;
 		case 0xa9: kbd_push(m, 0x00); break; /* aux interface test passed */
 		case 0xaa: kbd_push(m, 0x55); break; /* controller self test passed */
 		case 0xab: kbd_push(m, 0x00); break; /* keyboard interface test passed */
@@ -174,14 +225,14 @@ static void i8042_io(struct misc *m, uint64_t port, uint8_t *data, unsigned size
 	uint8_t cmd = m->pending_cmd;
 	m->pending_cmd = 0;
 	switch (cmd) {
-	case 0x60: m->ctr = v; break;
+	case 0x60: m->ctr = v; mouse_pump(m); break;
 	case 0xd1:
 		if (!(v & 0x01))
 			vm_request_reset(m->vm, "i8042 output port: reset line low");
 		break;
 	case 0xd2: kbd_push(m, v); break;
 	case 0xd3: queue_push(m, v, ST_AUX); break;                /* AUX loopback */
-	case 0xd4: queue_push(m, 0xfe, ST_AUX | ST_TIMEOUT); break; /* no mouse */
+	case 0xd4: mouse_write(m, v); break;
 	default: kbd_command(m, v); break;
 	}
 	kbd_irq(m);
