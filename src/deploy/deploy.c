@@ -1112,11 +1112,12 @@ static int start_embedded_background(struct instance *in, od_err *e)
 		sigemptyset(&sa_term.sa_mask);
 		sigaction(SIGTERM, &sa_term, NULL);
 		char status = rc == 0 ? 'k' : 'x';
-		if (write(ready[1], &status, 1) < 0 || rc < 0) {
-			if (rc < 0)
-				dprintf(logfd, "ovfdeploy: %s\n", ce.msg);
+		/* the reason goes to the log before the status: the parent
+		 * reads the log as soon as it has the status */
+		if (rc < 0)
+			dprintf(logfd, "ovfdeploy: %s\n", ce.msg);
+		if (write(ready[1], &status, 1) < 0 || rc < 0)
 			_exit(1);
-		}
 		close(ready[1]);
 		int end = VM_END_NONE;
 		char how[128] = "";
