@@ -131,18 +131,26 @@ static const struct choice_row qemu_nic[HW_NIC_NMODELS] = {
 	[HW_NIC_PCNET32] = {"pcnet", true, NULL, "pcnet32"},
 };
 /* The runner's SCSI adapters: PVSCSI serves firmware and Linux's vmw_pvscsi;
- * its LSI 53C1030 serves Linux's mptspi and SeaBIOS's MPT driver, but in the
- * nested test bed the kernel SYSLINUX reads through the latter fails its XZ
- * check (every read the device served was right: the cause is not found
- * yet), so PVSCSI, whose driver kernels built for VMware carry, stands in for
- * every VMware SCSI model, as on QEMU.  Once that is fixed, lsilogic's line
- * becomes {"lsilogic", true, NULL, "mptspi"} (deploy and inspect know that
- * device).  IDE, SATA and NVMe guests get virtio-blk. */
+ * its LSI 53C1030 serves Linux's mptspi and SeaBIOS's MPT driver, but a
+ * SYSLINUX boot through the latter fails the kernel's XZ check.  The cause
+ * is in SeaBIOS 1.16's MPT driver, which runs in 16-bit mode: it zero-fills
+ * its 56-byte request on the stack with rep stosl through ES, which still
+ * holds the segment of its drive structure in the F-segment, so each INT 13h
+ * call zeroes 56 bytes just above 1 MiB instead (caught with the page made
+ * read-only: CS=F000, ES=F59E, EDI=FC20, ECX from 14).  The last such call,
+ * the kernel's own EDD probe of the MBR, lands after SYSLINUX has put the
+ * kernel there; with edd=off the same disk boots.  The same struct filled
+ * through SS is why SeaBIOS's LUN byte 0 holds stale stack bytes.  Until
+ * the boot goes through an INT 13h ROM of our own (as VMware's LSI BIOS),
+ * PVSCSI, whose driver kernels built for VMware carry, stands in for every
+ * VMware SCSI model, as on QEMU; then lsilogic's line becomes
+ * {"lsilogic", true, NULL, "mptspi"} (deploy and inspect know that device).
+ * IDE, SATA and NVMe guests get virtio-blk. */
 static const struct choice_row embedded_ctrl[HW_CTRL_NMODELS] = {
 	[HW_CTRL_VIRTIO] = {"virtio-blk", true, NULL, "virtio_blk"},
 	[HW_CTRL_IDE] = {"virtio-blk", false, "the embedded runner has no IDE controller yet", "virtio_blk"},
 	[HW_CTRL_LSILOGIC] = {"pvscsi", false,
-			      "the embedded runner's LSI Logic 53C1030 serves Linux's mptspi, but a kernel loaded through SeaBIOS's MPT driver arrives corrupt (not yet understood); a PVSCSI, VMware's other SCSI adapter, stands in",
+			      "the embedded runner's LSI Logic 53C1030 serves Linux's mptspi, but SeaBIOS's MPT boot driver zeroes 56 bytes of a kernel it loads (its 16-bit code writes through a stale segment); a PVSCSI, VMware's other SCSI adapter, stands in",
 			      "vmw_pvscsi"},
 	[HW_CTRL_BUSLOGIC] = {"pvscsi", false, "the embedded runner has no BusLogic adapter; a PVSCSI stands in",
 			      "vmw_pvscsi"},

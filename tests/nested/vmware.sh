@@ -15,7 +15,8 @@
 #   53C1030: mptbase/mptspi bring the IOC up, scan the bus, find the disk
 #   and the appliance gets to READY.  (Deploy still gives lsilogic as a
 #   PVSCSI on the embedded runner: a kernel SYSLINUX loads through
-#   SeaBIOS's MPT driver arrives corrupt here, cause not found yet.)
+#   SeaBIOS's MPT driver comes out with 56 bytes zeroed: SeaBIOS 1.16's 16-bit
+#   MPT code writes through a stale ES; see src/deploy/hwplan.c.)
 # app NAME MODULE SUBTYPE: the appliance OD_HOST_TMP/NAME.ova
 app() {
 	build "$T_TMP/$1" "$2"
