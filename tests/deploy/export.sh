@@ -12,13 +12,7 @@
 # Part 2 (two TCG boots of the real sample): boot an instance, export while
 # it runs (refused), stop, export, deploy and boot the export: the guest sees
 # the new defaults and what the first boot wrote to its disk.
-. "${top_srcdir:-.}/tests/cli/lib.sh"
-. "$top_srcdir/tests/deploy/deploylib.sh"
-command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
-command -v qemu-io >/dev/null || skip "qemu-io not installed (qemu-utils)"
-command -v python3 >/dev/null || skip "python3 not installed"
-O=$OVFDEPLOY
-case $O in /*) ;; *) O=$(pwd)/$O ;; esac
+. "${top_srcdir:-.}/tests/deploy/imglib.sh"
 out=${top_builddir:-$top_srcdir}/samples/out
 OVFDEPLOY=$O sh "$top_srcdir/samples/pack-tiny.sh" "$out" >"$T_TMP/pack.log" 2>&1
 rc=$?

@@ -7,13 +7,7 @@
 # machine's) is refused and the instance left as it was; a snapshot killed
 # before its rename is never listed and one killed after it is repaired;
 # a running instance is refused.
-. "${top_srcdir:-.}/tests/cli/lib.sh"
-. "$top_srcdir/tests/deploy/deploylib.sh"
-command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
-command -v qemu-io >/dev/null || skip "qemu-io not installed (qemu-utils)"
-command -v python3 >/dev/null || skip "python3 not installed"
-O=$OVFDEPLOY
-case $O in /*) ;; *) O=$(pwd)/$O ;; esac
+. "${top_srcdir:-.}/tests/deploy/imglib.sh"
 export OVFDEPLOY_HOME="$T_TMP/home"
 cd "$T_TMP" || exit 1
 holder=
@@ -218,6 +212,33 @@ OVFDEPLOY_TEST_SNAPSHOT_KILL=merging "$O" snapshot rm s1 late >/dev/null 2>&1
 	fail "a killed merge changed something"
 expect_exit 0 "revert to 'late' after the killed rm" -- "$O" revert s1 late
 [ "$(sum)" = "$D" ] && ok "'late' reads as it did" || fail "'late' changed"
+# 'next' is based on 'late': rm merges 'late' into it, its file and the size
+# its metadata records changing together.  Killed with the merged copy
+# beside it (merge-recorded) or just after the copy took its place (merged),
+# 'next' still validates and reads as it did, and the next command settles
+# its metadata.
+nmeta=$snaps/next/snapshot.meta
+for k in merge-recorded merged; do
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k "$O" snapshot rm s1 late >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "an rm killed at '$k' did not succeed" || fail "the '$k' kill hook did nothing"
+	grep -aq '^disk\.0\.merged=' "$nmeta" && ok "'next' records the merged size as its alternative ($k)" ||
+		fail "no alternative size in next's metadata at '$k'"
+	"$O" --json snapshots s1 >list.json
+	grep -q damaged list.json && fail "a snapshot reads as damaged after the '$k' kill: $(cat list.json)" ||
+		ok "no snapshot reads as damaged after the '$k' kill"
+	expect_exit 0 "revert to 'next' after the '$k' kill" -- "$O" revert s1 next
+	[ "$(sum)" = "$B" ] && ok "'next' reads as it did ($k)" || fail "'next' changed in the '$k' kill"
+	grep -aq '^disk\.0\.merged=' "$nmeta" && fail "the next command left the alternative size ($k)" ||
+		ok "the next command settled next's metadata ($k)"
+	ls -a "$snaps/next" | grep -q '^\.merge-' && fail "a merged copy is left beside next's disk ($k)" ||
+		ok "no merged copy is left ($k)"
+	expect_exit 0 "revert to 'late' after the '$k' kill" -- "$O" revert s1 late
+	[ "$(sum)" = "$D" ] && ok "'late' reads as it did ($k)" || fail "'late' changed ($k)"
+done
+expect_exit 0 "rm 'late' after the killed ones" -- "$O" snapshot rm s1 late
+expect_exit 0 "revert to 'next'" -- "$O" revert s1 next
+[ "$(sum)" = "$B" ] && ok "'next' reads as it did after the rm" || fail "'next' changed in the rm"
+D=$B
 
 # a running instance: whoever runs it holds a write lock on its pid file
 hold_pidfile "$inst/pid" ex
@@ -225,13 +246,70 @@ echo embedded >"$inst/running-backend"
 expect_exit 2 "a running embedded instance is refused" -- "$O" snapshot s1 r
 expect_grep "running embedded instance are not supported yet: stop it first, or use --backend qemu" "$T_TMP/err" \
 	"the error says what to do"
-expect_exit 2 "revert of a running instance is refused" -- "$O" revert s1 late
-expect_exit 2 "rm of the snapshot a running instance's disk is based on is refused" -- "$O" snapshot rm s1 late
+expect_exit 2 "revert of a running instance is refused" -- "$O" revert s1 next
+expect_exit 2 "rm of the snapshot a running instance's disk is based on is refused" -- "$O" snapshot rm s1 next
 expect_grep "is running: stop it first" "$T_TMP/err" "... saying it is running"
-[ -e "$snaps/late" ] && ok "the snapshot stays" || fail "the refused rm removed it"
+[ -e "$snaps/next" ] && ok "the snapshot stays" || fail "the refused rm removed it"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 rm -f "$inst/running-backend"
 [ "$(sum)" = "$D" ] && ok "refusals left the disk alone" || fail "a refusal changed the disk"
+
+# ---- a revert of two disks is all or nothing: killed before its journal
+# (revert-made) neither disk changed; killed with the journal written
+# (revert-journaled) or after the first disk's switch (revert-switching),
+# the next command finishes it: both disks as at the snapshot.
+mkdir app3 && cp app/tiny-disk1.vmdk app3/ && python3 - app/tiny.ovf app3/tiny.ovf <<'PY' &&
+import sys
+s = open(sys.argv[1]).read()
+s = s.replace('  </DiskSection>',
+              '  <Disk ovf:diskId="disk2" ovf:capacity="8" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n  </DiskSection>')
+s = s.replace('    </VirtualHardwareSection>', """      <Item>
+        <rasd:AddressOnParent>1</rasd:AddressOnParent>
+        <rasd:ElementName>Hard disk 2</rasd:ElementName>
+        <rasd:HostResource>ovf:/disk/disk2</rasd:HostResource>
+        <rasd:InstanceID>8</rasd:InstanceID>
+        <rasd:Parent>3</rasd:Parent>
+        <rasd:ResourceType>17</rasd:ResourceType>
+      </Item>
+    </VirtualHardwareSection>""")
+open(sys.argv[2], "w").write(s)
+PY
+	"$O" -q pack app3/tiny.ovf -o two.ova || fail "making the two-disk appliance"
+expect_exit 0 "deploy a two-disk instance" -- "$O" -q deploy two.ova --accept-eula --name m2
+m2=$OVFDEPLOY_HOME/instances/m2
+d0=$(ls "$m2"/*.qcow2 | head -1); d1=$(ls "$m2"/*.qcow2 | sed -n 2p)
+[ -n "$d1" ] && ok "it has two disks" || fail "no second disk: $(ls "$m2")"
+sumof() { _d=$d; d=$1; sum; d=$_d; }
+for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x21 1M 64K" "$f" >/dev/null || fail "write $f"; done
+S0=$(sumof "$d0"); S1=$(sumof "$d1")
+expect_exit 0 "snapshot the two disks" -- "$O" snapshot m2 two
+for k in revert-made revert-journaled revert-switching; do
+	for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x43 1M 64K" "$f" >/dev/null || fail "write $f"; done
+	N0=$(sumof "$d0"); N1=$(sumof "$d1")
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k "$O" revert m2 two >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "a revert killed at '$k' did not succeed" || fail "the '$k' kill hook did nothing"
+	expect_exit 0 "the next command after the '$k' kill" -- "$O" snapshot m2 "after-$k"
+	a0=$(sumof "$d0"); a1=$(sumof "$d1")
+	if [ $k = revert-made ]; then
+		[ "$a0" = "$N0" ] && [ "$a1" = "$N1" ] && ok "killed before its journal, the revert changed neither disk" ||
+			fail "a revert killed at '$k' changed a disk"
+	else
+		[ "$a0" = "$S0" ] && [ "$a1" = "$S1" ] && ok "killed at '$k', the revert is finished: both disks as at the snapshot" ||
+			fail "after a revert killed at '$k' the disks are not both as at the snapshot ($a0 $a1)"
+	fi
+	ls -a "$m2" "$m2/snapshots" | grep -q '^\.revert' && fail "a revert temporary or journal is left ($k)" ||
+		ok "no revert temporary or journal is left ($k)"
+done
+# start finishes an interrupted switch too, before anything reads the disks
+for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x65 1M 64K" "$f" >/dev/null || fail "write $f"; done
+OVFDEPLOY_TEST_SNAPSHOT_KILL=revert-switching "$O" revert m2 two >/dev/null 2>&1
+[ -e "$m2/snapshots/.revert" ] && ok "the killed switch left its journal" || fail "no journal after the killed switch"
+# (on QEMU, named by OVFDEPLOY_QEMU as a program that fails: nothing boots)
+sed -i "s/^backend=.*/backend=qemu/" "$m2/instance.conf"
+OVFDEPLOY_QEMU=/bin/false "$O" start m2 >/dev/null 2>&1
+[ ! -e "$m2/snapshots/.revert" ] && [ "$(sumof "$d0")" = "$S0" ] && [ "$(sumof "$d1")" = "$S1" ] &&
+	ok "start finished the switch: both disks as at the snapshot" || fail "start did not finish the interrupted revert"
+expect_exit 0 "rm the two-disk instance" -- "$O" rm m2
 
 # ---- a running machine on QEMU: the counting guest (count_guest.S) as its
 # firmware.  QEMU's vmdk driver blocks migration, so this instance's base
