@@ -60,24 +60,15 @@ mkdir v
 tar xOf "$ova" tiny-disk1.vmdk >v/tiny-disk1.vmdk
 truncate -s 64K v/tools.iso
 printf 'ovfdeploy export test CD' | dd of=v/tools.iso conv=notrunc 2>/dev/null
-python3 - "$srcdir/samples/tiny.ovf" v/tiny.ovf <<'EOF'
+ovf_add_disk2 "$srcdir/samples/tiny.ovf" v/tiny.ovf || fail "adding the second disk"
+python3 - v/tiny.ovf v/tiny.ovf <<'EOF'
 import sys
 s = open(sys.argv[1]).read()
 s = s.replace('<File ovf:id="file1" ovf:href="tiny-disk1.vmdk"/>',
               '<File ovf:id="file1" ovf:href="tiny-disk1.vmdk"/>\n    <File ovf:id="file2" ovf:href="tools.iso"/>')
-s = s.replace('  </DiskSection>',
-              '  <Disk ovf:diskId="disk2" ovf:capacity="8" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n  </DiskSection>')
 s = s.replace('    </ProductSection>',
               '      <Property ovf:key="secret" ovf:type="string" ovf:password="true" ovf:userConfigurable="true" ovf:value="changeme"/>\n    </ProductSection>')
 s = s.replace('    </VirtualHardwareSection>', '''      <Item>
-        <rasd:AddressOnParent>1</rasd:AddressOnParent>
-        <rasd:ElementName>Hard disk 2</rasd:ElementName>
-        <rasd:HostResource>ovf:/disk/disk2</rasd:HostResource>
-        <rasd:InstanceID>8</rasd:InstanceID>
-        <rasd:Parent>3</rasd:Parent>
-        <rasd:ResourceType>17</rasd:ResourceType>
-      </Item>
-      <Item>
         <rasd:AddressOnParent>1</rasd:AddressOnParent>
         <rasd:ElementName>CD/DVD drive 2</rasd:ElementName>
         <rasd:HostResource>ovf:/file/file2</rasd:HostResource>

@@ -258,26 +258,12 @@ rm -f "$inst/running-backend"
 # (revert-made) neither disk changed; killed with the journal written
 # (revert-journaled) or after the first disk's switch (revert-switching),
 # the next command finishes it: both disks as at the snapshot.
-mkdir app3 && cp app/tiny-disk1.vmdk app3/ && python3 - app/tiny.ovf app3/tiny.ovf <<'PY' &&
-import sys
-s = open(sys.argv[1]).read()
-s = s.replace('  </DiskSection>',
-              '  <Disk ovf:diskId="disk2" ovf:capacity="8" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n  </DiskSection>')
-s = s.replace('    </VirtualHardwareSection>', """      <Item>
-        <rasd:AddressOnParent>1</rasd:AddressOnParent>
-        <rasd:ElementName>Hard disk 2</rasd:ElementName>
-        <rasd:HostResource>ovf:/disk/disk2</rasd:HostResource>
-        <rasd:InstanceID>8</rasd:InstanceID>
-        <rasd:Parent>3</rasd:Parent>
-        <rasd:ResourceType>17</rasd:ResourceType>
-      </Item>
-    </VirtualHardwareSection>""")
-open(sys.argv[2], "w").write(s)
-PY
+mkdir app3 && cp app/tiny-disk1.vmdk app3/ && ovf_add_disk2 app/tiny.ovf app3/tiny.ovf &&
 	"$O" -q pack app3/tiny.ovf -o two.ova || fail "making the two-disk appliance"
 expect_exit 0 "deploy a two-disk instance" -- "$O" -q deploy two.ova --accept-eula --name m2
 m2=$OVFDEPLOY_HOME/instances/m2
-d0=$(ls "$m2"/*.qcow2 | head -1); d1=$(ls "$m2"/*.qcow2 | sed -n 2p)
+d0=$(sed -n 's/^disk\.0\.path=//p' "$m2/instance.conf")
+d1=$(sed -n 's/^disk\.1\.path=//p' "$m2/instance.conf")
 [ -n "$d1" ] && ok "it has two disks" || fail "no second disk: $(ls "$m2")"
 sumof() { _d=$d; d=$1; sum; d=$_d; }
 for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x21 1M 64K" "$f" >/dev/null || fail "write $f"; done
