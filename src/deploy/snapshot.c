@@ -29,12 +29,26 @@
  * Removing a snapshot others read through (the instance's disks, later
  * snapshots) first merges its data into each of them: a new image over the
  * removed one's backing, holding what either layer had, renamed over the
- * dependant (merge_into).
+ * dependant (merge_into).  A later snapshot's disk and the size its
+ * metadata records change together: the merged size is recorded as an
+ * alternative first, so a kill leaves either state valid (merge_frozen).
+ *
+ * Revert makes every new overlay under a temporary name, writes a journal,
+ * then renames them over the disks; the next snapshot command, or start,
+ * finishes a journaled switch: several disks revert all or not at all
+ * (revert_settle).  Every snapshot command first puts right what a killed
+ * one left (ctx_repair).
  *
  * A running instance: on QEMU, over QMP, the machine's state is migrated to
  * a file in the snapshot and its overlays copied while it is stopped
  * (kind "full"); revert starts QEMU again with -incoming from that file.
- * The embedded runner cannot save its state yet: refused. */
+ * The stop is recorded first, so that a machine a killed snapshot left
+ * paused is resumed by the next command (paused_settle).
+ * The embedded runner cannot save its state yet: refused.
+ *
+ * Tests only: OVFDEPLOY_TEST_SNAPSHOT_KILL=POINT makes the process SIGKILL
+ * itself at that named point (test_kill_point), so that the test suite can
+ * show what a kill there leaves; it is not for users. */
 #include "config.h"
 #include "deploy/deploy.h"
 #include "disk/disk.h"
@@ -380,7 +394,10 @@ static int fsync_path(const char *path, od_err *e)
 	return rc;
 }
 
-/* The test suite's way to kill a snapshot at a chosen point. */
+/* The test suite's way to kill a snapshot command at a chosen point
+ * (OVFDEPLOY_TEST_SNAPSHOT_KILL, for tests only): linked, before-rename,
+ * after-rename, stopped, saved (take); revert-made, revert-journaled,
+ * revert-switching (revert); merging, merge-recorded, merged (rm). */
 static void test_kill_point(const char *where)
 {
 	const char *k = getenv("OVFDEPLOY_TEST_SNAPSHOT_KILL");
