@@ -662,6 +662,14 @@ int deploy_snapshot_settle(struct instance *in, od_err *e)
 	return rc;
 }
 
+void deploy_snapshot_forget_pause(const struct instance *in)
+{
+	char *path = od_asprintf("%s/snapshots/" SNAP_PAUSED, in->dir);
+	if (path)
+		unlink(path);
+	free(path);
+}
+
 /* A snapshot of a running QEMU machine stops it for the save.  Killed
  * before its cont, it would leave the machine paused with nobody to resume
  * it; so the stop is recorded first (DIR/snapshots/.paused: QEMU's pid) and
@@ -864,14 +872,6 @@ static int paused_mark(struct snap_ctx *c, od_err *e)
 	return rc;
 }
 
-static void paused_unmark(struct snap_ctx *c)
-{
-	char *path = od_asprintf("%s/" SNAP_PAUSED, c->snaps);
-	if (path)
-		unlink(path);
-	free(path);
-}
-
 /* The running QEMU machine's state into DIR/state.mig and its disks into
  * copies in DIR, all at one instant: stop, migrate to the file (QEMU
  * flushes and lets go of its images when the migration completes), copy
@@ -941,9 +941,9 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 		if (deploy_qmp_exec(q, "cont", line, sizeof line, rc == 0 ? e : &ig) < 0)
 			rc = -1;
 		else
-			paused_unmark(c);
+			deploy_snapshot_forget_pause(&c->in);
 	} else if (marked) {
-		paused_unmark(c);
+		deploy_snapshot_forget_pause(&c->in);
 	}
 	if (rc == 0 && (rc = read_file_through(state, NULL, &m->state_bytes, &m->state_crc, e)) == 0) {
 		strcpy(m->state, SNAP_STATE);

@@ -373,6 +373,15 @@ for k in stopped saved; do
 done
 python3 -c 'import json,sys; t=sorted(x["tag"] for x in json.load(open(sys.argv[1]))["snapshots"]); assert t==["after-stopped","live"], t' "$T_TMP/out" &&
 	ok "the list holds 'live' and the one after the kill" || fail "the list: $(cat "$T_TMP/out")"
+# the user's pause or resume after such a kill is the user's choice: a
+# machine they keep paused is not resumed by the next snapshot command
+OVFDEPLOY_TEST_SNAPSHOT_KILL=saved "$O" snapshot q1 killed-again >/dev/null 2>&1
+expect_exit 2 "pause after the kill: the machine is paused already" -- "$O" pause q1
+expect_exit 0 "list after the user's pause" -- "$O" snapshots q1
+stalled && ok "the machine the user keeps paused stays paused" || fail "the listing resumed a machine the user paused"
+expect_exit 0 "the user resumes it" -- "$O" resume q1
+n=$(last_count "$log")
+wait_count_above "$log" $((n + 2)) && ok "it runs after the user's resume" || fail "it does not run after resume"
 wait_count_above "$log" $((after + 30)) || fail "q1 does not count on"
 later=$(last_count "$log")
 expect_exit 0 "revert the running machine" -- "$O" revert q1 live
