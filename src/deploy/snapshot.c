@@ -364,19 +364,29 @@ out:
 	return rc;
 }
 
+/* A small file written whole at path, crash-safe and synced (path NULL:
+ * out of memory making it). */
+static int write_whole(const char *path, int mode, const void *p, size_t n, od_err *e)
+{
+	od_atomic_file af;
+	int r = !path ? od_err_nomem(e) : od_atomic_open(&af, path, mode, e);
+	if (r == 0) {
+		if ((r = od_write_all(af.fd, p, n, path, e)) == 0)
+			r = od_atomic_commit(&af, e);
+		else
+			od_atomic_abort(&af);
+	}
+	return r;
+}
+
 /* DIR/snapshot.meta, crash-safe and synced. */
 static int meta_write(const char *dir, const struct snap_meta *m, od_err *e)
 {
 	od_buf mb = {0};
 	char *mpath = od_asprintf("%s/" SNAP_META, dir);
-	od_atomic_file af;
 	int r = !mpath ? od_err_nomem(e) : meta_encode(m, &mb, e);
-	if (r == 0 && (r = od_atomic_open(&af, mpath, 0400, e)) == 0) {
-		if ((r = od_write_all(af.fd, mb.data, mb.len, mpath, e)) == 0)
-			r = od_atomic_commit(&af, e);
-		else
-			od_atomic_abort(&af);
-	}
+	if (r == 0)
+		r = write_whole(mpath, 0400, mb.data, mb.len, e);
 	od_buf_free(&mb);
 	free(mpath);
 	return r;
@@ -629,14 +639,9 @@ static int revert_settle(const char *snaps, const struct vmspec *s, od_err *e)
 static int revert_journal(const char *snaps, const char *tag, od_err *e)
 {
 	char *j = od_asprintf("%s/" SNAP_REVERT_JOURNAL, snaps);
-	od_atomic_file af;
-	int rc = !j ? od_err_nomem(e) : od_atomic_open(&af, j, 0600, e);
-	if (rc == 0) {
-		if ((rc = od_write_all(af.fd, tag, strlen(tag), j, e)) == 0 && (rc = od_write_all(af.fd, "\n", 1, j, e)) == 0)
-			rc = od_atomic_commit(&af, e);
-		else
-			od_atomic_abort(&af);
-	}
+	char line[SNAP_TAG_MAX + 2];
+	int n = snprintf(line, sizeof line, "%s\n", tag);
+	int rc = write_whole(j, 0600, line, (size_t)n, e);
 	free(j);
 	return rc;
 }
@@ -860,14 +865,7 @@ static int paused_mark(struct snap_ctx *c, od_err *e)
 	char *path = od_asprintf("%s/" SNAP_PAUSED, c->snaps);
 	char buf[32];
 	int n = snprintf(buf, sizeof buf, "%ld\n", (long)instance_running_pid(&c->in));
-	od_atomic_file af;
-	int rc = !path ? od_err_nomem(e) : od_atomic_open(&af, path, 0600, e);
-	if (rc == 0) {
-		if ((rc = od_write_all(af.fd, buf, (size_t)n, path, e)) == 0)
-			rc = od_atomic_commit(&af, e);
-		else
-			od_atomic_abort(&af);
-	}
+	int rc = write_whole(path, 0600, buf, (size_t)n, e);
 	free(path);
 	return rc;
 }
