@@ -589,6 +589,20 @@ static char *revert_tmp_name(const char *path)
 	return od_asprintf("%.*s/" SNAP_REVERT_PREFIX "%s", (int)(sl - path), path, sl + 1);
 }
 
+/* A revert's new overlay that will not be used, and disk_create's own
+ * temporary of it (".NAME.XXXXXX.tmp") if a kill left one. */
+static void revert_tmp_drop(const char *tmp)
+{
+	unlink(tmp);
+	const char *sl = strrchr(tmp, '/');
+	char *dir = sl ? od_strndup(tmp, (size_t)(sl - tmp)) : od_strdup(".");
+	char *prefix = od_asprintf(".%s.", sl ? sl + 1 : tmp);
+	if (dir && prefix)
+		od_tmp_clean(dir, prefix, ".tmp");
+	free(prefix);
+	free(dir);
+}
+
 /* A revert's switch, rolled forward from its journal (DIR/snapshots/.revert,
  * written only once every new overlay was whole and synced under its
  * temporary name): each one still there is renamed over its disk (one
@@ -608,7 +622,7 @@ static int revert_settle(const char *snaps, const struct vmspec *s, od_err *e)
 		if (!tmp)
 			rc = od_err_nomem(e);
 		else if (!forward)
-			unlink(tmp);
+			revert_tmp_drop(tmp);
 		else if (rename(tmp, path) < 0 && errno != ENOENT)
 			rc = od_err_errno(e, errno, "cannot rename %s to %s", tmp, path);
 		else if (i == 0)
