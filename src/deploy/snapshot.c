@@ -42,8 +42,9 @@
  * A running instance: on QEMU, over QMP, the machine's state is migrated to
  * a file in the snapshot and its overlays copied while it is stopped
  * (kind "full"); revert starts QEMU again with -incoming from that file.
- * The stop is recorded first, so that a machine a killed snapshot left
- * paused is resumed by the next command (paused_settle).
+ * A watchdog process resumes the machine should the snapshot die between
+ * stop and cont; the stop is also recorded first, so that if both die the
+ * next command resumes it (paused_settle).
  * The embedded runner cannot save its state yet: refused.
  *
  * Tests only: OVFDEPLOY_TEST_SNAPSHOT_KILL=POINT makes the process SIGKILL
@@ -63,6 +64,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -406,13 +408,24 @@ static int fsync_path(const char *path, od_err *e)
 
 /* The test suite's way to kill a snapshot command at a chosen point
  * (OVFDEPLOY_TEST_SNAPSHOT_KILL, for tests only): linked, before-rename,
- * after-rename, stopped, saved (take); revert-made, revert-journaled,
- * revert-switching (revert); merging, merge-recorded, merged (rm). */
+ * after-rename, stopped, saved (take; "stopped,watchdog" and
+ * "saved,watchdog" kill the watchdog first); revert-made,
+ * revert-journaled, revert-switching (revert); merging, merge-recorded,
+ * merged (rm). */
+static pid_t test_watchdog; /* save_running's watchdog, for ",watchdog" */
+
 static void test_kill_point(const char *where)
 {
 	const char *k = getenv("OVFDEPLOY_TEST_SNAPSHOT_KILL");
-	if (k && !strcmp(k, where))
-		raise(SIGKILL);
+	size_t n = strlen(where);
+	if (!k || strncmp(k, where, n) != 0)
+		return;
+	/* "POINT,watchdog": the watchdog dies too, as when both are killed */
+	if (!strcmp(k + n, ",watchdog") && test_watchdog > 0)
+		kill(test_watchdog, SIGKILL);
+	else if (k[n])
+		return;
+	raise(SIGKILL);
 }
 
 /* An instance being worked on: loaded, stopped (a read lock on its pid
@@ -884,6 +897,74 @@ static int paused_mark(struct snap_ctx *c, od_err *e)
 	return rc;
 }
 
+/* The watchdog of a stopped machine: a child that resumes it should this
+ * process die between the stop and the cont (killed, crashed).  It waits
+ * on a pipe whose write end only this process holds: end of file without
+ * the "done" byte means this process is gone, and the child then does
+ * what the next command would (paused_settle, under the snapshots lock).
+ * It leaves this process's session, so a Ctrl-C that kills a snapshot
+ * does not kill it too; the pause record covers the case where both die.
+ * Best effort: without a pipe or a fork the record alone remains. */
+struct watchdog {
+	pid_t pid;
+	int fd;
+};
+
+static void watchdog_start(struct snap_ctx *c, struct watchdog *w)
+{
+	int p[2];
+	w->pid = -1;
+	w->fd = -1;
+	if (pipe(p) < 0)
+		return;
+	fcntl(p[1], F_SETFD, FD_CLOEXEC); /* no program this process starts holds it */
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* nothing of the parent's may outlive it here: its locks (the
+		 * snapshots directory, the temporary) go with it */
+		long max = sysconf(_SC_OPEN_MAX);
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			if (fd != p[0])
+				close(fd);
+		setsid();
+		char b;
+		ssize_t n;
+		do
+			n = read(p[0], &b, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1)
+			_exit(0);
+		int fd = open(c->snaps, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		od_err ig;
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0)
+			paused_settle(c->snaps, &c->in, &ig);
+		_exit(0);
+	}
+	close(p[0]);
+	w->pid = test_watchdog = pid;
+	w->fd = p[1];
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (w->fd >= 0) {
+		ssize_t n;
+		do
+			n = write(w->fd, "d", 1);
+		while (n < 0 && errno == EINTR);
+		close(w->fd);
+	}
+	if (w->pid > 0)
+		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	test_watchdog = 0;
+}
+
 /* The running QEMU machine's state into DIR/state.mig and its disks into
  * copies in DIR, all at one instant: stop, migrate to the file (QEMU
  * flushes and lets go of its images when the migration completes), copy
@@ -906,8 +987,11 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 	}
 	/* recorded before the stop: a kill from here to the cont leaves the
 	 * record for the next command to resume the machine (paused_settle) */
-	if (rc == 0 && !was_paused && (rc = paused_mark(c, e)) == 0)
+	struct watchdog wd = {.pid = -1, .fd = -1};
+	if (rc == 0 && !was_paused && (rc = paused_mark(c, e)) == 0) {
 		marked = true;
+		watchdog_start(c, &wd);
+	}
 	if (rc == 0 && (rc = deploy_qmp_exec(q, "stop", line, sizeof line, e)) == 0)
 		stopped = true;
 	test_kill_point("stopped");
@@ -957,6 +1041,7 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 	} else if (marked) {
 		deploy_snapshot_forget_pause(&c->in);
 	}
+	watchdog_stop(&wd);
 	if (rc == 0 && (rc = read_file_through(state, NULL, &m->state_bytes, &m->state_crc, e)) == 0) {
 		strcpy(m->state, SNAP_STATE);
 		if (m->state_bytes == 0)

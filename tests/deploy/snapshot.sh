@@ -350,22 +350,34 @@ wait_count_above "$log" $((after + 2)) && ok "it runs on after the snapshot ($be
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["snapshots"]; assert len(s)==1 and s[0]["kind"]=="full" and s[0]["backend"]=="qemu", s' list.json &&
 	ok "it is listed as a full snapshot" || fail "the list: $(cat list.json)"
 # a snapshot killed while QEMU is stopped for it (just after the stop, and
-# with the state saved) leaves the machine paused; the next command
-# (a snapshot, which without the record would take the machine for one its
-# user paused and leave it so; a listing) notices and resumes it, and the
+# with the state saved): its watchdog resumes the machine at once, and the
 # killed snapshot is never listed
 stalled() { n=$(last_count "$log"); sleep 1; [ "$(last_count "$log")" = "$n" ]; }
 for k in stopped saved; do
 	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k "$O" snapshot q1 "killed-$k" >/dev/null 2>&1
 	[ $? -ne 0 ] && ok "a running snapshot killed at '$k' did not succeed" || fail "the '$k' kill hook did nothing"
-	stalled && ok "the kill at '$k' left the machine paused" || fail "the machine counts on after the '$k' kill"
+	n=$(last_count "$log")
+	wait_count_above "$log" $((n + 2)) && ok "the watchdog resumed the machine after the '$k' kill" ||
+		fail "the machine stays paused after the '$k' kill"
+	[ ! -e "$qi/snapshots/.paused" ] && ok "the pause record is gone ($k)" || fail "the pause record is left ($k)"
+	"$O" --json snapshots q1 | grep -q "killed-$k" && fail "the killed snapshot is listed" ||
+		ok "the killed snapshot is not listed ($k)"
+done
+# the watchdog killed too: the machine stays paused until the next command
+# (a snapshot, which without the record would take the machine for one its
+# user paused and leave it so; a listing) notices and resumes it
+for k in stopped saved; do
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k,watchdog "$O" snapshot q1 "killed2-$k" >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "a running snapshot killed at '$k' with its watchdog did not succeed" ||
+		fail "the '$k,watchdog' kill hook did nothing"
+	stalled && ok "the kill at '$k' left the machine paused" || fail "the machine counts on after the '$k,watchdog' kill"
 	if [ $k = saved ]; then
 		expect_exit 0 "list after the '$k' kill" -- "$O" --json snapshots q1
 	else
 		expect_exit 0 "snapshot after the '$k' kill" -- "$O" --json snapshot q1 "after-$k"
 		"$O" --json snapshots q1 >"$T_TMP/out"
 	fi
-	grep -q "killed-$k" "$T_TMP/out" && fail "the killed snapshot is listed" || ok "the killed snapshot is not listed ($k)"
+	grep -q "killed2-$k" "$T_TMP/out" && fail "the killed snapshot is listed" || ok "the killed snapshot is not listed ($k)"
 	n=$(last_count "$log")
 	wait_count_above "$log" $((n + 2)) && ok "the next command resumed the machine ($k)" ||
 		fail "the machine stays paused after the next command ($k)"
@@ -375,7 +387,7 @@ python3 -c 'import json,sys; t=sorted(x["tag"] for x in json.load(open(sys.argv[
 	ok "the list holds 'live' and the one after the kill" || fail "the list: $(cat "$T_TMP/out")"
 # the user's pause or resume after such a kill is the user's choice: a
 # machine they keep paused is not resumed by the next snapshot command
-OVFDEPLOY_TEST_SNAPSHOT_KILL=saved "$O" snapshot q1 killed-again >/dev/null 2>&1
+OVFDEPLOY_TEST_SNAPSHOT_KILL=saved,watchdog "$O" snapshot q1 killed-again >/dev/null 2>&1
 expect_exit 2 "pause after the kill: the machine is paused already" -- "$O" pause q1
 expect_exit 0 "list after the user's pause" -- "$O" snapshots q1
 stalled && ok "the machine the user keeps paused stays paused" || fail "the listing resumed a machine the user paused"
