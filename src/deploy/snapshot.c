@@ -76,9 +76,11 @@
  *  24  4  CRC32C of bytes 0..23
  * then per section: u32 type, u32 length, u32 CRC32C of the payload, the
  * payload.  Section SNAP_SEC_INFO is "key=value\n" text (tag, created,
- * kind, backend, instance, disks, disk.N.file, disk.N.bytes).  Unknown
- * section types are skipped (their CRC still checked), so a later version
- * may add some without bumping the version. */
+ * kind, backend, instance, disks, disk.N.file, disk.N.bytes, and while a
+ * removal merges into the disk disk.N.merged; for a running machine's
+ * state.file, state.bytes, state.crc32c, paused).  Unknown keys and
+ * section types are skipped (a section's CRC still checked), so a later
+ * version may add some without bumping the version. */
 #define SNAP_MAGIC "ODSNAPSH"
 #define SNAP_VERSION 1u
 #define SNAP_HDR 28u
