@@ -644,9 +644,9 @@ static int revert_settle(const char *snaps, const struct vmspec *s, od_err *e)
 			test_kill_point("revert-switching");
 		free(tmp);
 	}
-	/* the disks' directory (the instance's) holds the renames */
-	if (rc == 0 && forward && s->ndisks) {
-		char *d = od_strdup(s->disks[0].path);
+	/* the disks' directories (the instance's) hold the renames */
+	for (size_t i = 0; rc == 0 && forward && i < s->ndisks; i++) {
+		char *d = od_strdup(s->disks[i].path);
 		char *sl = d ? strrchr(d, '/') : NULL;
 		if (sl)
 			*sl = 0;
