@@ -17,9 +17,11 @@ static void snapshot_usage(FILE *f)
 		"Snapshot a stopped instance's disks under TAG (default: snap-YYYYMMDD-HHMMSS,\n"
 		"in UTC): its current qcow2 overlays are frozen into the snapshot and the\n"
 		"instance goes on with fresh overlays over them.  'snapshot rm' removes one;\n"
-		"a snapshot the instance's current disks or another snapshot are based on is\n"
-		"refused (revert elsewhere, or remove the later snapshot first).\n"
-		"A running instance is refused: stop it first.  Tags: letters, digits, '.',\n"
+		"what the instance's disks (stopped) or later snapshots read of it is merged\n"
+		"into them first, and a removal killed part way leaves every snapshot valid.\n"
+		"A running QEMU instance is saved whole (RAM, devices, disks); a running\n"
+		"embedded one is refused: stop it first.  A snapshot killed part way is never\n"
+		"listed, and a machine it had stopped is resumed.  Tags: letters, digits, '.',\n"
 		"'_' and '-', not starting with '.' or '-', at most 64 characters.\n");
 }
 static void snapshots_usage(FILE *f)
@@ -36,7 +38,9 @@ static void revert_usage(FILE *f)
 		"Usage: ovfdeploy revert [--json] NAME TAG\n"
 		"Put a stopped instance's disks back as they were at snapshot TAG: what was\n"
 		"written since is discarded.  The snapshot stays, and can be reverted to again.\n"
-		"A damaged snapshot is refused and the instance left as it was.\n");
+		"A damaged snapshot is refused and the instance left as it was.  A revert\n"
+		"killed part way is finished by the next snapshot command or start: the\n"
+		"disks change all together or not at all.\n");
 }
 
 /* Parse the common options; the operands are left at argv[optind..]. */

@@ -1225,6 +1225,8 @@ int deploy_start(struct instance *in, bool foreground, int *guest_status, char *
 	if (exporter)
 		return od_err_set(e, OD_E_USAGE, "instance '%s' is being exported (process %d): start it when that is done",
 				  in->name, (int)exporter);
+	if (deploy_snapshot_settle(in, e) < 0)
+		return -1;
 	/* Every disk and the files behind it must be there: a package moved
 	 * or deleted after deploy would otherwise surface as QEMU's "Could
 	 * not open backing file", or the runner's, with no way out named. */

@@ -583,5 +583,12 @@ int deploy_snapshot_revert(const char *name, const char *tag, od_err *e);
 /* What depends on the snapshot (the instance's disks, which must then be
  * stopped, and later snapshots) gets its data merged in first. */
 int deploy_snapshot_remove(const char *name, const char *tag, od_err *e);
+/* Finish a revert that was killed while switching the instance's disks
+ * (its journal is there): start calls this so that a machine never boots
+ * on half the disks of a snapshot.  Nothing to do is the usual case. */
+int deploy_snapshot_settle(struct instance *in, od_err *e);
+/* pause/resume: the user has decided whether the machine runs, so a pause
+ * a killed snapshot left is no longer resumed by the next snapshot command. */
+void deploy_snapshot_forget_pause(const struct instance *in);
 
 #endif

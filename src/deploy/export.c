@@ -458,6 +458,9 @@ int deploy_export(const char *name, const char *out, const struct deploy_export_
 	}
 	if ((lockfd = lock_stopped(&x.in, e)) < 0)
 		goto out;
+	/* the disks as a revert killed while switching them meant them */
+	if (deploy_snapshot_settle(&x.in, e) < 0)
+		goto out;
 	char *dp = od_asprintf("%s/descriptor.ovf", x.in.dir);
 	if (!dp) {
 		od_err_nomem(e);

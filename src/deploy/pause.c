@@ -195,8 +195,9 @@ static int query_paused(struct qmp *q, bool *paused, od_err *e)
 	json_word(line, "status", status, sizeof status);
 	if (!status[0])
 		return od_err_set(e, OD_E_IO, "%s: query-status: no status in the reply", q->path);
-	/* QEMU: "paused" after stop; "suspended" is the guest's own S3 sleep */
-	*paused = !strcmp(status, "paused");
+	/* QEMU: "paused" after stop, "postmigrate" after a migration (a
+	 * snapshot's save) until cont; "suspended" is the guest's own S3 sleep */
+	*paused = !strcmp(status, "paused") || !strcmp(status, "postmigrate");
 	return 0;
 }
 
@@ -234,6 +235,9 @@ static int set_paused(struct instance *in, bool want_paused, od_err *e)
 	bool paused = false;
 	char line[1024];
 	int rc = query_paused(&q, &paused, e);
+	/* the user decides now: a pause a killed snapshot left is theirs */
+	if (rc == 0)
+		deploy_snapshot_forget_pause(in);
 	if (rc == 0 && paused == want_paused)
 		rc = od_err_set(e, OD_E_USAGE, want_paused ? "instance '%s' is paused already (resume it with 'ovfdeploy resume %s')"
 							    : "instance '%s' is not paused (it is running)",

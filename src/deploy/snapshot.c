@@ -29,12 +29,27 @@
  * Removing a snapshot others read through (the instance's disks, later
  * snapshots) first merges its data into each of them: a new image over the
  * removed one's backing, holding what either layer had, renamed over the
- * dependant (merge_into).
+ * dependant (merge_into).  A later snapshot's disk and the size its
+ * metadata records change together: the merged size is recorded as an
+ * alternative first, so a kill leaves either state valid (merge_frozen).
+ *
+ * Revert makes every new overlay under a temporary name, writes a journal,
+ * then renames them over the disks; the next snapshot command, or start,
+ * finishes a journaled switch: several disks revert all or not at all
+ * (revert_settle).  Every snapshot command first puts right what a killed
+ * one left (ctx_repair).
  *
  * A running instance: on QEMU, over QMP, the machine's state is migrated to
  * a file in the snapshot and its overlays copied while it is stopped
  * (kind "full"); revert starts QEMU again with -incoming from that file.
- * The embedded runner cannot save its state yet: refused. */
+ * A watchdog process resumes the machine should the snapshot die between
+ * stop and cont; the stop is also recorded first, so that if both die the
+ * next command resumes it (paused_settle).
+ * The embedded runner cannot save its state yet: refused.
+ *
+ * Tests only: OVFDEPLOY_TEST_SNAPSHOT_KILL=POINT makes the process SIGKILL
+ * itself at that named point (test_kill_point), so that the test suite can
+ * show what a kill there leaves; it is not for users. */
 #include "config.h"
 #include "deploy/deploy.h"
 #include "disk/disk.h"
@@ -49,6 +64,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,9 +76,11 @@
  *  24  4  CRC32C of bytes 0..23
  * then per section: u32 type, u32 length, u32 CRC32C of the payload, the
  * payload.  Section SNAP_SEC_INFO is "key=value\n" text (tag, created,
- * kind, backend, instance, disks, disk.N.file, disk.N.bytes).  Unknown
- * section types are skipped (their CRC still checked), so a later version
- * may add some without bumping the version. */
+ * kind, backend, instance, disks, disk.N.file, disk.N.bytes, and while a
+ * removal merges into the disk disk.N.merged; for a running machine's
+ * state.file, state.bytes, state.crc32c, paused).  Unknown keys and
+ * section types are skipped (a section's CRC still checked), so a later
+ * version may add some without bumping the version. */
 #define SNAP_MAGIC "ODSNAPSH"
 #define SNAP_VERSION 1u
 #define SNAP_HDR 28u
@@ -72,6 +90,10 @@
 #define SNAP_META "snapshot.meta"
 #define SNAP_TMP_PREFIX ".tmp-"
 #define SNAP_RM_PREFIX ".rm-"
+#define SNAP_MERGE_PREFIX ".merge-"     /* a merged disk beside the one it replaces */
+#define SNAP_REVERT_PREFIX ".revert-"   /* a revert's new overlay beside the disk */
+#define SNAP_REVERT_JOURNAL ".revert"   /* in DIR/snapshots: a revert switching */
+#define SNAP_PAUSED ".paused"           /* in DIR/snapshots: QEMU stopped for a save */
 #define SNAP_TAG_MAX 64
 
 /* ---- CRC32C (Castagnoli, reflected 0x82f63b78) ---------------------------- */
@@ -129,6 +151,9 @@ struct snap_meta {
 	size_t ndisks;
 	char file[VMSPEC_MAX_DISKS][32];
 	uint64_t bytes[VMSPEC_MAX_DISKS];
+	/* non-zero while snapshot rm replaces the disk with a merged copy of
+	 * this size (disk.N.merged): either size is the snapshot's own */
+	uint64_t merged[VMSPEC_MAX_DISKS];
 	/* kind "full": the machine's state (QEMU's migration stream) */
 	char state[32];
 	uint64_t state_bytes;
@@ -157,9 +182,12 @@ static int meta_encode(const struct snap_meta *m, od_buf *out, od_err *e)
 	od_buf t = {0};
 	int rc = od_buf_printf(&t, "tag=%s\ncreated=%lld\nkind=%s\nbackend=%s\ninstance=%s\ndisks=%zu\n", m->tag,
 			       m->created, m->kind, m->backend, m->instance, m->ndisks);
-	for (size_t i = 0; i < m->ndisks; i++)
+	for (size_t i = 0; i < m->ndisks; i++) {
 		rc |= od_buf_printf(&t, "disk.%zu.file=%s\ndisk.%zu.bytes=%llu\n", i, m->file[i], i,
 				    (unsigned long long)m->bytes[i]);
+		if (m->merged[i])
+			rc |= od_buf_printf(&t, "disk.%zu.merged=%llu\n", i, (unsigned long long)m->merged[i]);
+	}
 	if (m->state[0])
 		rc |= od_buf_printf(&t, "state.file=%s\nstate.bytes=%llu\nstate.crc32c=%08x\npaused=%d\n", m->state,
 				    (unsigned long long)m->state_bytes, m->state_crc, m->paused);
@@ -228,11 +256,15 @@ static int meta_field(struct snap_meta *m, const char *key, const char *val, con
 			if (!*val || strlen(val) >= sizeof m->file[i] || strchr(val, '/') || val[0] == '.')
 				return od_err_set(e, OD_E_INVALID, "%s: bad disk file name '%s'", path, val);
 			strcpy(m->file[i], val);
-		} else if (!strcmp(end, ".bytes")) {
+		} else if (!strcmp(end, ".bytes") || !strcmp(end, ".merged")) {
+			bool merged = end[1] == 'm';
 			unsigned long long v = strtoull(val, &end, 10);
 			if (errno || *end || end == val)
 				return od_err_set(e, OD_E_INVALID, "%s: bad disk size '%s'", path, val);
-			m->bytes[i] = v;
+			if (merged)
+				m->merged[i] = v;
+			else
+				m->bytes[i] = v;
 		}
 	} else if (!strcmp(key, "tag") || !strcmp(key, "kind") || !strcmp(key, "backend") || !strcmp(key, "instance"))
 		return od_err_set(e, OD_E_INVALID, "%s: bad %s '%.40s'", path, key, val);
@@ -336,19 +368,29 @@ out:
 	return rc;
 }
 
+/* A small file written whole at path, crash-safe and synced (path NULL:
+ * out of memory making it). */
+static int write_whole(const char *path, int mode, const void *p, size_t n, od_err *e)
+{
+	od_atomic_file af;
+	int r = !path ? od_err_nomem(e) : od_atomic_open(&af, path, mode, e);
+	if (r == 0) {
+		if ((r = od_write_all(af.fd, p, n, path, e)) == 0)
+			r = od_atomic_commit(&af, e);
+		else
+			od_atomic_abort(&af);
+	}
+	return r;
+}
+
 /* DIR/snapshot.meta, crash-safe and synced. */
 static int meta_write(const char *dir, const struct snap_meta *m, od_err *e)
 {
 	od_buf mb = {0};
 	char *mpath = od_asprintf("%s/" SNAP_META, dir);
-	od_atomic_file af;
 	int r = !mpath ? od_err_nomem(e) : meta_encode(m, &mb, e);
-	if (r == 0 && (r = od_atomic_open(&af, mpath, 0400, e)) == 0) {
-		if ((r = od_write_all(af.fd, mb.data, mb.len, mpath, e)) == 0)
-			r = od_atomic_commit(&af, e);
-		else
-			od_atomic_abort(&af);
-	}
+	if (r == 0)
+		r = write_whole(mpath, 0400, mb.data, mb.len, e);
 	od_buf_free(&mb);
 	free(mpath);
 	return r;
@@ -366,12 +408,26 @@ static int fsync_path(const char *path, od_err *e)
 	return rc;
 }
 
-/* The test suite's way to kill a snapshot at a chosen point. */
+/* The test suite's way to kill a snapshot command at a chosen point
+ * (OVFDEPLOY_TEST_SNAPSHOT_KILL, for tests only): linked, before-rename,
+ * after-rename, stopped, saved (take; "stopped,watchdog" and
+ * "saved,watchdog" kill the watchdog first); revert-made,
+ * revert-journaled, revert-switching (revert); merging, merge-recorded,
+ * merged (rm). */
+static pid_t test_watchdog; /* save_running's watchdog, for ",watchdog" */
+
 static void test_kill_point(const char *where)
 {
 	const char *k = getenv("OVFDEPLOY_TEST_SNAPSHOT_KILL");
-	if (k && !strcmp(k, where))
-		raise(SIGKILL);
+	size_t n = strlen(where);
+	if (!k || strncmp(k, where, n) != 0)
+		return;
+	/* "POINT,watchdog": the watchdog dies too, as when both are killed */
+	if (!strcmp(k + n, ",watchdog") && test_watchdog > 0)
+		kill(test_watchdog, SIGKILL);
+	else if (k[n])
+		return;
+	raise(SIGKILL);
 }
 
 /* An instance being worked on: loaded, stopped (a read lock on its pid
@@ -499,16 +555,216 @@ static int fresh_overlay(const char *path, const char *backing, od_err *e)
 	return rc;
 }
 
-/* Repair what a snapshot killed after its rename left: a disk of the
- * instance that is still the same file as a snapshot's frozen disk gets a
- * fresh overlay over it.  Also removes temporaries nobody holds. */
+/* ---- what a killed command left, put right by the next one ----------------- */
+
+/* A snapshot's disk with a size recorded as the alternative (disk.N.merged:
+ * a removal merging into it was killed): the size it has now becomes the
+ * recorded one, and a merged copy never renamed into place goes. */
+static int settle_merged(const char *odir, const struct vmspec *s, od_err *e)
+{
+	for (size_t i = 0; i < s->ndisks; i++) {
+		char *bn = disk_base_name(s->disks[i].path);
+		char *left = bn ? od_asprintf("%s/" SNAP_MERGE_PREFIX "%s", odir, bn) : NULL;
+		char *atmp = bn ? od_asprintf("." SNAP_MERGE_PREFIX "%s.", bn) : NULL;
+		if (left)
+			unlink(left);
+		if (atmp)
+			od_tmp_clean(odir, atmp, ".tmp"); /* disk_create's own temporary of it */
+		free(atmp);
+		free(left);
+		free(bn);
+	}
+	struct snap_meta m;
+	if (meta_read(odir, &m, NULL) < 0)
+		return 0; /* damaged: listed as such, refused when used */
+	bool any = false;
+	for (size_t i = 0; i < m.ndisks; i++) {
+		if (!m.merged[i])
+			continue;
+		char *f = od_asprintf("%s/%s", odir, m.file[i]);
+		struct stat st;
+		if (!f)
+			return od_err_nomem(e);
+		if (stat(f, &st) == 0 && (uint64_t)st.st_size == m.merged[i])
+			m.bytes[i] = m.merged[i];
+		m.merged[i] = 0;
+		any = true;
+		free(f);
+	}
+	return any ? meta_write(odir, &m, e) : 0;
+}
+
+/* DIR/.revert-NAME: a revert's new overlay for the instance disk DIR/NAME,
+ * beside it so that a rename puts it in place. */
+static char *revert_tmp_name(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	if (!sl)
+		return od_asprintf(SNAP_REVERT_PREFIX "%s", path);
+	return od_asprintf("%.*s/" SNAP_REVERT_PREFIX "%s", (int)(sl - path), path, sl + 1);
+}
+
+/* A revert's new overlay that will not be used, and disk_create's own
+ * temporary of it (".NAME.XXXXXX.tmp") if a kill left one. */
+static void revert_tmp_drop(const char *tmp)
+{
+	unlink(tmp);
+	const char *sl = strrchr(tmp, '/');
+	char *dir = sl ? od_strndup(tmp, (size_t)(sl - tmp)) : od_strdup(".");
+	char *prefix = od_asprintf(".%s.", sl ? sl + 1 : tmp);
+	if (dir && prefix)
+		od_tmp_clean(dir, prefix, ".tmp");
+	free(prefix);
+	free(dir);
+}
+
+/* A revert's switch, rolled forward from its journal (DIR/snapshots/.revert,
+ * written only once every new overlay was whole and synced under its
+ * temporary name): each one still there is renamed over its disk (one
+ * already renamed is gone), then the journal goes.  Without a journal the
+ * revert had not begun to change anything: its temporaries go.  So a
+ * revert of several disks killed at any point ends all done or not at all. */
+static int revert_settle(const char *snaps, const struct vmspec *s, od_err *e)
+{
+	char *j = od_asprintf("%s/" SNAP_REVERT_JOURNAL, snaps);
+	if (!j)
+		return od_err_nomem(e);
+	bool forward = access(j, F_OK) == 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < s->ndisks; i++) {
+		const char *path = s->disks[i].path;
+		char *tmp = revert_tmp_name(path);
+		if (!tmp)
+			rc = od_err_nomem(e);
+		else if (!forward)
+			revert_tmp_drop(tmp);
+		else if (rename(tmp, path) < 0 && errno != ENOENT)
+			rc = od_err_errno(e, errno, "cannot rename %s to %s", tmp, path);
+		else if (i == 0)
+			test_kill_point("revert-switching");
+		free(tmp);
+	}
+	/* the disks' directories (the instance's) hold the renames */
+	for (size_t i = 0; rc == 0 && forward && i < s->ndisks; i++) {
+		char *d = od_strdup(s->disks[i].path);
+		char *sl = d ? strrchr(d, '/') : NULL;
+		if (sl)
+			*sl = 0;
+		rc = !d ? od_err_nomem(e) : sl ? fsync_path(d, e) : 0;
+		free(d);
+	}
+	if (rc == 0 && forward && unlink(j) < 0)
+		rc = od_err_errno(e, errno, "%s", j);
+	if (rc == 0 && forward)
+		rc = fsync_path(snaps, e);
+	free(j);
+	if (rc < 0)
+		od_err_prefix(e, "finishing an interrupted revert");
+	return rc;
+}
+
+/* The journal of a revert whose new overlays are all made: from here on
+ * it is finished, if need be by the next command (revert_settle). */
+static int revert_journal(const char *snaps, const char *tag, od_err *e)
+{
+	char *j = od_asprintf("%s/" SNAP_REVERT_JOURNAL, snaps);
+	char line[SNAP_TAG_MAX + 2];
+	int n = snprintf(line, sizeof line, "%s\n", tag);
+	int rc = write_whole(j, 0600, line, (size_t)n, e);
+	free(j);
+	return rc;
+}
+
+int deploy_snapshot_settle(struct instance *in, od_err *e)
+{
+	char *snaps = od_asprintf("%s/snapshots", in->dir);
+	char *j = snaps ? od_asprintf("%s/" SNAP_REVERT_JOURNAL, snaps) : NULL;
+	int rc = j ? 0 : od_err_nomem(e);
+	if (rc == 0 && access(j, F_OK) == 0) {
+		int fd = open(snaps, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			rc = od_err_errno(e, errno, "%s", snaps);
+		else if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			rc = od_err_set(e, OD_E_USAGE, "instance '%s': a snapshot command is working on it", in->name);
+		else
+			rc = revert_settle(snaps, &in->spec, e);
+		if (fd >= 0)
+			close(fd);
+	}
+	free(j);
+	free(snaps);
+	return rc;
+}
+
+void deploy_snapshot_forget_pause(const struct instance *in)
+{
+	char *path = od_asprintf("%s/snapshots/" SNAP_PAUSED, in->dir);
+	if (path)
+		unlink(path);
+	free(path);
+}
+
+/* A snapshot of a running QEMU machine stops it for the save.  Killed
+ * before its cont, it would leave the machine paused with nobody to resume
+ * it; so the stop is recorded first (DIR/snapshots/.paused: QEMU's pid) and
+ * the record removed after the cont.  Whoever next holds the snapshots
+ * lock finds a record left and, if that same QEMU still runs, cancels a
+ * migration left going and resumes the machine. */
+static int paused_settle(const char *snaps, const struct instance *in, od_err *e)
+{
+	char *path = od_asprintf("%s/" SNAP_PAUSED, snaps), *data = NULL;
+	size_t len;
+	int rc = 0;
+	if (!path)
+		return od_err_nomem(e);
+	if (od_read_file(path, 64, &data, &len, NULL) < 0) {
+		free(path);
+		return 0;
+	}
+	long pid = strtol(data, NULL, 10);
+	char be[32] = "";
+	deploy_running_backend(in, be, sizeof be);
+	if (pid > 0 && instance_running_pid(in) == (pid_t)pid && !strncmp(be, "qemu", 4) && in->spec.control_socket) {
+		struct deploy_qmp *q;
+		char line[1024], status[32] = "";
+		od_err ig;
+		rc = deploy_qmp_open(&q, in->spec.control_socket, e);
+		if (rc == 0) {
+			deploy_qmp_exec(q, "migrate_cancel", line, sizeof line, &ig);
+			rc = deploy_qmp_exec(q, "query-status", line, sizeof line, e);
+			if (rc == 0)
+				deploy_qmp_word(line, "status", status, sizeof status);
+			if (rc == 0 && strcmp(status, "running") != 0)
+				rc = deploy_qmp_exec(q, "cont", line, sizeof line, e);
+			deploy_qmp_close(q);
+		}
+		if (rc < 0)
+			od_err_prefix(e, "instance '%s' was left paused by a snapshot that did not finish; resuming it", in->name);
+	}
+	if (rc == 0)
+		unlink(path);
+	free(data);
+	free(path);
+	return rc;
+}
+
+/* Put right what a killed snapshot command left (every snapshot command
+ * does this first, holding the snapshots lock): a machine left paused
+ * resumed, a revert's switch finished, merged sizes settled, temporaries
+ * nobody holds removed, and a disk of the instance that is still the same
+ * file as a snapshot's frozen disk (a snapshot killed after its rename)
+ * given a fresh overlay over it. */
 static int ctx_repair(struct snap_ctx *c, od_err *e)
 {
+	if (paused_settle(c->snaps, &c->in, e) < 0)
+		return -1;
 	od_tmp_clean(c->snaps, SNAP_TMP_PREFIX, "");
 	od_tmp_clean(c->snaps, SNAP_RM_PREFIX, "");
 	if (c->running)
 		return 0; /* its disks are the machine's now: repaired when stopped */
 	const struct vmspec *s = &c->in.spec;
+	if (revert_settle(c->snaps, s, e) < 0)
+		return -1;
 	DIR *d = opendir(c->snaps);
 	if (!d)
 		return od_err_errno(e, errno, "%s", c->snaps);
@@ -517,9 +773,11 @@ static int ctx_repair(struct snap_ctx *c, od_err *e)
 	while (rc == 0 && (de = readdir(d)) != NULL) {
 		if (deploy_snapshot_tag_check(de->d_name, NULL) < 0)
 			continue;
+		char *odir = od_asprintf("%s/%s", c->snaps, de->d_name);
+		rc = odir ? settle_merged(odir, s, e) : od_err_nomem(e);
 		for (size_t i = 0; rc == 0 && i < s->ndisks; i++) {
 			char *bn = disk_base_name(s->disks[i].path);
-			char *frozen = bn ? od_asprintf("%s/%s/%s", c->snaps, de->d_name, bn) : NULL;
+			char *frozen = bn ? od_asprintf("%s/%s", odir, bn) : NULL;
 			struct stat a, b;
 			if (!frozen)
 				rc = od_err_nomem(e);
@@ -529,6 +787,7 @@ static int ctx_repair(struct snap_ctx *c, od_err *e)
 			free(frozen);
 			free(bn);
 		}
+		free(odir);
 	}
 	closedir(d);
 	return rc;
@@ -629,6 +888,85 @@ static int shell_safe(const char *path, od_err *e)
 	return 0;
 }
 
+/* The record paused_settle reads: the running QEMU's pid, synced. */
+static int paused_mark(struct snap_ctx *c, od_err *e)
+{
+	char *path = od_asprintf("%s/" SNAP_PAUSED, c->snaps);
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%ld\n", (long)instance_running_pid(&c->in));
+	int rc = write_whole(path, 0600, buf, (size_t)n, e);
+	free(path);
+	return rc;
+}
+
+/* The watchdog of a stopped machine: a child that resumes it should this
+ * process die between the stop and the cont (killed, crashed).  It waits
+ * on a pipe whose write end only this process holds: end of file without
+ * the "done" byte means this process is gone, and the child then does
+ * what the next command would (paused_settle, under the snapshots lock).
+ * It leaves this process's session, so a Ctrl-C that kills a snapshot
+ * does not kill it too; the pause record covers the case where both die.
+ * Best effort: without a pipe or a fork the record alone remains. */
+struct watchdog {
+	pid_t pid;
+	int fd;
+};
+
+static void watchdog_start(struct snap_ctx *c, struct watchdog *w)
+{
+	int p[2];
+	w->pid = -1;
+	w->fd = -1;
+	if (pipe(p) < 0)
+		return;
+	fcntl(p[1], F_SETFD, FD_CLOEXEC); /* no program this process starts holds it */
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* nothing of the parent's may outlive it here: its locks (the
+		 * snapshots directory, the temporary) go with it */
+		long max = sysconf(_SC_OPEN_MAX);
+		for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			if (fd != p[0])
+				close(fd);
+		setsid();
+		char b;
+		ssize_t n;
+		do
+			n = read(p[0], &b, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1)
+			_exit(0);
+		int fd = open(c->snaps, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		od_err ig;
+		if (fd >= 0 && flock(fd, LOCK_EX) == 0)
+			paused_settle(c->snaps, &c->in, &ig);
+		_exit(0);
+	}
+	close(p[0]);
+	w->pid = test_watchdog = pid;
+	w->fd = p[1];
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (w->fd >= 0) {
+		ssize_t n;
+		do
+			n = write(w->fd, "d", 1);
+		while (n < 0 && errno == EINTR);
+		close(w->fd);
+	}
+	if (w->pid > 0)
+		while (waitpid(w->pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	test_watchdog = 0;
+}
+
 /* The running QEMU machine's state into DIR/state.mig and its disks into
  * copies in DIR, all at one instant: stop, migrate to the file (QEMU
  * flushes and lets go of its images when the migration completes), copy
@@ -639,7 +977,7 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 	char *state = od_asprintf("%s/" SNAP_STATE, dir), *req = NULL;
 	struct deploy_qmp *q = NULL;
 	char line[2048], status[32];
-	bool stopped = false, was_paused = false;
+	bool stopped = false, was_paused = false, marked = false;
 	int rc = state ? 0 : od_err_nomem(e);
 	if (rc == 0)
 		rc = shell_safe(state, e);
@@ -649,8 +987,16 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 		deploy_qmp_word(line, "status", status, sizeof status);
 		was_paused = !strcmp(status, "paused");
 	}
+	/* recorded before the stop: a kill from here to the cont leaves the
+	 * record for the next command to resume the machine (paused_settle) */
+	struct watchdog wd = {.pid = -1, .fd = -1};
+	if (rc == 0 && !was_paused && (rc = paused_mark(c, e)) == 0) {
+		marked = true;
+		watchdog_start(c, &wd);
+	}
 	if (rc == 0 && (rc = deploy_qmp_exec(q, "stop", line, sizeof line, e)) == 0)
 		stopped = true;
+	test_kill_point("stopped");
 	/* no bandwidth cap: the machine is stopped, one pass writes it all */
 	if (rc == 0)
 		rc = deploy_qmp_exec(q, "{\"execute\": \"migrate-set-parameters\", \"arguments\": {\"max-bandwidth\": 1099511627776}}",
@@ -692,7 +1038,12 @@ static int save_running(struct snap_ctx *c, const char *dir, struct snap_meta *m
 		od_err ig;
 		if (deploy_qmp_exec(q, "cont", line, sizeof line, rc == 0 ? e : &ig) < 0)
 			rc = -1;
+		else
+			deploy_snapshot_forget_pause(&c->in);
+	} else if (marked) {
+		deploy_snapshot_forget_pause(&c->in);
 	}
+	watchdog_stop(&wd);
 	if (rc == 0 && (rc = read_file_through(state, NULL, &m->state_bytes, &m->state_crc, e)) == 0) {
 		strcpy(m->state, SNAP_STATE);
 		if (m->state_bytes == 0)
@@ -931,9 +1282,22 @@ int deploy_snapshot_list(const char *name, struct deploy_snapshot **out, size_t 
 	if (instance_load(name, &in, e) < 0)
 		return -1;
 	char *snaps = od_asprintf("%s/snapshots", in.dir);
-	instance_free(&in);
-	if (!snaps)
+	if (!snaps) {
+		instance_free(&in);
 		return od_err_nomem(e);
+	}
+	/* a machine a killed snapshot left paused is resumed by listing too
+	 * (unless a snapshot command is at work: it does so itself) */
+	int lockfd = open(snaps, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lockfd >= 0 && flock(lockfd, LOCK_EX | LOCK_NB) == 0 && paused_settle(snaps, &in, e) < 0) {
+		close(lockfd);
+		instance_free(&in);
+		free(snaps);
+		return -1;
+	}
+	if (lockfd >= 0)
+		close(lockfd);
+	instance_free(&in);
 	DIR *d = opendir(snaps);
 	if (!d) {
 		int err = errno;
@@ -1041,7 +1405,7 @@ static int snap_check(struct snap_ctx *c, const char *tag, char **dir_out, struc
 					m->file[i], bn);
 		else if (stat(f, &st) < 0)
 			rc = od_err_errno(e, errno, "%s: snapshot disk missing", f);
-		else if ((uint64_t)st.st_size != m->bytes[i])
+		else if ((uint64_t)st.st_size != m->bytes[i] && (!m->merged[i] || (uint64_t)st.st_size != m->merged[i]))
 			rc = od_err_set(e, OD_E_INVALID, "%s: damaged (%llu bytes, the metadata says %llu)", f,
 					(unsigned long long)st.st_size, (unsigned long long)m->bytes[i]);
 		free(bn);
@@ -1084,14 +1448,29 @@ int deploy_snapshot_revert(const char *name, const char *tag, od_err *e)
 	if (rc == 0 && c.running && !full)
 		rc = od_err_set(e, OD_E_USAGE, "instance '%s' is running and '%s' holds its disks only: stop it first ('ovfdeploy stop %s')",
 				name, tag, name);
+	/* The new overlays under temporary names beside the disks first (a
+	 * running machine runs on meanwhile), then the journal, then the
+	 * renames: revert_settle finishes a switch that was killed, so the
+	 * disks change all together or not at all. */
+	for (size_t i = 0; rc == 0 && i < m.ndisks; i++) {
+		char *f = od_asprintf("%s/%s", dir, m.file[i]);
+		char *tmp = revert_tmp_name(c.in.spec.disks[i].path);
+		rc = f && tmp ? fresh_overlay(tmp, f, e) : od_err_nomem(e);
+		free(tmp);
+		free(f);
+	}
+	test_kill_point("revert-made");
 	/* a running machine goes; the snapshot's comes back in its place */
 	if (rc == 0 && c.running)
 		rc = quit_running(&c, e);
-	for (size_t i = 0; rc == 0 && i < m.ndisks; i++) {
-		char *f = od_asprintf("%s/%s", dir, m.file[i]);
-		rc = f ? fresh_overlay(c.in.spec.disks[i].path, f, e) : od_err_nomem(e);
-		free(f);
-	}
+	bool journaled = false;
+	if (rc == 0 && (rc = revert_journal(c.snaps, tag, e)) == 0)
+		journaled = true;
+	test_kill_point("revert-journaled");
+	if (rc == 0)
+		rc = revert_settle(c.snaps, &c.in.spec, e);
+	else if (!journaled)
+		revert_settle(c.snaps, &c.in.spec, NULL); /* no journal: the temporaries go */
 	if (rc == 0 && full) {
 		/* QEMU takes the pid file's lock: ours goes first */
 		if (c.pidfd >= 0)
@@ -1159,12 +1538,13 @@ static int copy_range(disk *from, disk *to, uint64_t off, uint64_t len, unsigned
 }
 
 /* Merge the removed snapshot's disk `parent` into `child`, a disk based
- * on it: a new image for child, based on what parent was based on, holding
- * every range child or parent has in its own layer (read through child, so
- * child's own data wins), renamed over child.  What the guest reads from
- * child is the same before and after, so a kill at any point loses
- * nothing: the rename is the only step that changes a file. */
-static int merge_into(const char *child, const char *parent, od_err *e)
+ * on it: a new image at out_path, based on what parent was based on,
+ * holding every range child or parent has in its own layer (read through
+ * child, so child's own data wins).  out_path is child itself for the
+ * instance's disks (disk_commit renames it over child); what the guest
+ * reads from child is the same before and after, so a kill at any point
+ * loses nothing.  A snapshot's disk is merged beside it (merge_frozen). */
+static int merge_into(const char *child, const char *parent, const char *out_path, od_err *e)
 {
 	char *bfile = NULL, *bfmt = NULL;
 	disk *reader = NULL, *own = NULL, *pown = NULL, *out = NULL;
@@ -1179,7 +1559,7 @@ static int merge_into(const char *child, const char *parent, od_err *e)
 		rc = od_err_nomem(e);
 	uint64_t size = reader ? disk_size(reader) : 0;
 	struct disk_create_opts co = {.backing_file = bfile, .backing_format = bfmt, .compat = "1.1"};
-	if (rc == 0 && !(out = disk_create(child, "qcow2", size, &co, e)))
+	if (rc == 0 && !(out = disk_create(out_path, "qcow2", size, &co, e)))
 		rc = -1;
 	uint64_t psize = pown ? disk_size(pown) : 0;
 	for (uint64_t off = 0; rc == 0 && off < size;) {
@@ -1229,20 +1609,47 @@ static int merge_into(const char *child, const char *parent, od_err *e)
 	return rc;
 }
 
-/* A dependant snapshot's disk was merged: its file and size are new. */
-static int merged_frozen(const char *snapdir, size_t idx, const char *file, od_err *e)
+/* Merge the removed snapshot's disk `frozen` into `other`, disk idx of the
+ * later snapshot in odir.  Its file and the size its metadata records
+ * change together, so the steps keep either state valid: the merged copy
+ * is made beside it (.merge-NAME) and synced, its size recorded as the
+ * alternative (disk.N.merged), then it is renamed over the old file, then
+ * its size recorded as the size.  A kill at any point leaves a snapshot
+ * that validates and reads the same; the next snapshot command drops a
+ * leftover copy and settles the size (settle_merged). */
+static int merge_frozen(const char *odir, size_t idx, const char *other, const char *frozen, od_err *e)
 {
 	struct snap_meta m;
 	struct stat st;
-	if (meta_read(snapdir, &m, e) < 0)
-		return -1;
-	if (stat(file, &st) < 0)
-		return od_err_errno(e, errno, "%s", file);
-	chmod(file, 0400);
-	if (idx >= m.ndisks)
-		return 0;
-	m.bytes[idx] = (uint64_t)st.st_size;
-	return meta_write(snapdir, &m, e);
+	char *bn = disk_base_name(other);
+	char *tmp = bn ? od_asprintf("%s/" SNAP_MERGE_PREFIX "%s", odir, bn) : NULL;
+	int rc = tmp ? meta_read(odir, &m, e) : od_err_nomem(e);
+	if (rc == 0 && idx >= m.ndisks)
+		rc = od_err_set(e, OD_E_INVALID, "%s: its metadata has no disk %zu", odir, idx);
+	if (rc == 0)
+		rc = merge_into(other, frozen, tmp, e);
+	if (rc == 0 && (stat(tmp, &st) < 0 || chmod(tmp, 0400) < 0))
+		rc = od_err_errno(e, errno, "%s", tmp);
+	if (rc == 0) {
+		m.merged[idx] = (uint64_t)st.st_size;
+		rc = meta_write(odir, &m, e);
+	}
+	test_kill_point("merge-recorded");
+	if (rc == 0 && rename(tmp, other) < 0)
+		rc = od_err_errno(e, errno, "cannot rename %s to %s", tmp, other);
+	if (rc == 0)
+		rc = fsync_path(odir, e);
+	test_kill_point("merged");
+	if (rc == 0) {
+		m.bytes[idx] = m.merged[idx];
+		m.merged[idx] = 0;
+		rc = meta_write(odir, &m, e);
+	}
+	if (rc < 0 && tmp)
+		unlink(tmp);
+	free(tmp);
+	free(bn);
+	return rc;
 }
 
 int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
@@ -1276,7 +1683,7 @@ int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
 			if (c.pidfd < 0 && (rc = lock_stopped(&c, e)) < 0)
 				od_err_prefix(e, "the instance's disks are based on snapshot '%s'", tag);
 			if (rc == 0)
-				rc = merge_into(s->disks[i].path, frozen, e);
+				rc = merge_into(s->disks[i].path, frozen, s->disks[i].path, e);
 		}
 		DIR *d = rc == 0 ? opendir(c.snaps) : NULL;
 		struct dirent *de;
@@ -1286,8 +1693,8 @@ int deploy_snapshot_remove(const char *name, const char *tag, od_err *e)
 			char *odir = od_asprintf("%s/%s", c.snaps, de->d_name);
 			char *other = odir ? od_asprintf("%s/%s", odir, bn) : NULL;
 			char *ob = other ? backing_of(other) : NULL;
-			if (ob && !strcmp(ob, frozen) && (rc = merge_into(other, frozen, e)) == 0)
-				rc = merged_frozen(odir, i, other, e);
+			if (ob && !strcmp(ob, frozen))
+				rc = merge_frozen(odir, i, other, frozen, e);
 			free(ob);
 			free(other);
 			free(odir);

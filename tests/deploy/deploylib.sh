@@ -29,3 +29,24 @@ time.sleep(60)' "$1" "$T_TMP/locked" "$2" &
 	holder=$!
 	i=0; while [ ! -e "$T_TMP/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 }
+
+# ovf_add_disk2 SRC DST: SRC's descriptor with an empty 8 MiB second disk
+# (disk2, "Hard disk 2" on the first disk's controller) written to DST.
+ovf_add_disk2() {
+	python3 - "$1" "$2" <<'PY'
+import sys
+s = open(sys.argv[1]).read()
+s = s.replace('  </DiskSection>',
+              '  <Disk ovf:diskId="disk2" ovf:capacity="8" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n  </DiskSection>')
+s = s.replace('    </VirtualHardwareSection>', """      <Item>
+        <rasd:AddressOnParent>1</rasd:AddressOnParent>
+        <rasd:ElementName>Hard disk 2</rasd:ElementName>
+        <rasd:HostResource>ovf:/disk/disk2</rasd:HostResource>
+        <rasd:InstanceID>8</rasd:InstanceID>
+        <rasd:Parent>3</rasd:Parent>
+        <rasd:ResourceType>17</rasd:ResourceType>
+      </Item>
+    </VirtualHardwareSection>""")
+open(sys.argv[2], "w").write(s)
+PY
+}

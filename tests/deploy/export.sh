@@ -12,13 +12,7 @@
 # Part 2 (two TCG boots of the real sample): boot an instance, export while
 # it runs (refused), stop, export, deploy and boot the export: the guest sees
 # the new defaults and what the first boot wrote to its disk.
-. "${top_srcdir:-.}/tests/cli/lib.sh"
-. "$top_srcdir/tests/deploy/deploylib.sh"
-command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
-command -v qemu-io >/dev/null || skip "qemu-io not installed (qemu-utils)"
-command -v python3 >/dev/null || skip "python3 not installed"
-O=$OVFDEPLOY
-case $O in /*) ;; *) O=$(pwd)/$O ;; esac
+. "${top_srcdir:-.}/tests/deploy/imglib.sh"
 out=${top_builddir:-$top_srcdir}/samples/out
 OVFDEPLOY=$O sh "$top_srcdir/samples/pack-tiny.sh" "$out" >"$T_TMP/pack.log" 2>&1
 rc=$?
@@ -66,24 +60,15 @@ mkdir v
 tar xOf "$ova" tiny-disk1.vmdk >v/tiny-disk1.vmdk
 truncate -s 64K v/tools.iso
 printf 'ovfdeploy export test CD' | dd of=v/tools.iso conv=notrunc 2>/dev/null
-python3 - "$srcdir/samples/tiny.ovf" v/tiny.ovf <<'EOF'
+ovf_add_disk2 "$srcdir/samples/tiny.ovf" v/tiny.ovf || fail "adding the second disk"
+python3 - v/tiny.ovf v/tiny.ovf <<'EOF'
 import sys
 s = open(sys.argv[1]).read()
 s = s.replace('<File ovf:id="file1" ovf:href="tiny-disk1.vmdk"/>',
               '<File ovf:id="file1" ovf:href="tiny-disk1.vmdk"/>\n    <File ovf:id="file2" ovf:href="tools.iso"/>')
-s = s.replace('  </DiskSection>',
-              '  <Disk ovf:diskId="disk2" ovf:capacity="8" ovf:capacityAllocationUnits="byte * 2^20" ovf:format="http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized"/>\n  </DiskSection>')
 s = s.replace('    </ProductSection>',
               '      <Property ovf:key="secret" ovf:type="string" ovf:password="true" ovf:userConfigurable="true" ovf:value="changeme"/>\n    </ProductSection>')
 s = s.replace('    </VirtualHardwareSection>', '''      <Item>
-        <rasd:AddressOnParent>1</rasd:AddressOnParent>
-        <rasd:ElementName>Hard disk 2</rasd:ElementName>
-        <rasd:HostResource>ovf:/disk/disk2</rasd:HostResource>
-        <rasd:InstanceID>8</rasd:InstanceID>
-        <rasd:Parent>3</rasd:Parent>
-        <rasd:ResourceType>17</rasd:ResourceType>
-      </Item>
-      <Item>
         <rasd:AddressOnParent>1</rasd:AddressOnParent>
         <rasd:ElementName>CD/DVD drive 2</rasd:ElementName>
         <rasd:HostResource>ovf:/file/file2</rasd:HostResource>

@@ -7,13 +7,7 @@
 # machine's) is refused and the instance left as it was; a snapshot killed
 # before its rename is never listed and one killed after it is repaired;
 # a running instance is refused.
-. "${top_srcdir:-.}/tests/cli/lib.sh"
-. "$top_srcdir/tests/deploy/deploylib.sh"
-command -v qemu-img >/dev/null || skip "qemu-img not installed (qemu-utils)"
-command -v qemu-io >/dev/null || skip "qemu-io not installed (qemu-utils)"
-command -v python3 >/dev/null || skip "python3 not installed"
-O=$OVFDEPLOY
-case $O in /*) ;; *) O=$(pwd)/$O ;; esac
+. "${top_srcdir:-.}/tests/deploy/imglib.sh"
 export OVFDEPLOY_HOME="$T_TMP/home"
 cd "$T_TMP" || exit 1
 holder=
@@ -218,6 +212,33 @@ OVFDEPLOY_TEST_SNAPSHOT_KILL=merging "$O" snapshot rm s1 late >/dev/null 2>&1
 	fail "a killed merge changed something"
 expect_exit 0 "revert to 'late' after the killed rm" -- "$O" revert s1 late
 [ "$(sum)" = "$D" ] && ok "'late' reads as it did" || fail "'late' changed"
+# 'next' is based on 'late': rm merges 'late' into it, its file and the size
+# its metadata records changing together.  Killed with the merged copy
+# beside it (merge-recorded) or just after the copy took its place (merged),
+# 'next' still validates and reads as it did, and the next command settles
+# its metadata.
+nmeta=$snaps/next/snapshot.meta
+for k in merge-recorded merged; do
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k "$O" snapshot rm s1 late >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "an rm killed at '$k' did not succeed" || fail "the '$k' kill hook did nothing"
+	grep -aq '^disk\.0\.merged=' "$nmeta" && ok "'next' records the merged size as its alternative ($k)" ||
+		fail "no alternative size in next's metadata at '$k'"
+	"$O" --json snapshots s1 >list.json
+	grep -q damaged list.json && fail "a snapshot reads as damaged after the '$k' kill: $(cat list.json)" ||
+		ok "no snapshot reads as damaged after the '$k' kill"
+	expect_exit 0 "revert to 'next' after the '$k' kill" -- "$O" revert s1 next
+	[ "$(sum)" = "$B" ] && ok "'next' reads as it did ($k)" || fail "'next' changed in the '$k' kill"
+	grep -aq '^disk\.0\.merged=' "$nmeta" && fail "the next command left the alternative size ($k)" ||
+		ok "the next command settled next's metadata ($k)"
+	ls -a "$snaps/next" | grep -q '^\.merge-' && fail "a merged copy is left beside next's disk ($k)" ||
+		ok "no merged copy is left ($k)"
+	expect_exit 0 "revert to 'late' after the '$k' kill" -- "$O" revert s1 late
+	[ "$(sum)" = "$D" ] && ok "'late' reads as it did ($k)" || fail "'late' changed ($k)"
+done
+expect_exit 0 "rm 'late' after the killed ones" -- "$O" snapshot rm s1 late
+expect_exit 0 "revert to 'next'" -- "$O" revert s1 next
+[ "$(sum)" = "$B" ] && ok "'next' reads as it did after the rm" || fail "'next' changed in the rm"
+D=$B
 
 # a running instance: whoever runs it holds a write lock on its pid file
 hold_pidfile "$inst/pid" ex
@@ -225,13 +246,56 @@ echo embedded >"$inst/running-backend"
 expect_exit 2 "a running embedded instance is refused" -- "$O" snapshot s1 r
 expect_grep "running embedded instance are not supported yet: stop it first, or use --backend qemu" "$T_TMP/err" \
 	"the error says what to do"
-expect_exit 2 "revert of a running instance is refused" -- "$O" revert s1 late
-expect_exit 2 "rm of the snapshot a running instance's disk is based on is refused" -- "$O" snapshot rm s1 late
+expect_exit 2 "revert of a running instance is refused" -- "$O" revert s1 next
+expect_exit 2 "rm of the snapshot a running instance's disk is based on is refused" -- "$O" snapshot rm s1 next
 expect_grep "is running: stop it first" "$T_TMP/err" "... saying it is running"
-[ -e "$snaps/late" ] && ok "the snapshot stays" || fail "the refused rm removed it"
+[ -e "$snaps/next" ] && ok "the snapshot stays" || fail "the refused rm removed it"
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null; holder=
 rm -f "$inst/running-backend"
 [ "$(sum)" = "$D" ] && ok "refusals left the disk alone" || fail "a refusal changed the disk"
+
+# ---- a revert of two disks is all or nothing: killed before its journal
+# (revert-made) neither disk changed; killed with the journal written
+# (revert-journaled) or after the first disk's switch (revert-switching),
+# the next command finishes it: both disks as at the snapshot.
+mkdir app3 && cp app/tiny-disk1.vmdk app3/ && ovf_add_disk2 app/tiny.ovf app3/tiny.ovf &&
+	"$O" -q pack app3/tiny.ovf -o two.ova || fail "making the two-disk appliance"
+expect_exit 0 "deploy a two-disk instance" -- "$O" -q deploy two.ova --accept-eula --name m2
+m2=$OVFDEPLOY_HOME/instances/m2
+d0=$(sed -n 's/^disk\.0\.path=//p' "$m2/instance.conf")
+d1=$(sed -n 's/^disk\.1\.path=//p' "$m2/instance.conf")
+[ -n "$d1" ] && ok "it has two disks" || fail "no second disk: $(ls "$m2")"
+sumof() { _d=$d; d=$1; sum; d=$_d; }
+for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x21 1M 64K" "$f" >/dev/null || fail "write $f"; done
+S0=$(sumof "$d0"); S1=$(sumof "$d1")
+expect_exit 0 "snapshot the two disks" -- "$O" snapshot m2 two
+for k in revert-made revert-journaled revert-switching; do
+	for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x43 1M 64K" "$f" >/dev/null || fail "write $f"; done
+	N0=$(sumof "$d0"); N1=$(sumof "$d1")
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k "$O" revert m2 two >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "a revert killed at '$k' did not succeed" || fail "the '$k' kill hook did nothing"
+	expect_exit 0 "the next command after the '$k' kill" -- "$O" snapshot m2 "after-$k"
+	a0=$(sumof "$d0"); a1=$(sumof "$d1")
+	if [ $k = revert-made ]; then
+		[ "$a0" = "$N0" ] && [ "$a1" = "$N1" ] && ok "killed before its journal, the revert changed neither disk" ||
+			fail "a revert killed at '$k' changed a disk"
+	else
+		[ "$a0" = "$S0" ] && [ "$a1" = "$S1" ] && ok "killed at '$k', the revert is finished: both disks as at the snapshot" ||
+			fail "after a revert killed at '$k' the disks are not both as at the snapshot ($a0 $a1)"
+	fi
+	ls -a "$m2" "$m2/snapshots" | grep -q '^\.revert' && fail "a revert temporary or journal is left ($k)" ||
+		ok "no revert temporary or journal is left ($k)"
+done
+# start finishes an interrupted switch too, before anything reads the disks
+for f in "$d0" "$d1"; do qemu-io -f qcow2 -c "write -P 0x65 1M 64K" "$f" >/dev/null || fail "write $f"; done
+OVFDEPLOY_TEST_SNAPSHOT_KILL=revert-switching "$O" revert m2 two >/dev/null 2>&1
+[ -e "$m2/snapshots/.revert" ] && ok "the killed switch left its journal" || fail "no journal after the killed switch"
+# (on QEMU, named by OVFDEPLOY_QEMU as a program that fails: nothing boots)
+sed -i "s/^backend=.*/backend=qemu/" "$m2/instance.conf"
+OVFDEPLOY_QEMU=/bin/false "$O" start m2 >/dev/null 2>&1
+[ ! -e "$m2/snapshots/.revert" ] && [ "$(sumof "$d0")" = "$S0" ] && [ "$(sumof "$d1")" = "$S1" ] &&
+	ok "start finished the switch: both disks as at the snapshot" || fail "start did not finish the interrupted revert"
+expect_exit 0 "rm the two-disk instance" -- "$O" rm m2
 
 # ---- a running machine on QEMU: the counting guest (count_guest.S) as its
 # firmware.  QEMU's vmdk driver blocks migration, so this instance's base
@@ -285,6 +349,51 @@ wait_count_above "$log" $((after + 2)) && ok "it runs on after the snapshot ($be
 "$O" --json snapshots q1 >list.json
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["snapshots"]; assert len(s)==1 and s[0]["kind"]=="full" and s[0]["backend"]=="qemu", s' list.json &&
 	ok "it is listed as a full snapshot" || fail "the list: $(cat list.json)"
+# a snapshot killed while QEMU is stopped for it (just after the stop, and
+# with the state saved): its watchdog resumes the machine at once, and the
+# killed snapshot is never listed
+stalled() { n=$(last_count "$log"); sleep 1; [ "$(last_count "$log")" = "$n" ]; }
+for k in stopped saved; do
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k "$O" snapshot q1 "killed-$k" >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "a running snapshot killed at '$k' did not succeed" || fail "the '$k' kill hook did nothing"
+	n=$(last_count "$log")
+	wait_count_above "$log" $((n + 2)) && ok "the watchdog resumed the machine after the '$k' kill" ||
+		fail "the machine stays paused after the '$k' kill"
+	[ ! -e "$qi/snapshots/.paused" ] && ok "the pause record is gone ($k)" || fail "the pause record is left ($k)"
+	"$O" --json snapshots q1 | grep -q "killed-$k" && fail "the killed snapshot is listed" ||
+		ok "the killed snapshot is not listed ($k)"
+done
+# the watchdog killed too: the machine stays paused until the next command
+# (a snapshot, which without the record would take the machine for one its
+# user paused and leave it so; a listing) notices and resumes it
+for k in stopped saved; do
+	OVFDEPLOY_TEST_SNAPSHOT_KILL=$k,watchdog "$O" snapshot q1 "killed2-$k" >/dev/null 2>&1
+	[ $? -ne 0 ] && ok "a running snapshot killed at '$k' with its watchdog did not succeed" ||
+		fail "the '$k,watchdog' kill hook did nothing"
+	stalled && ok "the kill at '$k' left the machine paused" || fail "the machine counts on after the '$k,watchdog' kill"
+	if [ $k = saved ]; then
+		expect_exit 0 "list after the '$k' kill" -- "$O" --json snapshots q1
+	else
+		expect_exit 0 "snapshot after the '$k' kill" -- "$O" --json snapshot q1 "after-$k"
+		"$O" --json snapshots q1 >"$T_TMP/out"
+	fi
+	grep -q "killed2-$k" "$T_TMP/out" && fail "the killed snapshot is listed" || ok "the killed snapshot is not listed ($k)"
+	n=$(last_count "$log")
+	wait_count_above "$log" $((n + 2)) && ok "the next command resumed the machine ($k)" ||
+		fail "the machine stays paused after the next command ($k)"
+	[ ! -e "$qi/snapshots/.paused" ] && ok "the pause record is gone ($k)" || fail "the pause record is left ($k)"
+done
+python3 -c 'import json,sys; t=sorted(x["tag"] for x in json.load(open(sys.argv[1]))["snapshots"]); assert t==["after-stopped","live"], t' "$T_TMP/out" &&
+	ok "the list holds 'live' and the one after the kill" || fail "the list: $(cat "$T_TMP/out")"
+# the user's pause or resume after such a kill is the user's choice: a
+# machine they keep paused is not resumed by the next snapshot command
+OVFDEPLOY_TEST_SNAPSHOT_KILL=saved,watchdog "$O" snapshot q1 killed-again >/dev/null 2>&1
+expect_exit 2 "pause after the kill: the machine is paused already" -- "$O" pause q1
+expect_exit 0 "list after the user's pause" -- "$O" snapshots q1
+stalled && ok "the machine the user keeps paused stays paused" || fail "the listing resumed a machine the user paused"
+expect_exit 0 "the user resumes it" -- "$O" resume q1
+n=$(last_count "$log")
+wait_count_above "$log" $((n + 2)) && ok "it runs after the user's resume" || fail "it does not run after resume"
 wait_count_above "$log" $((after + 30)) || fail "q1 does not count on"
 later=$(last_count "$log")
 expect_exit 0 "revert the running machine" -- "$O" revert q1 live
