@@ -126,5 +126,10 @@ dmesg_of() { tr -d '\r' <"$1" | sed -n 's/^tiny: dmesg: //p' | sort -u; }
 # in a row with every disk read traced; tests boot once more after it (the
 # failed boot wrote nothing); a second one fails them.
 reset_fault() {
-	cat "$@" 2>/dev/null | grep -aq "the machine ended: reset" && ! cat "$@" 2>/dev/null | grep -aq "APPLIANCE READY"
+	cat "$@" 2>/dev/null | grep -aq "the machine ended: reset" && ! cat "$@" 2>/dev/null | grep -aq "APPLIANCE READY" ||
+		return 1
+	# how the reset came about (the runner says: 0xCF9, port 0x92, the
+	# i8042, a triple fault and where), for the log of the run
+	cat "$@" 2>/dev/null | tr -d '\r' | grep -a "the machine ended\|reset" | tail -n 3 | sed 's/^/# reset| /'
+	return 0
 }
