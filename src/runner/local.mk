@@ -44,7 +44,9 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/pvscsi.h \
 	src/runner/hw/pvscsi.c \
 	src/runner/hw/lsi53c1030.h \
-	src/runner/hw/lsi53c1030.c
+	src/runner/hw/lsi53c1030.c \
+	src/runner/hw/ide.h \
+	src/runner/hw/ide.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -103,6 +105,12 @@ tests_runner_test_lsi_SOURCES = tests/runner/test_lsi.c tests/runner/fakeio.h
 tests_runner_test_lsi_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_lsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_lsi
+
+check_PROGRAMS += tests/runner/test_ide
+tests_runner_test_ide_SOURCES = tests/runner/test_ide.c tests/runner/fakeio.h
+tests_runner_test_ide_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_ide_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_ide
 
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c tests/runner/fakeio.h
