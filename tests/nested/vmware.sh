@@ -3,13 +3,15 @@
 # hardware-assisted KVM (issue 15): their kernels carry one of VMware's disk
 # drivers only (no virtio at all).
 # - vmw: its disk on a PVSCSI (VirtualSCSI), an IDE CD-ROM drive and a
-#   VmxNet3 NIC (vmw_pvscsi and vmxnet3 in its initramfs); one
+#   VmxNet3 NIC (vmw_pvscsi, ata_piix and vmxnet3 in its initramfs); one
 #   `ovfdeploy APP.ova --backend embedded` boots it from the PVSCSI with
 #   SeaBIOS's 256 KiB build, the guest finds its disk through vmw_pvscsi,
-#   writes it, reads its OVF environment from the CD, which joins the disk
-#   on the PVSCSI because the runner has no IDE, and gets a DHCP lease on
-#   the runner's VMXNET3; a second instance serves a page larger than one
+#   writes it, reads its OVF environment from the CD on the runner's PIIX3
+#   IDE through ata_piix, and gets a DHCP lease on the runner's VMXNET3; a second instance serves a page larger than one
 #   TCP segment through --forward (the guest's TSO packets cut up intact).
+# - ide: vmw's kernel run directly with its disk and a CD-ROM on the
+#   runner's IDE: ata_piix finds an ATA disk and an ATAPI CD-ROM, sets DMA
+#   modes, and the appliance gets to READY from the IDE disk.
 # - lsi: the same build with mptspi in place of vmw_pvscsi, its kernel run
 #   directly (`run --kernel`) with the disk on the runner's LSI Logic
 #   53C1030: mptbase/mptspi bring the IOC up, scan the bus, find the disk
@@ -37,7 +39,8 @@ app() {
 nested_host_prepare() {
 	command -v mcopy >/dev/null || return 1
 	O=$OVFDEPLOY
-	app vmw "vmw_pvscsi vmxnet3" VirtualSCSI || return 1
+	app vmw "vmw_pvscsi vmxnet3 ata_piix" VirtualSCSI || return 1
+	mcopy -o -i "$T_TMP/vmw/tiny-disk.raw@@1048576" ::/vmlinuz ::/initrd.gz "$T_TMP/vmw/" || return 1
 	build "$T_TMP/lsi" mptspi
 	if grep -q virtio "$T_TMP/lsi.log"; then echo "a virtio driver slipped into the appliance"; return 1; fi
 	# the kernel and initramfs from its boot partition (at 1 MiB)
@@ -46,7 +49,8 @@ nested_host_prepare() {
 . "${top_srcdir:-.}/tests/deploy/vmware-ovf.sh"
 . "${top_srcdir:-.}/tests/nested/lib.sh"
 
-# boot NAME DRIVER: deploy and boot NAME.ova, check it used DRIVER
+# boot NAME DRIVER CD-DRIVER: deploy and boot NAME.ova, check it used
+# DRIVER for its disk and CD-DRIVER for the environment CD
 boot() {
 	OVA=$OD_HOST_TMP/$1.ova
 	s=$(date +%s)
@@ -64,7 +68,7 @@ boot() {
 		{ fail "$1: the VMware-style appliance (exit $rc)"; console "$1.log"; sed 's/^/  err| /' "$1.err"; }
 	expect_grep "embedded" "$1.err" "$1: the embedded runner was used"
 	check_line "$1.log" "hwtest disk sda driver $2" "$1: the guest finds its disk through $2"
-	check_line "$1.log" "hwtest disk sr0 driver $2" "$1: the environment CD is a SCSI CD-ROM beside it"
+	check_line "$1.log" "hwtest disk sr0 driver $3" "$1: the environment CD is on $3"
 	check_line "$1.log" "property appliance.greeting=from the CD on $2" "$1: the guest reads its OVF environment from that CD"
 	check_line "$1.log" "boot count 1" "$1: the guest writes its disk through $2"
 	if grep -aq "hwtest disk vd" "$1.log"; then fail "$1: a virtio disk showed up"; else ok "$1: no virtio disk"; fi
@@ -73,7 +77,7 @@ boot() {
 	if grep -aq "virtio" "$1.err"; then fail "$1: a virtio device was mentioned: $(grep virtio "$1.err" | head -2)"; else ok "$1: no virtio stand-in"; fi
 	if grep -aiq "warning:.*controller" "$1.err"; then fail "$1: a controller was substituted"; sed 's/^/  err| /' "$1.err"; else ok "$1: the controller is exact"; fi
 }
-boot vmw vmw_pvscsi
+boot vmw vmw_pvscsi ata_piix
 
 # HTTP through --forward on VMXNET3, with a page larger than one segment:
 # the guest's TCP hands the NIC TSO packets that the runner cuts up
@@ -102,6 +106,26 @@ else
 fi
 
 "$O" stop --timeout 5 web >/dev/null 2>&1
+
+# ide: the kernel directly, the disk and a CD on the PIIX3 IDE (primary
+# master and slave); READY is enough, as for lsi below
+cp "$OD_HOST_TMP/vmw/tiny-disk.raw" ide-disk.raw
+head -c 1048576 /dev/urandom >ide-cd.iso
+s=$(date +%s)
+timeout "$BOOT_TIMEOUT" "$O" run --kernel "$OD_HOST_TMP/vmw/vmlinuz" --initrd "$OD_HOST_TMP/vmw/initrd.gz" \
+	--append "console=ttyS0 loglevel=7" --disk ide-disk.raw,if=ide --disk ide-cd.iso,if=ide,media=cdrom --memory 256M \
+	--console "file:$PWD/ide.log" --timeout 60 </dev/null >ide.out 2>&1
+echo "# ide: run to READY and the timeout: $(($(date +%s) - s)) s"
+grep -aq "APPLIANCE READY" ide.log && ok "ide: READY from the IDE disk" ||
+	{ fail "ide: no READY"; console ide.log; sed 's/^/  out| /' ide.out; }
+check_line ide.log "ATA-7: OVFDEPLOY VIRTUAL-DISK" "ide: ata_piix found the ATA disk (IDENTIFY)"
+check_line ide.log "ATAPI: OVFDEPLOY VIRTUAL-CDROM" "ide: ... and the ATAPI CD-ROM (IDENTIFY PACKET DEVICE)"
+check_line ide.log "configured for MWDMA2" "ide: DMA set (SET FEATURES), the PIIX3's multiword DMA 2"
+check_line ide.log "[sda] Attached SCSI disk" "ide: sd attached the disk"
+check_line ide.log "Attached scsi CD-ROM sr0" "ide: sr attached the CD-ROM"
+if grep -aq "ata[0-9].*\(exception Emask\|failed command\|timeout\)\|BMDMA stat" ide.log; then
+	fail "ide: libata reported an error"; grep -a "ata[0-9]" ide.log | sed 's/^/  | /' | head -30
+else ok "ide: no exception, timeout or failed command from libata"; fi
 
 if few; then
 	echo "# sanitizer build: the mptspi boot on the LSI Logic is left to the plain pass"
