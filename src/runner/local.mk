@@ -67,8 +67,9 @@ TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.s
 	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh \
 	tests/runner/screen.sh
 EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
-TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh tests/runner/ide_boot.sh
-EXTRA_DIST += tests/runner/ide_boot.sh tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh tests/runner/initramfs.sh
+TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh tests/runner/ide_boot.sh tests/runner/ide_linux.sh
+EXTRA_DIST += tests/runner/ide_boot.sh tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh \
+	tests/runner/ide_linux.sh tests/runner/linux_disks.sh tests/runner/initramfs.sh
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 EXTRA_DIST += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.sh tests/runner/full_boot.sh tests/runner/lib.sh \
 	tests/runner/msix_blk.sh tests/runner/msix_guest.S tests/runner/pvh.sh tests/runner/pvh_guest.S tests/runner/pvh.ld \

@@ -131,9 +131,9 @@ head -c 1048576 /dev/urandom >ide-cd.iso
 direct ide vmw ide-disk.raw,if=ide ide-cd.iso,if=ide,media=cdrom
 check_line ide.log "ATA-7: OVFDEPLOY VIRTUAL-DISK" "ide: ata_piix found the ATA disk (IDENTIFY)"
 check_line ide.log "ATAPI: OVFDEPLOY VIRTUAL-CDROM" "ide: ... and the ATAPI CD-ROM (IDENTIFY PACKET DEVICE)"
-check_line ide.log "configured for MWDMA2" "ide: DMA set (SET FEATURES), the PIIX3's multiword DMA 2"
+check_line ide.log "ata1: PATA max MWDMA2 cmd 0x1f0 ctl 0x3f6 bmdma" "ide: ata_piix took the primary channel with its bus master"
 check_line ide.log "[sda] Attached SCSI disk" "ide: sd attached the disk"
-check_line ide.log "Attached scsi CD-ROM sr0" "ide: sr attached the CD-ROM"
+check_line ide.log "[sr0] scsi3-mmc drive" "ide: sr took the CD-ROM"
 if grep -aq "ata[0-9].*\(exception Emask\|failed command\|timeout\)\|BMDMA stat" ide.log; then
 	fail "ide: libata reported an error"; grep -a "ata[0-9]" ide.log | sed 's/^/  | /' | head -30
 else ok "ide: no exception, timeout or failed command from libata"; fi

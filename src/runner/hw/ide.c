@@ -184,14 +184,15 @@ static void signature(struct ide_drive *d)
 	}
 	d->error = ER_DIAG_OK;
 	d->status = d->atapi ? 0 : ST_DRDY | ST_DSC;
-	d->select = 0xa0;
 	d->xfer = X_NONE;
 }
 
 static void channel_reset(struct ide_channel *c)
 {
-	for (unsigned i = 0; i < 2; i++)
+	for (unsigned i = 0; i < 2; i++) {
 		signature(&c->drive[i]);
+		c->drive[i].select = 0xa0; /* device 0 */
+	}
 	c->cur = 0;
 	c->pending = false;
 	update_irq(c);
@@ -798,12 +799,9 @@ static void command(struct ide_channel *c, uint8_t cmd)
 	case 0xa0: /* PACKET */
 		packet_start(d);
 		return;
-	case 0x08: { /* DEVICE RESET: no interrupt */
-		uint8_t sel = d->select;
+	case 0x08: /* DEVICE RESET: no interrupt */
 		signature(d);
-		d->select = sel;
 		return;
-	}
 	case 0xec: /* IDENTIFY DEVICE: aborted, with the signature to tell why */
 		signature(d);
 		done_err(c, d, ER_ABRT);
@@ -1022,6 +1020,7 @@ int ide_attach(struct ide *s, unsigned unit, bool cdrom, const struct blk_backen
 	d->cyls = cyls > 16383 ? 16383 : cyls ? (unsigned)cyls : 1;
 	d->mode = 0x22; /* multiword DMA 2 until the driver sets one */
 	signature(d);
+	d->select = c->drive[unit % 2 ^ 1].select;
 	return 0;
 }
 
