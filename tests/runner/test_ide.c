@@ -595,6 +595,20 @@ START_TEST(test_reset_and_diagnostic)
 	ck_assert_uint_eq(status(0), 0x50);
 	ata(0, 0xef, 0x99, 0, 0, false);
 	ck_assert_uint_eq(status(0), 0x51);
+	/* an ATAPI slave keeps its device bit through its own resets */
+	od_err e;
+	struct blk_backend cbe = fake_disk_backend(&fcd);
+	cbe.pwrite = NULL;
+	cbe.flush = NULL;
+	ck_assert_int_eq(ide_attach(s, 3, true, &cbe, true, 3, &e), 0);
+	ata(3, 0xec, 0, 0, 0, false);
+	ck_assert_uint_eq(ib(P1 + R_DEV) & 0x10, 0x10);
+	ck_assert_uint_eq(ib(P1 + R_LBA2), 0xeb);
+	ob(P1 + R_CMD, 0x08);
+	ck_assert_uint_eq(ib(P1 + R_DEV) & 0x10, 0x10);
+	ata(3, 0xa1, 0, 0, 0, false);
+	pio_in(3, b, 512);
+	ck_assert(id_is(b + 20, "ovfdeploy-cd3"));
 }
 END_TEST
 
