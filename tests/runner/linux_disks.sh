@@ -66,8 +66,11 @@ echo "MODEL \$(cat /sys/block/sda/device/vendor) \$(cat /sys/block/sda/device/mo
 printf 'written by linux on $ld_bus\n' | dd of=/dev/sda bs=512 seek=1 conv=sync,fsync oflag=direct 2>/dev/null &&
 	echo "WRITE OK"
 dmesg | grep -i -E '$ld_re' | sed 's/^/DMESG /'
-find /sys/devices -name xfer_mode | while read -r f; do echo "XFER \$f \$(cat "\$f")"; done
+for f in /sys/class/ata_device/*/xfer_mode /sys/class/ata_device/*/dma_mode; do
+	[ -e "\$f" ] && echo "XFER \$f \$(cat "\$f")"
+done
 echo DONE
+sleep 1 # the console's last lines out of the UART before the power goes
 poweroff -f
 EOF
 	initramfs_build "$d/initrd" "$BB" "$d/init" "$d/mods" || fail "initramfs"
@@ -104,5 +107,5 @@ f = open(sys.argv[1], "rb"); f.seek(512)
 want = ("written by linux on %s\n" % sys.argv[2]).encode()
 sys.exit(0 if f.read(len(want)) == want else 1)' "$d/disk.raw" "$ld_bus" &&
 		ok "the guest's write is in the file" || fail "sector 1 of the file"
-	grep '^DMESG' "$c.n" | sed 's/^/# /'
+	grep '^DMESG\|^XFER' "$c.n" | sed 's/^/# /'
 }
