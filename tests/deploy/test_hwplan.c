@@ -56,41 +56,31 @@ START_TEST(test_vmware_pvscsi_ide_cd)
 	/* the embedded runner has the IDE too: the CD stays there */
 	ck_assert_ptr_null(hwplan_embedded_cd_bus(&f.p));
 	unplan(&f);
-	/* the same with the disk on an LSI Logic: the CD joins it on the
-	 * adapter the runner gives for it */
-	ck_assert_int_eq(plan(&f,
-			      CTRL("3", "6", "lsilogic", "0") CTRL("4", "5", "", "0") CTRL("5", "5", "", "1")
-				      DISK("6", "d1", "3", "0") CDROM("7", "5", "0"),
-			      HW_DESCRIBED, &e),
-			 0);
-	ck_assert_int_eq(ctrl_of(&f, 0)->model, HW_CTRL_LSILOGIC);
-	ck_assert_ptr_null(hwplan_embedded_cd_bus(&f.p)); /* on the runner's IDE */
-	ck_assert(!hwplan_embedded_cd_moves(&f.p));
-	unplan(&f);
-	/* a CD on SATA, which the runner lacks, joins the disk on the adapter
-	 * the runner gives for the LSI Logic */
-	ck_assert_int_eq(plan(&f,
-			      CTRL("3", "6", "lsilogic", "0") CTRL("4", "20", "vmware.sata.ahci", "0")
-				      DISK("6", "d1", "3", "0") CDROM("7", "4", "0"),
-			      HW_DESCRIBED, &e),
-			 0);
-	ck_assert_int_eq(ctrl_of(&f, f.p.env)->model, HW_CTRL_AHCI);
-	ck_assert_str_eq(hwplan_embedded_cd_bus(&f.p), "pvscsi"); /* the stand-in's, for now */
-	ck_assert(hwplan_embedded_cd_moves(&f.p));
-	unplan(&f);
-	/* and one on IDE, when the CD is on SATA */
-	ck_assert_int_eq(plan(&f,
-			      CTRL("3", "5", "", "0") CTRL("4", "20", "vmware.sata.ahci", "0")
-				      DISK("6", "d1", "3", "0") CDROM("7", "4", "0"),
-			      HW_DESCRIBED, &e),
-			 0);
-	ck_assert_str_eq(hwplan_embedded_cd_bus(&f.p), "ide");
-	unplan(&f);
-	/* a disk on IDE only: it and the CD are virtio-blk, nothing moves */
-	ck_assert_int_eq(plan(&f, CTRL("4", "5", "", "0") DISK("6", "d1", "4", "0") CDROM("7", "4", "1"), HW_DESCRIBED, &e),
-			 0);
-	ck_assert_ptr_null(hwplan_embedded_cd_bus(&f.p));
-	unplan(&f);
+	/* where the environment CD goes on the embedded runner: it stays on a
+	 * controller the runner gives (IDE, SCSI); from SATA, which the runner
+	 * lacks, it joins the disks on theirs */
+	static const struct {
+		const char *hw, *bus;
+	} cd[] = {
+		{CTRL("3", "6", "lsilogic", "0") CTRL("4", "5", "", "0") CTRL("5", "5", "", "1") DISK("6", "d1", "3", "0")
+			 CDROM("7", "5", "0"),
+		 NULL},
+		/* the LSI Logic's stand-in, for now */
+		{CTRL("3", "6", "lsilogic", "0") CTRL("4", "20", "vmware.sata.ahci", "0") DISK("6", "d1", "3", "0")
+			 CDROM("7", "4", "0"),
+		 "pvscsi"},
+		{CTRL("3", "5", "", "0") CTRL("4", "20", "vmware.sata.ahci", "0") DISK("6", "d1", "3", "0") CDROM("7", "4", "0"),
+		 "ide"},
+		/* a disk on IDE only, the CD beside it */
+		{CTRL("4", "5", "", "0") DISK("6", "d1", "4", "0") CDROM("7", "4", "1"), NULL},
+	};
+	for (size_t i = 0; i < sizeof cd / sizeof cd[0]; i++) {
+		ck_assert_int_eq(plan(&f, cd[i].hw, HW_DESCRIBED, &e), 0);
+		const char *bus = hwplan_embedded_cd_bus(&f.p);
+		ck_assert_msg(cd[i].bus ? bus && !strcmp(bus, cd[i].bus) : !bus, "case %zu: %s", i, bus ? bus : "stays");
+		ck_assert(hwplan_embedded_cd_moves(&f.p) == (cd[i].bus != NULL));
+		unplan(&f);
+	}
 }
 END_TEST
 
