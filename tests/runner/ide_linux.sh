@@ -16,8 +16,8 @@ expect_grep "DMESG .*ata1: PATA max .* bmdma 0x[0-9a-f]+ irq 14" "$c.n" "ata_pii
 expect_grep "DMESG .*ata1\.00: ATA-7: OVFDEPLOY VIRTUAL-DISK" "$c.n" "libata: an ATA-7 disk"
 expect_grep "DMESG .*ata1\.00: [0-9]+ sectors, multi 0: LBA48" "$c.n" "... with LBA48"
 expect_grep "DMESG .*ata1\.01: ATAPI: OVFDEPLOY VIRTUAL-CDROM" "$c.n" "libata: an ATAPI CD-ROM"
-expect_grep "XFER .*/dev1\.0/(xfer|dma)_mode MWDMA2" "$c.n" "the disk runs multiword DMA 2 (SET FEATURES)"
-expect_grep "XFER .*/dev1\.1/(xfer|dma)_mode MWDMA2" "$c.n" "the CD-ROM too"
+expect_grep "XFER .*/dev1\.0/xfer_mode XFER_MW_DMA_2" "$c.n" "the disk runs multiword DMA 2 (SET FEATURES)"
+expect_grep "XFER .*/dev1\.1/xfer_mode XFER_MW_DMA_2" "$c.n" "the CD-ROM too"
 if grep -q "DMESG .*\(exception Emask\|failed command\|timeout\|BMDMA stat\)" "$c.n"; then
 	fail "libata reported an error"; grep "DMESG .*ata" "$c.n" | sed 's/^/  | /'
 else ok "no exception, timeout or failed command from libata"; fi
