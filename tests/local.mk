@@ -22,7 +22,7 @@ EXTRA_DIST += tests/cli/layers.sh scripts/layers
 
 TESTS += tests/fuzz/fuzz-script.sh
 EXTRA_DIST += tests/fuzz/fuzz-script.sh scripts/fuzz tests/fuzz/fuzz_net.c tests/fuzz/fuzz_vmxnet3.c tests/fuzz/net_fuzz.h tests/fuzz/vmm_stubs.c tests/fuzz/README.md \
-	tests/fuzz/fuzz_kernel.c tests/fuzz/fuzz_guestrpc.c tests/fuzz/fuzz_pvscsi.c tests/fuzz/fuzz_lsi.c tests/fuzz/fuzz_vga.c
+	tests/fuzz/fuzz_kernel.c tests/fuzz/fuzz_guestrpc.c tests/fuzz/fuzz_pvscsi.c tests/fuzz/fuzz_lsi.c tests/fuzz/fuzz_ide.c tests/fuzz/fuzz_vga.c
 include tests/hardening/local.mk
 
 # ---- the runner's sandbox (issues #5 and #7): seccomp, --user, hostile

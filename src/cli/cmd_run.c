@@ -38,8 +38,10 @@ static void usage(FILE *f)
 		"                        runs with a temporary overlay in $TMPDIR\n"
 		"                        With ,if=pvscsi it goes on a VMware PVSCSI controller\n"
 		"                        (targets 0, 1, ... in order), ,if=lsilogic on an LSI Logic\n"
-		"                        53C1030 (Linux's mptspi; SeaBIOS boots are not reliable);\n"
-		"                        ,media=cdrom makes it a read-only SCSI CD-ROM there\n"
+		"                        53C1030 (Linux's mptspi; SeaBIOS boots are not reliable),\n"
+		"                        ,if=ide on the PIIX3's IDE (units 0-3: primary master,\n"
+		"                        slave, secondary master, slave, in order);\n"
+		"                        ,media=cdrom makes it a read-only CD-ROM there\n"
 		"  --net user[,hostfwd=tcp:[ADDR]:PORT-:PORT]...[,model=virtio|vmxnet3]  a NIC\n"
 		"                        (virtio-net, or VMware's VMXNET3) on user networking:\n"
 		"                        DHCP gives the guest 10.0.2.15, DNS at 10.0.2.3;\n"
@@ -457,6 +459,8 @@ int cmd_run(int argc, char **argv)
 				bus = VM_DISK_PVSCSI;
 			else if (!strcmp(o, "if=lsilogic"))
 				bus = VM_DISK_LSILOGIC;
+			else if (!strcmp(o, "if=ide"))
+				bus = VM_DISK_IDE;
 			else if (!strcmp(o, "media=cdrom"))
 				cdrom = ro = true;
 			else
@@ -464,12 +468,12 @@ int cmd_run(int argc, char **argv)
 			o = next;
 		}
 		if (cdrom && bus == VM_DISK_VIRTIO) {
-			rc = cli_usage_error("run", "--disk %s: media=cdrom needs a SCSI bus (if=pvscsi or if=lsilogic)", disk_args[i]);
+			rc = cli_usage_error("run", "--disk %s: media=cdrom needs a SCSI or IDE bus (if=pvscsi, lsilogic or ide)", disk_args[i]);
 			free(path);
 			goto out;
 		}
 		if (bad || (ro && overlay)) {
-			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly|,overlay=FILE][,if=virtio|pvscsi|lsilogic][,media=cdrom]", disk_args[i]);
+			rc = cli_usage_error("run", "--disk %s: expected FILE[,readonly|,overlay=FILE][,if=virtio|pvscsi|lsilogic|ide][,media=cdrom]", disk_args[i]);
 			free(path);
 			goto out;
 		}

@@ -823,8 +823,8 @@ static int hold_pidfile(const char *path, od_err *e)
 }
 
 /* The runner's bus for a disk the plan put on controller `ctrl` (or on
- * none): the PVSCSI or LSI Logic where hw_ctrl_choice says the runner gives
- * one, else its own virtio-blk. */
+ * none): the PVSCSI, LSI Logic or IDE where hw_ctrl_choice says the runner
+ * gives one, else its own virtio-blk. */
 static int embedded_bus(const struct vmspec *s, bool on_ctrl, unsigned ctrl)
 {
 	if (!on_ctrl || ctrl >= s->nctrls)
@@ -833,6 +833,8 @@ static int embedded_bus(const struct vmspec *s, bool on_ctrl, unsigned ctrl)
 	hw_ctrl_choice(s->ctrls[ctrl].model, DEPLOY_BACKEND_EMBEDDED, &ch);
 	if (strcmp(ch.device, "lsilogic") == 0)
 		return VM_DISK_LSILOGIC;
+	if (strcmp(ch.device, "ide") == 0)
+		return VM_DISK_IDE;
 	return strcmp(ch.device, "pvscsi") == 0 ? VM_DISK_PVSCSI : VM_DISK_VIRTIO;
 }
 
@@ -855,11 +857,11 @@ static int embedded_config(struct instance *in, struct vm_config *cfg, char **en
 		bool ro = iso || s->disks[i].readonly;
 		int bus = iso ? embedded_bus(s, s->cdrom_on_ctrl, s->cdrom_ctrl)
 			      : embedded_bus(s, s->disks[i].on_ctrl, s->disks[i].ctrl);
-		/* The environment CD's drive is often on IDE or SATA, which the
-		 * runner lacks; a guest whose disks are on SCSI has the SCSI
-		 * CD-ROM driver (sr_mod) far more surely than virtio's, so the CD
-		 * joins them on their SCSI controller. */
-		if (iso && scsi)
+		/* The environment CD's drive is on IDE (kept: VMware attaches it
+		 * there) or often on SATA, which the runner lacks; a guest whose
+		 * disks are on SCSI or IDE has the CD-ROM driver (sr_mod) far
+		 * more surely than virtio's, so such a CD joins their controller. */
+		if (iso && scsi && bus == VM_DISK_VIRTIO)
 			bus = scsi_bus;
 		disk *d = disk_open(path, ro ? DISK_RDONLY : DISK_RDWR, e);
 		if (!d)

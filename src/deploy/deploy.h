@@ -89,11 +89,12 @@ struct hwplan {
 };
 int hwplan_make(const struct ovf_hardware *hw, enum hw_mode mode, struct hwplan *out, od_err *e);
 void hwplan_free(struct hwplan *p);
-/* On the embedded runner the environment CD joins the disks on its PVSCSI or LSI Logic
- * when any disk is there (it has no IDE or SATA; such guests have sr_mod). */
+/* On the embedded runner the environment CD joins the disks on its PVSCSI, LSI Logic
+ * or IDE when any disk is there and the CD's own controller is one the runner
+ * lacks (SATA; such guests have sr_mod). */
 bool hwplan_embedded_cd_moves(const struct hwplan *p);
-/* That SCSI adapter's runner device ("pvscsi", "lsilogic": the first disk's
- * that is on one), or NULL when the CD does not move. */
+/* That adapter's runner device ("pvscsi", "lsilogic", "ide": the first
+ * disk's that is on one), or NULL when the CD does not move. */
 const char *hwplan_embedded_cd_bus(const struct hwplan *p);
 
 /* ---- what to run ----------------------------------------------------------

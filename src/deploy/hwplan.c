@@ -145,10 +145,11 @@ static const struct choice_row qemu_nic[HW_NIC_NMODELS] = {
  * PVSCSI, whose driver kernels built for VMware carry, stands in for every
  * VMware SCSI model, as on QEMU; then lsilogic's line becomes
  * {"lsilogic", true, NULL, "mptspi"} (deploy and inspect know that device).
- * IDE, SATA and NVMe guests get virtio-blk. */
+ * IDE is the runner's PIIX3 (ata_piix); SATA and NVMe guests get
+ * virtio-blk. */
 static const struct choice_row embedded_ctrl[HW_CTRL_NMODELS] = {
 	[HW_CTRL_VIRTIO] = {"virtio-blk", true, NULL, "virtio_blk"},
-	[HW_CTRL_IDE] = {"virtio-blk", false, "the embedded runner has no IDE controller yet", "virtio_blk"},
+	[HW_CTRL_IDE] = {"ide", true, NULL, "ata_piix"},
 	[HW_CTRL_LSILOGIC] = {"pvscsi", false,
 			      "the embedded runner's LSI Logic 53C1030 serves Linux's mptspi, but SeaBIOS's MPT boot driver zeroes 56 bytes of a kernel it loads (its 16-bit code writes through a stale segment); a PVSCSI, VMware's other SCSI adapter, stands in",
 			      "vmw_pvscsi"},
@@ -185,12 +186,19 @@ void hw_ctrl_choice(enum hw_ctrl_model m, enum deploy_backend b, struct hw_choic
 
 const char *hwplan_embedded_cd_bus(const struct hwplan *p)
 {
+	struct hw_choice ch;
+	/* a CD on a controller the runner gives (IDE, SCSI) stays there */
+	if (p->env < p->ndisks && p->disks[p->env].ctrl < p->nctrls) {
+		hw_ctrl_choice(p->ctrls[p->disks[p->env].ctrl].model, DEPLOY_BACKEND_EMBEDDED, &ch);
+		if (strcmp(ch.device, "virtio-blk") != 0)
+			return NULL;
+	}
 	for (size_t k = 0; k < p->ndisks; k++) {
-		struct hw_choice ch;
 		if (p->disks[k].cdrom || p->disks[k].ctrl >= p->nctrls)
 			continue;
 		hw_ctrl_choice(p->ctrls[p->disks[k].ctrl].model, DEPLOY_BACKEND_EMBEDDED, &ch);
-		if (strcmp(ch.device, "pvscsi") == 0 || strcmp(ch.device, "lsilogic") == 0)
+		if (strcmp(ch.device, "pvscsi") == 0 || strcmp(ch.device, "lsilogic") == 0 ||
+		    strcmp(ch.device, "ide") == 0)
 			return ch.device;
 	}
 	return NULL;

@@ -17,6 +17,7 @@
 #include "runner/vmm.h"
 #include "runner/virtio.h"
 #include "runner/hw/pvscsi.h"
+#include "runner/hw/ide.h"
 #include "runner/hw/lsi53c1030.h"
 #include "runner/hw/vmxnet3.h"
 #include "runner/hw/scsi.h"
@@ -589,6 +590,7 @@ static void free_vm(struct vm *vm)
 	virtio_blk_free_all(vm);
 	scsi_hba_free(vm->pvscsi);
 	scsi_hba_free(vm->lsi);
+	ide_free(vm->ide);
 	virtio_rng_free(vm->rng);
 	virtio_net_free(vm->net);
 	vmxnet3_free(vm->vmxnet3);
@@ -685,7 +687,7 @@ static int build(struct vm *vm, const struct vm_config *cfg, od_err *e)
 		if (cfg->disks[i].bus == VM_DISK_VIRTIO &&
 		    virtio_blk_add(vm, cfg->disks[i].disk, cfg->disks[i].readonly, e) < 0)
 			return -1;
-	if (pvscsi_add_disks(vm, cfg, e) < 0 || lsi_add_disks(vm, cfg, e) < 0)
+	if (pvscsi_add_disks(vm, cfg, e) < 0 || lsi_add_disks(vm, cfg, e) < 0 || ide_add_disks(vm, cfg, e) < 0)
 		return -1;
 	if (cfg->net.enabled && cfg->net.model == VM_NIC_VMXNET3) {
 		if (!(vm->vmxnet3 = vmxnet3_new(vm, &cfg->net, e)))
@@ -896,10 +898,10 @@ int vm_run(const struct vm_config *cfg, int *end, od_err *e)
 		return od_err_set(e, OD_E_USAGE, "%u disks: at most %d", cfg->ndisks, VM_MAX_DISKS);
 	for (unsigned i = 0; i < cfg->ndisks; i++) {
 		int bus = cfg->disks[i].bus;
-		if (bus != VM_DISK_VIRTIO && bus != VM_DISK_PVSCSI && bus != VM_DISK_LSILOGIC)
+		if (bus != VM_DISK_VIRTIO && bus != VM_DISK_PVSCSI && bus != VM_DISK_LSILOGIC && bus != VM_DISK_IDE)
 			return od_err_set(e, OD_E_USAGE, "disk %u: unknown bus %d", i + 1, bus);
 		if (cfg->disks[i].cdrom && bus == VM_DISK_VIRTIO)
-			return od_err_set(e, OD_E_USAGE, "disk %u: a CD-ROM needs a SCSI bus", i + 1);
+			return od_err_set(e, OD_E_USAGE, "disk %u: a CD-ROM needs a SCSI or IDE bus", i + 1);
 	}
 
 	struct vm *vm = vm_alloc_common(e);

@@ -45,7 +45,9 @@ src_runner_librunner_a_SOURCES = \
 	src/runner/hw/pvscsi.h \
 	src/runner/hw/pvscsi.c \
 	src/runner/hw/lsi53c1030.h \
-	src/runner/hw/lsi53c1030.c
+	src/runner/hw/lsi53c1030.c \
+	src/runner/hw/ide.h \
+	src/runner/hw/ide.c
 # The DSDT is ASL compiled by iasl (acpica-tools) into a C array.
 IASL = iasl
 src/runner/dsdt.hex: $(srcdir)/src/runner/dsdt.asl
@@ -66,8 +68,9 @@ TESTS += tests/runner/guests.sh tests/runner/seabios.sh tests/runner/boot_disk.s
 	tests/runner/msix_blk.sh tests/runner/pvh.sh tests/runner/virtio_blk.sh tests/runner/backdoor.sh \
 	tests/runner/screen.sh
 EXTRA_DIST += tests/runner/backdoor.sh tests/runner/backdoor_guest.S
-TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh
-EXTRA_DIST += tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh tests/runner/initramfs.sh
+TESTS += tests/runner/scsi_boot.sh tests/runner/pvscsi_linux.sh tests/runner/ide_boot.sh tests/runner/ide_linux.sh
+EXTRA_DIST += tests/runner/ide_boot.sh tests/runner/scsi_boot.sh tests/runner/rw_mbr.S tests/runner/pvscsi_linux.sh \
+	tests/runner/ide_linux.sh tests/runner/linux_disks.sh tests/runner/initramfs.sh
 EXTRA_DIST += tests/runner/screen.sh tests/runner/kbd_guest.S tests/runner/vbe_mbr.S
 TESTS += tests/runner/vnc_tcp.sh
 EXTRA_DIST += tests/runner/vnc_tcp.sh tests/runner/mouse_guest.S
@@ -111,6 +114,12 @@ tests_runner_test_lsi_SOURCES = tests/runner/test_lsi.c tests/runner/fakeio.h
 tests_runner_test_lsi_CFLAGS = $(TEST_CFLAGS)
 tests_runner_test_lsi_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
 TESTS += tests/runner/test_lsi
+
+check_PROGRAMS += tests/runner/test_ide
+tests_runner_test_ide_SOURCES = tests/runner/test_ide.c tests/runner/fakeio.h
+tests_runner_test_ide_CFLAGS = $(TEST_CFLAGS)
+tests_runner_test_ide_LDADD = $(RUNNER_LIBS) $(TEST_LIBS)
+TESTS += tests/runner/test_ide
 
 check_PROGRAMS += tests/runner/test_acpi
 tests_runner_test_acpi_SOURCES = tests/runner/test_acpi.c tests/runner/fakeio.h

@@ -36,15 +36,17 @@ bool vm_host_kvm_vmware_backdoor(void);
 struct disk; /* src/disk/disk.h */
 
 /* The controller a disk is on (0, the default, is virtio-blk). */
-enum vm_disk_bus { VM_DISK_VIRTIO = 0, VM_DISK_PVSCSI = 1, VM_DISK_LSILOGIC = 2 };
+enum vm_disk_bus { VM_DISK_VIRTIO = 0, VM_DISK_PVSCSI = 1, VM_DISK_LSILOGIC = 2, VM_DISK_IDE = 3 };
 struct vm_disk {
 	struct disk *disk;    /* opened by the caller, closed by the caller */
 	bool readonly;
 	int bus;              /* enum vm_disk_bus; the disks of a SCSI bus take
 				 targets 0, 1, ... of one controller of that
-				 kind, in config order */
+				 kind, in config order; IDE disks units 0-3
+				 (primary master, slave, secondary master,
+				 slave) */
 	bool cdrom;           /* a CD-ROM (2048-byte blocks, read-only);
-				 SCSI buses only */
+				 SCSI and IDE buses only */
 };
 
 /* User networking (libslirp): the guest is 10.0.2.15 by DHCP. */

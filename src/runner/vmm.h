@@ -151,7 +151,8 @@ bool ps2_mouse_next_packet(struct ps2_mouse *ms, uint8_t out[PS2_MOUSE_PACKET_MA
 void ps2_mouse_packet(int dx, int dy, unsigned buttons, uint8_t out[3]);
 
 /* PCI: configuration mechanism 1, an i440FX host bridge and a PIIX3 ISA
- * bridge.  Devices are function 0 of a slot; each has a config space image,
+ * bridge.  Devices are function 0 of a slot (or a further function of a
+ * slot given in slot and fn, as the PIIX3's IDE); each has a config space image,
  * a mask of writable bits and up to six BARs that pci.c maps into the
  * dispatch table when the guest enables decoding. */
 struct pci_bus;
@@ -167,6 +168,7 @@ struct pci_bar {
 struct pci_dev {
 	struct pci_bus *bus;
 	unsigned slot;
+	unsigned fn;     /* 0, or 1-7 for a further function of `slot` */
 	uint8_t cfg[256];
 	uint8_t wmask[256];
 	struct pci_bar bar[6];
@@ -297,6 +299,7 @@ struct vm {
 	unsigned nblk;
 	struct scsi_hba *pvscsi; /* hw/pvscsi.c, when a disk is on PVSCSI */
 	struct scsi_hba *lsi;    /* hw/lsi53c1030.c, when a disk is on LSI Logic */
+	struct ide *ide;         /* hw/ide.c, when a disk is on IDE */
 	struct vga *vga;           /* the screen, when asked for (vnc.c serves it) */
 	struct vnc *vnc;
 

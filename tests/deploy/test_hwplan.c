@@ -53,25 +53,34 @@ START_TEST(test_vmware_pvscsi_ide_cd)
 	ck_assert_uint_eq(f.p.nnics, 1);
 	ck_assert_int_eq(f.p.nics[0].model, HW_NIC_VMXNET3);
 	ck_assert_uint_eq(f.p.notes.n, 0);
-	/* on the embedded runner, which has no IDE, the CD joins the disk */
-	ck_assert_str_eq(hwplan_embedded_cd_bus(&f.p), "pvscsi");
-	unplan(&f);
-	/* the same with the disk on an LSI Logic: the CD joins it on the
-	 * adapter the runner gives for it */
-	ck_assert_int_eq(plan(&f,
-			      CTRL("3", "6", "lsilogic", "0") CTRL("4", "5", "", "0") CTRL("5", "5", "", "1")
-				      DISK("6", "d1", "3", "0") CDROM("7", "5", "0"),
-			      HW_DESCRIBED, &e),
-			 0);
-	ck_assert_int_eq(ctrl_of(&f, 0)->model, HW_CTRL_LSILOGIC);
-	ck_assert_str_eq(hwplan_embedded_cd_bus(&f.p), "pvscsi"); /* the stand-in's, for now */
-	ck_assert(hwplan_embedded_cd_moves(&f.p));
-	unplan(&f);
-	/* a disk on IDE only: it and the CD are virtio-blk, nothing moves */
-	ck_assert_int_eq(plan(&f, CTRL("4", "5", "", "0") DISK("6", "d1", "4", "0") CDROM("7", "4", "1"), HW_DESCRIBED, &e),
-			 0);
+	/* the embedded runner has the IDE too: the CD stays there */
 	ck_assert_ptr_null(hwplan_embedded_cd_bus(&f.p));
 	unplan(&f);
+	/* where the environment CD goes on the embedded runner: it stays on a
+	 * controller the runner gives (IDE, SCSI); from SATA, which the runner
+	 * lacks, it joins the disks on theirs */
+	static const struct {
+		const char *hw, *bus;
+	} cd[] = {
+		{CTRL("3", "6", "lsilogic", "0") CTRL("4", "5", "", "0") CTRL("5", "5", "", "1") DISK("6", "d1", "3", "0")
+			 CDROM("7", "5", "0"),
+		 NULL},
+		/* the LSI Logic's stand-in, for now */
+		{CTRL("3", "6", "lsilogic", "0") CTRL("4", "20", "vmware.sata.ahci", "0") DISK("6", "d1", "3", "0")
+			 CDROM("7", "4", "0"),
+		 "pvscsi"},
+		{CTRL("3", "5", "", "0") CTRL("4", "20", "vmware.sata.ahci", "0") DISK("6", "d1", "3", "0") CDROM("7", "4", "0"),
+		 "ide"},
+		/* a disk on IDE only, the CD beside it */
+		{CTRL("4", "5", "", "0") DISK("6", "d1", "4", "0") CDROM("7", "4", "1"), NULL},
+	};
+	for (size_t i = 0; i < sizeof cd / sizeof cd[0]; i++) {
+		ck_assert_int_eq(plan(&f, cd[i].hw, HW_DESCRIBED, &e), 0);
+		const char *bus = hwplan_embedded_cd_bus(&f.p);
+		ck_assert_msg(cd[i].bus ? bus && !strcmp(bus, cd[i].bus) : !bus, "case %zu: %s", i, bus ? bus : "stays");
+		ck_assert(hwplan_embedded_cd_moves(&f.p) == (cd[i].bus != NULL));
+		unplan(&f);
+	}
 }
 END_TEST
 
@@ -294,7 +303,9 @@ START_TEST(test_choices)
 	hw_ctrl_choice(HW_CTRL_LSISAS, DEPLOY_BACKEND_EMBEDDED, &c);
 	ck_assert_str_eq(c.device, "pvscsi");
 	hw_ctrl_choice(HW_CTRL_IDE, DEPLOY_BACKEND_EMBEDDED, &c);
-	ck_assert_str_eq(c.device, "virtio-blk");
+	ck_assert(c.exact);
+	ck_assert_str_eq(c.device, "ide");
+	ck_assert_str_eq(c.driver, "ata_piix");
 	/* its VMXNET3 exactly; the other NIC models get virtio-net */
 	hw_nic_choice(HW_NIC_VMXNET3, DEPLOY_BACKEND_EMBEDDED, &c);
 	ck_assert(c.exact);

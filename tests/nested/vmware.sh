@@ -3,13 +3,15 @@
 # hardware-assisted KVM (issue 15): their kernels carry one of VMware's disk
 # drivers only (no virtio at all).
 # - vmw: its disk on a PVSCSI (VirtualSCSI), an IDE CD-ROM drive and a
-#   VmxNet3 NIC (vmw_pvscsi and vmxnet3 in its initramfs); one
+#   VmxNet3 NIC (vmw_pvscsi, ata_piix and vmxnet3 in its initramfs); one
 #   `ovfdeploy APP.ova --backend embedded` boots it from the PVSCSI with
 #   SeaBIOS's 256 KiB build, the guest finds its disk through vmw_pvscsi,
-#   writes it, reads its OVF environment from the CD, which joins the disk
-#   on the PVSCSI because the runner has no IDE, and gets a DHCP lease on
-#   the runner's VMXNET3; a second instance serves a page larger than one
+#   writes it, reads its OVF environment from the CD on the runner's PIIX3
+#   IDE through ata_piix, and gets a DHCP lease on the runner's VMXNET3; a second instance serves a page larger than one
 #   TCP segment through --forward (the guest's TSO packets cut up intact).
+# - ide: vmw's kernel run directly with its disk and a CD-ROM on the
+#   runner's IDE: ata_piix finds an ATA disk and an ATAPI CD-ROM, sets DMA
+#   modes, and the appliance gets to READY from the IDE disk.
 # - lsi: the same build with mptspi in place of vmw_pvscsi, its kernel run
 #   directly (`run --kernel`) with the disk on the runner's LSI Logic
 #   53C1030: mptbase/mptspi bring the IOC up, scan the bus, find the disk
@@ -40,7 +42,8 @@ app() {
 nested_host_prepare() {
 	command -v mcopy >/dev/null || return 1
 	O=$OVFDEPLOY
-	app vmw "vmw_pvscsi vmxnet3" VirtualSCSI || return 1
+	app vmw "vmw_pvscsi vmxnet3 ata_piix" VirtualSCSI || return 1
+	mcopy -o -i "$T_TMP/vmw/tiny-disk.raw@@1048576" ::/vmlinuz ::/initrd.gz "$T_TMP/vmw/" || return 1
 	build "$T_TMP/lsi" mptspi
 	if grep -q virtio "$T_TMP/lsi.log"; then echo "a virtio driver slipped into the appliance"; return 1; fi
 	# the kernel and initramfs from its boot partition (at 1 MiB)
@@ -55,7 +58,8 @@ nested_host_prepare() {
 . "${top_srcdir:-.}/tests/deploy/vmware-ovf.sh"
 . "${top_srcdir:-.}/tests/nested/lib.sh"
 
-# boot NAME DRIVER: deploy and boot NAME.ova, check it used DRIVER
+# boot NAME DRIVER CD-DRIVER: deploy and boot NAME.ova, check it used
+# DRIVER for its disk and CD-DRIVER for the environment CD
 boot() {
 	OVA=$OD_HOST_TMP/$1.ova
 	s=$(date +%s)
@@ -73,7 +77,7 @@ boot() {
 		{ fail "$1: the VMware-style appliance (exit $rc)"; console "$1.log"; sed 's/^/  err| /' "$1.err"; }
 	expect_grep "embedded" "$1.err" "$1: the embedded runner was used"
 	check_line "$1.log" "hwtest disk sda driver $2" "$1: the guest finds its disk through $2"
-	check_line "$1.log" "hwtest disk sr0 driver $2" "$1: the environment CD is a SCSI CD-ROM beside it"
+	check_line "$1.log" "hwtest disk sr0 driver $3" "$1: the environment CD is on $3"
 	check_line "$1.log" "property appliance.greeting=from the CD on $2" "$1: the guest reads its OVF environment from that CD"
 	check_line "$1.log" "boot count 1" "$1: the guest writes its disk through $2"
 	if grep -aq "hwtest disk vd" "$1.log"; then fail "$1: a virtio disk showed up"; else ok "$1: no virtio disk"; fi
@@ -82,7 +86,7 @@ boot() {
 	if grep -aq "virtio" "$1.err"; then fail "$1: a virtio device was mentioned: $(grep virtio "$1.err" | head -2)"; else ok "$1: no virtio stand-in"; fi
 	if grep -aiq "warning:.*controller" "$1.err"; then fail "$1: a controller was substituted"; sed 's/^/  err| /' "$1.err"; else ok "$1: the controller is exact"; fi
 }
-boot vmw vmw_pvscsi
+boot vmw vmw_pvscsi ata_piix
 
 # HTTP through --forward on VMXNET3, with a page larger than one segment:
 # the guest's TCP hands the NIC TSO packets that the runner cuts up
@@ -112,21 +116,45 @@ fi
 
 "$O" stop --timeout 5 web >/dev/null 2>&1
 
+# direct NAME BUILD DISK-ARG...: BUILD's kernel and initramfs run directly
+# with the disks, the console in NAME.log; the appliance has no OVF
+# environment there, so it does not power off: READY is enough
+direct() {
+	name=$1 kdir=$OD_HOST_TMP/$2
+	shift 2
+	args=
+	for a in "$@"; do args="$args --disk $a"; done
+	s=$(date +%s)
+	# shellcheck disable=SC2086 # one word per disk argument
+	timeout "$BOOT_TIMEOUT" "$O" run --kernel "$kdir/vmlinuz" --initrd "$kdir/initrd.gz" \
+		--append "console=ttyS0 loglevel=7" $args --memory 256M \
+		--console "file:$PWD/$name.log" --timeout 60 </dev/null >"$name.out" 2>&1
+	echo "# $name: run to READY and the timeout: $(($(date +%s) - s)) s"
+	grep -aq "APPLIANCE READY" "$name.log" && ok "$name: READY" ||
+		{ fail "$name: no READY"; console "$name.log"; sed 's/^/  out| /' "$name.out"; }
+}
+
+# ide: the disk and a CD on the PIIX3 IDE (primary master and slave)
+cp "$OD_HOST_TMP/vmw/tiny-disk.raw" ide-disk.raw
+head -c 1048576 /dev/urandom >ide-cd.iso
+direct ide vmw ide-disk.raw,if=ide ide-cd.iso,if=ide,media=cdrom
+check_line ide.log "ATA-7: OVFDEPLOY VIRTUAL-DISK" "ide: ata_piix found the ATA disk (IDENTIFY)"
+check_line ide.log "ATAPI: OVFDEPLOY VIRTUAL-CDROM" "ide: ... and the ATAPI CD-ROM (IDENTIFY PACKET DEVICE)"
+check_line ide.log "ata1: PATA max MWDMA2 cmd 0x1f0 ctl 0x3f6 bmdma" "ide: ata_piix took the primary channel with its bus master"
+check_line ide.log "[sda] Attached SCSI disk" "ide: sd attached the disk"
+check_line ide.log "[sr0] scsi3-mmc drive" "ide: sr took the CD-ROM"
+if grep -aq "ata[0-9].*\(exception Emask\|failed command\|timeout\)\|BMDMA stat" ide.log; then
+	fail "ide: libata reported an error"; grep -a "ata[0-9]" ide.log | sed 's/^/  | /' | head -30
+else ok "ide: no exception, timeout or failed command from libata"; fi
+
 if few; then
 	echo "# sanitizer build: the mptspi boot on the LSI Logic is left to the plain pass"
 	done_testing; exit
 fi
 
-# lsi: the kernel directly, the disk on the LSI Logic; the appliance has no
-# OVF environment here, so it does not power off: READY is enough
+# lsi: the disk on the LSI Logic
 cp "$OD_HOST_TMP/lsi/tiny-disk.raw" lsi-disk.raw
-s=$(date +%s)
-timeout "$BOOT_TIMEOUT" "$O" run --kernel "$OD_HOST_TMP/lsi/vmlinuz" --initrd "$OD_HOST_TMP/lsi/initrd.gz" \
-	--append "console=ttyS0 loglevel=7" --disk lsi-disk.raw,if=lsilogic --memory 256M \
-	--console "file:$PWD/lsi.log" --timeout 60 </dev/null >lsi.out 2>&1
-echo "# lsi: run to READY and the timeout: $(($(date +%s) - s)) s"
-grep -aq "APPLIANCE READY" lsi.log && ok "lsi: READY on the LSI Logic" ||
-	{ fail "lsi: no READY"; console lsi.log; sed 's/^/  out| /' lsi.out; }
+direct lsi lsi lsi-disk.raw,if=lsilogic
 check_line lsi.log "ioc0: LSI53C1030" "lsi: mptbase brought the IOC up"
 check_line lsi.log "Direct-Access     OVFDEPLY" "lsi: mptspi's bus scan found the disk"
 check_line lsi.log "[sda] Attached SCSI disk" "lsi: sd attached it through mptspi"

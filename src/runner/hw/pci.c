@@ -10,7 +10,10 @@
  *            0x60-0x63.  The ELCR (ports 0x4d0/0x4d1) is emulated by KVM's
  *            in-kernel PIC.
  *
- * Other devices take slots 2 and up, function 0 only.  BARs are entered in
+ * Other devices take slots 2 and up as function 0; a device may instead ask
+ * for a function 1-7 of a slot whose function 0 is there (the PIIX3's IDE
+ * is 00:01.1), which then sets the multi-function bit of function 0's
+ * header type, as guests scan functions 1-7 only then.  BARs are entered in
  * the VM's dispatch table when the guest enables decoding in the command
  * register, and moved when the guest rewrites them; the device's handler
  * sees offsets relative to the BAR.
@@ -25,6 +28,7 @@
 #include <string.h>
 
 #define PCI_SLOTS 32
+#define PCI_FNS (PCI_SLOTS * 8) /* indexed by device << 3 | function */
 #define PCI_CMD_IO 0x0001
 #define PCI_CMD_MEM 0x0002
 #define PCI_CMD_INTX_DISABLE 0x0400
@@ -32,7 +36,7 @@
 struct pci_bus {
 	struct vm *vm;
 	uint32_t addr; /* last value written to 0xCF8 */
-	struct pci_dev *dev[PCI_SLOTS];
+	struct pci_dev *dev[PCI_FNS];
 	struct pci_dev host, isa;
 	int irq_level[16];
 };
@@ -178,9 +182,9 @@ static void remap_bars(struct pci_dev *d)
 
 static struct pci_dev *dev_of(struct pci_bus *b, unsigned bdf)
 {
-	if (bdf >> 8 || (bdf & 7))
-		return NULL; /* bus 0, function 0 only */
-	return b->dev[(bdf >> 3) & 31];
+	if (bdf >> 8)
+		return NULL; /* bus 0 only */
+	return b->dev[bdf];
 }
 
 static int route_of(struct pci_bus *b, const struct pci_dev *d)
@@ -198,7 +202,7 @@ static int route_of(struct pci_bus *b, const struct pci_dev *d)
 static void update_irqs(struct pci_bus *b)
 {
 	int level[16] = { 0 };
-	for (unsigned s = 0; s < PCI_SLOTS; s++) {
+	for (unsigned s = 0; s < PCI_FNS; s++) {
 		struct pci_dev *d = b->dev[s];
 		if (!d || !d->intx_level || (cmd_of(d) & PCI_CMD_INTX_DISABLE))
 			continue;
@@ -310,15 +314,22 @@ static void isa_cfg_written(struct pci_dev *d, unsigned off, unsigned size)
 
 int pci_add(struct pci_bus *b, struct pci_dev *d, od_err *e)
 {
-	unsigned slot = d->slot;
-	if (!slot)
-		for (slot = 2; slot < PCI_SLOTS && b->dev[slot]; slot++)
+	unsigned slot = d->slot, fn = d->fn;
+	if (fn) {
+		/* a further function of a device that is there */
+		if (fn > 7 || !slot || slot >= PCI_SLOTS || !b->dev[slot << 3] || b->dev[slot << 3 | fn])
+			return od_err_set(e, OD_E_USAGE, "PCI: function %u of slot %u is taken or has no function 0", fn,
+					  slot);
+		b->dev[slot << 3]->cfg[0x0e] |= 0x80;
+	} else if (!slot) {
+		for (slot = 2; slot < PCI_SLOTS && b->dev[slot << 3]; slot++)
 			;
-	if (slot >= PCI_SLOTS || b->dev[slot])
+	}
+	if (slot >= PCI_SLOTS || b->dev[slot << 3 | fn])
 		return od_err_set(e, OD_E_USAGE, "PCI: no free slot");
 	d->bus = b;
 	d->slot = slot;
-	b->dev[slot] = d;
+	b->dev[slot << 3 | fn] = d;
 	return 0;
 }
 
@@ -335,11 +346,11 @@ static void unmap_bars(struct pci_bus *b, struct pci_dev *d)
 void pci_remove(struct pci_dev *d)
 {
 	struct pci_bus *b = d->bus;
-	if (!b || d->slot >= PCI_SLOTS || b->dev[d->slot] != d)
+	if (!b || d->slot >= PCI_SLOTS || d->fn > 7 || b->dev[d->slot << 3 | d->fn] != d)
 		return;
 	unmap_bars(b, d);
 	pci_set_intx(d, 0);
-	b->dev[d->slot] = NULL;
+	b->dev[d->slot << 3 | d->fn] = NULL;
 	d->bus = NULL;
 }
 
@@ -364,7 +375,7 @@ struct pci_bus *pci_new(struct vm *vm, od_err *e)
 	isa->cfg_written = isa_cfg_written;
 	isa->bus = b;
 	isa->slot = 1;
-	b->dev[1] = isa;
+	b->dev[1 << 3] = isa;
 	if (vm_io_register(vm, VM_PIO, 0xcf8, 1, pci_io, b, e) < 0 ||
 	    vm_io_register(vm, VM_PIO, 0xcfa, 2, pci_io, b, e) < 0 ||
 	    vm_io_register(vm, VM_PIO, 0xcfc, 4, pci_io, b, e) < 0) {
@@ -378,7 +389,7 @@ void pci_free(struct pci_bus *b)
 {
 	if (!b)
 		return;
-	for (unsigned s = 0; s < PCI_SLOTS; s++) {
+	for (unsigned s = 0; s < PCI_FNS; s++) {
 		if (b->dev[s]) {
 			unmap_bars(b, b->dev[s]);
 			b->dev[s]->bus = NULL;
