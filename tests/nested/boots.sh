@@ -109,6 +109,16 @@ ready qcow2 "SeaBIOS boot of a qcow2 copy"
 if python3 "$top_srcdir/tests/runner/extract-vmlinux.py" "$KERNEL" vmlinux 2>x.err; then
 	cp "$DISK" pvh.img
 	run_vm pvh "$diag" -- --kernel vmlinux --initrd initrd.gz --append "console=ttyS0 quiet panic=5" --disk pvh.img
+	# Once in CI (session 9) this run exited 0 with an empty console and
+	# no output, not reproduced in 3 runs since: show what it left, with
+	# the runner's end line, and boot once more; two in a row fail.
+	if ! { [ "$(cat pvh.rc)" = 0 ] && grep -aq "APPLIANCE READY" pvh.log && grep -aq "powering off" pvh.log; }; then
+		echo "# the PVH boot failed once (exit $(cat pvh.rc), $(wc -c <pvh.log) bytes of console); its console and output, then one more boot:"
+		console pvh.log
+		sed 's/^/#  run| /' pvh.out
+		cp "$DISK" pvh.img
+		run_vm pvh "$diag" -- --kernel vmlinux --initrd initrd.gz --append "console=ttyS0 quiet panic=5" --disk pvh.img
+	fi
 	ready pvh "PVH boot of the vmlinux"
 else
 	fail "no vmlinux from $KERNEL: $(cat x.err)"

@@ -245,7 +245,7 @@ start:
 12:	add	(%esi), %eax
 	add	$4, %esi
 	loop	12b
-	call	puthex
+	call	puthex32
 	mov	$LIN(m_nl), %esi
 	call	puts
 
@@ -358,8 +358,8 @@ req:
 3:	mov	STAT, %al
 	ret
 
-/* puthex: %eax as 8 hex digits on COM1 */
-puthex:
+/* puthex32: %eax as 8 hex digits on COM1 */
+puthex32:
 	mov	%eax, %ebx
 	mov	$8, %ecx
 	mov	$0x3f8, %dx
